@@ -1,0 +1,133 @@
+package printer
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Config is one printer entry of the agent's configuration file.
+// Exactly one transport section is used: the one Transport names.
+type Config struct {
+	Name      string `yaml:"name"`
+	Transport string `yaml:"transport"` // file, tcp, serial, usb, spool
+
+	File   FileConfig   `yaml:"file,omitempty"`
+	TCP    TCPConfig    `yaml:"tcp,omitempty"`
+	Serial SerialConfig `yaml:"serial,omitempty"`
+	USB    USBConfig    `yaml:"usb,omitempty"`
+	Spool  SpoolConfig  `yaml:"spool,omitempty"`
+
+	// StatusInterval is how often an idle printer is asked for its status
+	// (0: the default; negative: never).
+	StatusInterval time.Duration `yaml:"status_interval,omitempty"`
+
+	Profile ProfileConfig `yaml:"profile,omitempty"`
+}
+
+// FileConfig: each job's bytes become one file in Dir.
+type FileConfig struct {
+	Dir string `yaml:"dir"`
+}
+
+// TCPConfig: raw printing to a network printer (usually port 9100).
+type TCPConfig struct {
+	Address        string        `yaml:"address"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout,omitempty"`
+	WriteTimeout   time.Duration `yaml:"write_timeout,omitempty"`
+}
+
+// SerialConfig: an RS-232 or USB-serial printer.
+type SerialConfig struct {
+	Device       string        `yaml:"device"` // /dev/ttyUSB0, COM3
+	Baud         int           `yaml:"baud,omitempty"`
+	DataBits     int           `yaml:"data_bits,omitempty"`
+	Parity       string        `yaml:"parity,omitempty"`    // none, odd, even, mark, space
+	StopBits     string        `yaml:"stop_bits,omitempty"` // 1, 1.5, 2
+	Flow         string        `yaml:"flow,omitempty"`      // none, rtscts, xonxoff
+	WriteTimeout time.Duration `yaml:"write_timeout,omitempty"`
+}
+
+// USBConfig: a USB printer reached through libusb, matched by its IDs.
+type USBConfig struct {
+	Vendor  string `yaml:"vendor,omitempty"`  // hex, e.g. 0a5f (Zebra)
+	Product string `yaml:"product,omitempty"` // hex
+	Serial  string `yaml:"serial,omitempty"`
+}
+
+// SpoolConfig: a queue of the OS print spooler (CUPS, Windows), printed raw.
+type SpoolConfig struct {
+	Queue string `yaml:"queue"`
+}
+
+// ProfileConfig describes the printer's head and media, for converting PDF
+// and PNG labels and for completing carrier ZPL.
+type ProfileConfig struct {
+	DPI      int     `yaml:"dpi,omitempty"`       // 203, 300 or 600
+	Label    string  `yaml:"label,omitempty"`     // a named size: 910-300-600, 4x6in, 62x100mm, …
+	WidthMM  float64 `yaml:"width_mm,omitempty"`  // custom size instead of Label
+	HeightMM float64 `yaml:"height_mm,omitempty"` // 0 for continuous media
+	Media    string  `yaml:"media,omitempty"`     // gap, mark, continuous
+	Darkness int     `yaml:"darkness,omitempty"`  // 0..30, 0: leave as set on the printer
+	NoZ64    bool    `yaml:"no_z64,omitempty"`    // the printer cannot decode :Z64: graphics
+	Language string  `yaml:"language,omitempty"`  // zpl (default) or raw: raw printers get payloads unchanged
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateName checks a printer name: it appears in URLs, file names and the CLI.
+func ValidateName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("printer name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// Transports known to the configuration.
+var transports = []string{"file", "tcp", "serial", "usb", "spool"}
+
+// Validate lists every problem of one printer entry; nil means usable.
+// Messages name the printer and the key, for `labelagent config check`.
+func (c Config) Validate() []error {
+	var errs []error
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("printer %q: "+format, append([]any{c.Name}, args...)...))
+	}
+	if err := ValidateName(c.Name); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.Transport {
+	case "file":
+		if c.File.Dir == "" {
+			add("transport file needs file.dir")
+		}
+	case "tcp":
+		if c.TCP.Address == "" {
+			add("transport tcp needs tcp.address (host:port, usually port 9100)")
+		}
+	case "serial":
+		if c.Serial.Device == "" {
+			add("transport serial needs serial.device (e.g. /dev/ttyUSB0 or COM3)")
+		}
+	case "usb":
+	case "spool":
+		if c.Spool.Queue == "" {
+			add("transport spool needs spool.queue (the CUPS or Windows printer name)")
+		}
+	case "":
+		add("transport is missing (one of %v)", transports)
+	default:
+		add("unknown transport %q (one of %v)", c.Transport, transports)
+	}
+	switch c.Profile.DPI {
+	case 0, 152, 203, 300, 600:
+	default:
+		add("profile.dpi %d is not a printer resolution (203, 300 or 600)", c.Profile.DPI)
+	}
+	switch c.Profile.Language {
+	case "", "zpl", "raw":
+	default:
+		add("profile.language %q: use zpl or raw", c.Profile.Language)
+	}
+	return errs
+}
