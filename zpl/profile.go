@@ -87,11 +87,11 @@ const MaxDots = 32000
 
 // LabelSize is a named media size. HeightMM is 0 for continuous media.
 type LabelSize struct {
-	Name      string
-	WidthMM   float64
-	HeightMM  float64
+	Name       string
+	WidthMM    float64
+	HeightMM   float64
 	Continuous bool
-	Note      string
+	Note       string
 }
 
 // The sizes known by name. DHL print formats from the Parcel DE Shipping v2
