@@ -1,0 +1,538 @@
+package parcel
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labelagent/labelagent/dhl/address"
+)
+
+var (
+	billingNumberRE = regexp.MustCompile(`^\w{10}\d{2}\w{2}$`)
+	postNumberRE    = regexp.MustCompile(`^[0-9]{6,10}$`)
+	ibanRE          = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$`)
+	bicRE           = regexp.MustCompile(`^[a-zA-Z0-9]{8,11}$`)
+	senderReqRE     = regexp.MustCompile(`^[a-zA-Z0-9]{2}$`)
+	hsCodeRE        = regexp.MustCompile(`^[0-9]{6,11}$`)
+	currencyRE      = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// productInfo says what a product accepts.
+type productInfo struct {
+	code     string  // digits 11–12 of its billing number
+	maxGrams float64 // heaviest parcel
+	domestic bool    // only to Germany; otherwise only abroad
+	euOnly   bool
+}
+
+var products = map[string]productInfo{
+	ProductPaket:                  {"01", 31500, true, false},
+	ProductPaketInternational:     {"53", 31500, false, false},
+	ProductEuropaket:              {"54", 31500, false, true},
+	ProductWarenpost:              {"62", 1000, true, false},
+	ProductKleinpaket:             {"62", 1000, true, false},
+	ProductWarenpostInternational: {"66", 1000, false, false},
+}
+
+// ProductCode returns the two digits a billing number for product carries at
+// positions 11–12, or "" for an unknown product.
+func ProductCode(product string) string { return products[product].code }
+
+// Normalize trims every string of the request in place (a trailing space
+// breaks the contract's postal code pattern, for one).
+func (r *ShipmentOrderRequest) Normalize() { trimStrings(reflect.ValueOf(r)) }
+
+func trimStrings(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			trimStrings(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				trimStrings(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			trimStrings(v.Index(i))
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(strings.TrimSpace(v.String()))
+		}
+	}
+}
+
+// Validate checks the request as the contract and DHL's rules demand and
+// returns address.Errors naming each field, or nil. Call Normalize first.
+// today is the current date in Germany (for shipDate).
+func (r *ShipmentOrderRequest) Validate(today time.Time) error {
+	ck := address.NewChecker("")
+	ck.Text("profile", r.Profile, true, 1, 35)
+	switch n := len(r.Shipments); {
+	case n == 0:
+		ck.Add("shipments", "at least one shipment is needed")
+	case n > MaxShipments:
+		ck.Add("shipments", "%d shipments in one call; at most %d are allowed", n, MaxShipments)
+	}
+	for i := range r.Shipments {
+		r.Shipments[i].validate(ck.At(fmt.Sprintf("shipments[%d]", i)), today)
+	}
+	return ck.Errs.Err()
+}
+
+// Validate checks one shipment (see ShipmentOrderRequest.Validate).
+func (s *Shipment) Validate(today time.Time) error {
+	ck := address.NewChecker("")
+	s.validate(ck, today)
+	return ck.Errs.Err()
+}
+
+func (s *Shipment) validate(ck address.Checker, today time.Time) {
+	info, known := products[s.Product]
+	switch {
+	case s.Product == "":
+		ck.Add("product", "is required (V01PAK, V53WPAK, V54EPAK, V62KP or V66WPI)")
+	case !known:
+		ck.Add("product", "%q is not a product of this API (V01PAK, V53WPAK, V54EPAK, V62KP, V66WPI)", s.Product)
+	}
+	switch {
+	case s.BillingNumber == "":
+		ck.Add("billingNumber", "is required (14 characters, digits 11–12 name the product)")
+	case !billingNumberRE.MatchString(s.BillingNumber):
+		ck.Add("billingNumber", "%q is not a billing number (10 characters, 2 digits, 2 characters)", s.BillingNumber)
+	case known && s.BillingNumber[10:12] != info.code:
+		ck.Add("billingNumber", "%q is booked for product code %s, but %s needs a billing number with %s at digits 11–12",
+			s.BillingNumber, s.BillingNumber[10:12], s.Product, info.code)
+	}
+	ck.Text("refNo", s.RefNo, false, 8, 35)
+	ck.Text("costCenter", s.CostCenter, false, 0, 50)
+	if s.ShipDate != "" {
+		d, err := time.Parse(time.DateOnly, s.ShipDate)
+		switch {
+		case err != nil:
+			ck.Add("shipDate", "%q is not a date (YYYY-MM-DD)", s.ShipDate)
+		case d.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)):
+			ck.Add("shipDate", "%s lies in the past", s.ShipDate)
+		}
+	}
+	s.Shipper.validate(ck.At("shipper"))
+	dest := s.Consignee.validate(ck.At("consignee"))
+	if known && dest != "" {
+		switch {
+		case info.domestic && dest != "DEU":
+			ck.Add("consignee.country", "%s ships only within Germany, not to %s (use V53WPAK, V54EPAK or V66WPI)", s.Product, dest)
+		case !info.domestic && dest == "DEU":
+			ck.Add("consignee.country", "%s is an international product; within Germany use V01PAK or V62KP", s.Product)
+		case info.euOnly && !address.InEUCustomsUnion(dest):
+			ck.Add("consignee.country", "%s (Europaket) goes only to EU countries, not to %s", s.Product, dest)
+		}
+	}
+	s.Details.validate(ck.At("details"), info, known, s.Product)
+	if s.Services != nil {
+		s.Services.validate(ck.At("services"))
+	}
+	needsCustoms := known && !info.domestic && dest != "" && !address.InEUCustomsUnion(dest)
+	switch {
+	case s.Customs != nil:
+		s.Customs.validate(ck.At("customs"), s.Product)
+	case needsCustoms && s.Product != ProductEuropaket:
+		ck.Add("customs", "a customs declaration with its items is required for %s (outside the EU customs union)", dest)
+	}
+}
+
+func (sh *Shipper) validate(ck address.Checker) {
+	hasAddress := sh.Name1 != "" || sh.AddressStreet != "" || sh.City != "" || sh.PostalCode != "" || sh.Country != ""
+	if sh.ShipperRef != "" {
+		if hasAddress {
+			ck.Add("", "give either shipperRef or a shipper address, not both")
+		}
+		ck.Text("shipperRef", sh.ShipperRef, true, 1, 50)
+		return
+	}
+	ck.Text("name1", sh.Name1, true, 1, 50)
+	ck.Text("name2", sh.Name2, false, 1, 50)
+	ck.Text("name3", sh.Name3, false, 1, 50)
+	ck.Text("addressStreet", sh.AddressStreet, true, 1, 50)
+	ck.Text("addressHouse", sh.AddressHouse, false, 1, 10)
+	ck.PostalCode("postalCode", sh.PostalCode, sh.Country, sh.Country != "IRL")
+	ck.Text("city", sh.City, true, 1, 40)
+	ck.Country("country", sh.Country, true)
+	ck.Text("contactName", sh.ContactName, false, 3, 80)
+	email(ck, "email", sh.Email)
+}
+
+func email(ck address.Checker, field, v string) {
+	ck.Text(field, v, false, 3, 80)
+	if v != "" && !strings.Contains(v, "@") {
+		ck.Add(field, "%q is not an e-mail address", v)
+	}
+}
+
+// Shape names as an operator knows them.
+const (
+	shapeContact    = "street address"
+	shapeLocker     = "Packstation"
+	shapePostOffice = "Postfiliale"
+	shapePOBox      = "PO box"
+)
+
+// Country returns the destination country (the drop points are German).
+func (c Consignee) Country() string {
+	switch {
+	case c.Contact != nil:
+		return c.Contact.Country
+	case c.Locker != nil:
+		return orDEU(c.Locker.Country)
+	case c.PostOffice != nil:
+		return orDEU(c.PostOffice.Country)
+	case c.POBox != nil:
+		return orDEU(c.POBox.Country)
+	}
+	return ""
+}
+
+func orDEU(c string) string {
+	if c == "" {
+		return "DEU"
+	}
+	return c
+}
+
+// validate checks the consignee and returns its country. A consignee decoded
+// from JSON is judged against all four shapes: if exactly one fits, it is
+// used; if none fits, the reason for each shape is reported.
+func (c *Consignee) validate(ck address.Checker) string {
+	if c.raw != nil {
+		return c.validateDecoded(ck)
+	}
+	set := 0
+	for _, p := range []bool{c.Contact != nil, c.Locker != nil, c.PostOffice != nil, c.POBox != nil} {
+		if p {
+			set++
+		}
+	}
+	switch set {
+	case 0:
+		ck.Add("", "is required: a street address, Packstation, Postfiliale or PO box")
+		return ""
+	case 1:
+	default:
+		ck.Add("", "set only one of street address, Packstation, Postfiliale and PO box")
+		return ""
+	}
+	switch {
+	case c.Contact != nil:
+		validateContact(ck, c.Contact)
+	case c.Locker != nil:
+		validateLocker(ck, c.Locker)
+	case c.PostOffice != nil:
+		validatePostOffice(ck, c.PostOffice)
+	case c.POBox != nil:
+		validatePOBox(ck, c.POBox)
+	}
+	return c.Country()
+}
+
+func (c *Consignee) validateDecoded(ck address.Checker) string {
+	type shape struct {
+		name string
+		v    any
+		fn   func(address.Checker)
+		set  func()
+	}
+	var (
+		ct = &ContactAddress{}
+		lk = &Locker{}
+		po = &PostOffice{}
+		pb = &POBox{}
+	)
+	shapes := []shape{
+		{shapeContact, ct, func(k address.Checker) { validateContact(k, ct) }, func() { *c = Consignee{Contact: ct, raw: c.raw} }},
+		{shapeLocker, lk, func(k address.Checker) { validateLocker(k, lk) }, func() { *c = Consignee{Locker: lk, raw: c.raw} }},
+		{shapePostOffice, po, func(k address.Checker) { validatePostOffice(k, po) }, func() { *c = Consignee{PostOffice: po, raw: c.raw} }},
+		{shapePOBox, pb, func(k address.Checker) { validatePOBox(k, pb) }, func() { *c = Consignee{POBox: pb, raw: c.raw} }},
+	}
+	var fits []shape
+	var reasons []string
+	for _, s := range shapes {
+		if err := lenientUnmarshal(c.raw, s.v); err != nil {
+			reasons = append(reasons, fmt.Sprintf("as a %s: %v", s.name, err))
+			continue
+		}
+		trimStrings(reflect.ValueOf(s.v))
+		sub := address.NewChecker("")
+		s.fn(sub)
+		if sub.OK() {
+			fits = append(fits, s)
+			continue
+		}
+		var parts []string
+		for _, e := range *sub.Errs {
+			parts = append(parts, e.Error())
+		}
+		reasons = append(reasons, fmt.Sprintf("as a %s: %s", s.name, strings.Join(parts, ", ")))
+	}
+	switch len(fits) {
+	case 1:
+		fits[0].set()
+		return c.Country()
+	case 0:
+		ck.Add("", "fits none of the four address shapes — %s", strings.Join(reasons, "; "))
+	default:
+		names := make([]string, len(fits))
+		for i, f := range fits {
+			names[i] = f.name
+		}
+		ck.Add("", "fits more than one address shape (%s); remove the fields of the one not meant", strings.Join(names, " and "))
+	}
+	return ""
+}
+
+func validateContact(ck address.Checker, a *ContactAddress) {
+	ck.Text("name1", a.Name1, true, 1, 50)
+	ck.Text("name2", a.Name2, false, 1, 50)
+	ck.Text("name3", a.Name3, false, 1, 50)
+	ck.Text("dispatchingInformation", a.DispatchingInformation, false, 1, 35)
+	ck.Text("addressStreet", a.AddressStreet, true, 1, 50)
+	ck.Text("addressHouse", a.AddressHouse, false, 1, 10)
+	ck.Text("additionalAddressInformation1", a.AdditionalAddressInformation1, false, 1, 60)
+	ck.Text("additionalAddressInformation2", a.AdditionalAddressInformation2, false, 1, 60)
+	ck.PostalCode("postalCode", a.PostalCode, a.Country, a.Country != "IRL")
+	ck.Text("city", a.City, true, 1, 40)
+	ck.Text("state", a.State, false, 1, 20)
+	ck.Country("country", a.Country, true)
+	ck.Text("contactName", a.ContactName, false, 3, 80)
+	ck.Text("phone", a.Phone, false, 1, 20)
+	email(ck, "email", a.Email)
+}
+
+func validateLocker(ck address.Checker, l *Locker) {
+	ck.Text("name", l.Name, true, 1, 50)
+	if l.LockerID < 100 || l.LockerID > 999 {
+		if l.LockerID == 0 {
+			ck.Add("lockerID", "is required (the three-digit Packstation number)")
+		} else {
+			ck.Add("lockerID", "%d is not a Packstation number (100–999)", l.LockerID)
+		}
+	}
+	if l.PostNumber == "" {
+		ck.Add("postNumber", "is required (the recipient's 6–10 digit Postnummer)")
+	} else {
+		ck.Match("postNumber", l.PostNumber, postNumberRE, "a Postnummer (6–10 digits)")
+	}
+	ck.PostalCode("postalCode", l.PostalCode, orDEU(l.Country), true)
+	ck.Text("city", l.City, true, 1, 40)
+	dropPointCountry(ck, l.Country, shapeLocker)
+}
+
+func validatePostOffice(ck address.Checker, p *PostOffice) {
+	ck.Text("name", p.Name, true, 1, 50)
+	if p.RetailID < 401 || p.RetailID > 999 {
+		if p.RetailID == 0 {
+			ck.Add("retailID", "is required (the number of the Postfiliale or Paketshop, 401–999)")
+		} else {
+			ck.Add("retailID", "%d is not a Postfiliale number (401–999)", p.RetailID)
+		}
+	}
+	if p.PostNumber == "" && p.Email == "" {
+		ck.Add("postNumber", "a Postnummer or an e-mail address of the recipient is required")
+	}
+	ck.Match("postNumber", p.PostNumber, postNumberRE, "a Postnummer (6–10 digits)")
+	email(ck, "email", p.Email)
+	ck.PostalCode("postalCode", p.PostalCode, orDEU(p.Country), true)
+	ck.Text("city", p.City, true, 1, 80)
+	dropPointCountry(ck, p.Country, shapePostOffice)
+}
+
+func validatePOBox(ck address.Checker, p *POBox) {
+	ck.Text("name1", p.Name1, true, 1, 50)
+	ck.Text("name2", p.Name2, false, 1, 50)
+	ck.Text("name3", p.Name3, false, 1, 50)
+	if p.POBoxID <= 0 {
+		ck.Add("poBoxID", "is required (the number of the Postfach)")
+	}
+	email(ck, "email", p.Email)
+	ck.PostalCode("postalCode", p.PostalCode, orDEU(p.Country), true)
+	ck.Text("city", p.City, true, 1, 80)
+	ck.Country("country", p.Country, false)
+}
+
+func dropPointCountry(ck address.Checker, country, shape string) {
+	ck.Country("country", country, false)
+	if country != "" && country != "DEU" && address.IsCountry(country) {
+		ck.Add("country", "a %s can only be in Germany (DEU); abroad use V53WPAK with closestDropPoint", shape)
+	}
+}
+
+func (d *ShipmentDetails) validate(ck address.Checker, info productInfo, known bool, product string) {
+	w := d.Weight
+	switch w.UOM {
+	case "g", "kg":
+	case "":
+		ck.Add("weight.uom", "is required (g or kg)")
+	default:
+		ck.Add("weight.uom", "%q is not a weight unit (g or kg)", w.UOM)
+	}
+	switch {
+	case w.Value <= 0:
+		ck.Add("weight.value", "is required and must be more than 0")
+	case w.Value > 31500:
+		ck.Add("weight.value", "%g is more than the contract allows (31500)", w.Value)
+	case known && (w.UOM == "g" || w.UOM == "kg") && w.Grams() > info.maxGrams:
+		ck.Add("weight.value", "%g %s is too heavy for %s (at most %g kg)", w.Value, w.UOM, product, info.maxGrams/1000)
+	}
+	if d.Dim != nil {
+		if d.Dim.UOM != "cm" && d.Dim.UOM != "mm" {
+			ck.Add("dim.uom", "%q is not a length unit (cm or mm)", d.Dim.UOM)
+		}
+		for _, f := range []struct {
+			n string
+			v int
+		}{{"height", d.Dim.Height}, {"length", d.Dim.Length}, {"width", d.Dim.Width}} {
+			if f.v <= 0 {
+				ck.Add("dim."+f.n, "must be more than 0 (give all three dimensions or none)")
+			}
+		}
+	}
+}
+
+func validValue(ck address.Checker, field string, v *Value) {
+	if !currencyRE.MatchString(v.Currency) {
+		ck.Add(field+".currency", "%q is not an ISO 4217 currency code such as EUR", v.Currency)
+	}
+	if v.Value < 0 || v.Value > 100000 {
+		ck.Add(field+".value", "%g is outside 0–100000", v.Value)
+	}
+}
+
+func (v *VAS) validate(ck address.Checker) {
+	ck.Text("preferredNeighbour", v.PreferredNeighbour, false, 0, 100)
+	ck.Text("preferredLocation", v.PreferredLocation, false, 0, 100)
+	if v.VisualCheckOfAge != "" && v.VisualCheckOfAge != "A16" && v.VisualCheckOfAge != "A18" {
+		ck.Add("visualCheckOfAge", "%q is neither A16 nor A18", v.VisualCheckOfAge)
+	}
+	if v.Endorsement != "" && v.Endorsement != "RETURN" && v.Endorsement != "ABANDON" {
+		ck.Add("endorsement", "%q is neither RETURN nor ABANDON", v.Endorsement)
+	}
+	if v.PreferredDay != "" {
+		if _, err := time.Parse(time.DateOnly, v.PreferredDay); err != nil {
+			ck.Add("preferredDay", "%q is not a date (YYYY-MM-DD)", v.PreferredDay)
+		}
+	}
+	if v.IdentCheck != nil {
+		ic := ck.At("identCheck")
+		ic.Text("firstName", v.IdentCheck.FirstName, true, 1, 35)
+		ic.Text("lastName", v.IdentCheck.LastName, true, 1, 35)
+		if v.IdentCheck.DateOfBirth != "" {
+			if _, err := time.Parse(time.DateOnly, v.IdentCheck.DateOfBirth); err != nil {
+				ic.Add("dateOfBirth", "%q is not a date (YYYY-MM-DD)", v.IdentCheck.DateOfBirth)
+			}
+		}
+		if m := v.IdentCheck.MinimumAge; m != "" && m != "A16" && m != "A18" {
+			ic.Add("minimumAge", "%q is neither A16 nor A18", m)
+		}
+	}
+	ck.Match("individualSenderRequirement", v.IndividualSenderRequirement, senderReqRE, "a two-character code")
+	if v.AdditionalInsurance != nil {
+		validValue(ck, "additionalInsurance", v.AdditionalInsurance)
+	}
+	if c := v.CashOnDelivery; c != nil {
+		cc := ck.At("cashOnDelivery")
+		cc.Text("transferNote1", c.TransferNote1, true, 1, 35)
+		cc.Text("transferNote2", c.TransferNote2, false, 0, 35)
+		cc.Text("accountReference", c.AccountReference, false, 0, 35)
+		if c.Amount != nil {
+			validValue(cc, "amount", c.Amount)
+			if c.Amount.Currency != "EUR" {
+				cc.Add("amount.currency", "cash on delivery is collected in EUR only")
+			}
+		}
+		if c.BankAccount == nil && c.AccountReference == "" {
+			cc.Add("bankAccount", "a bank account or an accountReference is required")
+		}
+		if b := c.BankAccount; b != nil {
+			bc := cc.At("bankAccount")
+			bc.Text("accountHolder", b.AccountHolder, true, 1, 80)
+			bc.Text("bankName", b.BankName, false, 0, 80)
+			if b.IBAN == "" {
+				bc.Add("iban", "is required")
+			}
+			bc.Match("iban", b.IBAN, ibanRE, "an IBAN")
+			bc.Match("bic", b.BIC, bicRE, "a BIC (8 or 11 characters)")
+		}
+	}
+	if r := v.DHLRetoure; r != nil {
+		rc := ck.At("dhlRetoure")
+		switch {
+		case r.BillingNumber == "":
+			rc.Add("billingNumber", "is required for a return label")
+		case !billingNumberRE.MatchString(r.BillingNumber):
+			rc.Add("billingNumber", "%q is not a billing number", r.BillingNumber)
+		}
+		rc.Text("refNo", r.RefNo, false, 6, 50)
+		if r.ReturnAddress != nil {
+			validateContact(rc.At("returnAddress"), r.ReturnAddress)
+		}
+	}
+}
+
+func (c *CustomsDetails) validate(ck address.Checker, product string) {
+	switch c.ExportType {
+	case "OTHER", "PRESENT", "COMMERCIAL_SAMPLE", "DOCUMENT", "RETURN_OF_GOODS", "COMMERCIAL_GOODS":
+	case "":
+		ck.Add("exportType", "is required (COMMERCIAL_GOODS, PRESENT, COMMERCIAL_SAMPLE, DOCUMENT, RETURN_OF_GOODS or OTHER)")
+	default:
+		ck.Add("exportType", "%q is not an export type", c.ExportType)
+	}
+	if c.ExportType == "OTHER" && c.ExportDescription == "" {
+		ck.Add("exportDescription", "is required when exportType is OTHER")
+	}
+	ck.Text("exportDescription", c.ExportDescription, false, 0, 80)
+	if c.ShippingConditions != "" {
+		if c.ShippingConditions != "DAP" && c.ShippingConditions != "DDP" {
+			ck.Add("shippingConditions", "%q is neither DAP nor DDP", c.ShippingConditions)
+		} else if product != ProductEuropaket {
+			ck.Add("shippingConditions", "applies to Europaket (V54EPAK) only")
+		}
+	}
+	ck.Text("invoiceNo", c.InvoiceNo, false, 0, 35)
+	ck.Text("permitNo", c.PermitNo, false, 0, 30)
+	ck.Text("attestationNo", c.AttestationNo, false, 0, 30)
+	ck.Text("MRN", c.MRN, false, 0, 18)
+	ck.Text("shipperCustomsRef", c.ShipperCustomsRef, false, 0, 35)
+	ck.Text("consigneeCustomsRef", c.ConsigneeCustomsRef, false, 0, 35)
+	ck.Text("officeOfOrigin", c.OfficeOfOrigin, false, 0, 35)
+	validValue(ck, "postalCharges", &c.PostalCharges)
+	switch n := len(c.Items); {
+	case n == 0:
+		ck.Add("items", "at least one item is required")
+	case n > 99:
+		ck.Add("items", "%d items; at most 99 are allowed", n)
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		ic := ck.At(fmt.Sprintf("items[%d]", i))
+		ic.Text("itemDescription", it.ItemDescription, true, 1, 256)
+		ic.Country("countryOfOrigin", it.CountryOfOrigin, false)
+		ic.Match("hsCode", string(it.HSCode), hsCodeRE, "a tariff number (6–11 digits)")
+		if it.PackagedQuantity < 1 {
+			ic.Add("packagedQuantity", "must be at least 1")
+		}
+		validValue(ic, "itemValue", &it.ItemValue)
+		if it.ItemValue.Currency != c.PostalCharges.Currency && currencyRE.MatchString(it.ItemValue.Currency) {
+			ic.Add("itemValue.currency", "%s differs from the postal charges' %s; one currency per declaration", it.ItemValue.Currency, c.PostalCharges.Currency)
+		}
+		if it.ItemWeight.UOM != "g" && it.ItemWeight.UOM != "kg" {
+			ic.Add("itemWeight.uom", "%q is not a weight unit (g or kg)", it.ItemWeight.UOM)
+		}
+		if it.ItemWeight.Value <= 0 || it.ItemWeight.Value > 31500 {
+			ic.Add("itemWeight.value", "must be more than 0 and at most 31500")
+		}
+	}
+}
