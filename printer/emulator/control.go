@@ -1,0 +1,152 @@
+package emulator
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ControlHelp lists the commands of the control protocol.
+const ControlHelp = `commands (one per line):
+  status                          condition, buffered and printed labels
+  paper-out|head-open|ribbon-out|pause|stop-reading on|off
+  clear                           clear every fault
+  baud N [BITS]                   throttle to a serial line (BITS per char, default 10 = 8N1)
+  rate N                          throttle to N bytes per second (0: unlimited)
+  disconnect-after N              drop the connection after N more bytes
+  help`
+
+// Command runs one line of the control protocol and returns its answer.
+// It is how `labelagent emulate` is steered by hand (or by a script over
+// its control port) while jobs are printing.
+func (e *Emulator) Command(line string) (string, error) {
+	f := strings.Fields(strings.ToLower(line))
+	if len(f) == 0 {
+		return "", nil
+	}
+	onOff := func() (bool, error) {
+		if len(f) != 2 {
+			return false, fmt.Errorf("%s needs on or off", f[0])
+		}
+		switch f[1] {
+		case "on", "1", "true", "yes":
+			return true, nil
+		case "off", "0", "false", "no":
+			return false, nil
+		}
+		return false, fmt.Errorf("%s: %q is not on or off", f[0], f[1])
+	}
+	number := func(i int) (int, error) {
+		if len(f) <= i {
+			return 0, fmt.Errorf("%s needs a number", f[0])
+		}
+		n, err := strconv.Atoi(f[i])
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s: %q is not a number >= 0", f[0], f[i])
+		}
+		return n, nil
+	}
+	switch f[0] {
+	case "paper-out", "head-open", "ribbon-out", "pause", "stop-reading":
+		on, err := onOff()
+		if err != nil {
+			return "", err
+		}
+		map[string]func(bool){
+			"paper-out": e.SetPaperOut, "head-open": e.SetHeadOpen, "ribbon-out": e.SetRibbonOut,
+			"pause": e.SetPaused, "stop-reading": e.SetStopReading,
+		}[f[0]](on)
+	case "clear":
+		e.SetFaults(Faults{})
+	case "baud":
+		baud, err := number(1)
+		if err != nil {
+			return "", err
+		}
+		bits := 10
+		if len(f) > 2 {
+			if bits, err = number(2); err != nil {
+				return "", err
+			}
+		}
+		e.SetBaud(baud, bits)
+	case "rate":
+		n, err := number(1)
+		if err != nil {
+			return "", err
+		}
+		e.SetBytesPerSecond(n)
+	case "disconnect-after":
+		n, err := number(1)
+		if err != nil {
+			return "", err
+		}
+		e.DisconnectAfter(int64(n))
+	case "status":
+	case "help":
+		return ControlHelp, nil
+	default:
+		return "", fmt.Errorf("unknown command %q (try help)", f[0])
+	}
+	return e.Summary(), nil
+}
+
+// Summary is one line about the printer for people.
+func (e *Emulator) Summary() string {
+	st := e.HostStatus().Status(time.Now())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rate := "unlimited"
+	if e.rate > 0 {
+		rate = strconv.Itoa(e.rate) + " bytes/s"
+	}
+	reading := "reading"
+	if e.faults.StopReading {
+		reading = "not reading"
+	}
+	return fmt.Sprintf("%s (%s); %d formats printed (%d labels), %d buffered; %d bytes received; input %s, %s",
+		st.State, st.Detail, len(e.printed), e.labelsPrinted, len(e.pending), e.received, rate, reading)
+}
+
+// ServeControl answers control commands on ln, one line in, one line out,
+// until ln is closed or the emulator is closed.
+func (e *Emulator) ServeControl(ln net.Listener) {
+	if !e.track(ln) {
+		ln.Close()
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.untrack(ln)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !e.track(c) {
+				c.Close()
+				return
+			}
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				defer e.untrack(c)
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					out, err := e.Command(sc.Text())
+					if err != nil {
+						out = "error: " + err.Error()
+					}
+					if _, err := fmt.Fprintln(c, out); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+}

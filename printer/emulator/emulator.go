@@ -1,0 +1,537 @@
+// Package emulator is a ZPL label printer in software, for tests, benchmarks
+// and development without hardware. It listens like a network printer on
+// TCP (port 9100 style) and like a serial printer on a pseudo-terminal,
+// splits what it receives into label formats (^XA…^XZ), "prints" them
+// (keeps them in memory and optionally writes each to a folder), answers
+// ~HS and ~HQES from its real state, and can be told to fail the ways real
+// printers fail: paper out, head open, ribbon out, paused, a dropped
+// connection in the middle of a job, a printer that stops reading, and a
+// slow serial line.
+//
+// Like a real printer, it keeps formats received during a fault in its
+// buffer and prints them when the fault clears.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labelagent/labelagent/printer/zplstatus"
+)
+
+// Options configure a new Emulator.
+type Options struct {
+	// Dir, if set, receives every printed label as NNNNNN.zpl.
+	Dir string
+	// BufferFormats is how many unprinted formats the printer holds before
+	// it stops reading (and reports "buffer full"); 0 means 256.
+	BufferFormats int
+	// BytesPerSecond throttles reading, like a serial line; 0: unlimited.
+	BytesPerSecond int
+	// Logger gets one line per connection, label and fault; nil: silent.
+	Logger *slog.Logger
+}
+
+// Label is one format the emulator received and printed.
+type Label struct {
+	Seq      int       // 1, 2, … in order of arrival
+	Data     []byte    // ^XA … ^XZ
+	Copies   int       // from ^PQ, at least 1
+	Via      string    // "tcp" or "serial"
+	Received time.Time // when ^XZ arrived
+	Printed  time.Time // when it came out (later than Received after a fault)
+}
+
+// Faults is the printer's condition as a person at the printer would set it.
+type Faults struct {
+	PaperOut  bool `json:"paper_out"`
+	HeadOpen  bool `json:"head_open"`
+	RibbonOut bool `json:"ribbon_out"`
+	Paused    bool `json:"paused"`
+	// StopReading makes the printer stop taking bytes off the line, so
+	// that the sender's writes block (back-pressure).
+	StopReading bool `json:"stop_reading"`
+}
+
+func (f Faults) canPrint() bool { return !f.PaperOut && !f.HeadOpen && !f.RibbonOut && !f.Paused }
+
+// Emulator is one emulated printer. It may be reached over several
+// listeners at once; they share its state, as a printer's ports do.
+type Emulator struct {
+	opts Options
+	log  *slog.Logger
+
+	mu              sync.Mutex
+	changed         chan struct{} // closed and replaced on every state change
+	faults          Faults
+	rate            int // bytes per second, 0: unlimited
+	disconnectAfter int64
+	pending         []Label
+	printed         []Label
+	labelsPrinted   int
+	seq             int
+	received        int64
+	partial         int // connections inside a format
+	closed          bool
+	closers         map[io.Closer]struct{}
+
+	wg sync.WaitGroup
+}
+
+// New returns an emulator with no listeners yet.
+func New(opts Options) *Emulator {
+	if opts.BufferFormats <= 0 {
+		opts.BufferFormats = 256
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Emulator{
+		opts:            opts,
+		log:             log,
+		changed:         make(chan struct{}),
+		rate:            opts.BytesPerSecond,
+		disconnectAfter: -1,
+		closers:         map[io.Closer]struct{}{},
+	}
+}
+
+// notify wakes everything waiting for a state change. Call with mu held.
+func (e *Emulator) notify() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// Faults returns the current fault switches.
+func (e *Emulator) Faults() Faults {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faults
+}
+
+// SetFaults replaces all fault switches at once. Clearing the last fault
+// that stops printing prints the buffered formats.
+func (e *Emulator) SetFaults(f Faults) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f != e.faults {
+		e.log.Info("printer condition changed", "paper_out", f.PaperOut, "head_open", f.HeadOpen,
+			"ribbon_out", f.RibbonOut, "paused", f.Paused, "stop_reading", f.StopReading)
+	}
+	e.faults = f
+	e.printPendingLocked()
+	e.notify()
+}
+
+func (e *Emulator) update(fn func(*Faults)) {
+	f := e.Faults()
+	fn(&f)
+	e.SetFaults(f)
+}
+
+// SetPaperOut switches the paper-out condition.
+func (e *Emulator) SetPaperOut(on bool) { e.update(func(f *Faults) { f.PaperOut = on }) }
+
+// SetHeadOpen switches the head-open condition.
+func (e *Emulator) SetHeadOpen(on bool) { e.update(func(f *Faults) { f.HeadOpen = on }) }
+
+// SetRibbonOut switches the ribbon-out condition.
+func (e *Emulator) SetRibbonOut(on bool) { e.update(func(f *Faults) { f.RibbonOut = on }) }
+
+// SetPaused pauses or resumes the printer (like its pause button).
+func (e *Emulator) SetPaused(on bool) { e.update(func(f *Faults) { f.Paused = on }) }
+
+// SetStopReading makes the printer stop (or resume) reading its input.
+func (e *Emulator) SetStopReading(on bool) { e.update(func(f *Faults) { f.StopReading = on }) }
+
+// SetBytesPerSecond throttles input to n bytes per second (0: unlimited).
+func (e *Emulator) SetBytesPerSecond(n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n < 0 {
+		n = 0
+	}
+	e.rate = n
+	e.notify()
+}
+
+// SetBaud throttles input to what a serial line carries at baud with
+// bitsPerChar bits per character on the wire (10 for 8N1: start, 8 data,
+// stop).
+func (e *Emulator) SetBaud(baud, bitsPerChar int) {
+	if bitsPerChar <= 0 {
+		bitsPerChar = 10
+	}
+	e.SetBytesPerSecond(baud / bitsPerChar)
+}
+
+// DisconnectAfter makes the printer drop whichever connection has received
+// n more bytes from now (the cable pulled in the middle of a job); the
+// partial format is lost, as on a real printer. Negative n disarms it.
+func (e *Emulator) DisconnectAfter(n int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.disconnectAfter = n
+}
+
+// Labels returns copies of the printed labels, in order.
+func (e *Emulator) Labels() []Label {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Label(nil), e.printed...)
+}
+
+// LabelsPrinted counts printed labels, copies included.
+func (e *Emulator) LabelsPrinted() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.labelsPrinted
+}
+
+// Pending counts formats received but held by a fault.
+func (e *Emulator) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.pending)
+}
+
+// Received counts every byte read from every connection.
+func (e *Emulator) Received() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.received
+}
+
+// WaitLabels blocks until at least n formats have been printed.
+func (e *Emulator) WaitLabels(ctx context.Context, n int) ([]Label, error) {
+	for {
+		e.mu.Lock()
+		if len(e.printed) >= n {
+			out := append([]Label(nil), e.printed...)
+			e.mu.Unlock()
+			return out, nil
+		}
+		ch := e.changed
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("emulator printed %d of %d labels: %w", len(e.Labels()), n, ctx.Err())
+		}
+	}
+}
+
+// WaitReceived blocks until at least n bytes have been read in total.
+func (e *Emulator) WaitReceived(ctx context.Context, n int64) error {
+	for {
+		e.mu.Lock()
+		got, ch := e.received, e.changed
+		e.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("emulator received %d of %d bytes: %w", got, n, ctx.Err())
+		}
+	}
+}
+
+// HostStatus is what the printer answers to ~HS now.
+func (e *Emulator) HostStatus() zplstatus.HostStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hostStatusLocked()
+}
+
+func (e *Emulator) hostStatusLocked() zplstatus.HostStatus {
+	remaining := 0
+	for _, l := range e.pending {
+		remaining += l.Copies
+	}
+	return zplstatus.HostStatus{
+		CommSettings:     30, // 9600 8N1 XON/XOFF, as a factory-default Zebra reports
+		PaperOut:         e.faults.PaperOut,
+		Paused:           e.faults.Paused,
+		LabelLength:      1218,
+		FormatsInBuffer:  min(len(e.pending), 999),
+		BufferFull:       len(e.pending) >= e.opts.BufferFormats,
+		PartialFormat:    e.partial > 0,
+		FunctionSettings: 1,
+		HeadOpen:         e.faults.HeadOpen,
+		RibbonOut:        e.faults.RibbonOut,
+		PrintMode:        '2',
+		LabelsRemaining:  min(remaining, 99999999),
+		FormatWhilePrint: true,
+		Password:         "1234",
+	}
+}
+
+// ExtendedStatus is what the printer answers to ~HQES now.
+func (e *Emulator) ExtendedStatus() zplstatus.ExtendedStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var es zplstatus.ExtendedStatus
+	if e.faults.PaperOut {
+		es.Errors |= zplstatus.ErrMediaOut
+	}
+	if e.faults.RibbonOut {
+		es.Errors |= zplstatus.ErrRibbonOut
+	}
+	if e.faults.HeadOpen {
+		es.Errors |= zplstatus.ErrHeadOpen
+	}
+	if e.faults.Paused {
+		es.Errors |= zplstatus.ErrPaused
+	}
+	return es
+}
+
+// format is called by a connection when ^XZ completes a format.
+func (e *Emulator) format(data []byte, via string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seq++
+	l := Label{Seq: e.seq, Data: data, Copies: copies(data), Via: via, Received: time.Now()}
+	e.pending = append(e.pending, l)
+	e.printPendingLocked()
+	e.notify()
+}
+
+func (e *Emulator) printPendingLocked() {
+	if !e.faults.canPrint() {
+		return
+	}
+	for _, l := range e.pending {
+		l.Printed = time.Now()
+		e.printed = append(e.printed, l)
+		e.labelsPrinted += l.Copies
+		e.log.Info("label printed", "seq", l.Seq, "bytes", len(l.Data), "copies", l.Copies, "via", l.Via)
+		if e.opts.Dir != "" {
+			name := filepath.Join(e.opts.Dir, fmt.Sprintf("%06d.zpl", l.Seq))
+			if err := os.WriteFile(name, l.Data, 0o644); err != nil {
+				e.log.Error("cannot store label", "file", name, "err", err)
+			}
+		}
+	}
+	e.pending = nil
+}
+
+// control handles ~ commands outside formats; it returns the reply to send.
+func (e *Emulator) control(cmd string) []byte {
+	switch cmd {
+	case "HS":
+		return e.HostStatus().Bytes()
+	case "HQES":
+		return e.ExtendedStatus().Bytes()
+	case "HI":
+		return []byte("\x02ZT410-203dpi,V75.20.01Z,8,8192KB\x03\r\n")
+	case "PP":
+		e.SetPaused(true)
+	case "PS":
+		e.SetPaused(false)
+	case "JA": // cancel all: drop what waits in the buffer
+		e.mu.Lock()
+		e.pending = nil
+		e.notify()
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+// track registers something to close on Close; it reports false when the
+// emulator is already closed.
+func (e *Emulator) track(c io.Closer) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.closers[c] = struct{}{}
+	return true
+}
+
+func (e *Emulator) untrack(c io.Closer) {
+	e.mu.Lock()
+	delete(e.closers, c)
+	e.mu.Unlock()
+}
+
+// Close stops every listener and connection and waits for them.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	cs := make([]io.Closer, 0, len(e.closers))
+	for c := range e.closers {
+		cs = append(cs, c)
+	}
+	e.notify()
+	e.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
+	e.wg.Wait()
+	return nil
+}
+
+// ListenTCP serves raw printing on addr ("127.0.0.1:0" picks a port) until
+// Close, and returns the address it listens on.
+func (e *Emulator) ListenTCP(addr string) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: listen on %s: %w", addr, err)
+	}
+	if !e.track(ln) {
+		ln.Close()
+		return nil, errors.New("emulator is closed")
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.untrack(ln)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !e.track(c) {
+				c.Close()
+				return
+			}
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				defer e.untrack(c)
+				e.log.Info("connection", "remote", c.RemoteAddr().String())
+				err := e.serve(c, "tcp", func() {
+					if tc, ok := c.(*net.TCPConn); ok {
+						tc.SetLinger(0) // reset, like a printer that lost power
+					}
+					c.Close()
+				})
+				c.Close()
+				e.log.Info("connection closed", "remote", c.RemoteAddr().String(), "reason", err)
+			}()
+		}
+	}()
+	return ln.Addr(), nil
+}
+
+// errDropped ends a connection the emulator was told to drop.
+var errDropped = errors.New("dropped by fault injection")
+
+// serve reads one connection until it ends. rw is the line; drop cuts it.
+func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
+	var sp splitter
+	buf := make([]byte, 32*1024)
+	var next time.Time // throttle: when the line may deliver the next byte
+	inFormat := false
+	defer func() {
+		if inFormat {
+			e.mu.Lock()
+			e.partial--
+			e.mu.Unlock()
+		}
+	}()
+	for {
+		// Wait while the printer does not read.
+		e.mu.Lock()
+		for (e.faults.StopReading || len(e.pending) >= e.opts.BufferFormats) && !e.closed {
+			ch := e.changed
+			e.mu.Unlock()
+			<-ch
+			e.mu.Lock()
+		}
+		rate, closed := e.rate, e.closed
+		e.mu.Unlock()
+		if closed {
+			return errors.New("emulator closed")
+		}
+		n := len(buf)
+		if rate > 0 {
+			n = max(1, min(n, rate/200)) // 5 ms of line time per read keeps the pace smooth
+		}
+		got, err := rw.Read(buf[:n])
+		if got > 0 {
+			now := time.Now()
+			if rate > 0 {
+				if next.Before(now.Add(-50 * time.Millisecond)) {
+					next = now // the line was idle: no credit for the pause
+				}
+				next = next.Add(time.Duration(got) * time.Second / time.Duration(rate))
+				time.Sleep(time.Until(next))
+			}
+			data := buf[:got]
+			e.mu.Lock()
+			cut := false
+			if e.disconnectAfter >= 0 {
+				if int64(got) >= e.disconnectAfter {
+					data = data[:e.disconnectAfter]
+					cut = true
+					e.disconnectAfter = -1
+				} else {
+					e.disconnectAfter -= int64(got)
+				}
+			}
+			e.received += int64(len(data))
+			e.notify()
+			e.mu.Unlock()
+			for _, ev := range sp.feed(data) {
+				switch ev.kind {
+				case evFormat:
+					e.format(ev.data, via)
+				case evControl:
+					if reply := e.control(ev.cmd); reply != nil {
+						if _, err := rw.Write(reply); err != nil {
+							return fmt.Errorf("reply: %w", err)
+						}
+					}
+				}
+			}
+			if sp.inFormat != inFormat {
+				inFormat = sp.inFormat
+				e.mu.Lock()
+				if inFormat {
+					e.partial++
+				} else {
+					e.partial--
+				}
+				e.mu.Unlock()
+			}
+			if cut {
+				e.log.Info("dropping the connection in the middle of a job", "via", via)
+				drop()
+				return errDropped
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// copies reads ^PQ's quantity from a format; 1 when absent or odd.
+func copies(format []byte) int {
+	for i := 0; i+3 < len(format); i++ {
+		if (format[i] == '^') && (format[i+1] == 'P' || format[i+1] == 'p') && (format[i+2] == 'Q' || format[i+2] == 'q') {
+			n := 0
+			for j := i + 3; j < len(format) && format[j] >= '0' && format[j] <= '9' && n < 1e8; j++ {
+				n = n*10 + int(format[j]-'0')
+			}
+			if n > 0 {
+				return n
+			}
+		}
+	}
+	return 1
+}
