@@ -648,6 +648,10 @@ func (c *Client) checkout(ctx context.Context, o Order, pdf bool) (*Receipt, err
 			case TitleWalletBalanceNotEnough:
 				need := o.Total
 				ae.Needed = &need
+				// The cached figure may be old: a login reports the current one.
+				if _, lerr := c.Login(ctx); lerr != nil {
+					c.log.Debug("internetmarke: balance refresh failed", "err", lerr)
+				}
 				if bal, ok := c.CachedBalance(); ok {
 					ae.Balance = &bal.Amount
 				}
