@@ -1,0 +1,295 @@
+package zpl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Job kinds Prepare understands.
+const (
+	KindZPL = "zpl"
+	KindRaw = "raw"
+	KindPDF = "pdf"
+	KindPNG = "png"
+)
+
+// ConverterOptions configure a Converter.
+type ConverterOptions struct {
+	// CacheDir keeps the compiled PDF renderer between runs (the agent
+	// passes its data directory). "" compiles it in memory on first use,
+	// which takes seconds.
+	CacheDir string
+	Logger   *slog.Logger
+}
+
+// Converter prepares jobs for printers. The PDF renderer inside it starts
+// on first use and is shared; a Converter is safe for concurrent use.
+// Close it when done.
+type Converter struct {
+	opts ConverterOptions
+	log  *slog.Logger
+
+	mu     sync.Mutex // guards engine and closed; PDF work is serialised
+	engine *pdfEngine
+	closed bool
+}
+
+// NewConverter returns a Converter; nothing is started until needed.
+func NewConverter(opts ConverterOptions) *Converter {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Converter{opts: opts, log: log}
+}
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("converter closed")
+
+// Close stops the PDF renderer.
+func (c *Converter) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.engine == nil {
+		return nil
+	}
+	err := c.engine.close()
+	c.engine = nil
+	return err
+}
+
+// lockEngine waits for the engine (honouring ctx), starting it if needed.
+// The caller must unlock c.mu.
+func (c *Converter) lockEngine(ctx context.Context) (*pdfEngine, error) {
+	// sync.Mutex cannot wait on a context: poll with a short sleep so a
+	// cancelled job does not queue behind a long render.
+	for !c.mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if c.engine == nil {
+		start := time.Now()
+		e, err := startPDFium(c.opts.CacheDir)
+		if err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
+		c.engine = e
+		c.log.Info("PDF renderer started", "took", time.Since(start).Round(time.Millisecond), "cache", c.opts.CacheDir)
+	}
+	return c.engine, nil
+}
+
+// Warm starts the PDF renderer now instead of on the first PDF job.
+func (c *Converter) Warm(ctx context.Context) error {
+	_, err := c.lockEngine(ctx)
+	if err != nil {
+		return err
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Prepare turns one job into bytes for the printer p:
+//   - "zpl": carrier or shop ZPL, passed through; labels lacking ^PW, ^LL
+//     or ^MN get them from the profile, and ZPL laid out for 203 dpi is
+//     converted to the printer's resolution (or refused with
+//     ErrInexactDPI, never printed at the wrong scale);
+//   - "raw": passed through unchanged;
+//   - "pdf": every page rendered at the printer's resolution and fitted to
+//     the label, one label per page;
+//   - "png": converted to one label.
+func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Profile) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if kind == KindRaw || p.Raw {
+		return data, nil
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	switch kind {
+	case KindZPL:
+		return PrepareZPL(data, p, 0)
+	case KindPNG:
+		return PNGLabel(data, p)
+	case KindPDF:
+		return c.PDFLabels(ctx, data, p, PDFOptions{})
+	}
+	return nil, fmt.Errorf("job kind %q: use zpl, raw, pdf or png", kind)
+}
+
+// PDFLabels renders the selected pages of a PDF as labels for p.
+func (c *Converter) PDFLabels(ctx context.Context, data []byte, p Profile, opts PDFOptions) ([]byte, error) {
+	if err := checkPDF(data); err != nil {
+		return nil, err
+	}
+	// Page count and sizes come from pdfcpu before the renderer is touched,
+	// so a document with thousands of pages is refused cheaply.
+	if _, err := PDFPages(data); err != nil {
+		return nil, err
+	}
+	e, err := c.lockEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := pdfToMonos(ctx, e, data, p, opts)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, pg := range pages {
+		out.Write(placedLabel(pg, p, opts.Encoding))
+	}
+	return out.Bytes(), nil
+}
+
+// RenderPDFPage renders page (1-based) of a PDF at dpi to a 1-bit image,
+// at the page's own size.
+func (c *Converter) RenderPDFPage(ctx context.Context, data []byte, page, dpi int) (*Mono, error) {
+	pages, err := PDFPages(data)
+	if err != nil {
+		return nil, err
+	}
+	if page < 1 || page > len(pages) {
+		return nil, fmt.Errorf("page %d: the PDF has %d pages", page, len(pages))
+	}
+	e, err := c.lockEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	doc, err := e.open(data)
+	if err != nil {
+		return nil, err
+	}
+	defer doc.close()
+	w, h, err := doc.size(page - 1)
+	if err != nil {
+		return nil, err
+	}
+	return doc.render(page-1, int(w/72*float64(dpi)+0.5), int(h/72*float64(dpi)+0.5), 0)
+}
+
+func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
+	var out bytes.Buffer
+	out.Write(LabelHeader(p))
+	if p.HeightDots == 0 && pg.m != nil {
+		fmt.Fprintf(&out, "^LL%d", pg.y+pg.m.H)
+	}
+	if pg.m != nil {
+		fmt.Fprintf(&out, "^FO%d,%d", pg.x, pg.y)
+		out.Write(GraphicField(pg.m, enc, !p.NoZ64))
+		out.WriteString("^FS")
+	}
+	out.WriteString("^XZ\n")
+	return out.Bytes()
+}
+
+// PrepareZPL completes ZPL for the printer p. sourceDPI is the resolution
+// the ZPL was laid out for; 0 guesses: a label whose ^PW matches the
+// printer's width is taken as made for it, otherwise 203 dpi (carrier ZPL).
+func PrepareZPL(src []byte, p Profile, sourceDPI int) ([]byte, error) {
+	if len(src) > MaxInputBytes {
+		return nil, fmt.Errorf("ZPL of %d bytes: %w (limit %d)", len(src), ErrInputTooLarge, MaxInputBytes)
+	}
+	cmds, err := Tokenize(src)
+	if err != nil {
+		return nil, err
+	}
+	if sourceDPI == 0 {
+		sourceDPI = guessDPI(cmds, p)
+	}
+	if sourceDPI != p.DPI {
+		conv, err := ConvertDPI(src, sourceDPI, p.DPI, !p.NoZ64)
+		if err != nil {
+			return nil, fmt.Errorf("converting ZPL from %d to %d dpi: %w", sourceDPI, p.DPI, err)
+		}
+		src = conv
+		if cmds, err = Tokenize(src); err != nil {
+			return nil, err
+		}
+	}
+	return completeLabels(src, cmds, p), nil
+}
+
+func guessDPI(cmds []Command, p Profile) int {
+	for _, c := range cmds {
+		if !c.Tilde && c.Name == "PW" {
+			w := c.IntParam(0, 0)
+			if w > 0 && abs(w-p.WidthDots) <= p.WidthDots/30 {
+				return p.DPI
+			}
+			break
+		}
+	}
+	return DefaultDPI
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// completeLabels adds ^PW, ^LL and ^MN right after ^XA in labels that do
+// not set them.
+func completeLabels(src []byte, cmds []Command, p Profile) []byte {
+	labels, _ := SplitLabels(cmds)
+	type ins struct {
+		at   int
+		text string
+	}
+	var inserts []ins
+	for _, l := range labels {
+		have := map[string]bool{}
+		for _, c := range l.Commands {
+			if !c.Tilde {
+				have[c.Name] = true
+			}
+		}
+		xa := l.Commands[0]
+		var b bytes.Buffer
+		if !have["PW"] {
+			fmt.Fprintf(&b, "%cPW%d", xa.Prefix, p.WidthDots)
+		}
+		if !have["LL"] && p.HeightDots > 0 {
+			fmt.Fprintf(&b, "%cLL%d", xa.Prefix, p.HeightDots)
+		}
+		if !have["MN"] {
+			m := map[Media]string{MediaGap: "Y", MediaMark: "M", MediaContinuous: "N"}[p.Media]
+			fmt.Fprintf(&b, "%cMN%s", xa.Prefix, m)
+		}
+		if b.Len() > 0 {
+			inserts = append(inserts, ins{xa.End, b.String()})
+		}
+	}
+	if len(inserts) == 0 {
+		return src
+	}
+	var out bytes.Buffer
+	prev := 0
+	for _, in := range inserts {
+		out.Write(src[prev:in.at])
+		out.WriteString(in.text)
+		prev = in.at
+	}
+	out.Write(src[prev:])
+	return out.Bytes()
+}

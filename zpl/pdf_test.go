@@ -1,0 +1,85 @@
+package zpl_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/internal/testlabel"
+)
+
+func TestPDFPagesAndSelect(t *testing.T) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := zpl.PDFPages(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 1 || int(pages[0].WidthMM()+0.5) != 103 || int(pages[0].HeightMM()+0.5) != 199 {
+		t.Fatalf("pages = %+v, want one 103 x 199 mm page", pages)
+	}
+	three := testlabel.BuildPages([][2]float64{{100, 100}, {200, 100}, {300, 100}}, [][]byte{[]byte("0 0 1 1 re f"), []byte("0 0 2 2 re f"), []byte("0 0 3 3 re f")})
+	sel, err := zpl.SelectPDFPages(three, "2-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err = zpl.PDFPages(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 2 || int(pages[0].Width) != 200 || int(pages[1].Width) != 300 {
+		t.Fatalf("selected pages = %+v, want pages 2 and 3", pages)
+	}
+	split, err := zpl.SplitPDF(three)
+	if err != nil || len(split) != 3 {
+		t.Fatalf("split: %d parts, %v", len(split), err)
+	}
+}
+
+func TestPDFRefusesPageBomb(t *testing.T) {
+	bomb := testlabel.ManyPages(3000)
+	_, err := conv.Prepare(testContext(t), zpl.KindPDF, bomb, mustProfile(t, printer.ProfileConfig{}))
+	if !errors.Is(err, zpl.ErrInputTooLarge) {
+		t.Fatalf("3000-page PDF: err = %v, want ErrInputTooLarge", err)
+	}
+	t.Log(err)
+}
+
+func TestPDFRefusesGarbage(t *testing.T) {
+	for _, in := range [][]byte{nil, []byte("hello"), []byte("%PDF-1.4\ngarbage")} {
+		if _, err := conv.Prepare(testContext(t), zpl.KindPDF, in, mustProfile(t, printer.ProfileConfig{})); err == nil {
+			t.Errorf("%q accepted as PDF", in)
+		}
+	}
+}
+
+func mustProfile(t testing.TB, c printer.ProfileConfig) zpl.Profile {
+	t.Helper()
+	p, err := zpl.ProfileFrom(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPDFLabelBasic(t *testing.T) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dpi := range []int{203, 300} {
+		p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: "910-300-600"})
+		out, err := conv.Prepare(testContext(t), zpl.KindPDF, pdf, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d dpi: %d bytes", dpi, len(out))
+		if !bytes.HasPrefix(out, []byte("^XA^PW")) {
+			t.Fatalf("%.60q", out)
+		}
+	}
+}
