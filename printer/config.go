@@ -34,7 +34,9 @@ type FileConfig struct {
 type TCPConfig struct {
 	Address        string        `yaml:"address"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout,omitempty"`
-	WriteTimeout   time.Duration `yaml:"write_timeout,omitempty"`
+	WriteTimeout   time.Duration `yaml:"write_timeout,omitempty"` // fail when the printer takes no data for this long
+	KeepAlive      time.Duration `yaml:"keep_alive,omitempty"`    // TCP keep-alive idle time; negative: off
+	StatusTimeout  time.Duration `yaml:"status_timeout,omitempty"`
 }
 
 // SerialConfig: an RS-232 or USB-serial printer.

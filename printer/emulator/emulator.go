@@ -408,6 +408,11 @@ func (e *Emulator) ListenTCP(addr string) (net.Addr, error) {
 				c.Close()
 				return
 			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				// Printers have small network buffers; loopback would
+				// otherwise soak up megabytes the "printer" has not read.
+				tc.SetReadBuffer(64 << 10)
+			}
 			e.wg.Add(1)
 			go func() {
 				defer e.wg.Done()

@@ -1,0 +1,294 @@
+// Package link holds what the bidirectional transports (tcp, serial, usb)
+// share: an inbox for what the printer sends back, the ~HS / ~HQES status
+// exchange, a context-aware lock, and a write loop that tells a stalled
+// printer from a slow one.
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/printer/zplstatus"
+)
+
+// Lock is a mutex whose Lock gives up when ctx ends, so a status poll does
+// not wait forever behind a stuck job.
+type Lock chan struct{}
+
+// NewLock returns an unlocked Lock.
+func NewLock() Lock { return make(Lock, 1) }
+
+// Lock takes the lock or returns ctx's error.
+func (l Lock) Lock(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the printer to finish the job in progress: %w", ctx.Err())
+	}
+}
+
+// Unlock releases the lock.
+func (l Lock) Unlock() { <-l }
+
+// Inbox collects what the device sends, fed by one reader goroutine.
+type Inbox struct {
+	mu      sync.Mutex
+	buf     []byte
+	err     error
+	changed chan struct{}
+}
+
+// NewInbox returns an empty inbox.
+func NewInbox() *Inbox { return &Inbox{changed: make(chan struct{})} }
+
+// maxInbox bounds unread input: a printer that chatters must not fill memory.
+const maxInbox = 64 << 10
+
+// Put appends bytes the device sent.
+func (in *Inbox) Put(b []byte) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.buf = append(in.buf, b...)
+	if len(in.buf) > maxInbox {
+		in.buf = append([]byte(nil), in.buf[len(in.buf)-maxInbox:]...)
+	}
+	close(in.changed)
+	in.changed = make(chan struct{})
+}
+
+// Fail records that the line ended (EOF, reset, unplugged).
+func (in *Inbox) Fail(err error) {
+	if err == nil {
+		err = io.EOF
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.err == nil {
+		in.err = err
+	}
+	close(in.changed)
+	in.changed = make(chan struct{})
+}
+
+// Err is the reason the line ended, or nil while it works.
+func (in *Inbox) Err() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.err
+}
+
+// Reset drops bytes nobody asked for (late replies, chatter).
+func (in *Inbox) Reset() {
+	in.mu.Lock()
+	in.buf = nil
+	in.mu.Unlock()
+}
+
+// Await waits until complete finds a whole reply in the inbox, removes it
+// and returns it.
+func (in *Inbox) Await(ctx context.Context, complete func([]byte) (int, bool)) ([]byte, error) {
+	for {
+		in.mu.Lock()
+		if n, ok := complete(in.buf); ok {
+			reply := append([]byte(nil), in.buf[:n]...)
+			in.buf = in.buf[n:]
+			in.mu.Unlock()
+			return reply, nil
+		}
+		err, ch := in.err, in.changed
+		in.mu.Unlock()
+		if err != nil {
+			return nil, fmt.Errorf("connection ended: %w", err)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// ReadLoop copies r into in until r fails; run it in its own goroutine.
+// filter, if not nil, may drop bytes (e.g. XON/XOFF) before they are kept.
+func ReadLoop(r io.Reader, in *Inbox) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			in.Put(buf[:n])
+		}
+		if err != nil {
+			in.Fail(err)
+			return
+		}
+	}
+}
+
+// ErrNoReply means the printer did not answer a status query in time.
+var ErrNoReply = errors.New("printer did not answer the status query")
+
+// Querier asks a ZPL printer for its status over a bidirectional line.
+type Querier struct {
+	// Timeout bounds each reply; 0 means 2 s.
+	Timeout time.Duration
+	// extended: nil unknown, then whether the printer answers ~HQES.
+	extended *bool
+}
+
+// Status sends ~HS (and ~HQES when the printer has shown it answers it)
+// with write and reads the replies from in.
+func (q *Querier) Status(ctx context.Context, in *Inbox, write func(context.Context, []byte) error) (printer.Status, error) {
+	timeout := q.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	in.Reset()
+	if err := write(ctx, []byte(zplstatus.QueryHS)); err != nil {
+		return printer.Status{}, fmt.Errorf("send status query: %w", err)
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	reply, err := in.Await(hctx, zplstatus.HSComplete)
+	cancel()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return printer.Status{}, fmt.Errorf("%w within %s (~HS)", ErrNoReply, timeout)
+		}
+		return printer.Status{}, err
+	}
+	hs, err := zplstatus.ParseHS(reply)
+	if err != nil {
+		return printer.Status{}, err
+	}
+	now := time.Now()
+	if q.extended != nil && !*q.extended {
+		return hs.Status(now), nil
+	}
+	// ~HQES names more faults (cutter, jams, a hot motor); printers that do
+	// not know it stay silent, and are not asked again.
+	if err := write(ctx, []byte(zplstatus.QueryHQES)); err != nil {
+		return printer.Status{}, fmt.Errorf("send status query: %w", err)
+	}
+	wait := timeout
+	if q.extended == nil {
+		wait = min(timeout, 500*time.Millisecond)
+	}
+	ectx, cancel := context.WithTimeout(ctx, wait)
+	reply, err = in.Await(ectx, zplstatus.HQESComplete)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return printer.Status{}, err
+		}
+		no := false
+		q.extended = &no
+		return hs.Status(now), nil
+	}
+	es, err := zplstatus.ParseHQES(reply)
+	if err != nil {
+		return hs.Status(now), nil
+	}
+	yes := true
+	q.extended = &yes
+	return zplstatus.Merge(now, hs, &es), nil
+}
+
+// Forget makes the next Status find out again whether ~HQES is answered
+// (another printer may be at the other end after a reconnect).
+func (q *Querier) Forget() { q.extended = nil }
+
+// ErrStalled means the printer took no bytes for the write timeout.
+var ErrStalled = errors.New("printer stopped taking data")
+
+// WriteWatched writes data in chunks with write, which may block, from a
+// helper goroutine, and fails only when no chunk completes within stall:
+// a slow line that keeps moving is fine, however long the job takes. On a
+// stall or when ctx ends it calls abort, which must make a blocked write
+// return (close or flush the port), and waits for the helper to finish, so
+// no goroutine outlives the call. It returns the bytes written.
+func WriteWatched(ctx context.Context, data []byte, chunk int, stall time.Duration,
+	write func([]byte) (int, error), abort func()) (int, error) {
+	if chunk <= 0 {
+		chunk = 4096
+	}
+	progress := make(chan int, 1)
+	done := make(chan error, 1)
+	var stop sync.Mutex // held by the helper during a write; aborted is checked between writes
+	aborted := false
+	go func() {
+		total := 0
+		for total < len(data) {
+			stop.Lock()
+			if aborted {
+				stop.Unlock()
+				done <- errors.New("aborted")
+				return
+			}
+			stop.Unlock()
+			end := min(total+chunk, len(data))
+			n, err := write(data[total:end])
+			total += n
+			if n > 0 {
+				select {
+				case progress <- total:
+				default:
+					select { // replace a stale value with the newer one
+					case <-progress:
+					default:
+					}
+					progress <- total
+				}
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	written := 0
+	timer := time.NewTimer(stall)
+	defer timer.Stop()
+	finish := func(cause error) (int, error) {
+		stop.Lock()
+		aborted = true
+		stop.Unlock()
+		abort()
+		<-done
+		select {
+		case n := <-progress:
+			written = max(written, n)
+		default:
+		}
+		return written, cause
+	}
+	for {
+		select {
+		case n := <-progress:
+			written = n
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			timer.Reset(stall)
+		case err := <-done:
+			select {
+			case n := <-progress:
+				written = n
+			default:
+			}
+			return written, err
+		case <-timer.C:
+			return finish(fmt.Errorf("%w for %s after %d of %d bytes", ErrStalled, stall, written, len(data)))
+		case <-ctx.Done():
+			return finish(ctx.Err())
+		}
+	}
+}
