@@ -51,6 +51,15 @@ func NewConverter(opts ConverterOptions) *Converter {
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("converter closed")
 
+// ErrBadInput marks a job that can never print as given (a broken or
+// oversized PDF, PNG or ZPL, ZPL that cannot be converted exactly). Prepare
+// wraps such errors with it; other errors (a cancelled context, a closed
+// converter, a renderer that failed to start) may succeed on retry.
+var ErrBadInput = errors.New("cannot convert this label")
+
+// ErrRenderer marks a failure to start the PDF renderer.
+var ErrRenderer = errors.New("PDF renderer unavailable")
+
 // Close stops the PDF renderer.
 func (c *Converter) Close() error {
 	c.mu.Lock()
@@ -85,7 +94,7 @@ func (c *Converter) lockEngine(ctx context.Context) (*pdfEngine, error) {
 		e, err := startPDFium(c.opts.CacheDir)
 		if err != nil {
 			c.mu.Unlock()
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrRenderer, err)
 		}
 		c.engine = e
 		c.log.Info("PDF renderer started", "took", time.Since(start).Round(time.Millisecond), "cache", c.opts.CacheDir)
@@ -119,18 +128,28 @@ func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Pro
 	if kind == KindRaw || p.Raw {
 		return data, nil
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
+	var out []byte
+	err := p.Validate()
+	if err == nil {
+		switch kind {
+		case KindZPL:
+			out, err = PrepareZPL(data, p, 0)
+		case KindPNG:
+			out, err = PNGLabel(data, p)
+		case KindPDF:
+			out, err = c.PDFLabels(ctx, data, p, PDFOptions{})
+		default:
+			err = fmt.Errorf("job kind %q: use zpl, raw, pdf or png", kind)
+		}
 	}
-	switch kind {
-	case KindZPL:
-		return PrepareZPL(data, p, 0)
-	case KindPNG:
-		return PNGLabel(data, p)
-	case KindPDF:
-		return c.PDFLabels(ctx, data, p, PDFOptions{})
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+			errors.Is(err, ErrClosed) || errors.Is(err, ErrRenderer) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	return nil, fmt.Errorf("job kind %q: use zpl, raw, pdf or png", kind)
+	return out, nil
 }
 
 // PDFLabels renders the selected pages of a PDF as labels for p.

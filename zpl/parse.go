@@ -89,7 +89,7 @@ func Tokenize(src []byte) ([]Command, error) {
 		argStart := i
 		if name == "GF" {
 			if data, end, ok := binaryGraphic(src, i, caret, tilde, delim); ok {
-				cmd.Args = cleanArgs(src[argStart:end-len(data)])
+				cmd.Args = cleanArgs(src[argStart : end-len(data)])
 				cmd.Data = data
 				cmd.End = end
 				i = end
