@@ -120,12 +120,12 @@ func TestConvertDPI(t *testing.T) {
 	}
 	for _, want := range []string{
 		"^FO59,59^GB2314,4581,9^FS", // box: coordinates, size and line width
-		"^A0N,118,118",             // scalable font
-		"^A0N,53,30",               // bitmap font D 18x10 becomes font 0 at 3x
-		"^BY6,3,355",               // module 2 -> 6 (2.96 exact, 1.5% off), height scaled
-		"^BCN,355,Y,N,N,D",         // mode D kept
-		"^B7N,18,3,10,20,N",        // PDF417 row height
-		"^FB739,3,12,L,0",          // field block width and spacing
+		"^A0N,118,118",              // scalable font
+		"^A0N,53,30",                // bitmap font D 18x10 becomes font 0 at 3x
+		"^BY6,3,355",                // module 2 -> 6 (2.96 exact, 1.5% off), height scaled
+		"^BCN,355,Y,N,N,D",          // mode D kept
+		"^B7N,18,3,10,20,N",         // PDF417 row height
+		"^FB739,3,12,L,0",           // field block width and spacing
 		"^FDM_c3_bcller_0AStra_c3_9fe 1^FS",
 	} {
 		if !bytes.Contains(out, []byte(want)) {
