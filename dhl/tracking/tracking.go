@@ -1,0 +1,343 @@
+// Package tracking is a client of DHL's Shipment Tracking – Unified API
+// (/track/shipments): status and events by tracking number, timestamps
+// without an offset read as Europe/Berlin, and a client-side rate limiter,
+// daily quota counter and cache that keep within the starter quota (1 call
+// a second, 250 a day).
+package tracking
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // Europe/Berlin also on machines without a zone database
+
+	"golang.org/x/time/rate"
+
+	"github.com/labelagent/labelagent/dhl/transport"
+)
+
+// Status codes of a shipment; values the API adds later read as unknown.
+const (
+	PreTransit = "pre-transit"
+	Transit    = "transit"
+	Delivered  = "delivered"
+	Failure    = "failure"
+	Unknown    = "unknown"
+)
+
+// ErrQuotaExhausted is returned without calling DHL once the day's calls are used up.
+var ErrQuotaExhausted = errors.New("the daily tracking quota is used up; try again tomorrow")
+
+// ErrNotFound is returned when DHL knows no shipment with the number.
+var ErrNotFound = errors.New("no shipment found with this tracking number")
+
+// Berlin is the zone of parcel-de timestamps that carry no offset.
+var berlin = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.FixedZone("CET", 3600)
+	}
+	return l
+}()
+
+// Time is a timestamp of the API: a date-time with or without an offset,
+// or a bare date.
+type Time struct {
+	time.Time
+	DateOnly bool
+}
+
+var shortOffset = regexp.MustCompile(`([+-])(\d):(\d\d)$`)
+
+// ParseTime reads the API's timestamp forms. Without an offset the time is
+// read in loc (Europe/Berlin for parcel-de; nil means Berlin).
+func ParseTime(s string, loc *time.Location) (Time, error) {
+	if loc == nil {
+		loc = berlin
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > 64 {
+		return Time{}, fmt.Errorf("timestamp too long")
+	}
+	// "2017-06-21T14:07:17+2:00" appears in DHL's own documentation
+	s = shortOffset.ReplaceAllString(s, "${1}0${2}:${3}")
+	for _, f := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05Z0700"} {
+		if t, err := time.Parse(f, s); err == nil {
+			return Time{Time: t}, nil
+		}
+	}
+	for _, f := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(f, s, loc); err == nil {
+			return Time{Time: t}, nil
+		}
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return Time{Time: t, DateOnly: true}, nil
+	}
+	return Time{}, fmt.Errorf("%q is not an ISO 8601 date or date-time", s)
+}
+
+// UnmarshalJSON reads a timestamp string (Berlin where no offset is given).
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		*t = Time{}
+		return nil
+	}
+	v, err := ParseTime(s, berlin)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// MarshalJSON writes RFC 3339 (or the date).
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte(`""`), nil
+	}
+	if t.DateOnly {
+		return json.Marshal(t.Format(time.DateOnly))
+	}
+	return json.Marshal(t.Format(time.RFC3339))
+}
+
+// Address is a place in a tracking answer.
+type Address struct {
+	CountryCode     string `json:"countryCode,omitempty"`
+	PostalCode      string `json:"postalCode,omitempty"`
+	AddressLocality string `json:"addressLocality,omitempty"`
+	StreetAddress   string `json:"streetAddress,omitempty"`
+}
+
+// Place wraps an address.
+type Place struct {
+	Address Address `json:"address"`
+}
+
+// Event is a status of the shipment at a time.
+type Event struct {
+	Timestamp   Time   `json:"timestamp"`
+	Location    *Place `json:"location,omitempty"`
+	StatusCode  string `json:"statusCode,omitempty"`
+	Status      string `json:"status,omitempty"`
+	Description string `json:"description,omitempty"`
+	Remark      string `json:"remark,omitempty"`
+}
+
+// Shipment is one tracked shipment.
+type Shipment struct {
+	ID                      string          `json:"id"`
+	Service                 string          `json:"service"`
+	Origin                  *Place          `json:"origin,omitempty"`
+	Destination             *Place          `json:"destination,omitempty"`
+	Status                  Event           `json:"status"`
+	EstimatedTimeOfDelivery *Time           `json:"estimatedTimeOfDelivery,omitempty"`
+	Details                 json.RawMessage `json:"details,omitempty"`
+	Events                  []Event         `json:"events,omitempty"` // newest first
+}
+
+// Response is the answer of /track/shipments.
+type Response struct {
+	Shipments                      []Shipment `json:"shipments"`
+	PossibleAdditionalShipmentsURL []string   `json:"possibleAdditionalShipmentsUrl,omitempty"`
+}
+
+func normaliseCode(c string) string {
+	switch c {
+	case PreTransit, Transit, Delivered, Failure:
+		return c
+	}
+	return Unknown
+}
+
+// Query is one tracking request.
+type Query struct {
+	TrackingNumber      string
+	Service             string // e.g. parcel-de, post-de; empty: DHL guesses
+	RecipientPostalCode string // needed for full parcel-de data
+	Language            string // de, en
+	OriginCountryCode   string
+	Offset, Limit       int
+}
+
+func (q Query) key() string {
+	return strings.Join([]string{q.TrackingNumber, q.Service, q.RecipientPostalCode, q.Language, q.OriginCountryCode,
+		strconv.Itoa(q.Offset), strconv.Itoa(q.Limit)}, "|")
+}
+
+// Options tune the client's courtesy towards the quota.
+type Options struct {
+	PerSecond  float64       // calls per second (default 1; DHL's starter limit)
+	DailyQuota int           // calls per day, counted per Berlin day (default 250; negative: unlimited)
+	CacheTTL   time.Duration // how long an answer is reused (default 2h; delivered: 24h)
+	Now        func() time.Time
+}
+
+// Client calls the Unified Tracking API.
+type Client struct {
+	t       *transport.Client
+	opt     Options
+	limiter *rate.Limiter
+
+	mu        sync.Mutex
+	day       string
+	used      int
+	exhausted string // the Berlin day the server said the quota is gone
+	cache     map[string]cached
+	calls     int
+}
+
+type cached struct {
+	resp *Response
+	at   time.Time
+	ttl  time.Duration
+}
+
+// New returns a tracking client over t.
+func New(t *transport.Client, opt Options) *Client {
+	if opt.PerSecond <= 0 {
+		opt.PerSecond = 1
+	}
+	if opt.DailyQuota == 0 {
+		opt.DailyQuota = 250
+	}
+	if opt.CacheTTL == 0 {
+		opt.CacheTTL = 2 * time.Hour
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Client{t: t, opt: opt, limiter: rate.NewLimiter(rate.Limit(opt.PerSecond), 1), cache: map[string]cached{}}
+}
+
+// Calls returns how many requests reached DHL (cache hits do not count).
+func (c *Client) Calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// Remaining returns the calls left today by the client's own count.
+func (c *Client) Remaining() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rollDay()
+	if c.opt.DailyQuota < 0 {
+		return -1
+	}
+	if c.exhausted == c.day {
+		return 0
+	}
+	return max(c.opt.DailyQuota-c.used, 0)
+}
+
+func (c *Client) rollDay() {
+	d := c.opt.Now().In(berlin).Format(time.DateOnly)
+	if d != c.day {
+		c.day, c.used = d, 0
+	}
+}
+
+// Track returns the shipments for a tracking number, from the cache when a
+// recent answer exists. It waits for the rate limiter (honouring ctx).
+func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
+	q.TrackingNumber = strings.TrimSpace(q.TrackingNumber)
+	q.RecipientPostalCode = strings.TrimSpace(q.RecipientPostalCode)
+	if q.TrackingNumber == "" || len(q.TrackingNumber) > 50 {
+		return nil, fmt.Errorf("tracking number %q is not valid", q.TrackingNumber)
+	}
+	now := c.opt.Now()
+	c.mu.Lock()
+	if e, ok := c.cache[q.key()]; ok && now.Sub(e.at) < e.ttl {
+		c.mu.Unlock()
+		return e.resp, nil
+	}
+	c.rollDay()
+	if c.exhausted == c.day || (c.opt.DailyQuota >= 0 && c.used >= c.opt.DailyQuota) {
+		c.mu.Unlock()
+		return nil, ErrQuotaExhausted
+	}
+	c.used++ // counted before the call: a call that fails still costs quota
+	c.mu.Unlock()
+
+	if err := c.limiter.Wait(ctx); err != nil {
+		return nil, fmt.Errorf("tracking: waiting for the rate limit: %w", err)
+	}
+	v := url.Values{"trackingNumber": {q.TrackingNumber}}
+	for k, val := range map[string]string{"service": q.Service, "recipientPostalCode": q.RecipientPostalCode, "language": q.Language, "originCountryCode": q.OriginCountryCode} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if q.Offset > 0 {
+		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	resp, err := c.t.Do(ctx, transport.Request{Method: http.MethodGet, Path: transport.TrackingPath, Query: v, Auth: transport.AuthKeyOnly, Idempotent: true, Tracking: true})
+	if err != nil {
+		var ae *transport.APIError
+		if errors.As(err, &ae) {
+			switch ae.StatusCode {
+			case http.StatusNotFound:
+				return nil, fmt.Errorf("%w: %s", ErrNotFound, q.TrackingNumber)
+			case http.StatusTooManyRequests:
+				if ae.RetryAfter > 0 && ae.RetryAfter <= time.Minute {
+					return nil, fmt.Errorf("tracking %s: rate limited: %w", q.TrackingNumber, err)
+				}
+				c.mu.Lock()
+				c.exhausted = c.day
+				c.mu.Unlock()
+				return nil, fmt.Errorf("%w (%v)", ErrQuotaExhausted, err)
+			}
+		}
+		return nil, fmt.Errorf("tracking %s: %w", q.TrackingNumber, err)
+	}
+	var r Response
+	if err := json.Unmarshal(resp.Body, &r); err != nil {
+		return nil, fmt.Errorf("tracking %s: unreadable answer: %w", q.TrackingNumber, err)
+	}
+	ttl := c.opt.CacheTTL
+	for i := range r.Shipments {
+		sh := &r.Shipments[i]
+		sh.Status.StatusCode = normaliseCode(sh.Status.StatusCode)
+		for j := range sh.Events {
+			sh.Events[j].StatusCode = normaliseCode(sh.Events[j].StatusCode)
+		}
+		if sh.Status.StatusCode == Delivered && ttl < 24*time.Hour {
+			ttl = 24 * time.Hour // nothing more will happen
+		}
+	}
+	c.mu.Lock()
+	if len(c.cache) >= 1000 {
+		for k, e := range c.cache {
+			if now.Sub(e.at) >= e.ttl {
+				delete(c.cache, k)
+			}
+		}
+	}
+	c.cache[q.key()] = cached{resp: &r, at: now, ttl: ttl}
+	c.mu.Unlock()
+	return &r, nil
+}
