@@ -182,6 +182,8 @@ var (
 	// service could not be asked); Reconcile will finish it. Nothing is
 	// bought twice.
 	ErrPending = errors.New("purchase pending: outcome not yet known")
+	// ErrFailed: the purchase was refused; nothing was charged.
+	ErrFailed = errors.New("stamp purchase failed, nothing was charged")
 	// ErrNotRefundable: the purchase is in a state that cannot be refunded.
 	ErrNotRefundable = errors.New("purchase cannot be refunded")
 )
@@ -699,7 +701,7 @@ func (j *Journal) fail(p *Purchase, msg string, retryable bool) error {
 		return err
 	}
 	j.log.Warn("stamp purchase failed, nothing charged", "id", p.ID, "err", msg)
-	return fmt.Errorf("stamp purchase failed, nothing was charged: %s", msg)
+	return fmt.Errorf("%w: %s", ErrFailed, msg)
 }
 
 // print runs the printer callback once: "printing" is on disk before it
@@ -762,7 +764,7 @@ func (j *Journal) Reconcile(ctx context.Context) error {
 			_, err = j.advance(ctx, cur, true)
 		}
 		unlock()
-		if err != nil && !strings.HasPrefix(err.Error(), "stamp purchase failed") {
+		if err != nil && !errors.Is(err, ErrFailed) {
 			errs = append(errs, fmt.Errorf("purchase %s: %w", p.ID, err))
 		}
 	}
@@ -883,6 +885,8 @@ func HTTPStatus(err error) int {
 		return http.StatusAccepted
 	case errors.Is(err, ErrNotRefundable):
 		return http.StatusConflict
+	case errors.Is(err, ErrFailed) && statusOf(err) == 0:
+		return http.StatusUnprocessableEntity
 	}
 	if s := statusOf(err); s == http.StatusTooManyRequests {
 		return s

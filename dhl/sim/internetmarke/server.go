@@ -316,6 +316,9 @@ func (s *Server) Inject(f Fault) {
 	s.mu.Unlock()
 }
 
+// ClearFaults drops every fault not yet used.
+func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
+
 // Ledger returns a copy of the wallet's bookings.
 func (s *Server) Ledger() []LedgerEntry {
 	s.mu.Lock()
