@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labelagent/labelagent/dhl/transport"
@@ -80,8 +81,8 @@ func (c *Client) Manifest(ctx context.Context, r ManifestRequest) (*ManifestResu
 		switch code := it.SStatus.Code(); {
 		case code >= 400:
 			mi.Outcome = OutcomeError
-		case code != 200 && code != 0:
-			mi.Outcome = OutcomeWarning // e.g. already closed out
+		case code != 200 && code != 0, it.SStatus.Title != "" && !strings.EqualFold(it.SStatus.Title, "ok"):
+			mi.Outcome = OutcomeWarning // e.g. closed out before
 		}
 		res.Shipments = append(res.Shipments, mi)
 	}

@@ -221,6 +221,10 @@ type Checker struct {
 	// SkipResponse, when set, exempts a response from checking (for faults a
 	// test injects on purpose that the contract does not describe).
 	SkipResponse func(status int) bool
+	// Skip, when set, passes requests it returns true for unchecked (calls
+	// to another API behind the same client, such as the OAuth token
+	// endpoint or Unified Tracking, which this contract does not describe).
+	Skip func(r *http.Request) bool
 
 	mu       sync.Mutex
 	breaches []error
@@ -229,6 +233,13 @@ type Checker struct {
 
 // RoundTrip validates, forwards and validates again.
 func (ck *Checker) RoundTrip(r *http.Request) (*http.Response, error) {
+	if ck.Skip != nil && ck.Skip(r) {
+		next := ck.Next
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		return next.RoundTrip(r)
+	}
 	var reqBody []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(r.Body)
@@ -268,6 +279,13 @@ func (ck *Checker) record(err error) {
 	if err != nil {
 		ck.breaches = append(ck.breaches, err)
 	}
+}
+
+// Requests returns how many requests and responses were checked.
+func (ck *Checker) Requests() int {
+	ck.mu.Lock()
+	defer ck.mu.Unlock()
+	return ck.requests
 }
 
 // Breaches returns what failed validation so far.
