@@ -171,7 +171,7 @@ func TestSpecExamplesGoThroughToALabel(t *testing.T) {
 func germanShipment(street string) parcel.Shipment {
 	return parcel.Shipment{
 		Product: "V01PAK", BillingNumber: "33333333330102", RefNo: "Order 100200",
-		Shipper: parcel.Shipper{Name1: "My Online Shop GmbH", AddressStreet: "Sträßchensweg 10", PostalCode: "53113", City: "Bonn", Country: "DEU"},
+		Shipper:   parcel.Shipper{Name1: "My Online Shop GmbH", AddressStreet: "Sträßchensweg 10", PostalCode: "53113", City: "Bonn", Country: "DEU"},
 		Consignee: parcel.Consignee{Contact: &parcel.ContactAddress{Name1: "Maria Musterfrau", AddressStreet: street, PostalCode: "10719", City: "Berlin", Country: "DEU"}},
 		Details:   parcel.ShipmentDetails{Weight: parcel.Weight{UOM: "kg", Value: 1.2}},
 	}
