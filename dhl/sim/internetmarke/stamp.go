@@ -47,7 +47,7 @@ func DataMatrixContent(s Stamp) string {
 
 // Stamp sizes in millimetres.
 const (
-	frankingW, frankingH = 48.0, 26.0
+	frankingW, frankingH = 40.0, 26.0
 	addressW, addressH   = 88.0, 56.0
 	moduleMM             = 0.42 // DataMatrix module size aimed at; rounded to whole dots
 )
@@ -132,21 +132,26 @@ func (f *fonts) Render(s Stamp, dpi int) (*image.Gray, error) {
 		return y + fc.Metrics().Height.Ceil()
 	}
 	y := y0
+	colW := img.Bounds().Dx() - textX - dots(1, dpi)
 	y = line(big, textX, y, "Deutsche Post")
 	name := s.ProductName
 	if s.Preview {
-		name = "MUSTER · " + name
+		name = "MUSTER " + name
 	}
-	y = line(small, textX, y, name)
+	for _, l := range wrap(small, name, colW) {
+		y = line(small, textX, y, l)
+	}
 	y = line(big, textX, y, fmt.Sprintf("%d,%02d EUR", s.Price/100, s.Price%100))
-	y = line(small, textX, y, s.Date.Format("02.01.06"))
+	line(small, textX, y, s.Date.Format("02.01.06"))
+	// Voucher id (and track id) across the full width under the code.
+	y = max(y0+b.Dy()*mod+2*mod, y+small.Metrics().Height.Ceil())
 	vid := s.VoucherID
 	if len(vid) == 20 {
 		vid = vid[:10] + " " + vid[10:]
 	}
-	y = line(small, textX, y, vid)
+	y = line(small, x0, y, vid)
 	if s.TrackID != "" {
-		line(small, textX, y, "Einschreiben "+s.TrackID)
+		line(small, x0, y, "Einschr. "+s.TrackID)
 	}
 
 	if s.Layout == "ADDRESS_ZONE" && s.Receiver != nil {
@@ -168,6 +173,28 @@ func (f *fonts) Render(s Stamp, dpi int) (*image.Gray, error) {
 		}
 	}
 	return img, nil
+}
+
+// wrap breaks text into lines no wider than w dots.
+func wrap(fc font.Face, text string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(text) {
+		try := word
+		if cur != "" {
+			try = cur + " " + word
+		}
+		if cur != "" && font.MeasureString(fc, try).Ceil() > w {
+			lines = append(lines, cur)
+			cur = word
+			continue
+		}
+		cur = try
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 func countryLine(c string) string {
