@@ -166,7 +166,7 @@ func TestPDFStructure(t *testing.T) {
 		}
 	}
 	// The address-zone stamp (88 x 56 mm) was turned to fit 62 x 100 mm.
-	if !bytes.Contains(data, []byte("/Width 447 /Height 703")) {
+	if !bytes.Contains(data, []byte("/Width 448 /Height 703")) {
 		t.Errorf("stamp not rotated to fit: %s", data[:min(len(data), 600)])
 	}
 }
