@@ -77,7 +77,7 @@ func (l Label) PDF() ([]byte, error) {
 			return nil, err
 		}
 		// 0.75 mm modules: 6 dots at 203 dpi, 8.86 at 300.
-		drawModules(&content, dm, w-8*mm-float64(dm.Bounds().Dx())*0.75*mm, h-90*mm, 0.75*mm, 0.75*mm)
+		drawModules(&content, dm, w-8*mm-float64(dm.Bounds().Dx())*0.75*mm, h-36*mm, 0.75*mm, 0.75*mm)
 	}
 	if l.Code128 != "" {
 		bc, err := code128.Encode(l.Code128)
@@ -87,15 +87,15 @@ func (l Label) PDF() ([]byte, error) {
 		// 0.375 mm modules (3 dots at 203 dpi), 25 mm tall, centred.
 		mw := 0.375 * mm
 		x := (w - float64(bc.Bounds().Dx())*mw) / 2
-		drawModules(&content, bc, x, 60*mm, mw, 25*mm)
-		fmt.Fprintf(&content, "BT /F1 10 Tf %.2f %.2f Td (%s) Tj ET\n", x, 55*mm, pdfString(l.Code128))
+		drawModules(&content, bc, x, 75*mm, mw, 25*mm)
+		fmt.Fprintf(&content, "BT /F1 10 Tf %.2f %.2f Td (%s) Tj ET\n", x, 70*mm, pdfString(l.Code128))
 	}
 	if l.PDF417 != "" {
 		pd, err := pdf417.Encode(l.PDF417, 4)
 		if err != nil {
 			return nil, err
 		}
-		drawModules(&content, pd, 8*mm, 12*mm, 0.25*mm, 0.75*mm)
+		drawModules(&content, pd, 8*mm, 62*mm, 0.25*mm, 0.5*mm)
 	}
 	pw, ph := w, h
 	if l.Landscape {

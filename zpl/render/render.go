@@ -1,0 +1,585 @@
+// Package render draws ZPL labels as images for the operator's preview and
+// for scan verification. It covers what carriers and labelagent emit: label
+// home, field origin and typeset, fonts (the scalable font 0 approximated
+// with the Go fonts), field blocks, hex escapes and character sets, boxes,
+// circles and lines, reverse fields, ^GF graphics in every encoding, stored
+// graphics, and the barcodes Code 128 (with mode D / GS1), Code 39, EAN-13,
+// Interleaved 2 of 5, PDF417, DataMatrix and QR. Commands it does not draw
+// are reported as warnings, never as errors.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"strconv"
+	"strings"
+
+	"github.com/labelagent/labelagent/zpl"
+)
+
+// Options for Render. Zero values take the size from the label's ^PW and
+// ^LL, else 4 x 6 inches at 203 dpi.
+type Options struct {
+	DPI    int // the printer's resolution, for defaults; 0 means 203
+	Width  int // dots, when the label has no ^PW
+	Height int // dots, when the label has no ^LL
+}
+
+// Barcode is a symbol drawn on a label, with what it carries.
+type Barcode struct {
+	Symbology string // "code128", "code39", "ean13", "itf", "pdf417", "datamatrix", "qr"
+	Data      string // the encoded content (GS1 element strings in their bracketed form)
+	Bounds    image.Rectangle
+}
+
+// Label is one rendered ^XA … ^XZ.
+type Label struct {
+	Image    *zpl.Mono // a dot per pixel, as the printer would print it
+	Barcodes []Barcode
+	Warnings []string
+}
+
+// PNG encodes the label image as a black and white PNG.
+func (l *Label) PNG() ([]byte, error) {
+	var b bytes.Buffer
+	g := image.NewGray(l.Image.Bounds())
+	for y := 0; y < l.Image.H; y++ {
+		for x := 0; x < l.Image.W; x++ {
+			if !l.Image.Black(x, y) {
+				g.Pix[y*g.Stride+x] = 255
+			}
+		}
+	}
+	if err := png.Encode(&b, g); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// maxWarnings bounds the warning list of one label.
+const maxWarnings = 50
+
+// Render draws every label in src. Damaged or unknown input gives warnings,
+// an error only when nothing can be drawn at all.
+func Render(src []byte, opts Options) ([]*Label, error) {
+	if len(src) > zpl.MaxInputBytes {
+		return nil, fmt.Errorf("ZPL of %d bytes: %w", len(src), zpl.ErrInputTooLarge)
+	}
+	cmds, err := zpl.Tokenize(src)
+	if err != nil {
+		return nil, err
+	}
+	if opts.DPI == 0 {
+		opts.DPI = zpl.DefaultDPI
+	}
+	fonts, err := loadFonts()
+	if err != nil {
+		return nil, err
+	}
+	st := &session{opts: opts, fonts: fonts, graphics: map[string]*zpl.Mono{}}
+	labels, outside := zpl.SplitLabels(cmds)
+	for _, c := range outside {
+		st.outside(c)
+	}
+	var out []*Label
+	for _, l := range labels {
+		out = append(out, st.label(l.Commands))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no label (^XA … ^XZ) in the input")
+	}
+	return out, nil
+}
+
+// session keeps what lives across labels: stored graphics.
+type session struct {
+	opts     Options
+	fonts    *fontSet
+	graphics map[string]*zpl.Mono
+	pw, ll   int // ^PW and ^LL persist on the printer
+}
+
+func (s *session) outside(c zpl.Command) {
+	if c.Tilde && c.Name == "DG" {
+		s.downloadGraphic(c, nil)
+	}
+}
+
+func (s *session) downloadGraphic(c zpl.Command, l *labelState) {
+	ps := strings.SplitN(c.Args, string(c.Delim), 4)
+	if len(ps) < 4 {
+		if l != nil {
+			l.warn("~DG with too few parameters")
+		}
+		return
+	}
+	total, _ := strconv.Atoi(strings.TrimSpace(ps[1]))
+	bpr, _ := strconv.Atoi(strings.TrimSpace(ps[2]))
+	m, err := zpl.DecodeGraphic('A', total, bpr, []byte(ps[3]))
+	if err != nil {
+		if l != nil {
+			l.warn("~DG %s: %v", ps[0], err)
+		}
+		return
+	}
+	s.graphics[graphicName(ps[0])] = m
+}
+
+// graphicName normalises "R:LOGO.GRF", "LOGO" and "logo.grf" to one key.
+func graphicName(n string) string {
+	n = strings.ToUpper(strings.TrimSpace(n))
+	if i := strings.IndexByte(n, ':'); i >= 0 {
+		n = n[i+1:]
+	}
+	return strings.TrimSuffix(n, ".GRF")
+}
+
+type fontSpec struct {
+	name   byte
+	orient byte
+	h, w   int
+}
+
+type labelState struct {
+	s        *session
+	canvas   *zpl.Mono
+	out      *Label
+	maxY     int
+	lhX, lhY int
+	ls, lt   int
+	// field state
+	x, y       int
+	typeset    bool // ^FT: y is the baseline / bottom
+	hasOrigin  bool
+	font       fontSpec
+	defFont    fontSpec
+	orient     byte // ^FW
+	byW        int
+	byR        float64
+	byH        int
+	reverse    bool
+	labelRev   bool
+	hexInd     byte
+	ci         int
+	block      *fieldBlock
+	barcode    *zpl.Command
+	data       *string
+	fieldDrawn bool
+	invert     bool // ^POI
+}
+
+type fieldBlock struct {
+	width, lines, spacing int
+	just                  byte
+	indent                int
+}
+
+func (s *session) label(cmds []zpl.Command) *Label {
+	l := &labelState{
+		s:       s,
+		out:     &Label{},
+		defFont: fontSpec{name: 'A', orient: 'N', h: 9, w: 5},
+		orient:  'N',
+		byW:     2, byR: 3, byH: 10,
+		ci: 0,
+	}
+	l.font = l.defFont
+	// Size first: ^PW and ^LL anywhere in the label apply to all of it.
+	for _, c := range cmds {
+		switch {
+		case !c.Tilde && c.Name == "PW":
+			if v := c.IntParam(0, 0); v > 0 {
+				s.pw = min(v, zpl.MaxDots)
+			}
+		case !c.Tilde && c.Name == "LL":
+			if v := c.IntParam(0, 0); v > 0 {
+				s.ll = min(v, zpl.MaxDots)
+			}
+		}
+	}
+	w, h := s.pw, s.ll
+	if w == 0 {
+		w = s.opts.Width
+	}
+	if w == 0 {
+		w = zpl.MMToDots(101.6, s.opts.DPI)
+	}
+	if h == 0 {
+		h = s.opts.Height
+	}
+	autoHeight := h == 0
+	if autoHeight {
+		h = zpl.MMToDots(152.4, s.opts.DPI)
+		// Draw on a tall canvas, cropped to what was drawn below.
+		h = min(zpl.MaxDots, zpl.MaxGraphicBytes*8/w)
+	}
+	canvas, err := zpl.NewMono(w, h)
+	if err != nil {
+		l.warn("label size: %v", err)
+		canvas, _ = zpl.NewMono(min(w, 4000), min(h, 4000))
+	}
+	l.canvas = canvas
+	for _, c := range cmds {
+		l.command(c)
+	}
+	if l.data != nil || l.barcode != nil {
+		l.fieldSeparator() // a field without ^FS still prints
+	}
+	if autoHeight {
+		hh := max(1, min(l.maxY+1, canvas.H))
+		l.canvas = canvas.Crop(image.Rect(0, 0, canvas.W, hh))
+	}
+	if l.invert {
+		if r, err := l.canvas.Rotate(180); err == nil {
+			l.canvas = r
+			for i := range l.out.Barcodes {
+				b := l.out.Barcodes[i].Bounds
+				l.out.Barcodes[i].Bounds = image.Rect(l.canvas.W-b.Max.X, l.canvas.H-b.Max.Y, l.canvas.W-b.Min.X, l.canvas.H-b.Min.Y)
+			}
+		}
+	}
+	l.out.Image = l.canvas
+	return l.out
+}
+
+func (l *labelState) warn(format string, args ...any) {
+	if len(l.out.Warnings) < maxWarnings {
+		l.out.Warnings = append(l.out.Warnings, fmt.Sprintf(format, args...))
+	} else if len(l.out.Warnings) == maxWarnings {
+		l.out.Warnings = append(l.out.Warnings, "more warnings left out")
+	}
+}
+
+// noted lists commands that have no visible effect on a preview.
+var noted = map[string]bool{
+	"XA": true, "XZ": true, "PQ": true, "PR": true, "MD": true, "MM": true, "MN": true, "MT": true,
+	"JU": true, "SD": true, "JA": true, "PM": true, "MU": false, "CC": true, "CT": true, "CD": true,
+	"FX": true, "FN": true, "PF": true, "JZ": true, "HS": true, "HH": true, "HI": true, "HM": true,
+	"HQ": true, "WC": true, "JS": true, "PP": true, "PL": true, "PS": true, "MF": true, "XB": true,
+	"ID": true, "LR": false, "CW": false, "FC": false, "PW": true, "LL": true, "ML": true, "TA": true,
+	"JB": true, "EG": true, "PH": true, "JC": true, "JD": true, "JE": true, "KN": true, "KP": true, "SZ": true,
+}
+
+func (l *labelState) command(c zpl.Command) {
+	if c.Tilde {
+		switch c.Name {
+		case "DG":
+			l.s.downloadGraphic(c, l)
+		case "SD", "JA", "TA", "JS", "JC", "JD", "JE", "HS", "HQ", "JB", "PH":
+		default:
+			l.warn("%s is not drawn in the preview", c.Code())
+		}
+		return
+	}
+	switch c.Name {
+	case "LH":
+		l.lhX, l.lhY = c.IntParam(0, 0), c.IntParam(1, 0)
+	case "LS":
+		l.ls = c.IntParam(0, 0)
+	case "LT":
+		l.lt = c.IntParam(0, 0)
+	case "LR":
+		l.labelRev = strings.EqualFold(c.Param(0), "Y")
+	case "PO":
+		l.invert = strings.EqualFold(c.Param(0), "I")
+	case "FO", "FT":
+		l.x = l.lhX + c.IntParam(0, 0) - l.ls
+		l.y = l.lhY + c.IntParam(1, 0) + l.lt
+		l.typeset = c.Name == "FT"
+		l.hasOrigin = true
+	case "A":
+		l.font = parseFont(c, l.defFont, l.orient, true)
+	case "CF":
+		l.defFont = parseFont(c, l.defFont, l.orient, false)
+		l.font = l.defFont
+	case "FW":
+		if p := c.Param(0); p != "" {
+			l.orient = upper(p[0])
+			l.font.orient = l.orient
+			l.defFont.orient = l.orient
+		}
+	case "BY":
+		l.byW = clamp(c.IntParam(0, l.byW), 1, 100)
+		if r, err := strconv.ParseFloat(c.Param(1), 64); err == nil && r >= 2 && r <= 3 {
+			l.byR = r
+		}
+		l.byH = clamp(c.IntParam(2, l.byH), 1, zpl.MaxDots)
+	case "FR":
+		l.reverse = true
+	case "FH":
+		l.hexInd = '_'
+		if p := c.Args; p != "" {
+			l.hexInd = p[0]
+		}
+	case "CI":
+		l.ci = c.IntParam(0, 0)
+	case "FB":
+		l.block = &fieldBlock{
+			width:   clamp(c.IntParam(0, 0), 0, zpl.MaxDots),
+			lines:   clamp(c.IntParam(1, 1), 1, 9999),
+			spacing: clamp(c.IntParam(2, 0), -9999, 9999),
+			just:    'L',
+			indent:  clamp(c.IntParam(4, 0), 0, zpl.MaxDots),
+		}
+		if p := c.Param(3); p != "" {
+			l.block.just = upper(p[0])
+		}
+	case "TB":
+		l.block = &fieldBlock{width: clamp(c.IntParam(1, 0), 0, zpl.MaxDots), lines: 9999, just: 'L'}
+	case "FD", "FV":
+		d := c.Args
+		l.data = &d
+	case "FS":
+		l.fieldSeparator()
+	case "GB":
+		l.box(c)
+	case "GC":
+		l.circle(c)
+	case "GE":
+		l.ellipse(c)
+	case "GD":
+		l.diagonal(c)
+	case "GF":
+		l.graphic(c)
+	case "XG":
+		l.recall(c)
+	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2":
+		cc := c
+		l.barcode = &cc
+	case "XZ", "XA":
+	default:
+		if strings.HasPrefix(c.Name, "B") && len(c.Name) == 2 {
+			l.warn("barcode %s is not drawn in the preview", c.Code())
+			cc := c
+			l.barcode = &cc
+			return
+		}
+		if !noted[c.Name] {
+			l.warn("%s is not drawn in the preview", c.Code())
+		}
+	}
+}
+
+func (l *labelState) fieldSeparator() {
+	if l.data != nil {
+		text := zpl.FieldText(*l.data, l.hexInd, l.ci)
+		if l.barcode != nil {
+			l.drawBarcode(*l.barcode, text)
+		} else {
+			l.drawText(text)
+		}
+	}
+	l.data = nil
+	l.barcode = nil
+	l.reverse = false
+	l.hexInd = 0
+	l.block = nil
+	l.font = l.defFont
+	l.typeset = false
+}
+
+// put sets or (for reverse fields) flips one dot.
+func (l *labelState) put(x, y int, rev bool) {
+	if x < 0 || y < 0 || x >= l.canvas.W || y >= l.canvas.H {
+		return
+	}
+	if rev || l.labelRev {
+		l.canvas.Set(x, y, !l.canvas.Black(x, y))
+	} else {
+		l.canvas.Set(x, y, true)
+	}
+	if y > l.maxY {
+		l.maxY = y
+	}
+}
+
+// fill paints a rectangle black (or white with white true).
+func (l *labelState) fill(r image.Rectangle, white bool) {
+	r = r.Intersect(l.canvas.Bounds())
+	rev := l.reverse
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if white && !rev {
+				l.canvas.Set(x, y, false)
+				continue
+			}
+			l.put(x, y, rev)
+		}
+	}
+	if !r.Empty() && r.Max.Y-1 > l.maxY {
+		l.maxY = r.Max.Y - 1
+	}
+}
+
+// blit draws a 1-bit image with its top left at x, y, magnified.
+func (l *labelState) blit(m *zpl.Mono, x, y, mx, my int) {
+	for sy := 0; sy < m.H; sy++ {
+		ty := y + sy*my
+		if ty >= l.canvas.H {
+			break
+		}
+		for sx := 0; sx < m.W; sx++ {
+			if !m.Black(sx, sy) {
+				continue
+			}
+			for dy := 0; dy < my; dy++ {
+				for dx := 0; dx < mx; dx++ {
+					l.put(x+sx*mx+dx, ty+dy, l.reverse)
+				}
+			}
+		}
+	}
+}
+
+func (l *labelState) graphic(c zpl.Command) {
+	ps := strings.SplitN(c.Args, string(c.Delim), 5)
+	if len(ps) < 4 {
+		l.warn("^GF with too few parameters")
+		return
+	}
+	format := byte('A')
+	if p := strings.TrimSpace(ps[0]); p != "" {
+		format = upper(p[0])
+	}
+	total, _ := strconv.Atoi(strings.TrimSpace(ps[1]))
+	bpr, _ := strconv.Atoi(strings.TrimSpace(ps[3]))
+	data := c.Data
+	if data == nil && len(ps) == 5 {
+		data = []byte(ps[4])
+	}
+	m, err := zpl.DecodeGraphic(format, total, bpr, data)
+	if err != nil {
+		l.warn("^GF: %v", err)
+		return
+	}
+	y := l.y
+	if l.typeset {
+		y -= m.H
+	}
+	l.blit(m, l.x, y, 1, 1)
+}
+
+func (l *labelState) recall(c zpl.Command) {
+	m := l.s.graphics[graphicName(c.Param(0))]
+	if m == nil {
+		l.warn("^XG %s: the graphic is not in this job (it may be stored on the printer)", c.Param(0))
+		return
+	}
+	mx, my := clamp(c.IntParam(1, 1), 1, 10), clamp(c.IntParam(2, 1), 1, 10)
+	l.blit(m, l.x, l.y, mx, my)
+}
+
+func (l *labelState) box(c zpl.Command) {
+	t := clamp(c.IntParam(2, 1), 1, zpl.MaxDots)
+	w := clamp(c.IntParam(0, t), 1, zpl.MaxDots)
+	h := clamp(c.IntParam(1, t), 1, zpl.MaxDots)
+	w, h = max(w, t), max(h, t)
+	white := strings.EqualFold(c.Param(3), "W")
+	x, y := l.x, l.y
+	if l.typeset {
+		y -= h
+	}
+	if t*2 >= w || t*2 >= h {
+		l.fill(image.Rect(x, y, x+w, y+h), white)
+		return
+	}
+	l.fill(image.Rect(x, y, x+w, y+t), white)
+	l.fill(image.Rect(x, y+h-t, x+w, y+h), white)
+	l.fill(image.Rect(x, y+t, x+t, y+h-t), white)
+	l.fill(image.Rect(x+w-t, y+t, x+w, y+h-t), white)
+}
+
+func (l *labelState) ellipseRing(x, y, w, h, t int, white bool) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	a, b := float64(w)/2, float64(h)/2
+	ai, bi := a-float64(t), b-float64(t)
+	for yy := 0; yy < h; yy++ {
+		for xx := 0; xx < w; xx++ {
+			dx, dy := float64(xx)+0.5-a, float64(yy)+0.5-b
+			if dx*dx/(a*a)+dy*dy/(b*b) > 1 {
+				continue
+			}
+			if ai > 0 && bi > 0 && dx*dx/(ai*ai)+dy*dy/(bi*bi) < 1 {
+				continue
+			}
+			if white && !l.reverse {
+				l.canvas.Set(x+xx, y+yy, false)
+			} else {
+				l.put(x+xx, y+yy, l.reverse)
+			}
+		}
+	}
+}
+
+func (l *labelState) circle(c zpl.Command) {
+	d := clamp(c.IntParam(0, 3), 3, 4095)
+	t := clamp(c.IntParam(1, 1), 1, 4095)
+	l.ellipseRing(l.x, l.y, d, d, t, strings.EqualFold(c.Param(2), "W"))
+}
+
+func (l *labelState) ellipse(c zpl.Command) {
+	w := clamp(c.IntParam(0, 3), 3, 4095)
+	h := clamp(c.IntParam(1, 3), 3, 4095)
+	t := clamp(c.IntParam(2, 1), 1, 4095)
+	l.ellipseRing(l.x, l.y, w, h, t, strings.EqualFold(c.Param(3), "W"))
+}
+
+func (l *labelState) diagonal(c zpl.Command) {
+	w := clamp(c.IntParam(0, 3), 1, 4095)
+	h := clamp(c.IntParam(1, 3), 1, 4095)
+	t := clamp(c.IntParam(2, 1), 1, 4095)
+	right := c.Param(4) != "/"
+	for yy := 0; yy < h; yy++ {
+		var x0 int
+		if right {
+			x0 = yy * w / h
+		} else {
+			x0 = (h - 1 - yy) * w / h
+		}
+		for dx := 0; dx < t; dx++ {
+			l.put(l.x+x0+dx, l.y+yy, l.reverse)
+		}
+	}
+}
+
+func parseFont(c zpl.Command, def fontSpec, orient byte, isA bool) fontSpec {
+	ps := c.Params()
+	f := def
+	if len(ps) > 0 && ps[0] != "" {
+		f.name = upper(ps[0][0])
+		f.orient = orient
+		if isA && len(ps[0]) > 1 {
+			f.orient = upper(ps[0][1])
+		}
+	}
+	get := func(i int) int {
+		if i >= len(ps) {
+			return 0
+		}
+		v, _ := strconv.Atoi(strings.TrimSpace(ps[i]))
+		return v
+	}
+	h, w := get(1), get(2)
+	if h > 0 || w > 0 {
+		f.h, f.w = h, w
+	} else if f.name != def.name {
+		f.h, f.w = 0, 0
+	}
+	return f
+}
+
+func clamp(v, lo, hi int) int {
+	return max(lo, min(hi, v))
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
