@@ -309,7 +309,7 @@ func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
 				c.mu.Lock()
 				c.exhausted = c.day
 				c.mu.Unlock()
-				return nil, fmt.Errorf("%w (%v)", ErrQuotaExhausted, err)
+				return nil, fmt.Errorf("%w (%w)", ErrQuotaExhausted, err)
 			}
 		}
 		return nil, fmt.Errorf("tracking %s: %w", q.TrackingNumber, err)

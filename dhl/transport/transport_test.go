@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestDecodeText(t *testing.T) {
+	latin1 := []byte("Gr\xfc\xdfe aus K\xf6ln")
+	tests := []struct {
+		ct   string
+		body []byte
+		want string
+	}{
+		{"text/html; charset=iso-8859-1", latin1, "Grüße aus Köln"},
+		{"text/html; charset=ISO-8859-1", latin1, "Grüße aus Köln"},
+		{"text/plain; charset=windows-1252", []byte("Preis 5 \x80"), "Preis 5 €"},
+		{"application/problem+json", []byte(`{"detail":"Grüße"}`), `{"detail":"Grüße"}`},
+		{"application/json; charset=utf-8", []byte("ok \xff"), "ok \uFFFD"},
+		{"text/html", latin1, "Grüße aus Köln"}, // undeclared and not UTF-8: read as Latin-1
+		{"", []byte("plain"), "plain"},
+		{"text/html; charset=nonsense", latin1, "Grüße aus Köln"},
+	}
+	for _, tt := range tests {
+		if got := string(DecodeText(tt.ct, tt.body)); got != tt.want {
+			t.Errorf("DecodeText(%q, %q) = %q, want %q", tt.ct, tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestParseError(t *testing.T) {
+	h := func(ct string) http.Header { return http.Header{"Content-Type": {ct}} }
+	tests := []struct {
+		name               string
+		status             int
+		header             http.Header
+		body               string
+		title, detail, msg string
+	}{
+		{"problem json", 401, h("application/problem+json"), `{"title":"Unauthorized","statusCode":401,"status":401,"detail":"Invalid credentials"}`,
+			"Unauthorized", "Invalid credentials", "check the API key"},
+		{"label data response", 400, h("application/problem+json"), `{"status":{"title":"Bad Request","statusCode":400,"detail":"JSON schema validation failed."},"items":[]}`,
+			"Bad Request", "JSON schema validation failed.", "HTTP 400"},
+		{"oauth error", 401, h("application/json"), `{"error":"invalid_grant","error_description":"Invalid user credentials"}`,
+			"invalid_grant", "Invalid user credentials", "Invalid user credentials"},
+		{"latin-1 html", 503, h("text/html; charset=iso-8859-1"), "<html><head><title>x</title><style>p{}</style></head><body><h1>Fehler</h1><p>Bitte sp\xe4ter &amp; erneut</p></body></html>",
+			"", "x Fehler Bitte später & erneut", "später"},
+	}
+	for _, tt := range tests {
+		e := ParseError("GET", "/p", tt.status, tt.header, []byte(tt.body))
+		if e.Title != tt.title || e.Detail != tt.detail || !strings.Contains(e.Error(), tt.msg) {
+			t.Errorf("%s: got title %q detail %q error %q", tt.name, e.Title, e.Detail, e.Error())
+		}
+	}
+	hdr := http.Header{"Retry-After": {"3"}}
+	if e := ParseError("GET", "/p", 429, hdr, nil); e.RetryAfter != 3*time.Second || !e.Temporary() {
+		t.Errorf("Retry-After: %v", e.RetryAfter)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"": 0, "0": 0, "5": 5 * time.Second, "-3": 0, "abc": 0, "99999999999": 7 * 24 * time.Hour,
+		"Sat, 21 Nov 2026 12:00:30 GMT": 30 * time.Second, "Sat, 21 Nov 2026 11:00:00 GMT": 0,
+	} {
+		if got := ParseRetryAfter(in, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	c := Config{Sandbox: true, APIKey: "k"}.WithDefaults()
+	if c.BaseURL != SandboxURL || c.Username != SandboxUser || c.Auth != AuthBasic || c.Profile != DefaultProfile {
+		t.Fatalf("sandbox defaults: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{EnvAPISecret: "s3cret", EnvPassword: "pw"}
+	c = Config{APIKey: "k", Username: "u", Auth: "oauth"}.WithEnv(func(k string) string { return env[k] }).WithDefaults()
+	if c.APISecret != "s3cret" || c.Password != "pw" || c.Validate() != nil {
+		t.Fatalf("env: %+v %v", c, c.Validate())
+	}
+	err := Config{BaseURL: "ftp://x", Auth: "kerberos"}.Validate()
+	for _, want := range []string{"dhl.base_url", "dhl.api_key", "dhl.auth", "dhl.username"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate should name %s: %v", want, err)
+		}
+	}
+}
+
+func FuzzParseError(f *testing.F) {
+	f.Add("application/problem+json", []byte(`{"title":"x","status":{"title":"y"}}`))
+	f.Add("text/html; charset=iso-8859-1", []byte("<p>sp\xe4ter</p>"))
+	f.Add("text/html; charset=utf-16", []byte{0xff, 0xfe, 'a', 0})
+	f.Add("", []byte("<script>"))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		e := ParseError("GET", "/x", 500, http.Header{"Content-Type": {ct}}, body)
+		msg := e.Error()
+		if !utf8.ValidString(msg) {
+			t.Fatalf("error text is not UTF-8: %q", msg)
+		}
+		if !utf8.Valid(e.Body) {
+			t.Fatalf("decoded body is not UTF-8")
+		}
+	})
+}
