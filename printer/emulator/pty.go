@@ -42,28 +42,33 @@ func (e *Emulator) OpenPTY(link string) (string, error) {
 		defer e.wg.Done()
 		for {
 			e.log.Info("serial line ready", "device", pair.slave.Name(), "link", link)
-			err := e.serve(pair.master, "serial", func() { pair.Close() })
+			var next *ptyPair
+			err := e.serve(pair.master, "serial", func() {
+				// The cable is plugged in again at once: a new pair behind
+				// the same link before the old one goes, so the link never
+				// dangles.
+				m, s, err := openRaw()
+				if err == nil && link != "" {
+					err = relink(s.Name(), link)
+					if err != nil {
+						m.Close()
+						s.Close()
+					}
+				}
+				if err != nil {
+					e.log.Error("cannot recreate the serial line", "err", err)
+				} else {
+					next = &ptyPair{master: m, slave: s}
+				}
+				pair.Close()
+			})
 			pair.Close()
 			e.untrack(pair)
-			if !errors.Is(err, errDropped) {
+			if !errors.Is(err, errDropped) || next == nil {
 				e.log.Info("serial line closed", "device", pair.slave.Name(), "reason", err)
 				return
 			}
-			// The cable is plugged in again: a new pair behind the same link.
-			m, s, err := openRaw()
-			if err != nil {
-				e.log.Error("cannot recreate the serial line", "err", err)
-				return
-			}
-			if link != "" {
-				if err := relink(s.Name(), link); err != nil {
-					e.log.Error("cannot recreate the serial line", "err", err)
-					m.Close()
-					s.Close()
-					return
-				}
-			}
-			pair = &ptyPair{master: m, slave: s}
+			pair = next
 			if !e.track(pair) {
 				pair.Close()
 				return

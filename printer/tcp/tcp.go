@@ -146,9 +146,7 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 	if !p.confirm {
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.writeTimeout)
-	defer cancel()
-	if _, err := p.query.Status(cctx, p.in, p.send); err != nil {
+	if err := link.Confirm(ctx, p.in, p.send, p.writeTimeout); err != nil {
 		p.closeLocked()
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -198,6 +198,25 @@ func (q *Querier) Status(ctx context.Context, in *Inbox, write func(context.Cont
 	return zplstatus.Merge(now, hs, &es), nil
 }
 
+// Confirm sends ~HS and waits up to timeout for the answer. Printers
+// answer ~HS the moment they read it, after everything sent before it, so
+// an answer proves the whole job arrived.
+func Confirm(ctx context.Context, in *Inbox, write func(context.Context, []byte) error, timeout time.Duration) error {
+	in.Reset()
+	if err := write(ctx, []byte(zplstatus.QueryHS)); err != nil {
+		return fmt.Errorf("send status query: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := in.Await(cctx, zplstatus.HSComplete); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("%w within %s (~HS)", ErrNoReply, timeout)
+		}
+		return err
+	}
+	return nil
+}
+
 // Forget makes the next Status find out again whether ~HQES is answered
 // (another printer may be at the other end after a reconnect).
 func (q *Querier) Forget() { q.extended = nil }
@@ -208,9 +227,12 @@ var ErrStalled = errors.New("printer stopped taking data")
 // WriteWatched writes data in chunks with write, which may block, from a
 // helper goroutine, and fails only when no chunk completes within stall:
 // a slow line that keeps moving is fine, however long the job takes. On a
-// stall or when ctx ends it calls abort, which must make a blocked write
-// return (close or flush the port), and waits for the helper to finish, so
-// no goroutine outlives the call. It returns the bytes written.
+// stall or when ctx ends it calls abort, every 50 ms, until the blocked
+// write returns (abort should flush the port's output queue, which wakes a
+// writer), so no goroutine outlives the call; after 5 s it gives up and
+// reports it. Close the port only after WriteWatched returned: closing an
+// fd under a blocked write lets the number be reused. It returns the
+// number of bytes written.
 func WriteWatched(ctx context.Context, data []byte, chunk int, stall time.Duration,
 	write func([]byte) (int, error), abort func()) (int, error) {
 	if chunk <= 0 {
@@ -218,7 +240,7 @@ func WriteWatched(ctx context.Context, data []byte, chunk int, stall time.Durati
 	}
 	progress := make(chan int, 1)
 	done := make(chan error, 1)
-	var stop sync.Mutex // held by the helper during a write; aborted is checked between writes
+	var stop sync.Mutex // guards aborted, which the helper checks between writes
 	aborted := false
 	go func() {
 		total := 0
@@ -258,8 +280,20 @@ func WriteWatched(ctx context.Context, data []byte, chunk int, stall time.Durati
 		stop.Lock()
 		aborted = true
 		stop.Unlock()
-		abort()
-		<-done
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		giveUp := time.After(5 * time.Second)
+	wait:
+		for {
+			abort()
+			select {
+			case <-done:
+				break wait
+			case <-tick.C:
+			case <-giveUp:
+				return written, fmt.Errorf("%w (and the port does not let go of the blocked write)", cause)
+			}
+		}
 		select {
 		case n := <-progress:
 			written = max(written, n)
