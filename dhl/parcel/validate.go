@@ -123,7 +123,7 @@ func (s *Shipment) validate(ck address.Checker, today time.Time) {
 	}
 	s.Shipper.validate(ck.At("shipper"))
 	dest := s.Consignee.validate(ck.At("consignee"))
-	if known && dest != "" {
+	if known && address.IsCountry(dest) {
 		switch {
 		case info.domestic && dest != "DEU":
 			ck.Add("consignee.country", "%s ships only within Germany, not to %s (use V53WPAK, V54EPAK or V66WPI)", s.Product, dest)

@@ -6,12 +6,16 @@
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Hosts of the live services.
@@ -80,10 +84,47 @@ type Config struct {
 	BillingNumbers map[string]string `yaml:"billing_numbers,omitempty"`
 	// ReturnBillingNumber is used for return labels ordered with a shipment.
 	ReturnBillingNumber string `yaml:"return_billing_number,omitempty"`
+	// Shipper is the sender printed on labels made from the command line or
+	// from jobs that name none: a reference kept in the business portal
+	// (shipper_ref) or an address.
+	Shipper ShipperConfig `yaml:"shipper,omitempty"`
+	// ReturnReceiverID is the Returns API receiver for German senders (deu).
+	ReturnReceiverID string `yaml:"return_receiver_id,omitempty"`
 
 	Timeout      time.Duration `yaml:"timeout,omitempty"`        // per HTTP attempt, default 30s
 	MaxRetries   int           `yaml:"max_retries,omitempty"`    // default 3; negative: none
 	MaxRetryWait time.Duration `yaml:"max_retry_wait,omitempty"` // longest Retry-After honoured, default 60s
+}
+
+// ShipperConfig is the default sender.
+type ShipperConfig struct {
+	ShipperRef    string `yaml:"shipper_ref,omitempty"`
+	Name1         string `yaml:"name1,omitempty"`
+	Name2         string `yaml:"name2,omitempty"`
+	AddressStreet string `yaml:"street,omitempty"` // street and house number
+	PostalCode    string `yaml:"postal_code,omitempty"`
+	City          string `yaml:"city,omitempty"`
+	Country       string `yaml:"country,omitempty"` // ISO 3166 alpha-3, default DEU
+	Email         string `yaml:"email,omitempty"`
+}
+
+// DecodeConfig reads the dhl: section of the configuration file strictly:
+// an unknown key is an error that names it, not a silently ignored typo.
+func DecodeConfig(node *yaml.Node) (Config, error) {
+	var c Config
+	if node == nil || node.Kind == 0 {
+		return c, nil
+	}
+	b, err := yaml.Marshal(node)
+	if err != nil {
+		return c, fmt.Errorf("dhl section: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("dhl section: %w", err)
+	}
+	return c, nil
 }
 
 // DefaultProfile is DHL's standard user-group profile.

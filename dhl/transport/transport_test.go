@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestDecodeText(t *testing.T) {
@@ -109,4 +111,21 @@ func FuzzParseError(f *testing.F) {
 			t.Fatalf("decoded body is not UTF-8")
 		}
 	})
+}
+
+func TestDecodeConfigIsStrict(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("base_url: http://127.0.0.1:1\napi_key: k\nbilling_numbers:\n  V01PAK: \"33333333330102\"\nshipper:\n  name1: Shop\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c, err := DecodeConfig(doc.Content[0])
+	if err != nil || c.APIKey != "k" || c.BillingNumbers["V01PAK"] != "33333333330102" || c.Shipper.Name1 != "Shop" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if err := yaml.Unmarshal([]byte("api_kee: k\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeConfig(doc.Content[0]); err == nil || !strings.Contains(err.Error(), "api_kee") {
+		t.Fatalf("a typo must be reported: %v", err)
+	}
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/dhl/sim"
+	"github.com/labelagent/labelagent/dhl/transport"
+)
+
+func newSimulateCmd(app *cliApp) *cobra.Command {
+	var (
+		addr string
+		opt  sim.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Run the DHL API simulators (Shipping v2, Returns, Tracking, OAuth) on a local address",
+		Long: `Serve local simulators of the DHL Parcel DE APIs under their real paths, for trying the agent
+offline and for shop developers. It prints the base URL and credentials to put in the dhl:
+section of the configuration. Requests are checked against the official contract when
+../shared/specs is found. Faults can be injected with POST /_sim/faults, e.g.
+  curl -d '{"Path":"/parcel/de/shipping/v2/orders","Status":429,"RetryAfter":2000000000}' URL/_sim/faults`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return fmt.Errorf("--addr %q: %w", addr, err)
+			}
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				return fmt.Errorf("--addr %q: the simulator listens on loopback addresses only", addr)
+			}
+			opt.Logger = app.Logger()
+			s := sim.New(opt)
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			base := "http://" + ln.Addr().String()
+			key, secret, user, password := s.Credentials()
+			cfg := s.Config(base)
+			fmt.Fprintf(app.stdout, `DHL simulator listening on %s
+  Shipping v2: %s%s
+  Returns:     %s%s
+  Tracking:    %s%s
+  OAuth token: %s%s
+  contract checks: %v
+
+Configuration for the agent:
+dhl:
+  base_url: %s
+  api_key: %s
+  api_secret: %s
+  username: %s
+  password: %q
+  auth: oauth
+  billing_numbers:
+    V01PAK: "%s"
+    V53WPAK: "%s"
+    V54EPAK: "%s"
+    V62KP: "%s"
+    V66WPI: "%s"
+  shipper:
+    name1: My Online Shop GmbH
+    street: Sträßchensweg 10
+    postal_code: "53113"
+    city: Bonn
+`, base, base, transport.ShippingPath, base, transport.ReturnsPath, base, transport.TrackingPath, base, transport.TokenPath,
+				s.Validating(), base, key, secret, user, password,
+				cfg.BillingNumbers["V01PAK"], cfg.BillingNumbers["V53WPAK"], cfg.BillingNumbers["V54EPAK"], cfg.BillingNumbers["V62KP"], cfg.BillingNumbers["V66WPI"])
+			if err := s.SpecError(); err != nil {
+				fmt.Fprintf(app.stderr, "warning: contract not loaded, requests are not checked: %v\n", err)
+			}
+			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ln) }()
+			select {
+			case err := <-done:
+				return err
+			case <-cmd.Context().Done():
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:9190", "loopback address to listen on (port 0: any free port)")
+	f.Int64Var(&opt.Seed, "seed", 1, "seed of the shipment numbers")
+	f.StringVar(&opt.APIKey, "api-key", "", "API key to accept (default "+sim.DefaultAPIKey+")")
+	f.StringVar(&opt.APISecret, "api-secret", "", "API secret to accept (default "+sim.DefaultAPISecret+")")
+	f.StringVar(&opt.SpecPath, "spec", "", "Shipping v2 contract to check requests against (default: ../shared/specs if found; - for none)")
+	f.Float64Var(&opt.TrackingPerSecond, "tracking-per-second", 0, "tracking calls allowed per second (default 1; negative: no limit)")
+	f.IntVar(&opt.TrackingDailyQuota, "tracking-daily-quota", 0, "tracking calls allowed per day (default 250; negative: no limit)")
+	return cmd
+}
