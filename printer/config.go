@@ -55,6 +55,8 @@ type USBConfig struct {
 	Vendor  string `yaml:"vendor,omitempty"`  // hex, e.g. 0a5f (Zebra)
 	Product string `yaml:"product,omitempty"` // hex
 	Serial  string `yaml:"serial,omitempty"`
+	// WriteTimeout: fail when one bulk transfer moves nothing this long.
+	WriteTimeout time.Duration `yaml:"write_timeout,omitempty"`
 }
 
 // SpoolConfig: a queue of the OS print spooler (CUPS, Windows), printed raw.

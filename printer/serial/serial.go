@@ -373,7 +373,7 @@ func (g *gate) filter(b []byte) []byte {
 	return out
 }
 
-func (g *gate) fail()  { g.abort() }
+func (g *gate) fail() { g.abort() }
 func (g *gate) abort() {
 	g.mu.Lock()
 	if !g.ended {

@@ -1,0 +1,7 @@
+//go:build !cgo
+
+package usb
+
+func newGousbBus() (Bus, error) { return nil, ErrNotInBuild }
+
+const libusbBuilt = false
