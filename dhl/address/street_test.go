@@ -88,3 +88,11 @@ func TestCheckerMessagesNameTheField(t *testing.T) {
 		t.Errorf("country message should say what is expected: %s", errs[1].Message)
 	}
 }
+
+func BenchmarkSplitStreet(b *testing.B) {
+	lines := []string{"Musterstraße12", "Hauptstraße 4/1", "Kollmitz 1 1/3", "Am Markt 12a-13c", "C 3 54", "Straße 101", "1. Mai-Straße 5", "Kurfürstendamm 1"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		SplitStreet(lines[i%len(lines)])
+	}
+}

@@ -69,6 +69,17 @@ func ParseTime(s string, loc *time.Location) (Time, error) {
 	}
 	// "2017-06-21T14:07:17+2:00" appears in DHL's own documentation
 	s = shortOffset.ReplaceAllString(s, "${1}0${2}:${3}")
+	t, err := parseTime(s, loc)
+	if err != nil {
+		return t, err
+	}
+	if y := t.Year(); y < 1990 || y > 2200 {
+		return Time{}, fmt.Errorf("%q lies outside any shipment's life", s)
+	}
+	return t, nil
+}
+
+func parseTime(s string, loc *time.Location) (Time, error) {
 	for _, f := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05Z0700"} {
 		if t, err := time.Parse(f, s); err == nil {
 			return Time{Time: t}, nil
