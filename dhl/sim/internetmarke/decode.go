@@ -3,6 +3,7 @@ package internetmarke
 import (
 	"errors"
 	"image"
+	"image/draw"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/datamatrix"
@@ -32,7 +33,9 @@ func FindDataMatrix(img image.Image) (string, error) {
 		SubImage(image.Rectangle) image.Image
 	})
 	if !ok {
-		return "", errors.New("no DataMatrix found")
+		g := image.NewGray(img.Bounds())
+		draw.Draw(g, g.Rect, img, img.Bounds().Min, draw.Src)
+		sub = g
 	}
 	b := img.Bounds()
 	for size := min(b.Dx(), b.Dy()); size >= 24; size = size * 4 / 5 {
