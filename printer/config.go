@@ -2,7 +2,11 @@ package printer
 
 import (
 	"fmt"
+	"net"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -102,20 +106,17 @@ func (c Config) Validate() []error {
 	}
 	switch c.Transport {
 	case "file":
-		if c.File.Dir == "" {
+		if strings.TrimSpace(c.File.Dir) == "" {
 			add("transport file needs file.dir")
 		}
 	case "tcp":
-		if c.TCP.Address == "" {
-			add("transport tcp needs tcp.address (host:port, usually port 9100)")
-		}
+		c.validateTCP(add)
 	case "serial":
-		if c.Serial.Device == "" {
-			add("transport serial needs serial.device (e.g. /dev/ttyUSB0 or COM3)")
-		}
+		c.validateSerial(add)
 	case "usb":
+		c.validateUSB(add)
 	case "spool":
-		if c.Spool.Queue == "" {
+		if strings.TrimSpace(c.Spool.Queue) == "" {
 			add("transport spool needs spool.queue (the CUPS or Windows printer name)")
 		}
 	case "":
@@ -134,4 +135,92 @@ func (c Config) Validate() []error {
 		add("profile.language %q: use zpl or raw", c.Profile.Language)
 	}
 	return errs
+}
+
+func (c Config) validateTCP(add func(string, ...any)) {
+	t := c.TCP
+	if strings.TrimSpace(t.Address) == "" {
+		add("transport tcp needs tcp.address (host:port, usually port 9100)")
+	} else if problem := checkAddress(t.Address); problem != "" {
+		add("tcp.address %q: %s", t.Address, problem)
+	}
+	for key, d := range map[string]time.Duration{"tcp.connect_timeout": t.ConnectTimeout, "tcp.write_timeout": t.WriteTimeout, "tcp.status_timeout": t.StatusTimeout} {
+		if d < 0 {
+			add("%s %s must not be negative", key, d)
+		}
+	}
+}
+
+// checkAddress accepts host:port and a bare host or IP (port 9100).
+func checkAddress(addr string) string {
+	if strings.ContainsAny(addr, "/ ") {
+		return "use host:port without a scheme or path, e.g. 192.168.1.50:9100"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if net.ParseIP(addr) != nil || !strings.Contains(addr, ":") {
+			host, port = addr, "9100"
+		} else {
+			return "use host:port, e.g. 192.168.1.50:9100"
+		}
+	}
+	if host == "" {
+		return "the host is missing"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("port %q is not a number from 1 to 65535", port)
+	}
+	return ""
+}
+
+// BaudRates are the rates a serial printer may be set to.
+var BaudRates = []int{1200, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200, 230400, 460800, 921600}
+
+func (c Config) validateSerial(add func(string, ...any)) {
+	s := c.Serial
+	if strings.TrimSpace(s.Device) == "" {
+		add("transport serial needs serial.device (e.g. /dev/ttyUSB0 or COM3)")
+	}
+	if s.Baud != 0 && !slices.Contains(BaudRates, s.Baud) {
+		add("serial.baud %d is not a serial baud rate (one of %v; printers default to 9600)", s.Baud, BaudRates)
+	}
+	if s.DataBits != 0 && (s.DataBits < 5 || s.DataBits > 8) {
+		add("serial.data_bits %d: use 7 or 8", s.DataBits)
+	}
+	switch strings.ToLower(s.Parity) {
+	case "", "none", "n", "odd", "o", "even", "e", "mark", "m", "space", "s":
+	default:
+		add("serial.parity %q: use none, odd, even, mark or space", s.Parity)
+	}
+	switch s.StopBits {
+	case "", "1", "1.5", "2":
+	default:
+		add("serial.stop_bits %q: use 1, 1.5 or 2", s.StopBits)
+	}
+	switch s.Flow {
+	case "", "none", "rtscts", "xonxoff":
+	default:
+		add("serial.flow %q: use none, rtscts (hardware) or xonxoff (software)", s.Flow)
+	}
+	if s.WriteTimeout < 0 {
+		add("serial.write_timeout %s must not be negative", s.WriteTimeout)
+	}
+}
+
+var usbID = regexp.MustCompile(`^(0[xX])?[0-9A-Fa-f]{1,4}$`)
+
+func (c Config) validateUSB(add func(string, ...any)) {
+	u := c.USB
+	if u.Vendor != "" && !usbID.MatchString(u.Vendor) {
+		add("usb.vendor %q is not a 4-digit hex USB id such as 0a5f (Zebra)", u.Vendor)
+	}
+	if u.Product != "" && !usbID.MatchString(u.Product) {
+		add("usb.product %q is not a 4-digit hex USB id such as 0164", u.Product)
+	}
+	if u.Product != "" && u.Vendor == "" {
+		add("usb.product needs usb.vendor: a product id means nothing without its vendor")
+	}
+	if u.WriteTimeout < 0 {
+		add("usb.write_timeout %s must not be negative", u.WriteTimeout)
+	}
 }
