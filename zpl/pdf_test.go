@@ -83,3 +83,23 @@ func TestPDFLabelBasic(t *testing.T) {
 		}
 	}
 }
+
+func FuzzPDF(f *testing.F) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pdf)
+	f.Add(testlabel.BuildPages([][2]float64{{100, 100}}, [][]byte{[]byte("0 0 50 50 re f")}))
+	f.Add([]byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF"))
+	p, err := zpl.ProfileFrom(printer.ProfileConfig{WidthMM: 40, HeightMM: 30})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := conv.Prepare(t.Context(), zpl.KindPDF, data, p)
+		if err == nil && !bytes.HasSuffix(out, []byte("^XZ\n")) {
+			t.Fatalf("output not a label: %.80q", out)
+		}
+	})
+}

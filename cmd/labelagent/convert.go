@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/render"
+	"github.com/labelagent/labelagent/zpl/verify"
+)
+
+// profileFlags select the printer profile for offline conversion: a
+// configured printer's profile, adjusted by explicit flags.
+type profileFlags struct {
+	printer  string
+	dpi      int
+	label    string
+	media    string
+	darkness int
+	noZ64    bool
+}
+
+func (f *profileFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.printer, "printer-profile", "", "use the profile of this configured printer (dpi, label size, media, darkness)")
+	fl.IntVar(&f.dpi, "dpi", 0, "printer resolution: 203, 300 or 600 (default: the profile's, else 203)")
+	fl.StringVar(&f.label, "label", "", "label size: 910-300-600, 910-300-400, 100x70mm, 62x100mm, 4x6in, WxHmm, … (default: the profile's, else 910-300-600)")
+	fl.StringVar(&f.media, "media", "", "media: gap, mark or continuous")
+	fl.IntVar(&f.darkness, "darkness", 0, "print darkness 1-30 (0 leaves the printer's setting)")
+	fl.BoolVar(&f.noZ64, "no-z64", false, "the printer cannot decode :Z64: graphics")
+}
+
+func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, error) {
+	var pc printer.ProfileConfig
+	if f.printer != "" {
+		cfg, err := app.Config()
+		if err != nil {
+			return zpl.Profile{}, fmt.Errorf("--printer-profile needs the configuration: %w", err)
+		}
+		found := false
+		for _, p := range cfg.Printers {
+			if p.Name == f.printer {
+				pc, found = p.Profile, true
+				break
+			}
+		}
+		if !found {
+			var names []string
+			for _, p := range cfg.Printers {
+				names = append(names, p.Name)
+			}
+			return zpl.Profile{}, fmt.Errorf("no printer %q in the configuration (printers: %s)", f.printer, strings.Join(names, ", "))
+		}
+	}
+	fl := cmd.Flags()
+	if fl.Changed("dpi") {
+		pc.DPI = f.dpi
+	}
+	if fl.Changed("label") {
+		pc.Label, pc.WidthMM, pc.HeightMM = f.label, 0, 0
+	}
+	if fl.Changed("media") {
+		pc.Media = f.media
+	}
+	if fl.Changed("darkness") {
+		pc.Darkness = f.darkness
+	}
+	if fl.Changed("no-z64") {
+		pc.NoZ64 = f.noZ64
+	}
+	pc.Language = "" // offline conversion always produces ZPL
+	return zpl.ProfileFrom(pc)
+}
+
+// pdfCacheDir is where the compiled PDF renderer is kept: the data
+// directory's cache when a configuration is available, else the user's
+// cache directory.
+func pdfCacheDir(app *cliApp) string {
+	if app.dataDir != "" {
+		return filepath.Join(app.dataDir, "cache")
+	}
+	if cfg, err := app.Config(); err == nil && cfg != nil && cfg.DataDir != "" {
+		return filepath.Join(cfg.DataDir, "cache")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "labelagent")
+	}
+	return ""
+}
+
+// convertInput turns a file's content into ZPL for p.
+func convertInput(ctx context.Context, app *cliApp, kind string, data []byte, p zpl.Profile, pages string, enc zpl.Encoding) ([]byte, error) {
+	if kind == "" {
+		kind = zpl.DetectKind(data)
+	}
+	switch kind {
+	case zpl.KindPDF:
+		conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.Logger()})
+		defer conv.Close()
+		return conv.PDFLabels(ctx, data, p, zpl.PDFOptions{Pages: pages, Encoding: enc})
+	case zpl.KindPNG:
+		img, err := zpl.DecodePNG(data)
+		if err != nil {
+			return nil, err
+		}
+		return zpl.ImageLabel(img.Image, p, zpl.ImageOptions{SourceDPI: img.DPI, AutoRotate: true, Center: true, Encoding: enc})
+	case zpl.KindZPL:
+		return zpl.PrepareZPL(data, p, 0)
+	}
+	return nil, fmt.Errorf("the input is neither PDF, PNG nor ZPL (use --kind to say which)")
+}
+
+func parseEncoding(s string) (zpl.Encoding, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return zpl.EncodingAuto, nil
+	case "hex":
+		return zpl.EncodingHex, nil
+	case "acs":
+		return zpl.EncodingACS, nil
+	case "z64":
+		return zpl.EncodingZ64, nil
+	}
+	return 0, fmt.Errorf("--encoding %q: use auto, hex, acs or z64", s)
+}
+
+// verifyOutput renders the converted ZPL and fails when a barcode on it
+// does not scan.
+func verifyOutput(ctx context.Context, app *cliApp, out []byte, p zpl.Profile, want []string) error {
+	var exp []verify.Expectation
+	for _, w := range want {
+		exp = append(exp, verify.Expectation{Text: w})
+	}
+	rep, err := verify.CheckZPL(ctx, out, render.Options{DPI: p.DPI, Width: p.WidthDots, Height: p.HeightDots}, exp)
+	if err != nil {
+		return err
+	}
+	for _, f := range rep.Found {
+		fmt.Fprintf(app.stderr, "scanned %s %q\n", f.Format, f.Text)
+	}
+	for _, u := range rep.Unverified {
+		fmt.Fprintf(app.stderr, "not verifiable: %s %q\n", u.Format, u.Text)
+	}
+	return rep.Err()
+}
+
+func newConvertCmd(app *cliApp) *cobra.Command {
+	var (
+		pf      profileFlags
+		out     string
+		kind    string
+		pages   string
+		encName string
+		check   bool
+		expect  []string
+	)
+	cmd := &cobra.Command{
+		Use:   "convert IN.pdf|IN.png|IN.zpl",
+		Short: "Convert a PDF or PNG label (or carrier ZPL) into ZPL for a printer, offline",
+		Long: `Convert a label file into the ZPL a printer prints: PDF pages are rendered at the printer's
+resolution and fitted to its label, PNG images are scaled from their declared resolution,
+carrier ZPL gets the printer's width, length and media settings and is converted to its
+resolution (or refused when that cannot be done exactly). Graphics use the smallest encoding
+the printer reads. Works without the agent running.`,
+		Example: `  labelagent convert label.pdf --printer-profile zebra -o label.zpl
+  labelagent convert stamp.png --dpi 300 --label 62x100mm -o stamp.zpl
+  labelagent convert dhl.pdf --pages 1 --verify --expect 00340434161094042557 -o -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := pf.profile(app, cmd)
+			if err != nil {
+				return err
+			}
+			enc, err := parseEncoding(encName)
+			if err != nil {
+				return err
+			}
+			data, err := readInput(app, args[0])
+			if err != nil {
+				return err
+			}
+			if kind != "" && kind != zpl.KindPDF && kind != zpl.KindPNG && kind != zpl.KindZPL {
+				return fmt.Errorf("--kind %q: use pdf, png or zpl", kind)
+			}
+			zplOut, err := convertInput(cmd.Context(), app, kind, data, p, pages, enc)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if check || len(expect) > 0 {
+				if err := verifyOutput(cmd.Context(), app, zplOut, p, expect); err != nil {
+					return fmt.Errorf("%s: %w (nothing written)", args[0], err)
+				}
+			}
+			if out == "" || out == "-" {
+				_, err = app.stdout.Write(zplOut)
+				return err
+			}
+			if err := writeFileAtomic(out, zplOut); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.stderr, "%s: %d bytes of ZPL for %s\n", out, len(zplOut), p)
+			return nil
+		},
+	}
+	pf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&out, "output", "o", "", "output file (default: standard output)")
+	fl.StringVar(&kind, "kind", "", "input kind: pdf, png or zpl (default: from the content)")
+	fl.StringVar(&pages, "pages", "", "PDF pages to convert, e.g. 1 or 1-2 or !3 (default: all)")
+	fl.StringVar(&encName, "encoding", "auto", "graphic encoding: auto (smallest), hex, acs or z64")
+	fl.BoolVar(&check, "verify", false, "render the result and fail if a barcode on it does not scan")
+	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (implies --verify; repeatable)")
+	return cmd
+}
+
+// writeFileAtomic writes through a temporary file so a failed run never
+// leaves half a label behind.
+func writeFileAtomic(name string, data []byte) error {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, ".labelagent-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package verify
+
+import (
+	"errors"
+	"image"
+	"strings"
+	"testing"
+
+	"github.com/labelagent/labelagent/zpl/render"
+)
+
+const label = "^XA^CI28^PW812^LL600" +
+	"^FO30,30^A0N,40,40^FDDHL PAKET^FS" +
+	"^FO40,100^BY3,3,120^BCN,120,Y,N,N,D^FD(00)340434161094042557^FS" +
+	"^FO40,300^BY2^BCN,80,Y,N,N^FDJJD0099999999^FS" +
+	"^FO600,300^BXN,6,200^FDDEA5E0001234567890^FS" +
+	"^FO600,450^BQN,2,4^FDMA,https://dhl.de/r/1^FS" +
+	"^FO40,450^BY2^B7N,6,3^FDPDF417 DATA^FS" +
+	"^XZ"
+
+func TestCheckZPLReadsEveryBarcode(t *testing.T) {
+	rep, err := CheckZPL(t.Context(), []byte(label), render.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("%v; found %+v", rep.Err(), rep.Found)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Found {
+		got[f.Format] += f.Text + ";"
+	}
+	for format, want := range map[string]string{
+		"code128":    "00340434161094042557;JJD0099999999;",
+		"datamatrix": "DEA5E0001234567890;",
+		"qr":         "https://dhl.de/r/1;",
+	} {
+		if got[format] != want {
+			t.Errorf("%s read as %q, want %q", format, got[format], want)
+		}
+	}
+	if len(rep.Unverified) != 1 || rep.Unverified[0].Format != "pdf417" {
+		t.Errorf("unverified = %+v, want the PDF417", rep.Unverified)
+	}
+}
+
+func TestCheckFindsDamagedAndMissing(t *testing.T) {
+	labels, err := render.Render([]byte(label), render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := labels[0]
+	// Scratch out a vertical stripe through the middle of the DataMatrix,
+	// as a worn print head would.
+	for _, b := range l.Barcodes {
+		if b.Symbology != "datamatrix" {
+			continue
+		}
+		mid := (b.Bounds.Min.X + b.Bounds.Max.X) / 2
+		for y := b.Bounds.Min.Y; y < b.Bounds.Max.Y; y++ {
+			for x := mid - 12; x < mid+12; x++ {
+				l.Image.Set(x, y, false)
+			}
+		}
+	}
+	rep, err := CheckLabel(t.Context(), l, []Expectation{{Text: "NOT ON THE LABEL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rep.Err()
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "DEA5E0001234567890") || !strings.Contains(err.Error(), "NOT ON THE LABEL") {
+		t.Fatalf("err = %v, want the damaged DataMatrix and the missing value named", err)
+	}
+}
+
+func TestScanBlankAndHuge(t *testing.T) {
+	found, err := Scan(t.Context(), image.NewGray(image.Rect(0, 0, 50, 50)))
+	if err != nil || len(found) != 0 {
+		t.Fatalf("black square: %v %v", found, err)
+	}
+	if _, err := Scan(t.Context(), image.NewGray(image.Rect(0, 0, 10000, 10000))); err == nil {
+		t.Fatal("100 megapixels accepted")
+	}
+}
