@@ -582,4 +582,3 @@ func upper(c byte) byte {
 	}
 	return c
 }
-
