@@ -139,7 +139,9 @@ type pdfEngine struct {
 // startPDFium compiles (or loads from cacheDir) the pdfium WebAssembly
 // module and starts one instance. cacheDir "" compiles in memory each time.
 func startPDFium(cacheDir string) (*pdfEngine, error) {
-	rc := wazero.NewRuntimeConfig()
+	// No DWARF: decoding it costs start-up time and only helps debugging
+	// pdfium itself.
+	rc := wazero.NewRuntimeConfig().WithDebugInfoEnabled(false)
 	var cache wazero.CompilationCache
 	if cacheDir != "" {
 		dir := filepath.Join(cacheDir, PDFiumVersion)

@@ -1,0 +1,135 @@
+package zpl_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/internal/testlabel"
+)
+
+// reportTransfer adds the label's size and its time on a serial line
+// (8N1: ten bits a byte) as benchmark metrics.
+func reportTransfer(b *testing.B, n int) {
+	b.ReportMetric(float64(n), "zpl-bytes")
+	b.ReportMetric(float64(n)*10/9600, "s@9600baud")
+	b.ReportMetric(float64(n)*10/115200, "s@115200baud")
+}
+
+// BenchmarkPDFLabelToZPL compares, in one run, labelagent's PDF to ZPL
+// conversion of a 103 x 199 mm label at 203 dpi with the common pipeline
+// pdftoppm -r 203 -mono | zpl-image (Z64). Run the comparison with
+// bench/zpl's node_modules installed (npm ci in bench/zpl).
+func BenchmarkPDFLabelToZPL(b *testing.B) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := mustProfile(b, printer.ProfileConfig{DPI: 203, Label: "910-300-600"})
+	b.Run("labelagent", func(b *testing.B) {
+		ctx := context.Background()
+		if err := conv.Warm(ctx); err != nil {
+			b.Fatal(err)
+		}
+		var out []byte
+		b.ResetTimer()
+		for b.Loop() {
+			out, err = conv.Prepare(ctx, zpl.KindPDF, pdf, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportTransfer(b, len(out))
+	})
+	b.Run("pdftoppm+zpl-image", func(b *testing.B) {
+		script, _ := filepath.Abs("../bench/zpl/pbm2zpl.js")
+		if _, err := exec.LookPath("pdftoppm"); err != nil {
+			b.Skip("pdftoppm (poppler-utils) is not installed")
+		}
+		if _, err := exec.LookPath("node"); err != nil {
+			b.Skip("node is not installed")
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "zpl-image")); err != nil {
+			b.Skip("zpl-image is not installed: run npm ci in bench/zpl")
+		}
+		dir := b.TempDir()
+		in := filepath.Join(dir, "label.pdf")
+		if err := os.WriteFile(in, pdf, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		var out []byte
+		for b.Loop() {
+			if err := exec.Command("pdftoppm", "-r", "203", "-mono", "-singlefile", in, filepath.Join(dir, "page")).Run(); err != nil {
+				b.Fatal(err)
+			}
+			cmd := exec.Command("node", script, filepath.Join(dir, "page.pbm"))
+			cmd.Dir = filepath.Dir(script)
+			out, err = cmd.Output()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if !bytes.HasPrefix(out, []byte("^XA")) {
+			b.Fatalf("pipeline output: %.40q", out)
+		}
+		reportTransfer(b, len(out))
+	})
+}
+
+// BenchmarkPDFRendererReady measures starting the PDF renderer when its
+// compilation cache exists (the agent's normal start), up to a rendered
+// first page.
+func BenchmarkPDFRendererReady(b *testing.B) {
+	dir := filepath.Join(os.TempDir(), "labelagent-zpl-test-cache")
+	pdf, _ := testlabel.DHL().PDF()
+	p := mustProfile(b, printer.ProfileConfig{})
+	// Make sure the cache exists.
+	warm := zpl.NewConverter(zpl.ConverterOptions{CacheDir: dir})
+	if err := warm.Warm(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	warm.Close()
+	var ready, firstPage time.Duration
+	for b.Loop() {
+		c := zpl.NewConverter(zpl.ConverterOptions{CacheDir: dir})
+		start := time.Now()
+		if err := c.Warm(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		ready = time.Since(start)
+		if _, err := c.Prepare(context.Background(), zpl.KindPDF, pdf, p); err != nil {
+			b.Fatal(err)
+		}
+		firstPage = time.Since(start)
+		c.Close()
+		runtime.GC()
+	}
+	b.ReportMetric(float64(ready.Milliseconds()), "ms-to-ready")
+	b.ReportMetric(float64(firstPage.Milliseconds()), "ms-to-first-label")
+}
+
+// BenchmarkGraphicEncodings encodes a rendered 103 x 199 mm label bitmap.
+func BenchmarkGraphicEncodings(b *testing.B) {
+	pdf, _ := testlabel.DHL().PDF()
+	p := mustProfile(b, printer.ProfileConfig{})
+	m, err := conv.RenderPDFPage(context.Background(), pdf, 1, p.DPI)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, enc := range []zpl.Encoding{zpl.EncodingHex, zpl.EncodingACS, zpl.EncodingZ64, zpl.EncodingAuto} {
+		b.Run(enc.String(), func(b *testing.B) {
+			var out []byte
+			for b.Loop() {
+				out = zpl.GraphicField(m, enc, true)
+			}
+			reportTransfer(b, len(out))
+		})
+	}
+}
