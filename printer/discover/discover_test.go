@@ -14,11 +14,11 @@ import (
 
 func TestName(t *testing.T) {
 	for in, want := range map[string]string{
-		"ZTC ZD420-203dpi ZPL": "ztc-zd420-203dpi-zpl",
-		"Zebra_ZD420":          "zebra_zd420",
-		"  ":                   "printer",
-		"///":                  "printer",
-		"Büro Drucker (2)":     "b-ro-drucker-2",
+		"ZTC ZD420-203dpi ZPL":  "ztc-zd420-203dpi-zpl",
+		"Zebra_ZD420":           "zebra_zd420",
+		"  ":                    "printer",
+		"///":                   "printer",
+		"Büro Drucker (2)":      "b-ro-drucker-2",
 		strings.Repeat("a", 80): strings.Repeat("a", 64),
 	} {
 		got := Name(in)
