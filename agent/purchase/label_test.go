@@ -160,8 +160,8 @@ func TestStampLabelBadInput(t *testing.T) {
 }
 
 func TestPDFStampLabelDataMatrixDecodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the PDF renderer")
+	if testing.Short() || raceEnabled {
+		t.Skip("starts the WebAssembly PDF renderer, which takes a minute under -short or -race; runs in a plain go test")
 	}
 	sim, err := imsim.New(imsim.Config{Approved: true, Balance: 10000})
 	if err != nil {

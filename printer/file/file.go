@@ -73,17 +73,21 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write label file: %w", err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600; labels are for everyone at the station
+		return fmt.Errorf("write label file: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), filepath.Join(p.dir, name)); err != nil {
 		return fmt.Errorf("write label file: %w", err)
 	}
 	return nil
 }
 
-// Status: a folder has no paper to run out of.
+// Status: a folder has no paper to run out of, but it can be impossible to
+// create or write (a removed network drive, wrong permissions).
 func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	st := printer.Status{State: printer.StateReady, Checked: p.now()}
-	if fi, err := os.Stat(p.dir); err != nil || !fi.IsDir() {
-		st.State, st.Detail = printer.StateOffline, fmt.Sprintf("output folder %s is missing", p.dir)
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		st.State, st.Detail = printer.StateOffline, fmt.Sprintf("output folder %s cannot be created: %v", p.dir, err)
 	}
 	return st, nil
 }

@@ -1,0 +1,345 @@
+// Package agent is labelagent's core: it accepts print jobs, keeps them in a
+// durable store, prepares them for their printer and writes them there, one
+// worker per printer, and tells everyone what happened through an event bus.
+// It is embeddable: New, Start, Stop, Wait. HTTP lives in agent/api.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/store"
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/printer/transports"
+)
+
+// Options configure an Agent. Only Config is required.
+type Options struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Version string
+	// OpenPrinter makes a Printer for a configured entry (default: transports.New).
+	OpenPrinter func(printer.Config, *slog.Logger) (printer.Printer, error)
+	// Preparer converts payloads for printers (default: ZPL and raw only).
+	Preparer Preparer
+	// HoldPoll is how often a printer that cannot print is asked again (default 1s).
+	HoldPoll time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Agent is the running core.
+type Agent struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	version  string
+	now      func() time.Time
+	open     func(printer.Config, *slog.Logger) (printer.Printer, error)
+	preparer Preparer
+	holdPoll time.Duration
+
+	store   *store.Store
+	bus     *bus
+	workers map[string]*worker // fixed after Start
+	started time.Time
+
+	runCtx      context.Context // ends: take no new work
+	runCancel   context.CancelFunc
+	writeCtx    context.Context // ends: abandon the write in progress
+	writeCancel context.CancelFunc
+	wg          sync.WaitGroup
+
+	stopOnce sync.Once
+	done     chan struct{}
+	stopErr  error
+}
+
+// Errors the API maps to answers.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrUnknownPrinter = errors.New("unknown printer")
+	ErrInvalid        = errors.New("invalid request")
+	ErrTooLarge       = errors.New("payload too large")
+	ErrConflict       = errors.New("conflict")
+	ErrStopped        = errors.New("agent is stopping")
+)
+
+// New checks the options; nothing is opened until Start.
+func New(opts Options) (*Agent, error) {
+	if opts.Config == nil {
+		return nil, errors.New("agent: no configuration")
+	}
+	a := &Agent{
+		cfg:      opts.Config,
+		log:      opts.Logger,
+		version:  opts.Version,
+		now:      opts.Now,
+		open:     opts.OpenPrinter,
+		preparer: opts.Preparer,
+		holdPoll: opts.HoldPoll,
+		done:     make(chan struct{}),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.open == nil {
+		a.open = transports.New
+	}
+	if a.preparer == nil {
+		a.preparer = PreparerFunc(passthrough)
+	}
+	if a.holdPoll <= 0 {
+		a.holdPoll = time.Second
+	}
+	if a.version == "" {
+		a.version = "dev"
+	}
+	a.bus = newBus(a.now)
+	return a, nil
+}
+
+// Config is the configuration the agent runs with.
+func (a *Agent) Config() *config.Config { return a.cfg }
+
+// Store is the durable store (open between Start and Stop). Other parts of
+// the agent keep their own buckets in it (see store.Store.DB).
+func (a *Agent) Store() *store.Store { return a.store }
+
+// Logger is the agent's logger.
+func (a *Agent) Logger() *slog.Logger { return a.log }
+
+// Start opens the store, recovers unfinished jobs and starts the workers.
+func (a *Agent) Start(ctx context.Context) error {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory %s: %w", a.cfg.DataDir, err)
+	}
+	st, err := store.Open(a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	a.store = st
+	a.started = a.now()
+	a.runCtx, a.runCancel = context.WithCancel(context.Background())
+	a.writeCtx, a.writeCancel = context.WithCancel(context.Background())
+
+	a.workers = make(map[string]*worker, len(a.cfg.Printers))
+	for _, pc := range a.cfg.Printers {
+		p, err := a.open(pc, a.log.With("printer", pc.Name))
+		if err != nil {
+			a.closeAll()
+			return fmt.Errorf("printer %q: %w", pc.Name, err)
+		}
+		w := newWorker(a, pc, p)
+		if v, _ := st.Setting(pausedKey(pc.Name)); v != "" {
+			w.paused = true
+		}
+		a.workers[pc.Name] = w
+	}
+	if err := a.recover(); err != nil {
+		a.closeAll()
+		return err
+	}
+	for _, w := range a.workers {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			w.run(a.runCtx)
+		}()
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.pruneLoop(a.runCtx)
+	}()
+	a.log.Info("agent started", "data_dir", a.cfg.DataDir, "printers", len(a.workers), "version", a.version)
+	return nil
+}
+
+// recover puts every unfinished job back in its printer's queue. A job that
+// was being printed when the agent died is printed again: at-least-once.
+func (a *Agent) recover() error {
+	jobs, err := a.store.Active()
+	if err != nil {
+		return fmt.Errorf("read unfinished jobs: %w", err)
+	}
+	requeued := 0
+	for _, j := range jobs {
+		w, ok := a.workers[j.Printer]
+		if !ok {
+			j = a.transition(j, apitype.StateFailed, fmt.Sprintf("printer %q is no longer configured", j.Printer))
+			j.LastError = fmt.Sprintf("printer %q is no longer configured; retry the job after configuring it", j.Printer)
+			if err := a.store.Put(j); err != nil {
+				return err
+			}
+			continue
+		}
+		if j.State != apitype.StateQueued {
+			j = a.transition(j, apitype.StateQueued, "the agent stopped while this job was "+string(j.State)+"; printing it again")
+			if err := a.store.Put(j); err != nil {
+				return err
+			}
+		}
+		w.enqueue(j.ID)
+		requeued++
+	}
+	if requeued > 0 {
+		a.log.Info("resuming unfinished jobs", "count", requeued)
+	}
+	return nil
+}
+
+// Stop stops taking work, lets the job being written finish until ctx ends
+// (then abandons it: it stays queued and prints again next start), and
+// closes printers and store. It is safe to call more than once.
+func (a *Agent) Stop(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		if a.runCancel == nil { // never started
+			close(a.done)
+			return
+		}
+		a.runCancel()
+		finished := make(chan struct{})
+		go func() { a.wg.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			a.log.Warn("stop: abandoning the job being written; it will print again on the next start")
+			a.writeCancel()
+			<-finished
+		}
+		a.writeCancel()
+		a.stopErr = a.closeAll()
+		a.bus.closeAll()
+		a.log.Info("agent stopped")
+		close(a.done)
+	})
+	return a.stopErr
+}
+
+func (a *Agent) closeAll() error {
+	var errs []error
+	for name, w := range a.workers {
+		if err := w.p.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close printer %q: %w", name, err))
+		}
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Wait blocks until Stop has finished.
+func (a *Agent) Wait() error {
+	<-a.done
+	return a.stopErr
+}
+
+// Subscribe returns a stream of job and printer events. Close it when done.
+func (a *Agent) Subscribe(buffer int) *Subscription { return a.bus.subscribe(buffer) }
+
+// Health reports the agent's basics.
+func (a *Agent) Health() apitype.Health {
+	return apitype.Health{
+		OK:        a.runCtx != nil && a.runCtx.Err() == nil,
+		Version:   a.version,
+		Started:   a.started,
+		DataDir:   a.cfg.DataDir,
+		OutputDir: a.cfg.OutputDir(),
+		Config:    a.cfg.Source(),
+	}
+}
+
+// Printers reports every configured printer, sorted by name.
+func (a *Agent) Printers() []apitype.Printer {
+	out := make([]apitype.Printer, 0, len(a.workers))
+	for _, w := range a.workers {
+		out = append(out, w.snapshot())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Printer reports one printer.
+func (a *Agent) Printer(name string) (apitype.Printer, error) {
+	w, ok := a.workers[name]
+	if !ok {
+		return apitype.Printer{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+	}
+	return w.snapshot(), nil
+}
+
+// PausePrinter stops a printer taking new jobs (the job being printed
+// finishes). The pause survives restarts.
+func (a *Agent) PausePrinter(name string) (apitype.Printer, error) {
+	return a.setPaused(name, true)
+}
+
+// ResumePrinter lets a paused printer continue.
+func (a *Agent) ResumePrinter(name string) (apitype.Printer, error) {
+	return a.setPaused(name, false)
+}
+
+func (a *Agent) setPaused(name string, paused bool) (apitype.Printer, error) {
+	w, ok := a.workers[name]
+	if !ok {
+		return apitype.Printer{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+	}
+	v := ""
+	if paused {
+		v = "1"
+	}
+	if err := a.store.SetSetting(pausedKey(name), v); err != nil {
+		return apitype.Printer{}, fmt.Errorf("save pause of printer %q: %w", name, err)
+	}
+	w.setPaused(paused)
+	return w.snapshot(), nil
+}
+
+func pausedKey(printerName string) string { return "printer/" + printerName + "/paused" }
+
+func (a *Agent) pruneLoop(ctx context.Context) {
+	every := a.cfg.Jobs.Retention / 10
+	if every > time.Hour {
+		every = time.Hour
+	}
+	if every < time.Second {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		a.Prune()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Prune removes finished jobs older than the retention now.
+func (a *Agent) Prune() {
+	n, err := a.store.Prune(a.now().Add(-a.cfg.Jobs.Retention))
+	if err != nil {
+		a.log.Error("pruning old jobs failed", "err", err)
+		return
+	}
+	if n > 0 {
+		a.log.Info("pruned finished jobs", "count", n, "retention", a.cfg.Jobs.Retention)
+	}
+}

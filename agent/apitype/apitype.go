@@ -1,0 +1,174 @@
+// Package apitype holds the JSON types of the agent's control API, shared by
+// the server (agent/api) and its clients (agent/client, the CLI, the tray).
+// It depends on nothing but the standard library and printer's status model.
+package apitype
+
+import (
+	"time"
+
+	"github.com/labelagent/labelagent/printer"
+)
+
+// Kind is what a job's payload is.
+type Kind string
+
+// Payload kinds.
+const (
+	KindZPL Kind = "zpl" // printer language, sent as is (completed for the media)
+	KindRaw Kind = "raw" // any bytes, sent unchanged
+	KindPDF Kind = "pdf" // rendered for the printer
+	KindPNG Kind = "png" // converted for the printer
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindZPL, KindRaw, KindPDF, KindPNG:
+		return true
+	}
+	return false
+}
+
+// JobState is where a job is in its life.
+type JobState string
+
+// States: queued → preparing → printing → done | failed | cancelled.
+// A held job is queued for a printer that cannot print right now.
+const (
+	StateQueued    JobState = "queued"
+	StatePreparing JobState = "preparing"
+	StatePrinting  JobState = "printing"
+	StateDone      JobState = "done"
+	StateFailed    JobState = "failed"
+	StateCancelled JobState = "cancelled"
+)
+
+// Terminal reports whether a job in state s will not change by itself.
+func (s JobState) Terminal() bool {
+	return s == StateDone || s == StateFailed || s == StateCancelled
+}
+
+// Job is one print job.
+type Job struct {
+	ID             string     `json:"id"`
+	Source         string     `json:"source"`
+	Printer        string     `json:"printer"`
+	Kind           Kind       `json:"kind"`
+	PayloadSHA256  string     `json:"payload_sha256"`
+	PayloadSize    int64      `json:"payload_size"`
+	Copies         int        `json:"copies"`
+	IdempotencyKey string     `json:"idempotency_key,omitempty"`
+	Name           string     `json:"name,omitempty"` // what the operator sees, e.g. an order number
+	State          JobState   `json:"state"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"last_error,omitempty"`
+	Created        time.Time  `json:"created"`
+	Updated        time.Time  `json:"updated"`
+	Finished       *time.Time `json:"finished,omitempty"`
+	History        []Change   `json:"history,omitempty"`
+}
+
+// Change is one step of a job's history.
+type Change struct {
+	At    time.Time `json:"at"`
+	State JobState  `json:"state"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// SubmitRequest creates a job. Payload is base64 in JSON; the raw-body form
+// of the endpoint takes the same fields as query parameters.
+type SubmitRequest struct {
+	Printer        string `json:"printer,omitempty"` // empty: the default printer
+	Kind           Kind   `json:"kind"`
+	Payload        []byte `json:"payload"`
+	Copies         int    `json:"copies,omitempty"` // 0 means 1
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	Source         string `json:"source,omitempty"`
+	Name           string `json:"name,omitempty"`
+}
+
+// SubmitResponse answers a submission. Existing is true when the
+// idempotency key matched an earlier job, which is returned instead.
+type SubmitResponse struct {
+	Job      Job  `json:"job"`
+	Existing bool `json:"existing"`
+}
+
+// JobList is a page of jobs, newest first.
+type JobList struct {
+	Jobs []Job `json:"jobs"`
+}
+
+// Printer is a configured printer and how it is.
+type Printer struct {
+	Name        string         `json:"name"`
+	Transport   string         `json:"transport"`
+	Address     string         `json:"address,omitempty"` // device, host:port, queue or folder
+	Default     bool           `json:"default"`
+	Paused      bool           `json:"paused"`
+	Status      printer.Status `json:"status"`
+	StatusSince time.Time      `json:"status_since"`
+	Queued      int            `json:"queued"`          // jobs waiting, including the one printing
+	Current     string         `json:"current,omitempty"` // id of the job being printed
+}
+
+// PrinterList is every configured printer.
+type PrinterList struct {
+	Printers []Printer `json:"printers"`
+}
+
+// Health is the agent's self-report.
+type Health struct {
+	OK        bool      `json:"ok"`
+	Version   string    `json:"version"`
+	Started   time.Time `json:"started"`
+	DataDir   string    `json:"data_dir"`
+	OutputDir string    `json:"output_dir,omitempty"`
+	Config    string    `json:"config"`
+}
+
+// EventType names what changed.
+type EventType string
+
+// Event types.
+const (
+	EventJob     EventType = "job"
+	EventPrinter EventType = "printer"
+	// EventLagged tells a slow subscriber that it missed events and should
+	// reload its view.
+	EventLagged EventType = "lagged"
+)
+
+// Event is one change, as sent on the event stream.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Type    EventType `json:"type"`
+	At      time.Time `json:"at"`
+	Job     *Job      `json:"job,omitempty"`
+	Printer *Printer  `json:"printer,omitempty"`
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"` // machine-readable: bad_request, unauthorized, not_found, …
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	CodeBadRequest     = "bad_request"
+	CodeUnauthorized   = "unauthorized"
+	CodeForbidden      = "forbidden"
+	CodeNotFound       = "not_found"
+	CodeConflict       = "conflict"
+	CodeTooLarge       = "payload_too_large"
+	CodeUnavailable    = "unavailable"
+	CodeInternal       = "internal"
+	CodeUnknownPrinter = "unknown_printer"
+)
+
+// Header names.
+const (
+	HeaderAPIKey = "X-Labelagent-Key"
+)

@@ -1,0 +1,276 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/png"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/store"
+)
+
+// Limits on the text fields of a submission.
+const (
+	maxKeyLen     = 200
+	maxNameLen    = 200
+	maxHistory    = 50
+	maxPNGPixels  = 64 << 20 // a 600 dpi 4x6in label is 8.6 Mpx; more is not a label
+	defaultSource = "api"
+)
+
+// Submit validates a job, stores it durably and queues it. It returns only
+// once the job is on disk. With an idempotency key that was accepted before,
+// it returns that job and existing=true, and queues nothing.
+func (a *Agent) Submit(ctx context.Context, req apitype.SubmitRequest) (job apitype.Job, existing bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return apitype.Job{}, false, err
+	}
+	if a.runCtx == nil || a.runCtx.Err() != nil {
+		return apitype.Job{}, false, ErrStopped
+	}
+	if err := a.validate(&req); err != nil {
+		return apitype.Job{}, false, err
+	}
+	w := a.workers[req.Printer]
+	now := a.now()
+	j := apitype.Job{
+		Source:         req.Source,
+		Printer:        req.Printer,
+		Kind:           req.Kind,
+		Copies:         req.Copies,
+		IdempotencyKey: req.IdempotencyKey,
+		Name:           req.Name,
+		State:          apitype.StateQueued,
+		Created:        now,
+		Updated:        now,
+		History:        []apitype.Change{{At: now, State: apitype.StateQueued}},
+	}
+	saved, existing, err := a.store.Submit(j, req.Payload)
+	if err != nil {
+		return apitype.Job{}, false, err
+	}
+	if existing {
+		a.log.Debug("duplicate submission answered with the existing job", "job", saved.ID, "key", saved.IdempotencyKey)
+		return saved, true, nil
+	}
+	w.enqueue(saved.ID)
+	a.publishJob(saved)
+	return saved, false, nil
+}
+
+func (a *Agent) validate(req *apitype.SubmitRequest) error {
+	if req.Printer == "" {
+		req.Printer = a.cfg.DefaultPrinter
+	}
+	if _, ok := a.workers[req.Printer]; !ok {
+		return fmt.Errorf("%w %q (configured: %s)", ErrUnknownPrinter, req.Printer, strings.Join(a.printerNames(), ", "))
+	}
+	if req.Kind == "" {
+		req.Kind = sniffKind(req.Payload)
+	}
+	if !req.Kind.Valid() {
+		return fmt.Errorf("%w: kind %q is not one of zpl, raw, pdf, png", ErrInvalid, req.Kind)
+	}
+	if len(req.Payload) == 0 {
+		return fmt.Errorf("%w: the payload is empty", ErrInvalid)
+	}
+	if max := int64(a.cfg.Jobs.MaxPayload); int64(len(req.Payload)) > max {
+		return fmt.Errorf("%w: %d bytes, the limit is %s (jobs.max_payload)", ErrTooLarge, len(req.Payload), a.cfg.Jobs.MaxPayload)
+	}
+	if req.Copies == 0 {
+		req.Copies = 1
+	}
+	if req.Copies < 1 || req.Copies > a.cfg.Jobs.MaxCopies {
+		return fmt.Errorf("%w: copies %d is not between 1 and %d (jobs.max_copies)", ErrInvalid, req.Copies, a.cfg.Jobs.MaxCopies)
+	}
+	if len(req.IdempotencyKey) > maxKeyLen || !utf8.ValidString(req.IdempotencyKey) {
+		return fmt.Errorf("%w: idempotency key longer than %d bytes or not UTF-8", ErrInvalid, maxKeyLen)
+	}
+	if len(req.Name) > maxNameLen || !utf8.ValidString(req.Name) {
+		return fmt.Errorf("%w: name longer than %d bytes or not UTF-8", ErrInvalid, maxNameLen)
+	}
+	if req.Source == "" {
+		req.Source = defaultSource
+	}
+	if len(req.Source) > 64 {
+		return fmt.Errorf("%w: source longer than 64 bytes", ErrInvalid)
+	}
+	return checkPayload(req.Kind, req.Payload)
+}
+
+// checkPayload refuses payloads that are plainly not what their kind says,
+// at submission, while the submitter is still there to hear about it.
+func checkPayload(kind apitype.Kind, p []byte) error {
+	switch kind {
+	case apitype.KindPDF:
+		if !bytes.HasPrefix(bytes.TrimLeft(p, "\x00\t\r\n "), []byte("%PDF-")) {
+			return fmt.Errorf("%w: the payload is not a PDF (it does not start with %%PDF-)", ErrInvalid)
+		}
+	case apitype.KindPNG:
+		cfg, err := png.DecodeConfig(bytes.NewReader(p))
+		if err != nil {
+			return fmt.Errorf("%w: the payload is not a PNG image: %v", ErrInvalid, err)
+		}
+		if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPNGPixels {
+			return fmt.Errorf("%w: PNG of %dx%d pixels is not a label (at most %d pixels)", ErrInvalid, cfg.Width, cfg.Height, maxPNGPixels)
+		}
+	case apitype.KindZPL:
+		if !looksLikeZPL(p) {
+			return fmt.Errorf("%w: the payload is not ZPL (no ^XA label start and no ~ command); send other data as kind raw", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func looksLikeZPL(p []byte) bool {
+	t := bytes.TrimLeft(p, "\x00\t\r\n ")
+	if len(t) == 0 {
+		return false
+	}
+	if t[0] == '~' || t[0] == '^' {
+		return true
+	}
+	return bytes.Contains(bytes.ToUpper(p[:min(len(p), 64<<10)]), []byte("^XA"))
+}
+
+// sniffKind guesses a missing kind from the payload's first bytes.
+func sniffKind(p []byte) apitype.Kind {
+	switch {
+	case bytes.HasPrefix(p, []byte("%PDF-")):
+		return apitype.KindPDF
+	case bytes.HasPrefix(p, []byte("\x89PNG\r\n\x1a\n")):
+		return apitype.KindPNG
+	case looksLikeZPL(p):
+		return apitype.KindZPL
+	}
+	return apitype.KindRaw
+}
+
+func (a *Agent) printerNames() []string {
+	names := make([]string, 0, len(a.workers))
+	for _, p := range a.cfg.Printers {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// Job returns one job with its history.
+func (a *Agent) Job(id string) (apitype.Job, error) {
+	j, err := a.store.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apitype.Job{}, fmt.Errorf("%w: job %s", ErrNotFound, id)
+	}
+	return j, err
+}
+
+// JobFilter selects jobs.
+type JobFilter = store.Filter
+
+// Jobs lists jobs newest first.
+func (a *Agent) Jobs(f JobFilter) ([]apitype.Job, error) {
+	if f.State != "" && !validState(f.State) {
+		return nil, fmt.Errorf("%w: state %q", ErrInvalid, f.State)
+	}
+	if f.Printer != "" {
+		if _, ok := a.workers[f.Printer]; !ok {
+			return nil, fmt.Errorf("%w %q", ErrUnknownPrinter, f.Printer)
+		}
+	}
+	jobs, err := a.store.List(f)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	for i := range jobs {
+		jobs[i].History = nil // lists stay small; Job has the details
+	}
+	return jobs, err
+}
+
+func validState(s apitype.JobState) bool {
+	switch s {
+	case apitype.StateQueued, apitype.StatePreparing, apitype.StatePrinting, apitype.StateDone, apitype.StateFailed, apitype.StateCancelled:
+		return true
+	}
+	return false
+}
+
+// Payload returns the bytes a job was submitted with.
+func (a *Agent) Payload(id string) (apitype.Job, []byte, error) {
+	j, err := a.Job(id)
+	if err != nil {
+		return j, nil, err
+	}
+	p, err := a.store.Payload(j.PayloadSHA256)
+	return j, p, err
+}
+
+// Cancel stops a job: a queued one never prints, one being written is
+// interrupted. A finished job cannot be cancelled.
+func (a *Agent) Cancel(ctx context.Context, id string) (apitype.Job, error) {
+	j, err := a.Job(id)
+	if err != nil {
+		return j, err
+	}
+	if j.State.Terminal() {
+		return j, fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
+	}
+	w, ok := a.workers[j.Printer]
+	if !ok {
+		return j, fmt.Errorf("%w %q", ErrUnknownPrinter, j.Printer)
+	}
+	if err := w.cancel(ctx, id); err != nil {
+		return j, err
+	}
+	return a.Job(id)
+}
+
+// Retry queues a failed or cancelled job again, or prints a done job again
+// (a reprint). Its attempts start from zero.
+func (a *Agent) Retry(ctx context.Context, id string) (apitype.Job, error) {
+	j, err := a.Job(id)
+	if err != nil {
+		return j, err
+	}
+	if !j.State.Terminal() {
+		return j, fmt.Errorf("%w: job %s is still %s", ErrConflict, id, j.State)
+	}
+	w, ok := a.workers[j.Printer]
+	if !ok {
+		return j, fmt.Errorf("%w %q: configure it before retrying", ErrUnknownPrinter, j.Printer)
+	}
+	note := "retried by the operator"
+	if j.State == apitype.StateDone {
+		note = "reprint requested"
+	}
+	j = a.transition(j, apitype.StateQueued, note)
+	j.Attempts, j.LastError, j.Finished = 0, "", nil
+	if err := a.store.Put(j); err != nil {
+		return j, err
+	}
+	w.enqueue(j.ID)
+	a.publishJob(j)
+	return j, nil
+}
+
+// transition moves a job to state and records it in its history.
+func (a *Agent) transition(j apitype.Job, state apitype.JobState, note string) apitype.Job {
+	now := a.now()
+	j.State, j.Updated = state, now
+	if state.Terminal() {
+		j.Finished = &now
+	}
+	j.History = append(j.History, apitype.Change{At: now, State: state, Note: note})
+	if len(j.History) > maxHistory {
+		j.History = append(j.History[:1], j.History[len(j.History)-maxHistory+1:]...)
+	}
+	return j
+}
+
+func (a *Agent) publishJob(j apitype.Job) {
+	j.History = nil
+	a.bus.publish(apitype.Event{Type: apitype.EventJob, Job: &j})
+}

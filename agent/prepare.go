@@ -1,0 +1,48 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/printer"
+)
+
+// Preparer turns a job's payload into the bytes its printer understands:
+// ZPL completed for the media, PDF and PNG converted to graphics.
+type Preparer interface {
+	Prepare(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error)
+}
+
+// ErrCannotPrepare marks a payload that can never print as given (a broken
+// PDF, an unsupported kind). Such a job fails at once instead of retrying.
+var ErrCannotPrepare = errors.New("cannot prepare the label for this printer")
+
+// PreparerFunc adapts a function to Preparer.
+type PreparerFunc func(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error)
+
+// Prepare calls f.
+func (f PreparerFunc) Prepare(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error) {
+	return f(ctx, kind, payload, profile)
+}
+
+// passthrough sends ZPL and raw payloads unchanged and refuses what needs
+// a converter. It is the preparer when none is configured.
+func passthrough(_ context.Context, kind apitype.Kind, payload []byte, _ printer.ProfileConfig) ([]byte, error) {
+	switch kind {
+	case apitype.KindZPL, apitype.KindRaw:
+		return payload, nil
+	}
+	return nil, fmt.Errorf("%w: no converter for %s in this agent", ErrCannotPrepare, kind)
+}
+
+// withCopies repeats a prepared job: every printer language prints a
+// concatenation of formats, and one write keeps the copies together.
+func withCopies(data []byte, copies int) []byte {
+	if copies <= 1 {
+		return data
+	}
+	return bytes.Repeat(data, copies)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package purchase
+
+const raceEnabled = false

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/config"
+)
+
+// cliApp carries what every command needs: global flags, the configuration
+// (loaded once, on demand), the agent client and the output streams.
+type cliApp struct {
+	version string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+
+	configPath string
+	dataDir    string
+	addr       string
+	logLevel   string
+	jsonOut    bool
+
+	cfg    *config.Config
+	cfgErr error
+	loaded bool
+	cl     *client.Client
+	log    *slog.Logger
+}
+
+func newCLIApp(version string, stdin io.Reader, stdout, stderr io.Writer) *cliApp {
+	return &cliApp{version: version, stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+func (app *cliApp) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "labelagent",
+		Short: "Print shipping labels and postage at the packing station",
+		Long: `labelagent takes print jobs (from the web shop in the browser, a job feed, a hot folder,
+the barcode scanner, or this command line), creates DHL labels and INTERNETMARKE postage,
+and prints them on thermal label printers.
+
+Start the agent with "labelagent run"; the other commands talk to the running agent
+through its control API on localhost, or work offline where they say so.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       app.version,
+	}
+	root.SetOut(app.stdout)
+	root.SetErr(app.stderr)
+	root.SetIn(app.stdin)
+	pf := root.PersistentFlags()
+	pf.StringVarP(&app.configPath, "config", "c", "", "configuration file (default: $LABELAGENT_CONFIG, else "+config.SystemConfigFile()+" if it exists, else built-in defaults)")
+	pf.StringVar(&app.dataDir, "data-dir", "", "data directory (overrides the configuration and $LABELAGENT_DATA_DIR)")
+	pf.StringVar(&app.addr, "addr", "", "control API address of the agent (default: the configuration's listen, or "+config.DefaultListen+")")
+	pf.StringVar(&app.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides the configuration)")
+	pf.BoolVar(&app.jsonOut, "json", false, "print results as JSON")
+
+	root.AddCommand(
+		app.newRunCmd(),
+		app.newPrintCmd(),
+		app.newJobsCmd(),
+		app.newPrintersCmd(),
+		app.newConfigCmd(),
+		app.newVersionCmd(),
+		newShipCmd(app),
+		newManifestCmd(app),
+		newReturnCmd(app),
+		newTrackCmd(app),
+		newSimulateCmd(app),
+		newConvertCmd(app),
+		newPreviewCmd(app),
+		newEmulateCmd(app),
+	)
+	return root
+}
+
+// Config loads the configuration once: the --config file (or the default
+// file), then the environment, then the command-line overrides.
+func (app *cliApp) Config() (*config.Config, error) {
+	if app.loaded {
+		return app.cfg, app.cfgErr
+	}
+	app.loaded = true
+	path := app.configPath
+	if path == "" {
+		path = config.DefaultConfigFile()
+	}
+	app.cfg, app.cfgErr = config.Load(path, func(c *config.Config) {
+		if app.dataDir != "" { // the flag wins over the file and the environment
+			c.DataDir = app.dataDir
+		}
+	})
+	if app.cfg != nil && app.logLevel != "" {
+		app.cfg.Log.Level = app.logLevel
+	}
+	return app.cfg, app.cfgErr
+}
+
+// Client returns the control API client. The address and data directory
+// come from the flags, else the environment, else the configuration file if
+// one is named or installed, else the defaults.
+func (app *cliApp) Client() *client.Client {
+	if app.cl != nil {
+		return app.cl
+	}
+	c := &client.Client{Addr: app.addr, DataDir: app.dataDir}
+	if c.Addr == "" || c.DataDir == "" {
+		if path := app.configPath; path != "" || config.DefaultConfigFile() != "" {
+			if cfg, err := app.Config(); cfg != nil && err == nil {
+				if c.Addr == "" {
+					c.Addr = cfg.Listen
+				}
+				if c.DataDir == "" {
+					c.DataDir = cfg.DataDir
+				}
+			}
+		}
+	}
+	app.cl = c
+	return c
+}
+
+// Logger logs to standard error at the configured level.
+func (app *cliApp) Logger() *slog.Logger {
+	if app.log != nil {
+		return app.log
+	}
+	level := app.logLevel
+	if level == "" {
+		if cfg, _ := app.Config(); cfg != nil {
+			level = cfg.Log.Level
+		}
+	}
+	app.log = slog.New(slog.NewTextHandler(app.stderr, &slog.HandlerOptions{Level: parseLevel(level)}))
+	return app.log
+}
+
+func parseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/agent"
+	"github.com/labelagent/labelagent/agent/api"
+	"github.com/labelagent/labelagent/agent/apikey"
+	"github.com/labelagent/labelagent/agent/config"
+)
+
+// How long a stopping agent lets the job being written finish.
+const stopGrace = 10 * time.Second
+
+func (app *cliApp) newRunCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the agent in the foreground (the installed service runs this)",
+		Long: `Run the agent in the foreground until Ctrl+C or SIGTERM: open the job store, resume
+unfinished jobs, start one worker per printer and serve the control API on localhost.
+
+Without a configuration file it runs on built-in defaults: one "file" printer that writes
+each label into the output folder of the data directory, so it works with no printer.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.runAgent(cmd.Context())
+		},
+	}
+}
+
+func (app *cliApp) runAgent(ctx context.Context) error {
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := openLog(cfg, app.stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version, Preparer: newPreparer(cfg, log)})
+	if err != nil {
+		return err
+	}
+	// Listen before starting, so a second agent fails before touching the store.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is in use — is labelagent already running? (set listen: in the configuration to use another port)", cfg.Listen)
+		}
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	key, err := apikey.Ensure(cfg.DataDir)
+	if err != nil {
+		ln.Close()
+		_ = a.Stop(context.Background())
+		return err
+	}
+	baseCtx, endRequests := context.WithCancel(context.Background())
+	srv := api.New(a, key, log).NewHTTPServer()
+	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
+	srv.RegisterOnShutdown(endRequests) // ends open event streams
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	app.banner(cfg, ln.Addr().String())
+	log.Info("control API listening", "addr", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control API failed", "err", err)
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	_ = srv.Shutdown(shutdownCtx)
+	cancel()
+	endRequests()
+	stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
+	defer cancel()
+	return a.Stop(stopCtx)
+}
+
+// banner tells the person who started the agent where things are.
+func (app *cliApp) banner(cfg *config.Config, addr string) {
+	w := tabwriter.NewWriter(app.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "labelagent %s is running (Ctrl+C stops it)\n", app.version)
+	fmt.Fprintf(w, "  control API\thttp://%s/api/v1/\n", addr)
+	fmt.Fprintf(w, "  API key\t%s\n", apikey.Path(cfg.DataDir))
+	fmt.Fprintf(w, "  data\t%s\n", cfg.DataDir)
+	fmt.Fprintf(w, "  config\t%s\n", cfg.Source())
+	for _, p := range cfg.Printers {
+		where := ""
+		switch p.Transport {
+		case "file":
+			where = "output folder " + p.File.Dir
+		case "tcp":
+			where = p.TCP.Address
+		case "serial":
+			where = p.Serial.Device
+		case "spool":
+			where = "queue " + p.Spool.Queue
+		case "usb":
+			where = "USB " + p.USB.Vendor + ":" + p.USB.Product
+		}
+		fmt.Fprintf(w, "  printer %s\t%s %s\n", p.Name, p.Transport, where)
+	}
+	fmt.Fprintf(w, "Print a label from another terminal:  labelagent print label.zpl\n")
+	w.Flush()
+}
+
+// openLog sends logs to the configured file, else to standard error (where
+// the service manager or the journal collects them).
+func openLog(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), error) {
+	out, closer := stderr, func() {}
+	if cfg.Log.File != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o750); err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		out, closer = f, func() { f.Close() }
+	}
+	opts := &slog.HandlerOptions{Level: parseLevel(cfg.Log.Level)}
+	var h slog.Handler = slog.NewTextHandler(out, opts)
+	if cfg.Log.Format == "json" {
+		h = slog.NewJSONHandler(out, opts)
+	}
+	return slog.New(h), closer, nil
+}
