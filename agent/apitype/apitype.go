@@ -108,7 +108,7 @@ type Printer struct {
 	Paused      bool           `json:"paused"`
 	Status      printer.Status `json:"status"`
 	StatusSince time.Time      `json:"status_since"`
-	Queued      int            `json:"queued"`          // jobs waiting, including the one printing
+	Queued      int            `json:"queued"`            // jobs waiting, including the one printing
 	Current     string         `json:"current,omitempty"` // id of the job being printed
 }
 

@@ -362,7 +362,7 @@ func (s *Store) Active() ([]apitype.Job, error) {
 type Filter struct {
 	Printer string
 	State   apitype.JobState
-	Limit   int // 0: 100
+	Limit   int    // 0: 100
 	Before  string // only jobs older than this id (paging)
 }
 
