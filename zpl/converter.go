@@ -208,13 +208,25 @@ func (c *Converter) RenderPDFPage(ctx context.Context, data []byte, page, dpi in
 func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
 	var out bytes.Buffer
 	out.Write(LabelHeader(p))
-	if p.HeightDots == 0 && pg.m != nil {
-		fmt.Fprintf(&out, "^LL%d", pg.y+pg.m.H)
+	if p.HeightDots == 0 {
+		bottom := 0
+		if pg.m != nil {
+			bottom = pg.y + pg.m.H
+		}
+		for _, n := range pg.natives {
+			bottom = max(bottom, n.y+1)
+		}
+		if bottom > 0 {
+			fmt.Fprintf(&out, "^LL%d", bottom)
+		}
 	}
 	if pg.m != nil {
 		fmt.Fprintf(&out, "^FO%d,%d", pg.x, pg.y)
 		out.Write(GraphicField(pg.m, enc, !p.NoZ64))
 		out.WriteString("^FS")
+	}
+	for _, n := range pg.natives {
+		fmt.Fprintf(&out, "^FO%d,%d%s^FS", n.x, n.y, n.cmd)
 	}
 	out.WriteString("^XZ\n")
 	return out.Bytes()

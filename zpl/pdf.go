@@ -323,6 +323,10 @@ type PDFOptions struct {
 	Pages     string // pdfcpu page selection, "" for all
 	Threshold int    // 0 means Threshold
 	Encoding  Encoding
+	// BitmapBarcodes keeps every barcode as dots. By default DataMatrix
+	// symbols recognised exactly (whole-dot modules, decodable, same size
+	// when encoded again) are sent as ^BX commands, which is smaller.
+	BitmapBarcodes bool
 }
 
 // pdfToMonos renders the selected pages for p, each fitted to the label.
@@ -378,15 +382,51 @@ func pdfToMonos(ctx context.Context, e *pdfEngine, data []byte, p Profile, opts 
 		if err != nil {
 			return nil, err
 		}
+		if !opts.BitmapBarcodes {
+			pm = pm.nativeBarcodes()
+		}
 		out = append(out, pm)
 	}
 	return out, nil
 }
 
-// placedMono is a trimmed graphic and its place on the label.
+// placedMono is a trimmed graphic and its place on the label, plus the
+// barcodes sent as ZPL commands instead of dots.
 type placedMono struct {
-	m    *Mono // nil for a blank page
+	m       *Mono // nil for a blank page
+	x, y    int
+	natives []placedNative
+}
+
+type placedNative struct {
 	x, y int
+	cmd  string
+}
+
+// nativeBarcodes moves exactly recognised symbols out of the bitmap into
+// ZPL barcode commands.
+func (pm placedMono) nativeBarcodes() placedMono {
+	if pm.m == nil {
+		return pm
+	}
+	syms := findNativeSymbols(pm.m)
+	if len(syms) == 0 {
+		return pm
+	}
+	m := pm.m.Crop(pm.m.Bounds())
+	for _, s := range syms {
+		for y := s.rect.Min.Y; y < s.rect.Max.Y; y++ {
+			for x := s.rect.Min.X; x < s.rect.Max.X; x++ {
+				m.Set(x, y, false)
+			}
+		}
+		pm.natives = append(pm.natives, placedNative{x: pm.x + s.rect.Min.X, y: pm.y + s.rect.Min.Y, cmd: s.cmd})
+	}
+	t, r := m.Trim()
+	pm.m = t
+	pm.x += r.Min.X
+	pm.y += r.Min.Y
+	return pm
 }
 
 func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) (placedMono, error) {

@@ -1,0 +1,243 @@
+package zpl
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"strings"
+
+	"github.com/boombuler/barcode/datamatrix"
+	dmdecoder "github.com/makiuchi-d/gozxing/datamatrix/decoder"
+)
+
+// nativeSymbol is a barcode found in a rendered page that is sent as a ZPL
+// barcode command instead of dots: the printer draws it from a few bytes.
+type nativeSymbol struct {
+	rect image.Rectangle // in the graphic's coordinates
+	cmd  string          // without ^FO
+	kind string
+}
+
+// findNativeSymbols finds DataMatrix symbols in m that are recognised
+// exactly: axis-aligned, modules within 5 % of a whole number of dots,
+// printable data that decodes with error correction, and the same number
+// of rows and columns when encoded again, so the printer's symbol carries
+// the same data in the same place and size. Anything less stays a bitmap:
+// a barcode must never print at a different size or with other content.
+func findNativeSymbols(m *Mono) []nativeSymbol {
+	var out []nativeSymbol
+	for _, r := range inkRegions(m, 6, 100) {
+		if s, ok := dataMatrixAt(m, r); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// inkRegions groups inked cells of cell x cell dots into connected regions
+// and returns their bounds, at most limit of them.
+func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
+	cw, ch := (m.W+cell-1)/cell, (m.H+cell-1)/cell
+	ink := make([]bool, cw*ch)
+	for y := 0; y < m.H; y++ {
+		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
+		for i, b := range row {
+			if b == 0 {
+				continue
+			}
+			for bit := 0; bit < 8; bit++ {
+				if b&(0x80>>bit) != 0 {
+					ink[(y/cell)*cw+(i*8+bit)/cell] = true
+				}
+			}
+		}
+	}
+	seen := make([]bool, cw*ch)
+	var out []image.Rectangle
+	var stack []int
+	for i, v := range ink {
+		if !v || seen[i] {
+			continue
+		}
+		seen[i] = true
+		stack = append(stack[:0], i)
+		minX, minY, maxX, maxY := cw, ch, -1, -1
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			cx, cy := j%cw, j/cw
+			minX, maxX = min(minX, cx), max(maxX, cx)
+			minY, maxY = min(minY, cy), max(maxY, cy)
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := cx+dx, cy+dy
+					if nx < 0 || ny < 0 || nx >= cw || ny >= ch {
+						continue
+					}
+					k := ny*cw + nx
+					if ink[k] && !seen[k] {
+						seen[k] = true
+						stack = append(stack, k)
+					}
+				}
+			}
+		}
+		if maxX-minX < 2 || maxY-minY < 2 {
+			continue
+		}
+		out = append(out, image.Rect(minX*cell, minY*cell, min(m.W, (maxX+1)*cell), min(m.H, (maxY+1)*cell)))
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// runs returns the lengths of alternating runs along a line of dots.
+func runs(n int, black func(i int) bool) (lengths []int, firstBlack bool) {
+	if n == 0 {
+		return nil, false
+	}
+	firstBlack = black(0)
+	cur, l := firstBlack, 0
+	for i := 0; i < n; i++ {
+		if black(i) == cur {
+			l++
+			continue
+		}
+		lengths = append(lengths, l)
+		cur, l = !cur, 1
+	}
+	return append(lengths, l), firstBlack
+}
+
+func dataMatrixAt(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
+	sub := m.Crop(region)
+	if sub == nil {
+		return nativeSymbol{}, false
+	}
+	t, tr := sub.Trim()
+	if t == nil || t.W < 10 || t.H < 8 {
+		return nativeSymbol{}, false
+	}
+	r := tr.Add(region.Min)
+	// The timing pattern on top: alternating modules starting black. The
+	// page may have been rendered with modules a fraction of a dot off, so
+	// runs may differ by a dot.
+	top, fb := runs(t.W, func(i int) bool { return t.Black(i, 0) })
+	if !fb || len(top)%2 != 0 || len(top) < 10 {
+		return nativeSymbol{}, false
+	}
+	cols := len(top)
+	modf := float64(t.W) / float64(cols)
+	for _, l := range top {
+		if math.Abs(float64(l)-modf) > 1 {
+			return nativeSymbol{}, false
+		}
+	}
+	// The right edge alternates from a white module at the top down to the
+	// black corner of the finder.
+	right, fbr := runs(t.H, func(i int) bool { return t.Black(t.W-1, i) })
+	if fbr || len(right)%2 != 0 || len(right) < 8 {
+		return nativeSymbol{}, false
+	}
+	rows := len(right)
+	modfy := float64(t.H) / float64(rows)
+	for _, l := range right {
+		if math.Abs(float64(l)-modfy) > 1 {
+			return nativeSymbol{}, false
+		}
+	}
+	// Whole-dot modules within 5 % of the original, as for DPI conversion.
+	mod := int(math.Round(modf))
+	if mod < 2 || math.Abs(modf-modfy) > 0.5 || math.Abs(float64(mod)-modf) > moduleTolerance*modf {
+		return nativeSymbol{}, false
+	}
+	// Sample each module at its centre; the modules around the centre must
+	// agree, else the grid is not what it seems.
+	grid := make([][]bool, rows)
+	for gy := 0; gy < rows; gy++ {
+		grid[gy] = make([]bool, cols)
+		cy := int((float64(gy) + 0.5) * modfy)
+		for gx := 0; gx < cols; gx++ {
+			cx := int((float64(gx) + 0.5) * modf)
+			v := t.Black(cx, cy)
+			if mod >= 4 && (t.Black(cx-1, cy) != v || t.Black(cx+1, cy) != v || t.Black(cx, cy-1) != v || t.Black(cx, cy+1) != v) {
+				return nativeSymbol{}, false
+			}
+			grid[gy][gx] = v
+		}
+	}
+	// The L finder: left column and bottom row solid.
+	for gy := 0; gy < rows; gy++ {
+		if !grid[gy][0] {
+			return nativeSymbol{}, false
+		}
+	}
+	for gx := 0; gx < cols; gx++ {
+		if !grid[rows-1][gx] {
+			return nativeSymbol{}, false
+		}
+	}
+	res, err := decodeDM(grid)
+	if err != nil {
+		return nativeSymbol{}, false
+	}
+	text := res
+	for _, c := range []byte(text) {
+		if c < 0x20 || c > 0x7E {
+			return nativeSymbol{}, false
+		}
+	}
+	// Encoded again, the symbol must have the same size, so the printer's
+	// symbol takes exactly the place of the original.
+	bc, err := datamatrix.Encode(text)
+	if err != nil || bc.Bounds().Dx() != cols || bc.Bounds().Dy() != rows {
+		return nativeSymbol{}, false
+	}
+	esc := ""
+	for _, c := range "`|{}" {
+		if !strings.ContainsRune(text, c) {
+			esc = string(c)
+			break
+		}
+	}
+	if esc == "" {
+		return nativeSymbol{}, false
+	}
+	aspect := 1
+	if cols != rows {
+		aspect = 2
+	}
+	cmd := fmt.Sprintf("^BXN,%d,200,%d,%d,,%s,%d^FH_^FD%s", mod, cols, rows, esc, aspect, hexEscape(text))
+	return nativeSymbol{rect: r, cmd: cmd, kind: "datamatrix"}, true
+}
+
+// decodeDM decodes a module grid, turning a decoder panic into an error.
+func decodeDM(grid [][]bool) (text string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("datamatrix decoder: %v", p)
+		}
+	}()
+	res, err := dmdecoder.NewDecoder().DecodeBoolMap(grid)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
+// hexEscape writes field data safely for ^FH_: the characters that would
+// end or escape the field become _XX.
+func hexEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch c {
+		case '^', '~', '_', '\\':
+			fmt.Fprintf(&b, "_%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
