@@ -169,6 +169,10 @@ type Options struct {
 	// requests that leave them empty.
 	DefaultDPI, DefaultFormat, DefaultLayout string
 	DefaultPageFormat                        int
+	// IdempotentPrinter: the Printer deduplicates by purchase (JobPrinter
+	// does), so a purchase left "printing" by a crash is handed to it again
+	// at Reconcile instead of being flagged for the operator.
+	IdempotentPrinter bool
 
 	// crash, for tests: called at each step; an error stops the flow there
 	// as if the process died.
@@ -585,6 +589,10 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 			j.print(ctx, p)
 			return p, nil
 		case StatePrinting:
+			if reconciling && j.opts.IdempotentPrinter && j.printer() != nil {
+				j.print(ctx, p)
+				return p, nil
+			}
 			if reconciling && !p.PrintUnknown {
 				p.PrintUnknown = true
 				p.PrintError = "the agent stopped while printing: check whether the stamp came out, then reprint or refund it"

@@ -18,6 +18,7 @@ import (
 
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
 	imsim "github.com/labelagent/labelagent/dhl/sim/internetmarke"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 var errCrash = errors.New("simulated crash")
@@ -444,5 +445,57 @@ func TestValidation(t *testing.T) {
 	}
 	if l, _ := w.j.List(false, 0); len(l) != 0 {
 		t.Fatalf("invalid requests were recorded: %v", l)
+	}
+}
+
+func TestCrashWhilePrintingWithIdempotentPrinter(t *testing.T) {
+	w := newWorld(t, nil)
+	w.start("printing")
+	w.j.opts.IdempotentPrinter = true
+	if _, err := w.j.Buy(t.Context(), req("k")); err != nil {
+		t.Fatal(err)
+	}
+	w.db.Close()
+	w.start("")
+	w.j.opts.IdempotentPrinter = true
+	if err := w.j.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := w.j.ByKey("k")
+	w.checkOnce(p.ID)
+}
+
+func TestJobPrinter(t *testing.T) {
+	w := newWorld(t, nil)
+	w.start("")
+	var mu sync.Mutex
+	jobs := map[string][]byte{}
+	submits := 0
+	size, _ := zpl.LookupSize("62x100mm")
+	prof, _ := zpl.NewProfile(size, 203)
+	w.j.SetPrinter(JobPrinter(nil, func(string) (zpl.Profile, error) { return prof, nil },
+		func(ctx context.Context, printer, key, name string, z []byte) error {
+			mu.Lock()
+			defer mu.Unlock()
+			submits++
+			if _, ok := jobs[key]; !ok {
+				jobs[key] = z
+			}
+			return nil
+		}, quiet))
+	p, err := w.j.Buy(t.Context(), Request{IdempotencyKey: "k", ProductCode: 1, Reference: "order 42"})
+	if err != nil || p.State != StatePrinted {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if _, err := w.j.Reprint(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || submits != 2 || jobs["stamp-"+p.ID+"-2"] == nil {
+		t.Fatalf("jobs %d submits %d: a reprint is a new job", len(jobs), submits)
+	}
+	gs := graphics(t, jobs["stamp-"+p.ID+"-1"])
+	got, err := imsim.FindDataMatrix(padded(gs[0]))
+	if err != nil || !strings.Contains(got, p.Vouchers[0].VoucherID) {
+		t.Fatalf("%q %v", got, err)
 	}
 }

@@ -1,11 +1,16 @@
 package internetmarke
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 // DefaultBaseURL is the production endpoint of INTERNETMARKE v1.
@@ -24,6 +29,8 @@ const (
 type Config struct {
 	// Enabled switches the INTERNETMARKE features on.
 	Enabled bool `yaml:"enabled"`
+	// Printer receives stamps of purchases that name none ("" = the default printer).
+	Printer string `yaml:"printer"`
 	// BaseURL defaults to DefaultBaseURL.
 	BaseURL string `yaml:"base_url"`
 	// APIKey and APISecret come from the DHL developer portal.
@@ -190,4 +197,55 @@ func ProductName(code int) string {
 		return "Standardbrief International"
 	}
 	return fmt.Sprintf("Produkt %d", code)
+}
+
+// EnvBaseURL overrides internetmarke.base_url (e.g. to point at the simulator).
+const EnvBaseURL = "LABELAGENT_IM_BASE_URL"
+
+// DecodeConfig reads the internetmarke: section of the configuration file
+// strictly (an unknown key is an error naming it) and applies the
+// environment variables. An absent section decodes to a disabled Config.
+func DecodeConfig(node *yaml.Node, getenv func(string) string) (Config, error) {
+	var c Config
+	if node != nil && node.Kind != 0 {
+		b, err := yaml.Marshal(node)
+		if err != nil {
+			return c, fmt.Errorf("internetmarke section: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("internetmarke section: %w", err)
+		}
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c.ApplyEnv(getenv)
+	if v := getenv(EnvBaseURL); v != "" {
+		c.BaseURL = v
+	}
+	return c, nil
+}
+
+// UnmarshalYAML reads a price as eurocents (95) or as euros ("0,95", "0,95 €").
+func (c *Cents) UnmarshalYAML(n *yaml.Node) error {
+	var i int
+	if err := n.Decode(&i); err == nil {
+		if i < 0 {
+			return fmt.Errorf("line %d: negative amount %d", n.Line, i)
+		}
+		*c = Cents(i)
+		return nil
+	}
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want eurocents (95) or euros (\"0,95\")", n.Line)
+	}
+	v, err := ParseCents(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*c = v
+	return nil
 }

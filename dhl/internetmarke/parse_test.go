@@ -2,8 +2,11 @@ package internetmarke
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestParseRetoureDate(t *testing.T) {
@@ -114,4 +117,42 @@ func FuzzParseCents(f *testing.F) {
 			t.Fatalf("%q: negative %d", s, c)
 		}
 	})
+}
+
+func TestDecodeConfig(t *testing.T) {
+	var doc yaml.Node
+	src := `
+enabled: true
+base_url: http://127.0.0.1:9/post/de/shipping/im/v1
+api_key: k
+username: u
+format: png
+dpi: DPI203
+layout: ADDRESS_ZONE
+default_product: 1
+catalog_refresh: 6h
+products:
+  - {code: 1, price: 95}
+  - {code: 21, name: Großbrief, price: "1,80 €"}
+`
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{EnvAPISecret: "s", EnvPassword: "p"}
+	c, err := DecodeConfig(doc.Content[0], func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Enabled || c.APISecret != "s" || c.Password != "p" || c.CatalogRefresh != 6*time.Hour || c.Products[1].Price != 180 || c.Products[1].Name != "Großbrief" {
+		t.Fatalf("%+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal([]byte("api_kee: x\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeConfig(doc.Content[0], func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "api_kee") {
+		t.Fatalf("unknown key: %v", err)
+	}
 }
