@@ -8,7 +8,7 @@ import "time"
 
 // Error codes of the stamp endpoints.
 const (
-	CodeStampRefused       = "stamp_refused"       // Deutsche Post refused; nothing was charged
+	CodeStampRefused       = "stamp_refused"        // Deutsche Post refused; nothing was charged
 	CodeStampNotConfigured = "stamp_not_configured" // no internetmarke: section, or disabled
 	CodeCarrierAuth        = "carrier_unauthorized" // Portokasse login refused / app not approved
 	CodeRateLimited        = "rate_limited"
