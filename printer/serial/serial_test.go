@@ -81,8 +81,8 @@ func TestBytesArriveIntactAndInOrder(t *testing.T) {
 }
 
 func TestLineSettings(t *testing.T) {
-	// 7E2 with RTS/CTS: the port opens with these settings (a PTY accepts
-	// them) and bytes still pass.
+	// 8E2 with RTS/CTS (set through termios): the port opens with these
+	// settings (a PTY accepts them) and bytes still pass.
 	e, p := setup(t, func(c *printer.Config) {
 		c.Serial.DataBits, c.Serial.Parity, c.Serial.StopBits, c.Serial.Flow = 8, "even", "2", "rtscts"
 	})
