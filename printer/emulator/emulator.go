@@ -449,17 +449,8 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 		}
 	}()
 	for {
-		// Wait while the printer does not read.
-		e.mu.Lock()
-		for (e.faults.StopReading || len(e.pending) >= e.opts.BufferFormats) && !e.closed {
-			ch := e.changed
-			e.mu.Unlock()
-			<-ch
-			e.mu.Lock()
-		}
-		rate, closed := e.rate, e.closed
-		e.mu.Unlock()
-		if closed {
+		rate, ok := e.waitReadable()
+		if !ok {
 			return errors.New("emulator closed")
 		}
 		n := len(buf)
@@ -468,6 +459,11 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 		}
 		got, err := rw.Read(buf[:n])
 		if got > 0 {
+			// A read that was waiting when the printer stopped reading
+			// keeps its bytes until it reads again, like a UART buffer.
+			if _, ok := e.waitReadable(); !ok {
+				return errors.New("emulator closed")
+			}
 			now := time.Now()
 			if rate > 0 {
 				if next.Before(now.Add(-50 * time.Millisecond)) {
@@ -523,6 +519,20 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 			return err
 		}
 	}
+}
+
+// waitReadable blocks while the printer does not read (told to stop, or
+// its buffer is full); it returns the throttle rate, or false once closed.
+func (e *Emulator) waitReadable() (int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for (e.faults.StopReading || len(e.pending) >= e.opts.BufferFormats) && !e.closed {
+		ch := e.changed
+		e.mu.Unlock()
+		<-ch
+		e.mu.Lock()
+	}
+	return e.rate, !e.closed
 }
 
 // copies reads ^PQ's quantity from a format; 1 when absent or odd.

@@ -217,6 +217,10 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	st, err := p.query.Status(ctx, p.in, p.send)
 	if err != nil {
 		p.closeLocked()
+		if errors.Is(err, link.ErrNoReply) && p.query.Answered() {
+			return printer.Status{State: printer.StateOffline, Detail: "connected, but the printer stopped answering ~HS (busy, hung, or not reading)", Checked: time.Now()},
+				fmt.Errorf("printer %q at %s: %w", p.name, p.addr, err)
+		}
 		if errors.Is(err, link.ErrNoReply) {
 			// Connected but silent: a printer that does not speak ZPL status.
 			return printer.Status{State: printer.StateUnknown, Detail: "the printer does not answer ~HS", Checked: time.Now()},

@@ -271,3 +271,51 @@ func BenchmarkLineRate(b *testing.B) {
 	got := float64(b.N*len(job)) / time.Since(t0).Seconds()
 	b.ReportMetric(got/rate*100, "%line")
 }
+
+func TestSilentPrinter(t *testing.T) {
+	e, p := setup(t, func(c *printer.Config) { c.TCP.StatusTimeout = 200 * time.Millisecond })
+	ctx := testCtx(t)
+	if st, err := p.Status(ctx); err != nil || st.State != printer.StateReady {
+		t.Fatalf("%+v %v", st, err)
+	}
+	// It answered before: silence now means it cannot take a job.
+	e.SetStopReading(true)
+	st, err := p.Status(ctx)
+	if err == nil || st.State != printer.StateOffline || st.CanPrint() {
+		t.Fatalf("%+v %v", st, err)
+	}
+	e.SetStopReading(false)
+	if st, err := p.Status(ctx); err != nil || st.State != printer.StateReady {
+		t.Fatalf("after it reads again: %+v %v", st, err)
+	}
+
+	// A printer that never answers ~HS (not ZPL) is unknown, which does not hold jobs.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 1024)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	mute, _ := tcp.New(printer.Config{Name: "mute", TCP: printer.TCPConfig{Address: ln.Addr().String(), StatusTimeout: 200 * time.Millisecond}}, nil)
+	defer mute.Close()
+	st, err = mute.Status(ctx)
+	if !errors.Is(err, printer.ErrNoStatus) || st.State != printer.StateUnknown || !st.CanPrint() {
+		t.Fatalf("%+v %v", st, err)
+	}
+}

@@ -139,7 +139,13 @@ type Querier struct {
 	Timeout time.Duration
 	// extended: nil unknown, then whether the printer answers ~HQES.
 	extended *bool
+	// answered: the printer has answered ~HS at least once, so silence
+	// now is a problem, not a printer that does not speak ZPL status.
+	answered bool
 }
+
+// Answered reports whether the printer has ever answered ~HS.
+func (q *Querier) Answered() bool { return q.answered }
 
 // Status sends ~HS (and ~HQES when the printer has shown it answers it)
 // with write and reads the replies from in.
@@ -165,6 +171,7 @@ func (q *Querier) Status(ctx context.Context, in *Inbox, write func(context.Cont
 	if err != nil {
 		return printer.Status{}, err
 	}
+	q.answered = true
 	now := time.Now()
 	if q.extended != nil && !*q.extended {
 		return hs.Status(now), nil
