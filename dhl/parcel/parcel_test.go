@@ -628,3 +628,48 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenRenewedAMinuteBeforeExpiryAndShared(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := sim.New(sim.Options{SpecPath: "-", TokenTTL: 90 * time.Second, Now: clock})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	tr, err := transport.New(s.Config(srv.URL), transport.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parcel.New(tr)
+	c.SetClock(clock)
+	req := parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{germanShipment("Kurfürstendamm 1")}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.CreateOrders(context.Background(), req, parcel.CreateOptions{DocFormat: "ZPL2"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.TokenRequests(); n != 1 {
+		t.Fatalf("concurrent calls must share one token fetch, got %d", n)
+	}
+	advance(29 * time.Second) // 61s of 90 left: still good
+	if _, err := c.CreateOrders(context.Background(), req, parcel.CreateOptions{}); err != nil || s.TokenRequests() != 1 {
+		t.Fatalf("token should still be cached: %v, %d fetches", err, s.TokenRequests())
+	}
+	advance(2 * time.Second) // 59s left: renew before it runs out
+	if _, err := c.CreateOrders(context.Background(), req, parcel.CreateOptions{}); err != nil || s.TokenRequests() != 2 {
+		t.Fatalf("token should be renewed a minute before expiry: %v, %d fetches", err, s.TokenRequests())
+	}
+}

@@ -41,31 +41,45 @@ var products = map[string]productInfo{
 // positions 11–12, or "" for an unknown product.
 func ProductCode(product string) string { return products[product].code }
 
-// Normalize trims every string of the request in place (a trailing space
-// breaks the contract's postal code pattern, for one).
-func (r *ShipmentOrderRequest) Normalize() { trimStrings(reflect.ValueOf(r)) }
+// Normalize trims every string of the request (a trailing space breaks the
+// contract's postal code pattern, for one). It replaces r by a deep copy, so
+// shipments and addresses shared with the caller are never changed.
+func (r *ShipmentOrderRequest) Normalize() {
+	*r = deepTrim(reflect.ValueOf(*r)).Interface().(ShipmentOrderRequest)
+}
 
-func trimStrings(v reflect.Value) {
+// deepTrim copies v, trimming every exported string on the way.
+func deepTrim(v reflect.Value) reflect.Value {
 	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			trimStrings(v.Elem())
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
 		}
+		n := reflect.New(v.Elem().Type())
+		n.Elem().Set(deepTrim(v.Elem()))
+		return n
 	case reflect.Struct:
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v) // unexported fields (decoded JSON) are shared, never written
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				trimStrings(v.Field(i))
+				n.Field(i).Set(deepTrim(v.Field(i)))
 			}
 		}
+		return n
 	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		for i := 0; i < v.Len(); i++ {
-			trimStrings(v.Index(i))
+			n.Index(i).Set(deepTrim(v.Index(i)))
 		}
+		return n
 	case reflect.String:
-		if v.CanSet() {
-			v.SetString(strings.TrimSpace(v.String()))
-		}
+		return reflect.ValueOf(strings.TrimSpace(v.String())).Convert(v.Type())
 	}
+	return v
 }
 
 // Validate checks the request as the contract and DHL's rules demand and
@@ -265,7 +279,7 @@ func (c *Consignee) validateDecoded(ck address.Checker) string {
 			reasons = append(reasons, fmt.Sprintf("as a %s: %v", s.name, err))
 			continue
 		}
-		trimStrings(reflect.ValueOf(s.v))
+		reflect.ValueOf(s.v).Elem().Set(deepTrim(reflect.ValueOf(s.v).Elem()))
 		sub := address.NewChecker("")
 		s.fn(sub)
 		if sub.OK() {

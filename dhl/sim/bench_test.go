@@ -4,9 +4,10 @@ import "testing"
 
 func BenchmarkLabelZPL(b *testing.B) {
 	d := sampleLabel()
+	fs := testFonts(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := shippingLabel(d, "ZPL2", "910-300-600"); err != nil {
+		if _, _, err := fs.shippingLabel(d, "ZPL2", "910-300-600"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -14,9 +15,10 @@ func BenchmarkLabelZPL(b *testing.B) {
 
 func BenchmarkLabelPDF(b *testing.B) {
 	d := sampleLabel()
+	fs := testFonts(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := shippingLabel(d, "PDF", "910-300-600"); err != nil {
+		if _, _, err := fs.shippingLabel(d, "PDF", "910-300-600"); err != nil {
 			b.Fatal(err)
 		}
 	}

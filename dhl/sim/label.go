@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"image/draw"
 	"strings"
-	"sync"
 
 	"github.com/boombuler/barcode/code128"
 	"golang.org/x/image/font"
@@ -184,7 +183,7 @@ func zplEscape(s string) string {
 // renderZPL writes the label as ZPL II, as DHL's labels look: no ^PW, ^LL
 // or ^MN (the printer's setup decides), Code 128 barcodes with subset
 // invocation codes, accented text as embedded ^GFA bitmaps.
-func renderZPL(ops []op) []byte {
+func (tr *textRenderer) renderZPL(ops []op) []byte {
 	var b bytes.Buffer
 	b.WriteString("^XA\n^LH0,0^CI28\n")
 	for _, o := range ops {
@@ -206,7 +205,7 @@ func renderZPL(ops []op) []byte {
 				fmt.Fprintf(&b, "^FO%d,%d^A0N,%d,%d^FD%s^FS\n", o.x, o.y, o.h, o.h, zplEscape(o.s))
 				continue
 			}
-			img := textImage(o.s, o.h)
+			img := tr.textImage(o.s, o.h)
 			fmt.Fprintf(&b, "^FO%d,%d%s^FS\n", o.x, o.y, graphicField(img))
 		case opBarcode:
 			fmt.Fprintf(&b, "^FO%d,%d^BY%d,3,%d^BCN,%d,N,N,N^FD%s^FS\n", o.x, o.y, o.module, o.h, o.h, code128Data(o.s))
@@ -247,52 +246,55 @@ func graphicField(img *image.Gray) string {
 	return fmt.Sprintf("^GFA,%d,%d,%d,%s", total, total, bpr, hex.String())
 }
 
-var fontCache struct {
-	once sync.Once
-	font *opentype.Font
-	err  error
-	mu   sync.Mutex
-	face map[int]font.Face
+// fontSet is the parsed label font; parse it once per simulator. A face is
+// not safe for concurrent use, so each rendering makes its own (textRenderer).
+type fontSet struct{ font *opentype.Font }
+
+func newFontSet() (*fontSet, error) {
+	f, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		return nil, fmt.Errorf("label font: %w", err)
+	}
+	return &fontSet{font: f}, nil
 }
 
-func face(px int) font.Face {
-	fontCache.once.Do(func() {
-		fontCache.font, fontCache.err = opentype.Parse(goregular.TTF)
-		fontCache.face = map[int]font.Face{}
-	})
-	if fontCache.err != nil {
-		return nil
-	}
-	fontCache.mu.Lock()
-	defer fontCache.mu.Unlock()
-	if f, ok := fontCache.face[px]; ok {
+// textRenderer draws text for one label, in one goroutine.
+type textRenderer struct {
+	fs    *fontSet
+	faces map[int]font.Face
+}
+
+func (fs *fontSet) renderer() *textRenderer { return &textRenderer{fs: fs, faces: map[int]font.Face{}} }
+
+func (tr *textRenderer) face(px int) font.Face {
+	if f, ok := tr.faces[px]; ok {
 		return f
 	}
 	// 72 dpi makes the size in points equal to pixels; the cap height of Go
 	// Regular is about 0.7 of it, close to ZPL font 0 at the same height.
-	f, err := opentype.NewFace(fontCache.font, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
+	f, err := opentype.NewFace(tr.fs.font, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
 		return nil
 	}
-	fontCache.face[px] = f
+	tr.faces[px] = f
 	return f
 }
 
 // textImage renders one line of text, h dots tall, black on white.
-func textImage(s string, h int) *image.Gray {
-	f := face(h)
+func (tr *textRenderer) textImage(s string, h int) *image.Gray {
+	f := tr.face(h)
 	w := textWidth(s, h) + h
 	if f != nil {
 		w = font.MeasureString(f, s).Ceil() + 2
 	}
 	img := image.NewGray(image.Rect(0, 0, max(w, 1), h))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	drawText(img, 0, 0, h, s)
+	tr.drawText(img, 0, 0, h, s)
 	return img
 }
 
-func drawText(dst draw.Image, x, y, h int, s string) {
-	f := face(h)
+func (tr *textRenderer) drawText(dst draw.Image, x, y, h int, s string) {
+	f := tr.face(h)
 	if f == nil {
 		return
 	}
@@ -301,7 +303,7 @@ func drawText(dst draw.Image, x, y, h int, s string) {
 }
 
 // renderImage draws the ops onto a white w×h image.
-func renderImage(ops []op, w, h int) (*image.Gray, error) {
+func (tr *textRenderer) renderImage(ops []op, w, h int) (*image.Gray, error) {
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	black := image.NewUniform(color.Black)
@@ -320,7 +322,7 @@ func renderImage(ops []op, w, h int) (*image.Gray, error) {
 				draw.Draw(img, r, black, image.Point{}, draw.Src)
 			}
 		case opText:
-			drawText(img, o.x, o.y, o.h, o.s)
+			tr.drawText(img, o.x, o.y, o.h, o.s)
 		case opBarcode:
 			bc, err := code128.Encode(o.s)
 			if err != nil {
@@ -339,10 +341,11 @@ func renderImage(ops []op, w, h int) (*image.Gray, error) {
 }
 
 // shippingLabel renders a label in the document format asked for.
-func shippingLabel(d labelData, docFormat, printFormat string) (zpl []byte, pdf []byte, err error) {
+func (fs *fontSet) shippingLabel(d labelData, docFormat, printFormat string) (zpl []byte, pdf []byte, err error) {
+	tr := fs.renderer()
 	wmm, hmm, _ := labelSize(printFormat)
 	if docFormat == "ZPL2" {
-		return renderZPL(layout(d, wmm*dotsPerMM, hmm*dotsPerMM)), nil, nil
+		return tr.renderZPL(layout(d, wmm*dotsPerMM, hmm*dotsPerMM)), nil, nil
 	}
 	// PDF: the thermal-sized label, drawn on the page asked for.
 	lw, lh := 103, 199
@@ -350,7 +353,7 @@ func shippingLabel(d labelData, docFormat, printFormat string) (zpl []byte, pdf 
 		lw, lh = wmm, hmm
 	}
 	ops := layout(d, lw*dotsPerMM, lh*dotsPerMM)
-	img, err := renderImage(ops, wmm*dotsPerMM, hmm*dotsPerMM)
+	img, err := tr.renderImage(ops, wmm*dotsPerMM, hmm*dotsPerMM)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -359,7 +362,7 @@ func shippingLabel(d labelData, docFormat, printFormat string) (zpl []byte, pdf 
 }
 
 // textPage renders lines of text onto an A4 page image (manifests, CN23).
-func textPage(title string, lines []string) *image.Gray {
+func (fs *fontSet) textPage(title string, lines []string) *image.Gray {
 	w, h := 210*dotsPerMM, 297*dotsPerMM
 	ops := []op{{kind: opText, x: 80, y: 80, h: 48, s: title}}
 	y := 170
@@ -370,6 +373,6 @@ func textPage(title string, lines []string) *image.Gray {
 		ops = append(ops, op{kind: opText, x: 80, y: y, h: 26, s: fit(l, 26, w-160)})
 		y += 34
 	}
-	img, _ := renderImage(ops, w, h) // no barcodes: cannot fail
+	img, _ := fs.renderer().renderImage(ops, w, h) // no barcodes: cannot fail
 	return img
 }

@@ -50,7 +50,8 @@ func TestLabelBarcodesDecode(t *testing.T) {
 			}
 			w, h := wmm*dotsPerMM, hmm*dotsPerMM
 			ops := layout(d, w, h)
-			img, err := renderImage(ops, w, h)
+			tr := testFonts(t).renderer()
+			img, err := tr.renderImage(ops, w, h)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +69,7 @@ func TestLabelBarcodesDecode(t *testing.T) {
 			if len(got) != 2 || got[0] != d.RoutingCode || got[1] != d.ShipmentNo {
 				t.Fatalf("decoded %q, want routing code %s and shipment %s", got, d.RoutingCode, d.ShipmentNo)
 			}
-			z := string(renderZPL(ops))
+			z := string(tr.renderZPL(ops))
 			for _, want := range []string{"^XA", "^FD>;" + d.ShipmentNo + "^FS", "^FD>;" + d.RoutingCode + "^FS", "^GFA,", "^XZ"} {
 				if !strings.Contains(z, want) {
 					t.Errorf("ZPL lacks %q", want)
@@ -84,7 +85,7 @@ func TestLabelBarcodesDecode(t *testing.T) {
 func TestPDFLabelIsValid(t *testing.T) {
 	api.DisableConfigDir()
 	for _, f := range []string{"910-300-600", "A4", "100x70mm"} {
-		_, pdf, err := shippingLabel(sampleLabel(), "PDF", f)
+		_, pdf, err := testFonts(t).shippingLabel(sampleLabel(), "PDF", f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,4 +135,13 @@ func TestQRCodeDecodes(t *testing.T) {
 	if err != nil || res.GetText() != "RET990001000001" {
 		t.Fatalf("QR decodes to %v, %v", res, err)
 	}
+}
+
+func testFonts(tb testing.TB) *fontSet {
+	tb.Helper()
+	fs, err := newFontSet()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fs
 }

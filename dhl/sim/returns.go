@@ -144,7 +144,7 @@ func (s *Server) postReturn(w http.ResponseWriter, r *http.Request) {
 	if lt != returns.LabelQR {
 		ld := labelData{Title: "DHL RETOURE", Date: now.In(berlin).Format("02.01.2006"), Sender: rs.From, Receiver: rs.To,
 			RoutingCode: routing, ShipmentNo: no, Reference: o.CustomerReference, Notes: []string{"Retouren-ID: RET" + no}}
-		_, pdf, err := shippingLabel(ld, "PDF", "A4")
+		_, pdf, err := s.fonts.shippingLabel(ld, "PDF", "A4")
 		if err != nil {
 			returnError(w, http.StatusInternalServerError, "label rendering failed")
 			return

@@ -539,7 +539,7 @@ func (s *Server) attachDocs(it *item, sp *shipment, o docOptions) error {
 			tok := s.docToken(docRef{No: sp.No, Kind: kind})
 			return &parcel.Document{URL: o.base + s.labelURL(tok), FileFormat: "PDF", PrintFormat: responsePrintFormat(printFormat)}, nil
 		}
-		zpl, pdf, err := shippingLabel(d, o.docFormat, printFormat)
+		zpl, pdf, err := s.fonts.shippingLabel(d, o.docFormat, printFormat)
 		if err != nil {
 			return nil, err
 		}
@@ -561,7 +561,7 @@ func (s *Server) attachDocs(it *item, sp *shipment, o docOptions) error {
 		if o.includeDocs == "URL" {
 			it.CustomsDoc = &parcel.Document{URL: o.base + s.labelURL(s.docToken(docRef{No: sp.No, Kind: "customs"})), FileFormat: "PDF", PrintFormat: "A4"}
 		} else {
-			pdf, err := imagePDF([]pdfPage{{img: textPage("CN23 Zollinhaltserklärung / Customs declaration", sp.Customs), wmm: 210, hmm: 297}})
+			pdf, err := imagePDF([]pdfPage{{img: s.fonts.textPage("CN23 Zollinhaltserklärung / Customs declaration", sp.Customs), wmm: 210, hmm: 297}})
 			if err != nil {
 				return err
 			}
@@ -602,11 +602,11 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch ref.Kind {
 	case "label":
-		_, pdf, err = shippingLabel(sp.Label, "PDF", "910-300-600")
+		_, pdf, err = s.fonts.shippingLabel(sp.Label, "PDF", "910-300-600")
 	case "return":
-		_, pdf, err = shippingLabel(*sp.ReturnLabel, "PDF", "910-300-600")
+		_, pdf, err = s.fonts.shippingLabel(*sp.ReturnLabel, "PDF", "910-300-600")
 	case "customs":
-		pdf, err = imagePDF([]pdfPage{{img: textPage("CN23", sp.Customs), wmm: 210, hmm: 297}})
+		pdf, err = imagePDF([]pdfPage{{img: s.fonts.textPage("CN23", sp.Customs), wmm: 210, hmm: 297}})
 	case "manifest":
 		pdf, err = s.manifestPDF(ref.Day, "")
 	}
@@ -816,7 +816,7 @@ func (s *Server) manifestPDF(day, billing string) ([]byte, error) {
 		lines = append(lines, fmt.Sprintf("%s  %s  %s  %.2f kg  %s %s", sp.No, sp.Billing, sp.Product, sp.WeightKG, sp.DestPostal, sp.Dest))
 	}
 	s.mu.Unlock()
-	return imagePDF([]pdfPage{{img: textPage("DHL Einlieferungsliste / Manifest", lines), wmm: 210, hmm: 297}})
+	return imagePDF([]pdfPage{{img: s.fonts.textPage("DHL Einlieferungsliste / Manifest", lines), wmm: 210, hmm: 297}})
 }
 
 // Shipment is what the simulator knows about a shipment, for tests.

@@ -78,6 +78,7 @@ type Server struct {
 	specErr  error
 	mux      *http.ServeMux
 	log      *slog.Logger
+	fonts    *fontSet
 
 	mu         sync.Mutex
 	faults     []Fault
@@ -124,6 +125,12 @@ func New(opt Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// the font is compiled in: failing to parse it is a broken build
+	fonts, err := newFontSet()
+	if err != nil {
+		panic(err)
+	}
+	s.fonts = fonts
 	s.serial = seedSerial(opt.Seed)
 	s.retSerial = uint64(opt.Seed%1_000_000+1_000_000) * 1000
 	if opt.SpecPath != "-" {
