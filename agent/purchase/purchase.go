@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,6 +187,8 @@ var (
 	// service could not be asked); Reconcile will finish it. Nothing is
 	// bought twice.
 	ErrPending = errors.New("purchase pending: outcome not yet known")
+	// ErrInvalid: the request cannot be bought as given (nothing recorded).
+	ErrInvalid = errors.New("invalid stamp purchase")
 	// ErrFailed: the purchase was refused; nothing was charged.
 	ErrFailed = errors.New("stamp purchase failed, nothing was charged")
 	// ErrNotRefundable: the purchase is in a state that cannot be refunded.
@@ -472,7 +475,7 @@ func positions(r Request) []im.Position {
 func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 	r, err := j.normalize(r)
 	if err != nil {
-		return nil, fmt.Errorf("stamp purchase: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if r.IdempotencyKey == "" {
 		r.IdempotencyKey = newID(j.now())
@@ -486,7 +489,12 @@ func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 	}
 	total, err := j.api.Total(ctx, positions(r))
 	if err != nil {
-		return nil, fmt.Errorf("stamp purchase: %w", err)
+		var ae *im.APIError
+		var ue *url.Error
+		if errors.As(err, &ae) || errors.As(err, &ue) {
+			return nil, fmt.Errorf("stamp purchase: %w", err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err) // no price for the product
 	}
 	now := j.now()
 	p := &Purchase{ID: newID(now), Request: r, State: StateIntent, Total: total, Created: now, Updated: now}
@@ -540,12 +548,12 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 				return p, err
 			}
 			if reconciling && j.now().Sub(p.Created) > j.opts.MaxResumeAge {
-				return p, j.fail(p, "abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)", false)
+				return p, j.fail(p, errors.New("abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)"), false)
 			}
 			id, err := j.api.NewShopOrder(ctx)
 			if err != nil {
 				if definite(err) {
-					return p, j.fail(p, err.Error(), false)
+					return p, j.fail(p, err, false)
 				}
 				// Nothing can have been charged without a shopOrderId.
 				p.Error = err.Error()
@@ -616,7 +624,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, reconciling bool) e
 			return err
 		}
 		if j.now().Sub(p.Created) > j.opts.MaxResumeAge {
-			return j.fail(p, "abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)", true)
+			return j.fail(p, errors.New("abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)"), true)
 		}
 	}
 	p.Attempts++
@@ -644,7 +652,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, reconciling bool) e
 	var ae *im.APIError
 	if errors.As(err, &ae) && ae.Definite() && ae.Title != im.TitleInvalidShopOrderID {
 		// Refused: nothing was charged. Keep the shopOrderId for a retry.
-		return j.fail(p, err.Error(), true)
+		return j.fail(p, err, true)
 	}
 	// The answer was lost, the service failed, or it says the order was
 	// already used: ask whether it was paid.
@@ -703,13 +711,14 @@ func (j *Journal) store(p *Purchase, rc *im.Receipt) error {
 	return nil
 }
 
-func (j *Journal) fail(p *Purchase, msg string, retryable bool) error {
+func (j *Journal) fail(p *Purchase, cause error, retryable bool) error {
+	msg := cause.Error()
 	p.State, p.Error, p.Retryable = StateFailed, msg, retryable && p.ShopOrderID != ""
 	if err := j.save(p); err != nil {
 		return err
 	}
 	j.log.Warn("stamp purchase failed, nothing charged", "id", p.ID, "err", msg)
-	return fmt.Errorf("%w: %s", ErrFailed, msg)
+	return fmt.Errorf("%w: %w", ErrFailed, cause)
 }
 
 // print runs the printer callback once: "printing" is on disk before it
@@ -889,6 +898,8 @@ func HTTPStatus(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrInvalid):
+		return http.StatusBadRequest
 	case errors.Is(err, ErrPending):
 		return http.StatusAccepted
 	case errors.Is(err, ErrNotRefundable):
@@ -918,4 +929,25 @@ func (p *Purchase) String() string {
 		b.WriteString(" — " + p.Error)
 	}
 	return b.String()
+}
+
+// Run reconciles at once and then every interval (default 1 minute) until
+// ctx ends: a purchase left open by a crash or a lost answer is finished as
+// soon as Deutsche Post can be reached.
+func (j *Journal) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := j.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			j.log.Warn("stamp purchases still open", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
