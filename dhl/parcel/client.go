@@ -137,13 +137,26 @@ func (c *Client) CreateOrders(ctx context.Context, req ShipmentOrderRequest, opt
 			return nil, err
 		}
 	}
-	return c.call(ctx, transport.Request{
+	res, err := c.call(ctx, transport.Request{
 		Method: http.MethodPost, Path: transport.ShippingPath + "/orders", Query: opt.query(),
 		JSON: &req, Header: header(opt.Language), Auth: transport.AuthUser,
 		// a dry run changes nothing and may be repeated
 		Idempotent: opt.Validate,
 	}, len(req.Shipments))
+	var ae *transport.APIError
+	if err != nil && res == nil && !opt.Validate && (!errors.As(err, &ae) || ae.StatusCode >= 500) {
+		// The order may have been carried out although the answer is
+		// missing or an error: sending it again could create and bill the
+		// shipments twice.
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	}
+	return res, err
 }
+
+// ErrOutcomeUnknown marks a create call whose answer was lost or was a
+// server error: the shipments may exist. Look for them (business portal,
+// references) before sending the order again.
+var ErrOutcomeUnknown = errors.New("the shipments may have been created although DHL's answer was lost or failed; check before sending again")
 
 // LabelOptions are the query parameters of GET /orders (reprint).
 type LabelOptions struct {

@@ -473,8 +473,8 @@ func TestServerErrorsRetryOnlyIdempotentCalls(t *testing.T) {
 	ctx := context.Background()
 	e.sim.Inject(sim.Fault{Method: "POST", Path: transport.ShippingPath + "/orders", Status: 500})
 	_, err := e.client.CreateOrders(ctx, parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{germanShipment("Kurfürstendamm 1")}}, parcel.CreateOptions{})
-	if transport.StatusOf(err) != 500 {
-		t.Fatalf("want the 500 reported, got %v", err)
+	if transport.StatusOf(err) != 500 || !errors.Is(err, parcel.ErrOutcomeUnknown) {
+		t.Fatalf("want the 500 reported as an unknown outcome, got %v", err)
 	}
 	if n := e.sim.Requests("POST " + transport.ShippingPath + "/orders"); n != 1 {
 		t.Fatalf("creating a shipment must not be repeated after a 500 (it may have been billed): %d attempts", n)
@@ -504,7 +504,7 @@ func TestTimeouts(t *testing.T) {
 	e.sim.Inject(sim.Fault{Method: "POST", Delay: 2 * time.Second})
 	start := time.Now()
 	_, err := e.client.CreateOrders(ctx, parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{germanShipment("Kurfürstendamm 1")}}, parcel.CreateOptions{})
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no answer within") {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, parcel.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "no answer within") {
 		t.Fatalf("want a timeout, got %v", err)
 	}
 	if time.Since(start) > time.Second {
@@ -671,5 +671,30 @@ func TestTokenRenewedAMinuteBeforeExpiryAndShared(t *testing.T) {
 	advance(2 * time.Second) // 59s left: renew before it runs out
 	if _, err := c.CreateOrders(context.Background(), req, parcel.CreateOptions{}); err != nil || s.TokenRequests() != 2 {
 		t.Fatalf("token should be renewed a minute before expiry: %v, %d fetches", err, s.TokenRequests())
+	}
+}
+
+func TestReturnLabelCombined(t *testing.T) {
+	e := newEnv(t)
+	sh := germanShipment("Kurfürstendamm 1")
+	sh.Services = &parcel.VAS{DHLRetoure: &parcel.VASDhlRetoure{BillingNumber: "33333333330701",
+		ReturnAddress: &parcel.ContactAddress{Name1: "Retourenlager", AddressStreet: "Sträßchensweg 10", PostalCode: "53113", City: "Bonn", Country: "DEU"}}}
+	req := parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{sh}}
+	res, err := e.client.CreateOrders(context.Background(), req, parcel.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Shipments[0]
+	if r.ReturnShipmentNo == "" || r.ReturnLabel != nil || bytes.Count(r.Label.Data, []byte("/Type /Page ")) != 2 {
+		t.Fatalf("combine (the default) puts label and return label in one two-page PDF: return %q, separate %v", r.ReturnShipmentNo, r.ReturnLabel != nil)
+	}
+	no := false
+	res, err = e.client.CreateOrders(context.Background(), req, parcel.CreateOptions{Combine: &no, DocFormat: "ZPL2", PrintFormat: "910-300-600", RetourePrintFormat: "910-300-400"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = res.Shipments[0]
+	if r.ReturnLabel == nil || !strings.Contains(string(r.ReturnLabel.Data), r.ReturnShipmentNo) || r.ReturnLabel.PrintFormat != "910-300-400/410" {
+		t.Fatalf("separate return label in its own print format: %+v", r.ReturnLabel)
 	}
 }

@@ -347,18 +347,41 @@ func (fs *fontSet) shippingLabel(d labelData, docFormat, printFormat string) (zp
 	if docFormat == "ZPL2" {
 		return tr.renderZPL(layout(d, wmm*dotsPerMM, hmm*dotsPerMM)), nil, nil
 	}
-	// PDF: the thermal-sized label, drawn on the page asked for.
+	page, err := fs.labelPage(tr, d, printFormat)
+	if err != nil {
+		return nil, nil, err
+	}
+	pdf, err = imagePDF([]pdfPage{page})
+	return nil, pdf, err
+}
+
+// labelPage draws the thermal-sized label on the page a print format names.
+func (fs *fontSet) labelPage(tr *textRenderer, d labelData, printFormat string) (pdfPage, error) {
+	wmm, hmm, _ := labelSize(printFormat)
 	lw, lh := 103, 199
 	if wmm < lw || hmm < lh {
 		lw, lh = wmm, hmm
 	}
-	ops := layout(d, lw*dotsPerMM, lh*dotsPerMM)
-	img, err := tr.renderImage(ops, wmm*dotsPerMM, hmm*dotsPerMM)
+	img, err := tr.renderImage(layout(d, lw*dotsPerMM, lh*dotsPerMM), wmm*dotsPerMM, hmm*dotsPerMM)
 	if err != nil {
-		return nil, nil, err
+		return pdfPage{}, err
 	}
-	pdf, err = imagePDF([]pdfPage{{img: img, wmm: float64(wmm), hmm: float64(hmm)}})
-	return nil, pdf, err
+	return pdfPage{img: img, wmm: float64(wmm), hmm: float64(hmm)}, nil
+}
+
+// combinedPDF puts label and return label into one PDF, a page each (the
+// API's combine=true, its default).
+func (fs *fontSet) combinedPDF(label labelData, labelFormat string, ret labelData, retFormat string) ([]byte, error) {
+	tr := fs.renderer()
+	a, err := fs.labelPage(tr, label, labelFormat)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fs.labelPage(tr, ret, retFormat)
+	if err != nil {
+		return nil, err
+	}
+	return imagePDF([]pdfPage{a, b})
 }
 
 // textPage renders lines of text onto an A4 page image (manifests, CN23).

@@ -220,12 +220,14 @@ type vmsg struct {
 // docOptions are the format parameters of a request.
 type docOptions struct {
 	docFormat, printFormat, retoureFormat, includeDocs string
+	combine                                            bool   // label and return label in one PDF
 	base                                               string // scheme and host the request reached
 }
 
 func docOpts(r *http.Request) docOptions {
 	q := r.URL.Query()
-	o := docOptions{docFormat: q.Get("docFormat"), printFormat: q.Get("printFormat"), retoureFormat: q.Get("retourePrintFormat"), includeDocs: q.Get("includeDocs")}
+	o := docOptions{docFormat: q.Get("docFormat"), printFormat: q.Get("printFormat"), retoureFormat: q.Get("retourePrintFormat"), includeDocs: q.Get("includeDocs"),
+		combine: q.Get("combine") != "false"}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -549,10 +551,16 @@ func (s *Server) attachDocs(it *item, sp *shipment, o docOptions) error {
 		return &parcel.Document{B64: base64.StdEncoding.EncodeToString(pdf), FileFormat: "PDF", PrintFormat: responsePrintFormat(printFormat)}, nil
 	}
 	var err error
-	if it.Label, err = doc(sp.Label, o.printFormat, "label"); err != nil {
+	if sp.ReturnLabel != nil && o.combine && o.docFormat == "PDF" && o.includeDocs != "URL" {
+		pdf, err := s.fonts.combinedPDF(sp.Label, o.printFormat, *sp.ReturnLabel, o.retoureFormat)
+		if err != nil {
+			return err
+		}
+		it.Label = &parcel.Document{B64: base64.StdEncoding.EncodeToString(pdf), FileFormat: "PDF", PrintFormat: responsePrintFormat(o.printFormat)}
+	} else if it.Label, err = doc(sp.Label, o.printFormat, "label"); err != nil {
 		return err
 	}
-	if sp.ReturnLabel != nil {
+	if sp.ReturnLabel != nil && (!o.combine || o.docFormat != "PDF" || o.includeDocs == "URL") {
 		if it.ReturnLabel, err = doc(*sp.ReturnLabel, o.retoureFormat, "return"); err != nil {
 			return err
 		}

@@ -180,6 +180,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				wait = ae.RetryAfter
 			}
 		case isAPI && ae.StatusCode >= 500 && req.Idempotent:
+			if ae.RetryAfter > 0 && ae.RetryAfter <= c.cfg.MaxRetryWait {
+				wait = ae.RetryAfter // a 503 may say when to come back
+			}
 		case !isAPI && req.Idempotent && !errors.Is(err, errNoRetry):
 			// network error or timeout of one attempt
 		default:
