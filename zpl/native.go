@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/boombuler/barcode/datamatrix"
+	bpdf417 "github.com/boombuler/barcode/pdf417"
 	dmdecoder "github.com/makiuchi-d/gozxing/datamatrix/decoder"
+
+	"github.com/labelagent/labelagent/zpl/internal/pdf417"
 )
 
 // nativeSymbol is a barcode found in a rendered page that is sent as a ZPL
@@ -28,6 +32,8 @@ func findNativeSymbols(m *Mono) []nativeSymbol {
 	var out []nativeSymbol
 	for _, r := range inkRegions(m, 6, 100) {
 		if s, ok := dataMatrixAt(m, r); ok {
+			out = append(out, s)
+		} else if s, ok := pdf417At(m, r); ok {
 			out = append(out, s)
 		}
 	}
@@ -240,4 +246,132 @@ func hexEscape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// pdf417At recognises a PDF417 symbol: module and row sizes within 5 % of
+// whole dots, codewords that read, and the decoded text encoding back to
+// the very same symbol (same columns, rows, security level and codewords)
+// — the decoder does no error correction, so only an identical symbol
+// proves the reading.
+func pdf417At(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
+	sub := m.Crop(region)
+	if sub == nil {
+		return nativeSymbol{}, false
+	}
+	t, tr := sub.Trim()
+	if t == nil || t.W < 60 || t.H < 6 {
+		return nativeSymbol{}, false
+	}
+	r := tr.Add(region.Min)
+	// The start pattern (bars and spaces of 8,1,1,1,1,1,1,3 modules)
+	// gives the module width; read it on a row inside a symbol row.
+	est := 0.0
+	for _, y := range []int{t.H / 2, t.H/2 + 1, t.H/2 + 2, t.H / 3, 2 * t.H / 3} {
+		first, fb := runs(t.W, func(i int) bool { return t.Black(i, y) })
+		if !fb || len(first) < 10 {
+			continue
+		}
+		sum := 0
+		for _, l := range first[:8] {
+			sum += l
+		}
+		if mf := float64(sum) / 17; math.Abs(float64(first[0])/8-mf) < 0.5 {
+			est = float64(t.W) / mf
+			break
+		}
+	}
+	n := 0
+	for d := range 7 {
+		c := int(math.Round(est)) + []int{0, -1, 1, -2, 2, -3, 3}[d]
+		if c > 17*5 && (c-1)%17 == 0 {
+			n = c
+			break
+		}
+	}
+	if n == 0 {
+		return nativeSymbol{}, false
+	}
+	modf := float64(t.W) / float64(n)
+	mod := int(math.Round(modf))
+	if mod < 1 || math.Abs(float64(mod)-modf) > moduleTolerance*modf {
+		return nativeSymbol{}, false
+	}
+	// Symbol rows are bands of identical dot rows.
+	rowEq := func(a, b int) bool {
+		return string(t.Pix[a*t.Stride:(a+1)*t.Stride]) == string(t.Pix[b*t.Stride:(b+1)*t.Stride])
+	}
+	var bands [][2]int
+	start := 0
+	for y := 1; y <= t.H; y++ {
+		if y == t.H || !rowEq(y, start) {
+			bands = append(bands, [2]int{start, y})
+			start = y
+		}
+	}
+	// A page drawn row by row leaves a thin transition band where two
+	// symbol rows meet: it belongs to neither.
+	hs := make([]int, len(bands))
+	for i, b := range bands {
+		hs[i] = b[1] - b[0]
+	}
+	slices.Sort(hs)
+	thin := max(1, hs[len(hs)*3/4]/3)
+	bands = slices.DeleteFunc(bands, func(b [2]int) bool { return b[1]-b[0] <= thin && len(bands) > 3 })
+	if len(bands) < 3 || len(bands) > 90 {
+		return nativeSymbol{}, false
+	}
+	rowHf := float64(t.H) / float64(len(bands))
+	for _, b := range bands {
+		if math.Abs(float64(b[1]-b[0])-rowHf) > 2 {
+			return nativeSymbol{}, false
+		}
+	}
+	rowH := int(math.Round(rowHf))
+	if rowH < 1 || math.Abs(float64(rowH)-rowHf) > moduleTolerance*rowHf {
+		return nativeSymbol{}, false
+	}
+	grid := make([][]bool, len(bands))
+	for i, b := range bands {
+		y := (b[0] + b[1]) / 2
+		row := make([]bool, n)
+		for k := range row {
+			row[k] = t.Black(int((float64(k)+0.5)*modf), y)
+		}
+		grid[i] = row
+	}
+	sym, err := pdf417.Decode(grid)
+	if err != nil {
+		return nativeSymbol{}, false
+	}
+	for _, c := range []byte(sym.Text) {
+		if c < 0x20 || c > 0x7E {
+			return nativeSymbol{}, false
+		}
+	}
+	for sec := range 9 {
+		bc, err := bpdf417.Encode(sym.Text, byte(sec))
+		if err != nil {
+			continue
+		}
+		b := bc.Bounds()
+		if b.Dx() != n || b.Dy() != 2*len(grid) {
+			continue
+		}
+		same := true
+		for y := 0; y < len(grid) && same; y++ {
+			for x := 0; x < n; x++ {
+				cr, _, _, _ := bc.At(b.Min.X+x, b.Min.Y+2*y).RGBA()
+				if (cr < 0x8000) != grid[y][x] {
+					same = false
+					break
+				}
+			}
+		}
+		if !same {
+			continue
+		}
+		cmd := fmt.Sprintf("^BY%d,3^B7N,%d,%d,%d,%d,N^FH_^FD%s", mod, rowH, sec, sym.Columns, sym.Rows, hexEscape(sym.Text))
+		return nativeSymbol{rect: r, cmd: cmd, kind: "pdf417"}, true
+	}
+	return nativeSymbol{}, false
 }

@@ -21,7 +21,8 @@ type Label struct {
 	DataMatrix        string // the 2D code
 	PDF417            string // optional
 	Lines             []string
-	Landscape         bool // draw the page turned by 90 degrees
+	Landscape         bool    // draw the page turned by 90 degrees
+	DataMatrixModule  float64 // module size in mm; 0 means 0.75
 }
 
 // DHL returns a 103 x 199 mm label like DHL's thermal 910-300-600.
@@ -77,7 +78,11 @@ func (l Label) PDF() ([]byte, error) {
 			return nil, err
 		}
 		// 0.75 mm modules: 6 dots at 203 dpi, 8.86 at 300.
-		drawModules(&content, dm, w-8*mm-float64(dm.Bounds().Dx())*0.75*mm, h-36*mm, 0.75*mm, 0.75*mm)
+		mod := l.DataMatrixModule
+		if mod == 0 {
+			mod = 0.75
+		}
+		drawModules(&content, dm, w-8*mm-float64(dm.Bounds().Dx())*mod*mm, h-36*mm, mod*mm, mod*mm)
 	}
 	if l.Code128 != "" {
 		bc, err := code128.Encode(l.Code128)
