@@ -26,7 +26,10 @@ func newSimulateCmd(app *cliApp) *cobra.Command {
 offline and for shop developers. It prints the base URL and credentials to put in the dhl:
 section of the configuration. Requests are checked against the official contract when
 ../shared/specs is found. Faults can be injected with POST /_sim/faults, e.g.
-  curl -d '{"Path":"/parcel/de/shipping/v2/orders","Status":429,"RetryAfter":2000000000}' URL/_sim/faults`,
+  curl -d '{"path":"/parcel/de/shipping/v2/orders","status":429,"retry_after_s":2}' URL/_sim/faults
+Fields: method, path (prefix), status (400–599, or 0 with delay_ms for a slow answer),
+retry_after_s, delay_ms, latin1_html (an ISO-8859-1 HTML error page), times.
+POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)

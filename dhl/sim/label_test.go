@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -144,4 +147,34 @@ func testFonts(tb testing.TB) *fontSet {
 		tb.Fatal(err)
 	}
 	return fs
+}
+
+func TestAdminFault(t *testing.T) {
+	s := New(Options{SpecPath: "-"})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/_sim/faults", "application/json", strings.NewReader(`{"path":"/parcel/de/shipping/v2/","status":503,"retry_after_s":2,"latin1_html":true}`))
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("inject: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(srv.URL + "/parcel/de/shipping/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" || !strings.Contains(resp.Header.Get("Content-Type"), "iso-8859-1") || !bytes.Contains(body, []byte("vor\xfcbergehend")) {
+		t.Fatalf("fault answer: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	resp, err = http.Get(srv.URL + "/parcel/de/shipping/v2/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the fault applies once: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, _ = http.Post(srv.URL+"/_sim/faults", "application/json", strings.NewReader(`{"stauts":503}`))
+	if resp.StatusCode != 400 {
+		t.Fatalf("a misspelt field is refused: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
 }

@@ -210,13 +210,31 @@ func (s *Server) TokenRequests() int {
 	return s.tokenCalls
 }
 
+// adminFault injects a fault over HTTP (for the demo and for tests of the
+// real binary): {"method":"POST","path":"/parcel/de/shipping/v2/orders",
+// "status":429,"retry_after_s":2,"delay_ms":0,"latin1_html":false,"times":1}.
 func (s *Server) adminFault(w http.ResponseWriter, r *http.Request) {
-	var f Fault
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&f); err != nil {
+	var in struct {
+		Method      string  `json:"method"`
+		Path        string  `json:"path"`
+		Status      int     `json:"status"`
+		RetryAfterS float64 `json:"retry_after_s"`
+		DelayMS     int     `json:"delay_ms"`
+		Latin1HTML  bool    `json:"latin1_html"`
+		Times       int     `json:"times"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
 		http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.Inject(f)
+	if in.Status != 0 && (in.Status < 400 || in.Status > 599) {
+		http.Error(w, "fault: status must be 400–599 (or 0 for a slow normal answer)", http.StatusBadRequest)
+		return
+	}
+	s.Inject(Fault{Method: in.Method, Path: in.Path, Status: in.Status, RetryAfter: time.Duration(in.RetryAfterS * float64(time.Second)),
+		Delay: time.Duration(in.DelayMS) * time.Millisecond, Latin1HTML: in.Latin1HTML, Times: in.Times})
 	w.WriteHeader(http.StatusNoContent)
 }
 
