@@ -279,8 +279,19 @@ func abs(v int) int {
 	return v
 }
 
+// setsDarkness reports whether the job sets darkness itself (~SD, ^MD).
+func setsDarkness(cmds []Command) bool {
+	for _, c := range cmds {
+		if (c.Tilde && c.Name == "SD") || (!c.Tilde && c.Name == "MD") {
+			return true
+		}
+	}
+	return false
+}
+
 // completeLabels adds ^PW, ^LL and ^MN right after ^XA in labels that do
-// not set them.
+// not set them, and the profile's darkness (~SD) before the job when it
+// sets none.
 func completeLabels(src []byte, cmds []Command, p Profile) []byte {
 	labels, _ := SplitLabels(cmds)
 	type ins struct {
@@ -311,10 +322,13 @@ func completeLabels(src []byte, cmds []Command, p Profile) []byte {
 			inserts = append(inserts, ins{xa.End, b.String()})
 		}
 	}
-	if len(inserts) == 0 {
+	var out bytes.Buffer
+	if p.Darkness > 0 && len(labels) > 0 && !setsDarkness(cmds) {
+		fmt.Fprintf(&out, "~SD%02d", p.Darkness)
+	}
+	if len(inserts) == 0 && out.Len() == 0 {
 		return src
 	}
-	var out bytes.Buffer
 	prev := 0
 	for _, in := range inserts {
 		out.Write(src[prev:in.at])

@@ -96,6 +96,14 @@ func TestPrepareZPLCompletesLabels(t *testing.T) {
 	if string(out) != "^XA^LL1590^MNY^PW823^FO1,1^FDx^FS^XZ" {
 		t.Fatalf("got %s", out)
 	}
+	// Darkness from the profile, unless the job sets its own.
+	dark, _ := ProfileFrom(printer.ProfileConfig{Darkness: 25})
+	if out, _ := PrepareZPL([]byte("^XA^FDx^FS^XZ"), dark, 0); !bytes.HasPrefix(out, []byte("~SD25^XA")) {
+		t.Errorf("darkness not set: %s", out)
+	}
+	if out, _ := PrepareZPL([]byte("^XA^MD5^FDx^FS^XZ"), dark, 0); bytes.Contains(out, []byte("~SD")) {
+		t.Errorf("darkness overrides the job's ^MD: %s", out)
+	}
 	golden(t, "dhl-203.zpl", mustPrepare(t, dhlStyleZPL, 203))
 	golden(t, "dhl-600.zpl", mustPrepare(t, dhlStyleZPL, 600))
 }
