@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	im "github.com/labelagent/labelagent/dhl/internetmarke"
+)
+
+// newStampCmd is "labelagent stamp": INTERNETMARKE postage through the
+// running agent, whose purchase journal makes buying safe.
+func newStampCmd(app *cliApp) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stamp",
+		Short: "INTERNETMARKE postage: Portokasse balance, products, previews, buying, refunds, top-up",
+		Long: `Buy and print INTERNETMARKE stamps paid from the Portokasse, through the running agent.
+
+The agent records every purchase before it pays and keeps the stamp files, so an interrupted
+purchase is finished (never paid twice) and a paid stamp is never lost. Configure the
+internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSWORD).`,
+		Args: cobra.NoArgs,
+	}
+
+	var refresh bool
+	balance := &cobra.Command{
+		Use:   "balance",
+		Short: "Show the Portokasse balance",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := app.Client().StampBalance(cmd.Context(), refresh)
+			if err != nil {
+				return err
+			}
+			if app.jsonOut {
+				return app.printJSON(b)
+			}
+			fmt.Fprintf(app.stdout, "Portokasse: %s (as of %s)\n", b.Text, ago(b.At))
+			return nil
+		},
+	}
+	balance.Flags().BoolVar(&refresh, "refresh", false, "ask Deutsche Post now instead of using the last known figure")
+
+	products := &cobra.Command{
+		Use:   "products",
+		Short: "List the products and prices of the price list",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := app.Client().StampProducts(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if app.jsonOut {
+				return app.printJSON(apitype.StampProductList{Products: ps})
+			}
+			t := newTable(app.stdout)
+			fmt.Fprintln(t, "CODE\tPRODUCT\tPRICE\t")
+			for _, p := range ps {
+				def := ""
+				if p.Default {
+					def = "(default)"
+				}
+				fmt.Fprintf(t, "%d\t%s\t%s\t%s\n", p.Code, p.Name, p.Price, def)
+			}
+			return t.Flush()
+		},
+	}
+
+	formats := &cobra.Command{
+		Use:   "formats",
+		Short: "List the page formats for PDF stamps (label printers first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs, err := app.Client().StampFormats(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if app.jsonOut {
+				return app.printJSON(apitype.StampFormatList{Formats: fs})
+			}
+			t := newTable(app.stdout)
+			fmt.Fprintln(t, "ID\tTYPE\tSIZE\tADDRESS\tLABELS\tNAME")
+			for _, lp := range []bool{true, false} {
+				for _, f := range fs {
+					if (f.PageType == "LABELPRINTER") != lp {
+						continue
+					}
+					fmt.Fprintf(t, "%d\t%s\t%gx%g mm\t%v\t%d\t%s\n", f.ID, f.PageType, f.WidthMM, f.HeightMM, f.AddressPossible, f.LabelsPerPage, f.Name)
+				}
+			}
+			return t.Flush()
+		},
+	}
+
+	var pv apitype.StampPreviewRequest
+	var pvOut string
+	preview := &cobra.Command{
+		Use:   "preview",
+		Short: "Save a free preview of a stamp (nothing is charged)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := app.Client().StampPreview(cmd.Context(), pv)
+			if err != nil {
+				return err
+			}
+			out := pvOut
+			if out == "" {
+				out = "stamp-preview." + p.Kind
+			}
+			if err := os.WriteFile(out, p.Data, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.stdout, "preview saved to %s\n", out)
+			return nil
+		},
+	}
+	preview.Flags().IntVar(&pv.Product, "product", 0, "product code (default: the configured one; see stamp products)")
+	preview.Flags().StringVar(&pv.Layout, "layout", "", "ADDRESS_ZONE or FRANKING_ZONE")
+	preview.Flags().StringVar(&pv.Format, "format", "", "png or pdf")
+	preview.Flags().StringVar(&pv.DPI, "dpi", "", "DPI203 or DPI300")
+	preview.Flags().IntVar(&pv.PageFormat, "page-format", 0, "page format id for PDF (see stamp formats)")
+	preview.Flags().StringVarP(&pvOut, "output", "o", "", "file to write (default stamp-preview.png or .pdf)")
+
+	var br apitype.StampBuyRequest
+	var to stampAddressFlags
+	buy := &cobra.Command{
+		Use:   "buy",
+		Short: "Buy stamps from the Portokasse and print them",
+		Long: `Buy stamps and print them on the stamp printer. Pass --key with something unique to what you
+frank (an order number): running the command again with the same key returns the first purchase
+instead of buying again. Without --key a key is made up and printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if br.IdempotencyKey == "" {
+				var b [8]byte
+				_, _ = rand.Read(b[:])
+				br.IdempotencyKey = "cli-" + hex.EncodeToString(b[:])
+				fmt.Fprintf(app.stderr, "idempotency key: %s (repeat with --key %s to get this purchase back)\n", br.IdempotencyKey, br.IdempotencyKey)
+			}
+			rcv, err := to.address()
+			if err != nil {
+				return err
+			}
+			br.Receiver = rcv
+			p, err := app.Client().BuyStamps(cmd.Context(), br)
+			if err != nil {
+				return err
+			}
+			if err := app.printPurchase(p); err != nil {
+				return err
+			}
+			if p.Pending {
+				return errors.New("the purchase is not settled yet; the agent finishes it (check with: labelagent stamp show " + p.ID + ")")
+			}
+			return nil
+		},
+	}
+	bf := buy.Flags()
+	bf.StringVar(&br.IdempotencyKey, "key", "", "idempotency key, e.g. the order number")
+	bf.IntVar(&br.Product, "product", 0, "product code (default: the configured one)")
+	bf.IntVarP(&br.Quantity, "quantity", "n", 1, "number of stamps")
+	bf.StringVar(&br.Layout, "layout", "", "ADDRESS_ZONE or FRANKING_ZONE (default: ADDRESS_ZONE with --to-name, else the configured one)")
+	bf.StringVar(&br.Format, "format", "", "png (best for thermal printers) or pdf")
+	bf.StringVar(&br.DPI, "dpi", "", "DPI203 or DPI300 (default: the printer's resolution)")
+	bf.IntVar(&br.PageFormat, "page-format", 0, "page format id for PDF stamps")
+	bf.StringVarP(&br.Printer, "printer", "p", "", "printer (default: the configured stamp printer)")
+	bf.StringVar(&br.Reference, "reference", "", "note for the operator, e.g. the order number")
+	to.register(buy)
+
+	var listOpen bool
+	var listLimit int
+	list := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List stamp purchases, newest first",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := app.Client().StampPurchases(cmd.Context(), listOpen, listLimit)
+			if err != nil {
+				return err
+			}
+			if app.jsonOut {
+				return app.printJSON(apitype.StampPurchaseList{Purchases: ps})
+			}
+			if len(ps) == 0 {
+				fmt.Fprintln(app.stdout, "no stamp purchases")
+				return nil
+			}
+			t := newTable(app.stdout)
+			fmt.Fprintln(t, "ID\tSTATE\tPRODUCT\tQTY\tTOTAL\tORDER\tCREATED\tNOTE")
+			for _, p := range ps {
+				note := p.Error
+				if note == "" {
+					note = p.PrintError
+				}
+				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, p.Total, p.ShopOrderID, ago(p.Created), short(note, 60))
+			}
+			return t.Flush()
+		},
+	}
+	list.Flags().BoolVar(&listOpen, "open", false, "only purchases not yet finished")
+	list.Flags().IntVarP(&listLimit, "limit", "n", 20, "at most this many")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a stamp purchase",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := app.Client().StampPurchase(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return app.printPurchase(p)
+		},
+	}
+
+	var refundYes bool
+	refund := &cobra.Command{
+		Use:   "refund ID",
+		Short: "Refund the stamps of a purchase that will not be used (they must not be posted)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !refundYes {
+				p, err := app.Client().StampPurchase(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				ok, err := app.confirm(fmt.Sprintf("Refund %d× %s (%s)? The stamps become invalid.", p.Quantity, p.ProductName, p.Total))
+				if err != nil || !ok {
+					return err
+				}
+			}
+			p, err := app.Client().RefundStamps(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return app.printPurchase(p)
+		},
+	}
+	refund.Flags().BoolVarP(&refundYes, "yes", "y", false, "do not ask")
+
+	reprint := &cobra.Command{
+		Use:   "reprint ID",
+		Short: "Print the stamps of a purchase again (a jammed label, a print of unknown outcome)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := app.Client().ReprintStamps(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return app.printPurchase(p)
+		},
+	}
+	retry := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Try a refused purchase again (e.g. after a top-up), under the same shop order",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := app.Client().RetryStamps(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return app.printPurchase(p)
+		},
+	}
+
+	var fileOut string
+	var fileN int
+	file := &cobra.Command{
+		Use:   "file ID",
+		Short: "Save a bought stamp file (PNG per stamp, or the PDF)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := app.Client().StampFile(cmd.Context(), args[0], fileN)
+			if err != nil {
+				return err
+			}
+			out := fileOut
+			if out == "" {
+				ext := "png"
+				if strings.HasPrefix(string(data), "%PDF") {
+					ext = "pdf"
+				}
+				out = fmt.Sprintf("stamp-%s-%d.%s", args[0], fileN, ext)
+			}
+			if err := os.WriteFile(out, data, 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.stdout, "saved %s\n", out)
+			return nil
+		},
+	}
+	file.Flags().IntVar(&fileN, "index", 0, "which file (0 = the first stamp)")
+	file.Flags().StringVarP(&fileOut, "output", "o", "", "file to write")
+
+	var topYes bool
+	topup := &cobra.Command{
+		Use:   "topup AMOUNT",
+		Short: "Charge the Portokasse from its SEPA direct-debit mandate (real money; asks first)",
+		Long: `Charge the Portokasse by AMOUNT euros ("20", "12,50") from the direct-debit mandate registered
+in the Portokasse. This takes money from the bank account: the command asks for confirmation
+unless --yes is given.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			amount, err := im.ParseCents(args[0])
+			if err != nil {
+				return err
+			}
+			if amount < 1 {
+				return errors.New("the amount must be at least 0,01 €")
+			}
+			if !topYes {
+				ok, err := app.confirm(fmt.Sprintf("Charge %s to the Portokasse from the bank account (SEPA direct debit)?", amount))
+				if err != nil || !ok {
+					return err
+				}
+			}
+			t, err := app.Client().TopUpPortokasse(cmd.Context(), int(amount))
+			if err != nil {
+				return err
+			}
+			if app.jsonOut {
+				return app.printJSON(t)
+			}
+			fmt.Fprintf(app.stdout, "Portokasse charged with %s (order %s); balance now %s\n", amount, t.ShopOrderID, t.Balance)
+			return nil
+		},
+	}
+	topup.Flags().BoolVarP(&topYes, "yes", "y", false, "do not ask for confirmation")
+
+	cmd.AddCommand(balance, products, formats, preview, buy, list, show, refund, reprint, retry, file, topup)
+	return cmd
+}
+
+// confirm asks a yes/no question on the terminal; anything but yes is no.
+func (app *cliApp) confirm(question string) (bool, error) {
+	fmt.Fprintf(app.stderr, "%s [y/N] ", question)
+	line, err := bufio.NewReader(app.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false, errors.New("no confirmation given (use --yes to run without asking)")
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes", "j", "ja":
+		return true, nil
+	}
+	fmt.Fprintln(app.stderr, "cancelled")
+	return false, nil
+}
+
+type stampAddressFlags struct {
+	name, name2, street, street2, zip, city, country string
+}
+
+func (f *stampAddressFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "to-name", "", "receiver's name (prints an address-zone stamp)")
+	fl.StringVar(&f.name2, "to-name2", "", "receiver's additional name (c/o, company)")
+	fl.StringVar(&f.street, "to-street", "", "receiver's street and house number")
+	fl.StringVar(&f.street2, "to-street2", "", "receiver's second address line")
+	fl.StringVar(&f.zip, "to-zip", "", "receiver's postal code")
+	fl.StringVar(&f.city, "to-city", "", "receiver's city")
+	fl.StringVar(&f.country, "to-country", "DEU", "receiver's country (ISO 3166 alpha-3)")
+}
+
+func (f *stampAddressFlags) address() (*apitype.StampAddress, error) {
+	if f.name == "" && f.street == "" && f.zip == "" && f.city == "" {
+		return nil, nil
+	}
+	a := &apitype.StampAddress{Name: f.name, AdditionalName: f.name2, AddressLine1: f.street, AddressLine2: f.street2,
+		PostalCode: f.zip, City: f.city, Country: strings.ToUpper(f.country)}
+	if err := (im.Address{Name: a.Name, AdditionalName: a.AdditionalName, AddressLine1: a.AddressLine1, AddressLine2: a.AddressLine2,
+		PostalCode: a.PostalCode, City: a.City, Country: a.Country}).Validate(); err != nil {
+		return nil, fmt.Errorf("receiver: %w", err)
+	}
+	return a, nil
+}
+
+func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
+	if app.jsonOut {
+		return app.printJSON(p)
+	}
+	t := newTable(app.stdout)
+	fmt.Fprintf(t, "purchase\t%s\n", p.ID)
+	fmt.Fprintf(t, "state\t%s\n", p.State)
+	fmt.Fprintf(t, "product\t%d× %s (%d)\n", p.Quantity, p.ProductName, p.Product)
+	fmt.Fprintf(t, "total\t%s\n", p.Total)
+	if p.ShopOrderID != "" {
+		fmt.Fprintf(t, "shop order\t%s\n", p.ShopOrderID)
+	}
+	for _, v := range p.Vouchers {
+		line := v.VoucherID
+		if v.TrackID != "" {
+			line += " (track " + v.TrackID + ")"
+		}
+		fmt.Fprintf(t, "voucher\t%s\n", line)
+	}
+	if p.Printer != "" {
+		fmt.Fprintf(t, "printer\t%s\n", p.Printer)
+	}
+	if p.Reference != "" {
+		fmt.Fprintf(t, "reference\t%s\n", p.Reference)
+	}
+	fmt.Fprintf(t, "prints\t%d\n", p.Prints)
+	if p.Error != "" {
+		fmt.Fprintf(t, "error\t%s\n", p.Error)
+	}
+	if p.Retryable {
+		fmt.Fprintf(t, "\tnothing was charged; retry with: labelagent stamp retry %s\n", p.ID)
+	}
+	if p.PrintError != "" {
+		fmt.Fprintf(t, "print error\t%s\n", p.PrintError)
+	}
+	if p.ShopRetoureID != "" {
+		fmt.Fprintf(t, "refund\t%s\n", p.ShopRetoureID)
+	}
+	fmt.Fprintf(t, "created\t%s\n", p.Created.Local().Format("2006-01-02 15:04:05"))
+	return t.Flush()
+}

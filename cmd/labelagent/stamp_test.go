@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labelagent/labelagent/agent/apikey"
+	"github.com/labelagent/labelagent/agent/apitype"
+)
+
+// TestStampTopUpAsksFirst: a top-up moves money, so without --yes nothing is
+// sent unless the operator answers yes.
+func TestStampTopUpAsksFirst(t *testing.T) {
+	var mu sync.Mutex
+	var got []apitype.StampTopUpRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/stamps/topup" || r.Header.Get(apitype.HeaderAPIKey) == "" {
+			http.Error(w, `{"status":404,"code":"not_found","message":"no"}`, 404)
+			return
+		}
+		var req apitype.StampTopUpRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		mu.Lock()
+		got = append(got, req)
+		mu.Unlock()
+		bal := 3000
+		json.NewEncoder(w).Encode(apitype.StampTopUp{ShopOrderID: "1", BalanceCents: &bal, Balance: "30,00 €"})
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if _, err := apikey.Ensure(dir); err != nil {
+		t.Fatal(err)
+	}
+	run := func(stdin string, args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		app := newCLIApp("test", strings.NewReader(stdin), &out, &errb)
+		root := app.root()
+		root.SetArgs(append([]string{"--addr", strings.TrimPrefix(srv.URL, "http://"), "--data-dir", dir, "stamp"}, args...))
+		err := root.Execute()
+		return out.String() + errb.String(), err
+	}
+	if out, err := run("n\n", "topup", "20"); err != nil || !strings.Contains(out, "Charge 20,00 €") || !strings.Contains(out, "cancelled") {
+		t.Fatalf("%q %v", out, err)
+	}
+	if _, err := run("", "topup", "20"); err == nil {
+		t.Fatal("no answer taken as yes")
+	}
+	if len(got) != 0 {
+		t.Fatalf("top-up sent without confirmation: %+v", got)
+	}
+	if out, err := run("ja\n", "topup", "12,50"); err != nil || !strings.Contains(out, "balance now 30,00 €") {
+		t.Fatalf("%q %v", out, err)
+	}
+	if _, err := run("", "topup", "--yes", "5"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("", "topup", "--yes", "-3"); err == nil {
+		t.Fatal("negative amount accepted")
+	}
+	if len(got) != 2 || got[0].AmountCents != 1250 || !got[0].Confirm || got[1].AmountCents != 500 {
+		t.Fatalf("requests %+v", got)
+	}
+}
+
+func TestStampAddressFlags(t *testing.T) {
+	f := stampAddressFlags{name: "Erika Mustermann", street: "Heidestr. 17", zip: "51147", city: "Köln", country: "deu"}
+	a, err := f.address()
+	if err != nil || a.Country != "DEU" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	f.zip = "5114"
+	if _, err := f.address(); err == nil || !strings.Contains(err.Error(), "postal code") {
+		t.Fatalf("bad zip: %v", err)
+	}
+	if a, err := (&stampAddressFlags{country: "DEU"}).address(); a != nil || err != nil {
+		t.Fatal("no receiver expected")
+	}
+}
