@@ -2,6 +2,7 @@ package parcel_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/labelagent/labelagent/dhl/parcel"
@@ -32,6 +33,15 @@ func TestZPLLabelsScan(t *testing.T) {
 				}
 				if len(labels[0].Warnings) > 0 {
 					t.Errorf("the renderer found fault with the label: %v", labels[0].Warnings)
+				}
+				if pf != "100x70mm" { // the small label has no room for it
+					found := false
+					for _, bc := range labels[0].Barcodes {
+						found = found || (bc.Symbology == "pdf417" && strings.HasPrefix(bc.Data, sh.ShipmentNo+"|"+sh.RoutingCode+"|"))
+					}
+					if !found {
+						t.Errorf("no PDF417 with the shipment data among %v", labels[0].Barcodes)
+					}
 				}
 				rep, err := verify.CheckZPL(ctx, sh.Label.Data, render.Options{DPI: 203, Width: size[0], Height: size[1]}, want)
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/boombuler/barcode/code128"
+	"github.com/boombuler/barcode/pdf417"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
@@ -61,6 +62,7 @@ const (
 	opText opKind = iota
 	opBox
 	opBarcode
+	opPDF417 // 2D code with the shipment data, as on DHL's labels
 )
 
 type op struct {
@@ -141,7 +143,35 @@ func layout(d labelData, w, h int) []op {
 		ops = append(ops, op{kind: opText, x: m, y: y, h: sp.small, s: fit(l, sp.small, w-2*m)})
 		y += sp.small + 2
 	}
+	// the PDF417 code, where the label has room for it
+	if data := pdf417Data(d); data != "" {
+		const module, rowH = 2, 6
+		if bc, err := pdf417.Encode(data, 2); err == nil {
+			rows, cols := bc.Bounds().Dy()/2, bc.Bounds().Dx()
+			if y+sp.small/2+rows*rowH <= h-m && 2*m+cols*module <= w-m {
+				ops = append(ops, op{kind: opPDF417, x: 2 * m, y: y + sp.small/2, h: rowH, module: module, s: data})
+			}
+		}
+	}
 	return ops
+}
+
+// pdf417Data is what the 2D code carries: shipment number, routing code
+// and the recipient, separated by |, ASCII only.
+func pdf417Data(d labelData) string {
+	var b strings.Builder
+	b.WriteString(d.ShipmentNo + "|" + d.RoutingCode)
+	for _, l := range d.Receiver {
+		b.WriteString("|")
+		for _, r := range l {
+			if r >= 0x20 && r < 0x7f && r != '^' && r != '~' {
+				b.WriteRune(r)
+			} else {
+				b.WriteByte('?')
+			}
+		}
+	}
+	return b.String()
 }
 
 func groupDigits(s string) string {
@@ -209,6 +239,8 @@ func (tr *textRenderer) renderZPL(ops []op) []byte {
 			fmt.Fprintf(&b, "^FO%d,%d%s^FS\n", o.x, o.y, graphicField(img))
 		case opBarcode:
 			fmt.Fprintf(&b, "^FO%d,%d^BY%d,3,%d^BCN,%d,N,N,N^FD%s^FS\n", o.x, o.y, o.module, o.h, o.h, code128Data(o.s))
+		case opPDF417:
+			fmt.Fprintf(&b, "^FO%d,%d^BY%d^B7N,%d,2^FD%s^FS\n", o.x, o.y, o.module, o.h, o.s)
 		}
 	}
 	b.WriteString("^XZ\n")
@@ -323,6 +355,20 @@ func (tr *textRenderer) renderImage(ops []op, w, h int) (*image.Gray, error) {
 			}
 		case opText:
 			tr.drawText(img, o.x, o.y, o.h, o.s)
+		case opPDF417:
+			bc, err := pdf417.Encode(o.s, 2)
+			if err != nil {
+				return nil, fmt.Errorf("PDF417: %w", err)
+			}
+			bb := bc.Bounds()
+			for ry := 0; ry < bb.Dy()/2; ry++ { // the encoder draws each row 2 pixels tall
+				for cx := 0; cx < bb.Dx(); cx++ {
+					if r, _, _, _ := bc.At(bb.Min.X+cx, bb.Min.Y+ry*2).RGBA(); r < 0x8000 {
+						x, y := o.x+cx*o.module, o.y+ry*o.h
+						draw.Draw(img, image.Rect(x, y, x+o.module, y+o.h), black, image.Point{}, draw.Src)
+					}
+				}
+			}
 		case opBarcode:
 			bc, err := code128.Encode(o.s)
 			if err != nil {
