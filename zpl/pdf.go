@@ -269,11 +269,10 @@ func (d *pdfDoc) render(i, w, h, threshold int) (*Mono, error) {
 
 // pagePlacement decides how one page goes on the label.
 type pagePlacement struct {
-	rotate  int     // clockwise degrees applied after rendering
-	scale   float64 // 1 renders at the printer's resolution
-	w, h    int     // render size in pixels (unrotated)
-	exact   bool    // the page is the label: place at 0,0 untrimmed-position
-	message string
+	rotate int     // clockwise degrees applied after rendering
+	scale  float64 // 1 renders at the printer's resolution
+	w, h   int     // render size in pixels (unrotated)
+	exact  bool    // the page is the label: rendered to exactly its dots
 }
 
 // placePage works out the render size for a page of wPt x hPt points on p.

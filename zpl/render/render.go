@@ -150,24 +150,23 @@ type labelState struct {
 	lhX, lhY int
 	ls, lt   int
 	// field state
-	x, y       int
-	typeset    bool // ^FT: y is the baseline / bottom
-	hasOrigin  bool
-	font       fontSpec
-	defFont    fontSpec
-	orient     byte // ^FW
-	byW        int
-	byR        float64
-	byH        int
-	reverse    bool
-	labelRev   bool
-	hexInd     byte
-	ci         int
-	block      *fieldBlock
-	barcode    *zpl.Command
-	data       *string
-	fieldDrawn bool
-	invert     bool // ^POI
+	x, y      int
+	typeset   bool // ^FT: y is the baseline / bottom
+	hasOrigin bool
+	font      fontSpec
+	defFont   fontSpec
+	orient    byte // ^FW
+	byW       int
+	byR       float64
+	byH       int
+	reverse   bool
+	labelRev  bool
+	hexInd    byte
+	ci        int
+	block     *fieldBlock
+	barcode   *zpl.Command
+	data      *string
+	invert    bool // ^POI
 }
 
 type fieldBlock struct {
@@ -211,7 +210,6 @@ func (s *session) label(cmds []zpl.Command) *Label {
 	}
 	autoHeight := h == 0
 	if autoHeight {
-		h = zpl.MMToDots(152.4, s.opts.DPI)
 		// Draw on a tall canvas, cropped to what was drawn below.
 		h = min(zpl.MaxDots, zpl.MaxGraphicBytes*8/w)
 	}

@@ -435,7 +435,3 @@ var codewords = [][]int{
 		0x10794, 0x10fb4, 0x10792, 0x10fb2, 0x1c7ea,
 	},
 }
-
-func getCodeword(tableId int, word int) int {
-	return codewords[tableId][word]
-}
