@@ -144,7 +144,7 @@ func (c *Client) CreateOrders(ctx context.Context, req ShipmentOrderRequest, opt
 		Idempotent: opt.Validate,
 	}, len(req.Shipments))
 	var ae *transport.APIError
-	if err != nil && res == nil && !opt.Validate && (!errors.As(err, &ae) || ae.StatusCode >= 500) {
+	if err != nil && res == nil && !opt.Validate && !errors.Is(err, transport.ErrNotSent) && (!errors.As(err, &ae) || ae.StatusCode >= 500) {
 		// The order may have been carried out although the answer is
 		// missing or an error: sending it again could create and bill the
 		// shipments twice.

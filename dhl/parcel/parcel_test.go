@@ -698,3 +698,29 @@ func TestReturnLabelCombined(t *testing.T) {
 		t.Fatalf("separate return label in its own print format: %+v", r.ReturnLabel)
 	}
 }
+
+func TestUnreachableAndBadLoginSendNothing(t *testing.T) {
+	// a closed port: the connection is never made
+	ln := httptest.NewServer(http.NotFoundHandler())
+	url := ln.URL
+	ln.Close()
+	s := sim.New(sim.Options{SpecPath: "-"})
+	cfg := s.Config(url)
+	cfg.MaxRetries = 1
+	tr, err := transport.New(cfg, transport.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = parcel.New(tr).CreateOrders(context.Background(), parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{germanShipment("Kurfürstendamm 1")}}, parcel.CreateOptions{})
+	if !errors.Is(err, transport.ErrNotSent) || errors.Is(err, parcel.ErrOutcomeUnknown) {
+		t.Fatalf("an unreachable DHL means nothing was sent: %v", err)
+	}
+	bad := newEnv(t, func(c *transport.Config) { c.APISecret = "wrong" })
+	_, err = bad.client.CreateOrders(context.Background(), parcel.ShipmentOrderRequest{Shipments: []parcel.Shipment{germanShipment("Kurfürstendamm 1")}}, parcel.CreateOptions{})
+	if !errors.Is(err, transport.ErrNotSent) || errors.Is(err, parcel.ErrOutcomeUnknown) || transport.StatusOf(err) != 401 {
+		t.Fatalf("a failed login sends no order: %v", err)
+	}
+	if n := bad.sim.Requests("POST " + transport.ShippingPath + "/orders"); n != 0 {
+		t.Fatalf("%d orders reached DHL", n)
+	}
+}

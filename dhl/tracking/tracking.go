@@ -289,6 +289,9 @@ func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
 	c.mu.Unlock()
 
 	if err := c.limiter.Wait(ctx); err != nil {
+		c.mu.Lock()
+		c.used-- // not sent: no quota spent
+		c.mu.Unlock()
 		return nil, fmt.Errorf("tracking: waiting for the rate limit: %w", err)
 	}
 	v := url.Values{"trackingNumber": {q.TrackingNumber}}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -183,8 +184,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			if ae.RetryAfter > 0 && ae.RetryAfter <= c.cfg.MaxRetryWait {
 				wait = ae.RetryAfter // a 503 may say when to come back
 			}
-		case !isAPI && req.Idempotent && !errors.Is(err, errNoRetry):
-			// network error or timeout of one attempt
+		case !isAPI && (req.Idempotent || errors.Is(err, ErrNotSent)) && !errors.Is(err, errNoRetry):
+			// network error or timeout of one attempt; a connection that was
+			// never made may be retried for any call
 		default:
 			return nil, err
 		}
@@ -196,6 +198,17 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 }
 
 var errNoRetry = errors.New("not retryable")
+
+// ErrNotSent marks a failure before the request left: the login failed or
+// the connection could not be made. Nothing was created or billed.
+var ErrNotSent = errors.New("the request was not sent")
+
+// notSent reports whether a transport error happened before any byte of
+// the request could reach the server (the connection was never made).
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
 
 func (c *Client) oauth() bool { return strings.EqualFold(c.cfg.Auth, AuthOAuth) }
 
@@ -238,7 +251,7 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte) (*Respon
 		if c.oauth() {
 			tok, err := c.token(ctx)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %w", ErrNotSent, err)
 			}
 			hr.Header.Set("Authorization", "Bearer "+tok)
 		} else {
@@ -250,6 +263,9 @@ func (c *Client) attempt(ctx context.Context, req Request, body []byte) (*Respon
 	start := c.now()
 	resp, err := c.hc.Do(hr)
 	if err != nil {
+		if notSent(err) {
+			return nil, fmt.Errorf("%s %s: %w: %s", req.Method, req.Path, ErrNotSent, c.Redact(err.Error()))
+		}
 		if ctx.Err() == nil && actx.Err() != nil {
 			return nil, fmt.Errorf("%s %s: no answer within %s: %w", req.Method, req.Path, c.cfg.Timeout, context.DeadlineExceeded)
 		}
