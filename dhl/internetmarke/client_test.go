@@ -13,6 +13,7 @@ import (
 	"github.com/labelagent/labelagent/dhl/internal/contract"
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
 	imsim "github.com/labelagent/labelagent/dhl/sim/internetmarke"
+	"gopkg.in/yaml.v3"
 )
 
 // splitTransport checks API traffic against the contract and lets the
@@ -499,5 +500,30 @@ func TestConfigValidate(t *testing.T) {
 	})
 	if c.Password != "from-env" {
 		t.Fatal("env not applied")
+	}
+}
+
+func TestSimulatorConfigSnippetWorks(t *testing.T) {
+	sim, err := imsim.NewDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(sim.ConfigYAML(srv.URL)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := im.DecodeConfig(doc.Content[0].Content[1], func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := im.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cl.CheckoutPNG(ctx(t), im.Order{Positions: []im.Position{{ProductCode: cfg.DefaultProduct}}, DPI: im.DPI203})
+	if err != nil || len(r.Files) != 1 {
+		t.Fatalf("%v", err)
 	}
 }

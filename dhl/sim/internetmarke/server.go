@@ -358,7 +358,8 @@ func (s *Server) Refunded(voucherID string) bool {
 	return s.refunded[voucherID]
 }
 
-// Handler serves the API under BasePath and the stamp files under /download/.
+// Handler serves the API under BasePath, the stamp files under /download/
+// and the control endpoints under ControlPath.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+BasePath+"/{$}", s.handleVersion)
@@ -373,6 +374,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+BasePath+"/app/retoure", s.auth("retoure", s.handleRetoureState))
 	mux.HandleFunc("PUT "+BasePath+"/app/wallet", s.auth("wallet", s.handleWallet))
 	mux.HandleFunc("GET /download/{token}", s.handleDownload)
+	s.control(mux)
 	return http.MaxBytesHandler(mux, 1<<20)
 }
 

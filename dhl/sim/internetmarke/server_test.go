@@ -170,3 +170,42 @@ func TestPDFStructure(t *testing.T) {
 		t.Errorf("stamp not rotated to fit: %s", data[:min(len(data), 600)])
 	}
 }
+
+func TestControlEndpoints(t *testing.T) {
+	s, err := NewDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func(path, body string) int {
+		resp, err := http.Post(srv.URL+ControlPath+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if post("/faults", `{"op":"checkout","kind":"lose_after_charge"}`) != 204 || post("/faults", `{"kind":"nope"}`) != 400 {
+		t.Fatal("faults")
+	}
+	if post("/balance", `{"cents":123}`) != 204 || s.Balance() != 123 {
+		t.Fatal("balance")
+	}
+	if post("/approve", `{"approved":false}`) != 204 || post("/expire-tokens", ``) != 204 {
+		t.Fatal("approve")
+	}
+	resp, err := http.Get(srv.URL + ControlPath + "/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.Approved || st.Balance != 123 {
+		t.Fatalf("%+v", st)
+	}
+	if y := s.ConfigYAML(srv.URL); !strings.Contains(y, srv.URL+BasePath) || !strings.Contains(y, "contract_products: true") {
+		t.Fatal(y)
+	}
+}
