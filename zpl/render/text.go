@@ -40,7 +40,10 @@ var bitmapCells = map[byte][2]int{
 
 // maxFontDots bounds glyph sizes: larger text cannot fit a label anyway and
 // would cost memory.
-const maxFontDots = 2000
+const maxFontDots = 1000
+
+// maxTextDots bounds the length of a drawn line of text.
+const maxTextDots = 8000
 
 // face picks the font and size for a field and the horizontal stretch to
 // apply to reach the requested character width.
@@ -206,6 +209,22 @@ func (l *labelState) drawText(text string) {
 	if len(text) > 4000 {
 		l.warn("field data of %d characters shortened in the preview", len(text))
 		lines = []string{truncate(text, 4000)}
+	}
+	// Draw only what can land on the label.
+	maxW := l.canvas.W - l.x
+	if o := l.font.orient; o == 'R' || o == 'B' {
+		maxW = l.canvas.H - l.y
+	}
+	maxW = min(max(maxW, 1), maxTextDots)
+	for i, s := range lines {
+		for len(s) > 1 && float64(font.MeasureString(face, s).Ceil())*stretch > float64(maxW) {
+			r := []rune(s)
+			s = string(r[:len(r)*3/4])
+		}
+		lines[i] = s
+	}
+	if len(lines) > 200 {
+		lines = lines[:200]
 	}
 	mask := textMask(face, stretch, lines, l.block, lineH)
 	x, y := l.x, l.y

@@ -62,3 +62,32 @@ func TestDecodeRejects(t *testing.T) {
 		t.Error("tiny grid accepted")
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	f.Add(3, 103, []byte{0xff, 0x00, 0xaa})
+	f.Add(5, 137, []byte("some bits"))
+	f.Fuzz(func(t *testing.T, rows, width int, bits []byte) {
+		if rows < 0 || rows > 100 || width < 0 || width > 600 || len(bits) == 0 {
+			return
+		}
+		g := make([][]bool, rows)
+		for r := range g {
+			g[r] = make([]bool, width)
+			for x := range g[r] {
+				i := r*width + x
+				g[r][x] = bits[(i/8)%len(bits)]&(0x80>>(i%8)) != 0
+			}
+			// Real start and stop patterns, so the fuzzer reaches the
+			// codeword and high-level decoding.
+			if width > 40 && (width-1)%17 == 0 {
+				for k := 0; k < 17; k++ {
+					g[r][k] = startWord&(1<<(16-k)) != 0
+				}
+				for k := 0; k < 18; k++ {
+					g[r][width-18+k] = stopWord&(1<<(17-k)) != 0
+				}
+			}
+		}
+		_, _ = Decode(g)
+	})
+}
