@@ -491,6 +491,8 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 				switch ev.kind {
 				case evFormat:
 					e.format(ev.data, via)
+				case evDropped:
+					e.log.Warn("unfinished format discarded: a new ^XA came before ^XZ", "bytes", len(ev.data), "via", via)
 				case evControl:
 					if reply := e.control(ev.cmd); reply != nil {
 						if _, err := rw.Write(reply); err != nil {

@@ -28,7 +28,10 @@ func TestSplitter(t *testing.T) {
 		{"two with noise", "\r\n^XA^FO1,1^XZ\n^XA^PQ2^XZ", []string{"^XA^FO1,1^XZ", "^XA^PQ2^XZ"}, nil},
 		{"lower case", "^xa^fdx^xz", []string{"^xa^fdx^xz"}, nil},
 		{"status outside", "~HS^XA^XZ~HQES~hi", []string{"^XA^XZ"}, []string{"HS", "HI", "HQES"}},
-		{"tilde inside format is data", "^XA^FD~HS^XZ", []string{"^XA^FD~HS^XZ"}, nil},
+		{"status query inside a format acts at once", "^XA^FD~HS^XZ", []string{"^XA^FD^XZ"}, []string{"HS"}},
+		{"other tilde commands inside a format are data", "^XA~DGR:X.GRF,1,1,FF^XZ", []string{"^XA~DGR:X.GRF,1,1,FF^XZ"}, nil},
+		{"new ^XA restarts an unfinished format", "^XA^FDcut of^XA^FDwhole^XZ", []string{"^XA^FDwhole^XZ"}, nil},
+		{"~HQ split", "~HQ", nil, nil},
 		{"unfinished", "^XA^FDno end", nil, nil},
 		{"pause resume cancel", "~PP~PS~JA", nil, []string{"PP", "PS", "JA"}},
 		{"caret caret", "^XA^^XZ", []string{"^XA^^XZ"}, nil},
@@ -41,9 +44,10 @@ func TestSplitter(t *testing.T) {
 				var formats, cmds []string
 				for i := 0; i < len(tt.in); i += step {
 					for _, ev := range sp.feed([]byte(tt.in[i:min(i+step, len(tt.in))])) {
-						if ev.kind == evFormat {
+						switch ev.kind {
+						case evFormat:
 							formats = append(formats, string(ev.data))
-						} else {
+						case evControl:
 							cmds = append(cmds, ev.cmd)
 						}
 					}

@@ -6,7 +6,8 @@ type eventKind int
 
 const (
 	evFormat  eventKind = iota // a complete ^XA…^XZ format
-	evControl                  // a ~ command outside a format, e.g. "HS", "HQES"
+	evControl                  // a ~ command, e.g. "HS", "HQES"
+	evDropped                  // an unfinished format replaced by a new ^XA
 )
 
 type event struct {
@@ -20,7 +21,12 @@ type event struct {
 const maxFormat = 64 << 20
 
 // splitter turns a byte stream, in pieces of any size, into formats and
-// control commands, as a ZPL printer's parser does.
+// control commands, as a ZPL printer's parser does:
+//   - a format runs from ^XA to ^XZ;
+//   - control commands (~HS, ~HQxx, ~HI, ~PP, ~PS, ~JA) act the moment they
+//     arrive, also in the middle of a format, and are not part of it;
+//   - a ^XA inside a format (the rest of the earlier one was lost, e.g. a
+//     job cut off on a serial line and sent again) starts a new format.
 type splitter struct {
 	inFormat bool
 	cur      []byte // the format being received
@@ -34,72 +40,75 @@ func upper(b byte) byte {
 	return b
 }
 
+// immediate reports whether a ~ command acts at once, even inside a format.
+func immediate(cmd string) bool {
+	switch cmd {
+	case "HS", "HI", "PP", "PS", "JA":
+		return true
+	}
+	return len(cmd) == 4 && cmd[:2] == "HQ"
+}
+
 func (s *splitter) feed(b []byte) []event {
 	var evs []event
-	for len(b) > 0 {
-		if s.inFormat {
-			start := max(len(s.cur)-2, 0)
-			s.cur = append(s.cur, b...)
-			idx := indexXZ(s.cur[start:])
-			if idx < 0 {
-				if len(s.cur) > maxFormat {
-					s.cur, s.inFormat = nil, false // drop it, like a printer out of memory
-				}
-				return evs
-			}
-			end := start + idx + 3
-			evs = append(evs, event{kind: evFormat, data: s.cur[:end:end]})
-			b = s.cur[end:]
-			s.cur, s.inFormat = nil, false
-			continue
+	data := b
+	if len(s.carry) > 0 {
+		data = append(s.carry, b...)
+		s.carry = nil
+	}
+	start, end := 0, len(data) // start: first byte not yet added to cur
+	for i := 0; i < len(data); {
+		j := bytes.IndexAny(data[i:], "^~")
+		if j < 0 {
+			break
 		}
-		data := append(s.carry, b...)
-		s.carry, b = nil, nil
-		for i := 0; i < len(data); i++ {
-			c := data[i]
-			if c != '^' && c != '~' {
-				continue
-			}
-			if len(data)-i < 3 {
-				s.carry = append([]byte(nil), data[i:]...)
+		i += j
+		if len(data)-i < 3 {
+			s.carry, end = append([]byte(nil), data[i:]...), i
+			break
+		}
+		c := data[i]
+		cmd := string([]byte{upper(data[i+1]), upper(data[i+2])})
+		size := 3
+		if c == '~' && cmd == "HQ" {
+			if len(data)-i < 5 {
+				s.carry, end = append([]byte(nil), data[i:]...), i
 				break
 			}
-			cmd := string([]byte{upper(data[i+1]), upper(data[i+2])})
-			if c == '^' && cmd == "XA" {
-				s.inFormat = true
-				s.cur = append(make([]byte, 0, 4096), data[i:i+3]...)
-				b = data[i+3:]
-				break
+			cmd += string([]byte{upper(data[i+3]), upper(data[i+4])})
+			size = 5
+		}
+		switch {
+		case c == '~' && (immediate(cmd) || !s.inFormat):
+			if s.inFormat {
+				s.cur = append(s.cur, data[start:i]...)
 			}
-			if c == '~' {
-				if cmd == "HQ" {
-					if len(data)-i < 5 {
-						s.carry = append([]byte(nil), data[i:]...)
-						break
-					}
-					cmd += string([]byte{upper(data[i+3]), upper(data[i+4])})
-					i += 2
-				}
-				evs = append(evs, event{kind: evControl, cmd: cmd})
-				i += 2
+			evs = append(evs, event{kind: evControl, cmd: cmd})
+			i += size
+			start = i
+		case c == '^' && cmd == "XA":
+			if s.inFormat {
+				evs = append(evs, event{kind: evDropped, data: append(s.cur, data[start:i]...)})
 			}
+			s.inFormat = true
+			s.cur = append(make([]byte, 0, 4096), data[i:i+3]...)
+			i += 3
+			start = i
+		case c == '^' && cmd == "XZ" && s.inFormat:
+			f := append(s.cur, data[start:i+3]...)
+			evs = append(evs, event{kind: evFormat, data: f[:len(f):len(f)]})
+			s.cur, s.inFormat = nil, false
+			i += 3
+			start = i
+		default:
+			i++
+		}
+	}
+	if s.inFormat {
+		s.cur = append(s.cur, data[start:end]...)
+		if len(s.cur) > maxFormat {
+			s.cur, s.inFormat = nil, false // dropped, like a printer out of memory
 		}
 	}
 	return evs
-}
-
-// indexXZ finds ^XZ (any case).
-func indexXZ(b []byte) int {
-	off := 0
-	for {
-		i := bytes.IndexByte(b[off:], '^')
-		if i < 0 || off+i+3 > len(b) {
-			return -1
-		}
-		j := off + i
-		if upper(b[j+1]) == 'X' && upper(b[j+2]) == 'Z' {
-			return j
-		}
-		off = j + 1
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ type Printer struct {
 
 	lock  link.Lock
 	port  Port
+	out   *os.File // non-blocking writer on the same device (unix), or nil
 	in    *link.Inbox
 	gate  *gate // software flow control, when the OS does not do it
 	query link.Querier
@@ -171,11 +173,11 @@ func (p *Printer) openLocked() error {
 		p.log.Info("serial line failed, reopening", "reason", p.in.Err())
 		p.closeLocked()
 	}
-	port, hw, err := openPort(p.device, &p.mode, p.flow)
+	port, out, hw, err := openPort(p.device, &p.mode, p.flow)
 	if err != nil {
 		return fmt.Errorf("printer %q: open serial port %s: %w", p.name, p.device, describe(err))
 	}
-	p.port, p.in, p.done = port, link.NewInbox(), make(chan struct{})
+	p.port, p.out, p.in, p.done = port, out, link.NewInbox(), make(chan struct{})
 	p.gate = nil
 	if !hw && p.flow != "none" {
 		p.gate = newGate()
@@ -271,6 +273,9 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 
 func (p *Printer) writeLocked(ctx context.Context, b []byte) (int, error) {
 	port, g := p.port, p.gate
+	if p.out != nil {
+		return p.writePolled(ctx, b)
+	}
 	write := port.Write
 	if g != nil {
 		write = func(b []byte) (int, error) {
@@ -286,6 +291,36 @@ func (p *Printer) writeLocked(ctx context.Context, b []byte) (int, error) {
 		}
 		port.ResetOutputBuffer()
 	})
+}
+
+// writePolled writes through the poller: each chunk gets the write timeout,
+// so only a line that stops moving fails, and ctx interrupts at once.
+func (p *Printer) writePolled(ctx context.Context, b []byte) (int, error) {
+	out := p.out
+	stop := context.AfterFunc(ctx, func() { out.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	total, chunk := 0, p.chunk()
+	for total < len(b) {
+		if err := out.SetWriteDeadline(time.Now().Add(p.writeTimeout)); err != nil {
+			return total, err
+		}
+		if ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+		n, err := out.Write(b[total:min(total+chunk, len(b))])
+		total += n
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return total, ctx.Err()
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				return total, fmt.Errorf("%w for %s after %d of %d bytes", link.ErrStalled, p.writeTimeout, total, len(b))
+			}
+			return total, err
+		}
+	}
+	out.SetWriteDeadline(time.Time{})
+	return total, nil
 }
 
 func (p *Printer) send(ctx context.Context, b []byte) error {
@@ -329,6 +364,10 @@ func (p *Printer) Close() error {
 func (p *Printer) closeLocked() {
 	if p.port == nil {
 		return
+	}
+	if p.out != nil {
+		p.out.Close()
+		p.out = nil
 	}
 	p.port.Close()
 	select {
