@@ -20,6 +20,9 @@ func TestZPLLabelsScan(t *testing.T) {
 	formats := map[string][2]int{"910-300-600": {824, 1592}, "910-300-400": {824, 1200}, "100x70mm": {800, 560}}
 	for _, name := range specExamples {
 		for pf, size := range formats {
+			if pf != "910-300-600" && name != "DHLPaket" {
+				continue // every product on the big label, every label size with one product
+			}
 			t.Run(name+"/"+pf, func(t *testing.T) {
 				res, err := e.client.CreateOrders(ctx, specExample(t, name), parcel.CreateOptions{DocFormat: parcel.DocFormatZPL2, PrintFormat: pf})
 				if err != nil {
