@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/labelagent/labelagent/printer"
 )
 
 // Job kinds Prepare understands.
@@ -152,6 +154,17 @@ func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Pro
 	return out, nil
 }
 
+// PrepareConfig is Prepare for a printer's configured profile: the agent's
+// dispatcher can call it with the printer's ProfileConfig as it is. A
+// profile that is not usable is reported as ErrBadInput.
+func (c *Converter) PrepareConfig(ctx context.Context, kind string, data []byte, pc printer.ProfileConfig) ([]byte, error) {
+	p, err := ProfileFrom(pc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	return c.Prepare(ctx, kind, data, p)
+}
+
 // PDFLabels renders the selected pages of a PDF as labels for p.
 func (c *Converter) PDFLabels(ctx context.Context, data []byte, p Profile, opts PDFOptions) ([]byte, error) {
 	if err := checkPDF(data); err != nil {
@@ -248,6 +261,9 @@ func PrepareZPL(src []byte, p Profile, sourceDPI int) ([]byte, error) {
 	}
 	if sourceDPI != p.DPI {
 		conv, err := ConvertDPI(src, sourceDPI, p.DPI, !p.NoZ64)
+		if errors.Is(err, ErrInexactDPI) {
+			return nil, fmt.Errorf("converting ZPL from %d to %d dpi: %w; get this label as PDF instead (DHL: docFormat=PDF) or print it on a %d dpi printer", sourceDPI, p.DPI, err, sourceDPI)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("converting ZPL from %d to %d dpi: %w", sourceDPI, p.DPI, err)
 		}
