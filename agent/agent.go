@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -29,7 +30,8 @@ type Options struct {
 	Version string
 	// OpenPrinter makes a Printer for a configured entry (default: transports.New).
 	OpenPrinter func(printer.Config, *slog.Logger) (printer.Printer, error)
-	// Preparer converts payloads for printers (default: ZPL and raw only).
+	// Preparer converts payloads for printers (default: the zpl package's
+	// converter, with its PDF renderer cache in the data directory).
 	Preparer Preparer
 	// HoldPoll is how often a printer that cannot print is asked again (default 1s).
 	HoldPoll time.Duration
@@ -78,6 +80,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.Config == nil {
 		return nil, errors.New("agent: no configuration")
 	}
+	if errs := CheckConfig(opts.Config); len(errs) > 0 {
+		return nil, &config.Error{File: opts.Config.Source(), Problems: errs}
+	}
 	a := &Agent{
 		cfg:      opts.Config,
 		log:      opts.Logger,
@@ -98,7 +103,7 @@ func New(opts Options) (*Agent, error) {
 		a.open = transports.New
 	}
 	if a.preparer == nil {
-		a.preparer = PreparerFunc(passthrough)
+		a.preparer = newZPLPreparer(filepath.Join(a.cfg.DataDir, "cache"), a.log)
 	}
 	if a.holdPoll <= 0 {
 		a.holdPoll = time.Second
@@ -233,6 +238,11 @@ func (a *Agent) closeAll() error {
 	for name, w := range a.workers {
 		if err := w.p.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close printer %q: %w", name, err))
+		}
+	}
+	if c, ok := a.preparer.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close label converter: %w", err))
 		}
 	}
 	if a.store != nil {

@@ -90,14 +90,6 @@ func (p *scriptPrinter) got() [][]byte {
 	return append([][]byte(nil), p.writes...)
 }
 
-type env struct {
-	t   *testing.T
-	cfg *config.Config
-	a   *agent.Agent
-	p   map[string]*scriptPrinter
-	now func() time.Time
-}
-
 // testConfig has a scripted printer "zebra" (default) and a file printer "file".
 func testConfig(t *testing.T, dir string) *config.Config {
 	t.Helper()
@@ -162,7 +154,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func zplLabel(i int) []byte { return []byte(fmt.Sprintf("^XA^FO20,20^A0N,30,30^FDlabel %04d^FS^XZ", i)) }
+// zplLabel is complete for the default media, so the agent sends it unchanged.
+func zplLabel(i int) []byte {
+	return []byte(fmt.Sprintf("^XA^PW823^LL1590^MNY^FO20,20^A0N,30,30^FDlabel %04d^FS^XZ", i))
+}
 
 func submit(t *testing.T, a *agent.Agent, req apitype.SubmitRequest) apitype.Job {
 	t.Helper()

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // Preparer turns a job's payload into the bytes its printer understands:
@@ -45,4 +48,38 @@ func withCopies(data []byte, copies int) []byte {
 		return data
 	}
 	return bytes.Repeat(data, copies)
+}
+
+// zplPreparer is the default: the zpl package completes ZPL for the media,
+// converts it between resolutions, and renders PDF and PNG. Its PDF
+// renderer starts on the first PDF job and keeps its compiled form in the
+// data directory, so later starts are fast.
+type zplPreparer struct {
+	conv *zpl.Converter
+}
+
+func newZPLPreparer(cacheDir string, log *slog.Logger) *zplPreparer {
+	return &zplPreparer{conv: zpl.NewConverter(zpl.ConverterOptions{CacheDir: cacheDir, Logger: log})}
+}
+
+func (z *zplPreparer) Prepare(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error) {
+	p, err := zpl.ProfileFrom(profile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotPrepare, err)
+	}
+	return z.conv.Prepare(ctx, string(kind), payload, p)
+}
+
+func (z *zplPreparer) Close() error { return z.conv.Close() }
+
+// CheckConfig lists every problem of a configuration, including what only
+// the agent knows: printer profiles the label converter cannot use.
+func CheckConfig(cfg *config.Config) []error {
+	errs := cfg.Validate()
+	for _, pc := range cfg.Printers {
+		if _, err := zpl.ProfileFrom(pc.Profile); err != nil {
+			errs = append(errs, fmt.Errorf("printer %q: %w", pc.Name, err))
+		}
+	}
+	return errs
 }

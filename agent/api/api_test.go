@@ -257,4 +257,3 @@ func TestValidHost(t *testing.T) {
 		}
 	}
 }
-

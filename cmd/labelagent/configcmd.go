@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/config"
 )
 
@@ -25,6 +26,11 @@ func (app *cliApp) newConfigCmd() *cobra.Command {
 				app.configPath = args[0]
 			}
 			cfg, err := app.Config()
+			if err == nil {
+				if errs := agent.CheckConfig(cfg); len(errs) > 0 {
+					err = &config.Error{File: cfg.Source(), Problems: errs}
+				}
+			}
 			if err != nil {
 				var ce *config.Error
 				if errors.As(err, &ce) {

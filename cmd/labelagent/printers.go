@@ -63,6 +63,6 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(pause, resume)
+	cmd.AddCommand(pause, resume, newPrintersDiscoverCmd(app))
 	return cmd
 }

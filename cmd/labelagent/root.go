@@ -75,6 +75,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newConvertCmd(app),
 		newPreviewCmd(app),
 		newEmulateCmd(app),
+		newStampCmd(app),
 	)
 	return root
 }

@@ -52,7 +52,7 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 	}
 	defer closeLog()
 
-	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version, Preparer: newPreparer(cfg, log)})
+	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version})
 	if err != nil {
 		return err
 	}
