@@ -485,6 +485,9 @@ func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 		if existing.State.Open() && existing.State != StateRefundRequested {
 			return j.resume(ctx, existing.ID)
 		}
+		if existing.State == StateFailed {
+			return existing, fmt.Errorf("%w: %s (purchase %s, key %q)", ErrFailed, existing.Error, existing.ID, r.IdempotencyKey)
+		}
 		return existing, nil
 	}
 	total, err := j.api.Total(ctx, positions(r))
@@ -568,7 +571,9 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 			if err := j.step("ordered"); err != nil {
 				return p, err
 			}
-			if err := j.checkout(ctx, p, reconciling); err != nil {
+			// A checkout may have gone out before (a lost answer, a crash):
+			// ask the service first.
+			if err := j.checkout(ctx, p, p.Attempts > 0, reconciling); err != nil {
 				return p, err
 			}
 		case StatePaid:
@@ -617,13 +622,12 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 
 // checkout sends the checkout under the recorded shopOrderId and settles
 // what happened.
-func (j *Journal) checkout(ctx context.Context, p *Purchase, reconciling bool) error {
-	if reconciling && p.Attempts > 0 {
-		// A checkout may have been sent before the restart: ask first.
+func (j *Journal) checkout(ctx context.Context, p *Purchase, askFirst, reconciling bool) error {
+	if askFirst {
 		if done, err := j.lookup(ctx, p); done || err != nil {
 			return err
 		}
-		if j.now().Sub(p.Created) > j.opts.MaxResumeAge {
+		if reconciling && j.now().Sub(p.Created) > j.opts.MaxResumeAge {
 			return j.fail(p, errors.New("abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)"), true)
 		}
 	}
@@ -663,7 +667,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, reconciling bool) e
 	}
 	if p.Attempts < 2 {
 		// Certainly not charged (404): once more under the same shopOrderId.
-		return j.checkout(ctx, p, false)
+		return j.checkout(ctx, p, false, false)
 	}
 	p.Error = err.Error()
 	_ = j.save(p)

@@ -499,3 +499,37 @@ func TestJobPrinter(t *testing.T) {
 		t.Fatalf("%q %v", got, err)
 	}
 }
+
+func TestResubmitAfterCrashAsksBeforeCheckingOut(t *testing.T) {
+	w := newWorld(t, nil)
+	w.start("checkout-answered")
+	w.sim.Inject(imsim.Fault{Op: "checkout", Kind: imsim.LoseAfterCharge})
+	if _, err := w.j.Buy(t.Context(), req("k")); !errors.Is(err, errCrash) {
+		t.Fatal(err)
+	}
+	w.db.Close()
+	w.start("")
+	before := w.sim.Requests("checkout")
+	// The operator clicks again before any reconcile ran.
+	p, err := w.j.Buy(t.Context(), req("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.sim.Requests("checkout") != before {
+		t.Fatal("checked out again instead of asking for the paid order")
+	}
+	w.checkOnce(p.ID)
+}
+
+func TestFailedKeyReportsFailure(t *testing.T) {
+	w := newWorld(t, nil)
+	w.start("")
+	w.sim.SetBalance(0)
+	if _, err := w.j.Buy(t.Context(), req("k")); !errors.Is(err, ErrFailed) {
+		t.Fatal(err)
+	}
+	p, err := w.j.Buy(t.Context(), req("k"))
+	if !errors.Is(err, ErrFailed) || p == nil || !strings.Contains(err.Error(), "balance too low") {
+		t.Fatalf("%v %v", p, err)
+	}
+}
