@@ -228,7 +228,11 @@ func (h *stampHandlers) buy(w http.ResponseWriter, r *http.Request) {
 			pr.DPI = purchase.DPIFor(prof)
 		}
 	}
-	p, err := h.st.Journal.Buy(r.Context(), pr)
+	// A caller that hangs up must not cut a purchase short between paying
+	// and storing the stamps: the purchase runs on for up to two minutes.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
+	defer cancel()
+	p, err := h.st.Journal.Buy(ctx, pr)
 	if err != nil && p != nil && errors.Is(err, purchase.ErrPending) {
 		out := wirePurchase(p)
 		out.Pending = true

@@ -46,3 +46,11 @@ func JobPrinter(conv *zpl.Converter, profile ProfileFunc, submit SubmitFunc, log
 		return submit(ctx, p.Request.Printer, fmt.Sprintf("stamp-%s-%d", p.ID, p.Prints+1), name, label)
 	}
 }
+
+// OptionsFrom fills the journal's defaults from the internetmarke: section.
+func OptionsFrom(cfg im.Config, printer Printer, log *slog.Logger) Options {
+	return Options{
+		Printer: printer, Log: log, IdempotentPrinter: true,
+		DefaultDPI: cfg.DPI, DefaultFormat: cfg.Format, DefaultLayout: cfg.Layout, DefaultPageFormat: cfg.PageFormat,
+	}
+}
