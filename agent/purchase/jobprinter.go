@@ -47,7 +47,8 @@ func JobPrinter(conv *zpl.Converter, profile ProfileFunc, submit SubmitFunc, log
 	}
 }
 
-// OptionsFrom fills the journal's defaults from the internetmarke: section.
+// OptionsFrom fills the journal's defaults from the internetmarke: section,
+// for a printer made with JobPrinter (which is idempotent).
 func OptionsFrom(cfg im.Config, printer Printer, log *slog.Logger) Options {
 	return Options{
 		Printer: printer, Log: log, IdempotentPrinter: true,
