@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -207,4 +208,27 @@ func FuzzDecodeGraphic(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCropMatchesDots(t *testing.T) {
+	m := testImages(t)["noise"]
+	for _, r := range []image.Rectangle{image.Rect(0, 0, 250, 60), image.Rect(3, 5, 200, 50), image.Rect(7, 1, 8, 2), image.Rect(13, 0, 250, 60), image.Rect(240, 10, 300, 70)} {
+		c := m.Crop(r)
+		rr := r.Intersect(m.Bounds())
+		if c.W != rr.Dx() || c.H != rr.Dy() {
+			t.Fatalf("crop %v is %dx%d", r, c.W, c.H)
+		}
+		for y := 0; y < c.H; y++ {
+			for x := 0; x < c.W+8; x++ {
+				if c.Black(x, y) != (x < c.W && m.Black(rr.Min.X+x, rr.Min.Y+y)) {
+					t.Fatalf("crop %v differs at %d,%d", r, x, y)
+				}
+			}
+		}
+		for y := 0; y < c.H; y++ { // padding bits stay clear
+			if c.W%8 != 0 && c.Pix[y*c.Stride+c.Stride-1]&(0xFF>>(c.W%8)) != 0 {
+				t.Fatalf("crop %v leaves padding bits set", r)
+			}
+		}
+	}
 }

@@ -229,21 +229,36 @@ func (m *Mono) Trim() (*Mono, image.Rectangle) {
 	return m.Crop(r), r
 }
 
-// Crop copies the part r of m (clipped to m).
+// Crop copies the part r of m (clipped to m); nil when r is empty.
 func (m *Mono) Crop(r image.Rectangle) *Mono {
 	r = r.Intersect(m.Bounds())
 	out, err := NewMono(r.Dx(), r.Dy())
 	if err != nil {
 		return nil
 	}
+	shift := uint(r.Min.X % 8)
+	first := r.Min.X / 8
 	for y := 0; y < out.H; y++ {
-		for x := 0; x < out.W; x++ {
-			if m.Black(r.Min.X+x, r.Min.Y+y) {
-				out.Pix[y*out.Stride+x>>3] |= 0x80 >> (x & 7)
+		src := m.Pix[(r.Min.Y+y)*m.Stride : (r.Min.Y+y+1)*m.Stride]
+		dst := out.Pix[y*out.Stride : (y+1)*out.Stride]
+		for i := range dst {
+			j := first + i
+			b := src[j] << shift
+			if shift != 0 && j+1 < len(src) {
+				b |= src[j+1] >> (8 - shift)
 			}
+			dst[i] = b
 		}
 	}
+	out.clearPadding()
 	return out
+}
+
+// Clone copies m.
+func (m *Mono) Clone() *Mono {
+	c := *m
+	c.Pix = append([]byte(nil), m.Pix...)
+	return &c
 }
 
 // Rotate turns m clockwise by degrees (0, 90, 180 or 270).
@@ -252,9 +267,7 @@ func (m *Mono) Rotate(degrees int) (*Mono, error) {
 	var w, h int
 	switch degrees {
 	case 0:
-		c := *m
-		c.Pix = append([]byte(nil), m.Pix...)
-		return &c, nil
+		return m.Clone(), nil
 	case 90, 270:
 		w, h = m.H, m.W
 	case 180:

@@ -412,7 +412,7 @@ func (pm placedMono) nativeBarcodes() placedMono {
 	if len(syms) == 0 {
 		return pm
 	}
-	m := pm.m.Crop(pm.m.Bounds())
+	m := pm.m.Clone()
 	for _, s := range syms {
 		for y := s.rect.Min.Y; y < s.rect.Max.Y; y++ {
 			for x := s.rect.Min.X; x < s.rect.Max.X; x++ {
