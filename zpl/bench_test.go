@@ -48,6 +48,17 @@ func BenchmarkPDFLabelToZPL(b *testing.B) {
 		}
 		reportTransfer(b, len(out))
 	})
+	b.Run("labelagent-bitmap-only", func(b *testing.B) {
+		ctx := context.Background()
+		var out []byte
+		for b.Loop() {
+			out, err = conv.PDFLabels(ctx, pdf, p, zpl.PDFOptions{BitmapBarcodes: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportTransfer(b, len(out))
+	})
 	b.Run("pdftoppm+zpl-image", func(b *testing.B) {
 		script, _ := filepath.Abs("../bench/zpl/pbm2zpl.js")
 		if _, err := exec.LookPath("pdftoppm"); err != nil {
