@@ -26,13 +26,14 @@ func (app *cliApp) newConfigCmd() *cobra.Command {
 				app.configPath = args[0]
 			}
 			cfg, err := app.Config()
-			if err == nil {
+			var ce *config.Error
+			if cfg != nil && (err == nil || errors.As(err, &ce)) {
+				// The file parsed: list every problem, the converter's included.
 				if errs := agent.CheckConfig(cfg); len(errs) > 0 {
 					err = &config.Error{File: cfg.Source(), Problems: errs}
 				}
 			}
 			if err != nil {
-				var ce *config.Error
 				if errors.As(err, &ce) {
 					fmt.Fprintln(app.stderr, err)
 					return &exitError{code: 1}

@@ -42,8 +42,18 @@ func (p *Printer) Dir() string { return p.dir }
 func (p *Printer) Open(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.open {
+		return nil
+	}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
+	}
+	// A crash during a write leaves a partial temporary file: it never
+	// became a label (the job prints again), so it goes.
+	if stale, err := filepath.Glob(filepath.Join(p.dir, ".writing-*")); err == nil {
+		for _, f := range stale {
+			os.Remove(f)
+		}
 	}
 	p.open = true
 	return nil
