@@ -13,6 +13,7 @@ import (
 const ControlHelp = `commands (one per line):
   status                          condition, buffered and printed labels
   paper-out|head-open|ribbon-out|pause|stop-reading on|off
+  xoff on|off                     send XOFF / XON on serial lines (software handshake)
   clear                           clear every fault
   baud N [BITS]                   throttle to a serial line (BITS per char, default 10 = 8N1)
   rate N                          throttle to N bytes per second (0: unlimited)
@@ -59,6 +60,12 @@ func (e *Emulator) Command(line string) (string, error) {
 			"paper-out": e.SetPaperOut, "head-open": e.SetHeadOpen, "ribbon-out": e.SetRibbonOut,
 			"pause": e.SetPaused, "stop-reading": e.SetStopReading,
 		}[f[0]](on)
+	case "xoff":
+		on, err := onOff()
+		if err != nil {
+			return "", err
+		}
+		e.SetXoff(on)
 	case "clear":
 		e.SetFaults(Faults{})
 	case "baud":

@@ -82,6 +82,8 @@ type Emulator struct {
 	partial         int // connections inside a format
 	closed          bool
 	closers         map[io.Closer]struct{}
+	serialLines     map[io.Writer]struct{} // open serial lines, for XON/XOFF
+	xoff            bool
 
 	wg sync.WaitGroup
 }
@@ -102,6 +104,7 @@ func New(opts Options) *Emulator {
 		rate:            opts.BytesPerSecond,
 		disconnectAfter: -1,
 		closers:         map[io.Closer]struct{}{},
+		serialLines:     map[io.Writer]struct{}{},
 	}
 }
 
@@ -432,11 +435,45 @@ func (e *Emulator) ListenTCP(addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
+// SetXoff makes the printer send XOFF (on) or XON (off) on its serial
+// lines, as a printer set to software handshake does when its buffer
+// fills. It keeps reading: a sender that ignores XOFF is not held back.
+func (e *Emulator) SetXoff(on bool) {
+	e.mu.Lock()
+	e.xoff = on
+	lines := make([]io.Writer, 0, len(e.serialLines))
+	for w := range e.serialLines {
+		lines = append(lines, w)
+	}
+	e.mu.Unlock()
+	c := []byte{0x11} // XON
+	if on {
+		c = []byte{0x13} // XOFF
+	}
+	for _, w := range lines {
+		w.Write(c)
+	}
+}
+
 // errDropped ends a connection the emulator was told to drop.
 var errDropped = errors.New("dropped by fault injection")
 
 // serve reads one connection until it ends. rw is the line; drop cuts it.
 func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
+	if via == "serial" {
+		e.mu.Lock()
+		e.serialLines[rw] = struct{}{}
+		xoff := e.xoff
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.serialLines, rw)
+			e.mu.Unlock()
+		}()
+		if xoff {
+			rw.Write([]byte{0x13})
+		}
+	}
 	var sp splitter
 	buf := make([]byte, 32*1024)
 	var next time.Time // throttle: when the line may deliver the next byte

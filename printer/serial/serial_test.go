@@ -247,3 +247,44 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// XON/XOFF through the kernel: after the printer sends XOFF no more bytes
+// reach it until XON, and the job then completes intact. With flow
+// control off the same printer keeps receiving, which shows the check
+// can fail.
+func TestXonXoff(t *testing.T) {
+	for _, flow := range []string{"xonxoff", "none"} {
+		t.Run(flow, func(t *testing.T) {
+			e, p := setup(t, func(c *printer.Config) { c.Serial.Flow = flow })
+			e.SetBytesPerSecond(100_000)
+			job := label(5, 300_000) // 3 s at that rate
+			done := make(chan error, 1)
+			go func() { done <- p.Write(testCtx(t), job) }()
+			if err := e.WaitReceived(testCtx(t), 20_000); err != nil {
+				t.Fatal(err)
+			}
+			e.SetXoff(true)
+			time.Sleep(300 * time.Millisecond) // the few KiB already in the terminal buffers drain
+			held := e.Received()
+			time.Sleep(300 * time.Millisecond)
+			moved := e.Received() - held
+			e.SetXoff(false)
+			if flow == "xonxoff" && moved > 0 {
+				t.Fatalf("%d bytes arrived after XOFF", moved)
+			}
+			if flow == "none" && moved == 0 {
+				t.Fatal("without flow control the sender should not have stopped")
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			labels, err := e.WaitLabels(testCtx(t), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(labels[0].Data, job) {
+				t.Fatal("label differs from the job")
+			}
+		})
+	}
+}
