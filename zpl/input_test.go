@@ -10,6 +10,8 @@ import (
 	"image/png"
 	"testing"
 
+	"github.com/boombuler/barcode/datamatrix"
+
 	"github.com/labelagent/labelagent/printer"
 )
 
@@ -149,4 +151,48 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dmImage draws a DataMatrix with mod pixels per module on white.
+func dmImage(t *testing.T, text string, mod int) *image.Gray {
+	t.Helper()
+	bc, err := datamatrix.Encode(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bc.Bounds()
+	img := image.NewGray(image.Rect(0, 0, (b.Dx()+8)*mod, (b.Dy()+8)*mod))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			if r, _, _, _ := bc.At(x, y).RGBA(); r < 0x8000 {
+				for dy := range mod {
+					for dx := range mod {
+						img.SetGray((x+4)*mod+dx, (y+4)*mod+dy, color.Gray{})
+					}
+				}
+			}
+		}
+	}
+	return img
+}
+
+func TestPNGScalingKeepsDataMatrixOrRefuses(t *testing.T) {
+	p, _ := ProfileFrom(printer.ProfileConfig{Label: "62x100mm"}) // 203 dpi
+	// 6-pixel modules at 300 dpi are 4.06 dots at 203: still reads.
+	out, err := PNGLabel(pngBytes(t, dmImage(t, "A0012345678DE", 6), 300), p)
+	if err != nil {
+		t.Fatalf("6-pixel modules: %v", err)
+	}
+	if !bytes.Contains(out, []byte("^GFA")) {
+		t.Fatal("no graphic")
+	}
+	// 2-pixel modules at 300 dpi are 1.35 dots at 203: unreadable, refused.
+	_, err = PNGLabel(pngBytes(t, dmImage(t, "A0012345678DE", 2), 300), p)
+	if !errors.Is(err, ErrScalingBreaksBarcode) {
+		t.Fatalf("2-pixel modules: err = %v, want ErrScalingBreaksBarcode", err)
+	}
+	t.Log(err)
 }

@@ -93,5 +93,21 @@ func PNGLabel(data []byte, p Profile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ImageLabel(img.Image, p, ImageOptions{SourceDPI: img.DPI, AutoRotate: true, Center: true})
+	opts := ImageOptions{SourceDPI: img.DPI, AutoRotate: true, Center: true}
+	m, err := PrepareImage(img.Image, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := img.Image.Bounds()
+	if m.W != b.Dx() && m.H != b.Dx() {
+		// Scaled (not only turned): make sure the 2D codes survived.
+		how := "to fit the label"
+		if img.DPI > 0 && int(img.DPI) != p.DPI {
+			how = fmt.Sprintf("from %.0f to %d dpi", img.DPI, p.DPI)
+		}
+		if err := checkScaledDataMatrix(img.Image, m, how, p.DPI); err != nil {
+			return nil, err
+		}
+	}
+	return MonoLabel(m, p, opts)
 }
