@@ -115,7 +115,7 @@ func (e *Emulator) Summary() string {
 		reading = "not reading"
 	}
 	return fmt.Sprintf("%s (%s); %d formats printed (%d labels), %d buffered; %d bytes received; input %s, %s",
-		st.State, st.Detail, len(e.printed), e.labelsPrinted, len(e.pending), e.received, rate, reading)
+		st.State, st.Detail, e.formatsPrinted, e.labelsPrinted, len(e.pending), e.received, rate, reading)
 }
 
 // ServeControl answers control commands on ln, one line in, one line out,

@@ -36,6 +36,9 @@ type Options struct {
 	BufferFormats int
 	// BytesPerSecond throttles reading, like a serial line; 0: unlimited.
 	BytesPerSecond int
+	// KeepLabels is how many printed labels stay in memory for Labels
+	// (the oldest go first; counters and Dir keep everything); 0 means 10000.
+	KeepLabels int
 	// Logger gets one line per connection, label and fault; nil: silent.
 	Logger *slog.Logger
 }
@@ -75,7 +78,8 @@ type Emulator struct {
 	rate            int // bytes per second, 0: unlimited
 	disconnectAfter int64
 	pending         []Label
-	printed         []Label
+	printed         []Label // the last KeepLabels
+	formatsPrinted  int
 	labelsPrinted   int
 	seq             int
 	received        int64
@@ -92,6 +96,9 @@ type Emulator struct {
 func New(opts Options) *Emulator {
 	if opts.BufferFormats <= 0 {
 		opts.BufferFormats = 256
+	}
+	if opts.KeepLabels <= 0 {
+		opts.KeepLabels = 10000
 	}
 	log := opts.Logger
 	if log == nil {
@@ -186,7 +193,7 @@ func (e *Emulator) DisconnectAfter(n int64) {
 	e.disconnectAfter = n
 }
 
-// Labels returns copies of the printed labels, in order.
+// Labels returns the printed labels in order (the last Options.KeepLabels).
 func (e *Emulator) Labels() []Label {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -198,6 +205,13 @@ func (e *Emulator) LabelsPrinted() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.labelsPrinted
+}
+
+// FormatsPrinted counts printed formats (a format with ^PQ3 is one).
+func (e *Emulator) FormatsPrinted() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.formatsPrinted
 }
 
 // Pending counts formats received but held by a fault.
@@ -214,11 +228,12 @@ func (e *Emulator) Received() int64 {
 	return e.received
 }
 
-// WaitLabels blocks until at least n formats have been printed.
+// WaitLabels blocks until at least n formats have been printed in all and
+// returns the labels kept.
 func (e *Emulator) WaitLabels(ctx context.Context, n int) ([]Label, error) {
 	for {
 		e.mu.Lock()
-		if len(e.printed) >= n {
+		if e.formatsPrinted >= n {
 			out := append([]Label(nil), e.printed...)
 			e.mu.Unlock()
 			return out, nil
@@ -228,7 +243,7 @@ func (e *Emulator) WaitLabels(ctx context.Context, n int) ([]Label, error) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("emulator printed %d of %d labels: %w", len(e.Labels()), n, ctx.Err())
+			return nil, fmt.Errorf("emulator printed %d of %d labels: %w", e.FormatsPrinted(), n, ctx.Err())
 		}
 	}
 }
@@ -318,6 +333,10 @@ func (e *Emulator) printPendingLocked() {
 	for _, l := range e.pending {
 		l.Printed = time.Now()
 		e.printed = append(e.printed, l)
+		if len(e.printed) > e.opts.KeepLabels {
+			e.printed = append(e.printed[:0:0], e.printed[len(e.printed)-e.opts.KeepLabels:]...)
+		}
+		e.formatsPrinted++
 		e.labelsPrinted += l.Copies
 		e.log.Info("label printed", "seq", l.Seq, "bytes", len(l.Data), "copies", l.Copies, "via", l.Via)
 		if e.opts.Dir != "" {

@@ -453,3 +453,22 @@ func TestControl(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepLabels(t *testing.T) {
+	e, addr := start(t, Options{KeepLabels: 3})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 5; i++ {
+		c.Write([]byte("^XA^FD" + strings.Repeat("x", i) + "^XZ"))
+	}
+	labels, err := e.WaitLabels(ctx(t), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 3 || labels[0].Seq != 3 || e.FormatsPrinted() != 5 {
+		t.Fatalf("%d kept, first %d, printed %d", len(labels), labels[0].Seq, e.FormatsPrinted())
+	}
+}
