@@ -165,3 +165,11 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRenderDHLStyle(b *testing.B) {
+	for b.Loop() {
+		if _, err := Render([]byte(sample), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -82,3 +82,12 @@ func TestScanBlankAndHuge(t *testing.T) {
 		t.Fatal("100 megapixels accepted")
 	}
 }
+
+func BenchmarkCheckZPL(b *testing.B) {
+	for b.Loop() {
+		rep, err := CheckZPL(b.Context(), []byte(label), render.Options{}, nil)
+		if err != nil || !rep.OK() {
+			b.Fatal(err, rep.Err())
+		}
+	}
+}
