@@ -91,3 +91,19 @@ func BenchmarkCheckZPL(b *testing.B) {
 		}
 	}
 }
+
+// Code 128 with mode N invocation codes, as DHL-style ZPL writes it: >;
+// starts code set C, >: code set B.
+func TestCheckZPLInvocationCodes(t *testing.T) {
+	src := "^XA\n^LH0,0^CI28\n^FO48,40^BY3,3,160^BCN,160,N,N,N^FD>;00340434161094042557^FS\n" +
+		"^FO48,260^BY3,3,120^BCN,120,N,N,N^FD>:JJD01234567^FS\n^FO48,420^BY2^B7N,4,2^FDTEST^FS\n^XZ\n"
+	rep, err := CheckZPL(t.Context(), []byte(src), render.Options{Width: 823, Height: 600}, []Expectation{
+		{Format: "code128", Text: "00340434161094042557"}, {Format: "code128", Text: "JJD01234567"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("%v; found %+v", rep.Err(), rep.Found)
+	}
+}
