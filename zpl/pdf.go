@@ -27,6 +27,10 @@ import (
 // compiled code in the cache directory is kept per version.
 const PDFiumVersion = "go-pdfium-v1.19.8"
 
+// pdfiumMemoryPages caps the PDF renderer's memory: 8192 WebAssembly pages
+// of 64 KiB are 512 MiB.
+const pdfiumMemoryPages = 8192
+
 // MaxRenderPixels bounds one rendered page.
 const MaxRenderPixels = MaxImagePixels
 
@@ -141,7 +145,9 @@ type pdfEngine struct {
 func startPDFium(cacheDir string) (*pdfEngine, error) {
 	// No DWARF: decoding it costs start-up time and only helps debugging
 	// pdfium itself.
-	rc := wazero.NewRuntimeConfig().WithDebugInfoEnabled(false)
+	// Memory is capped so a hostile PDF cannot take the machine's: labels
+	// need a few tens of MB.
+	rc := wazero.NewRuntimeConfig().WithDebugInfoEnabled(false).WithMemoryLimitPages(pdfiumMemoryPages)
 	var cache wazero.CompilationCache
 	if cacheDir != "" {
 		dir := filepath.Join(cacheDir, PDFiumVersion)
