@@ -3,6 +3,10 @@ package zpl_test
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/labelagent/labelagent/printer"
@@ -102,4 +106,34 @@ func FuzzPDF(f *testing.F) {
 			t.Fatalf("output not a label: %.80q", out)
 		}
 	})
+}
+
+// TestPDFLabelGolden keeps the converter's output for the test label:
+// any change in rendering, trimming, encoding or barcode recognition shows
+// up here (run go test -update after checking it).
+func TestPDFLabelGolden(t *testing.T) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dpi := range []int{203, 300} {
+		out, err := conv.Prepare(testContext(t), zpl.KindPDF, pdf, mustProfile(t, printer.ProfileConfig{DPI: dpi, Darkness: 20}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", fmt.Sprintf("pdf-dhl-%d.zpl", dpi))
+		if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+			if err := os.WriteFile(path, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update)", err)
+		}
+		if !bytes.Equal(out, want) {
+			t.Errorf("%d dpi: output differs from %s (%d vs %d bytes)", dpi, path, len(out), len(want))
+		}
+	}
 }
