@@ -21,6 +21,7 @@ import (
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/transports"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // Options configure an Agent. Only Config is required.
@@ -50,6 +51,8 @@ type Agent struct {
 	holdPoll time.Duration
 
 	store   *store.Store
+	conv    *zpl.Converter // PDF/PNG conversion, shared by jobs and stamps
+	postage *Postage       // nil unless INTERNETMARKE is configured
 	bus     *bus
 	workers map[string]*worker // fixed after Start
 	started time.Time
@@ -102,8 +105,9 @@ func New(opts Options) (*Agent, error) {
 	if a.open == nil {
 		a.open = transports.New
 	}
+	a.conv = zpl.NewConverter(zpl.ConverterOptions{CacheDir: filepath.Join(a.cfg.DataDir, "cache"), Logger: a.log})
 	if a.preparer == nil {
-		a.preparer = newZPLPreparer(filepath.Join(a.cfg.DataDir, "cache"), a.log)
+		a.preparer = &zplPreparer{conv: a.conv}
 	}
 	if a.holdPoll <= 0 {
 		a.holdPoll = time.Second
@@ -153,6 +157,10 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.workers[pc.Name] = w
 	}
 	if err := a.recover(); err != nil {
+		a.closeAll()
+		return err
+	}
+	if err := a.startPostage(); err != nil {
 		a.closeAll()
 		return err
 	}
@@ -240,10 +248,8 @@ func (a *Agent) closeAll() error {
 			errs = append(errs, fmt.Errorf("close printer %q: %w", name, err))
 		}
 	}
-	if c, ok := a.preparer.(io.Closer); ok {
-		if err := c.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close label converter: %w", err))
-		}
+	if err := a.conv.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close label converter: %w", err))
 	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {

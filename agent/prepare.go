@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
@@ -58,10 +57,6 @@ type zplPreparer struct {
 	conv *zpl.Converter
 }
 
-func newZPLPreparer(cacheDir string, log *slog.Logger) *zplPreparer {
-	return &zplPreparer{conv: zpl.NewConverter(zpl.ConverterOptions{CacheDir: cacheDir, Logger: log})}
-}
-
 func (z *zplPreparer) Prepare(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error) {
 	p, err := zpl.ProfileFrom(profile)
 	if err != nil {
@@ -70,12 +65,11 @@ func (z *zplPreparer) Prepare(ctx context.Context, kind apitype.Kind, payload []
 	return z.conv.Prepare(ctx, string(kind), payload, p)
 }
 
-func (z *zplPreparer) Close() error { return z.conv.Close() }
-
 // CheckConfig lists every problem of a configuration, including what only
 // the agent knows: printer profiles the label converter cannot use.
 func CheckConfig(cfg *config.Config) []error {
 	errs := cfg.Validate()
+	errs = append(errs, checkCarriers(cfg)...)
 	for _, pc := range cfg.Printers {
 		if _, err := zpl.ProfileFrom(pc.Profile); err != nil {
 			errs = append(errs, fmt.Errorf("printer %q: %w", pc.Name, err))

@@ -75,7 +75,13 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 		return err
 	}
 	baseCtx, endRequests := context.WithCancel(context.Background())
-	srv := api.New(a, key, log).NewHTTPServer()
+	control := api.New(a, key, log)
+	if p := a.Postage(); p != nil {
+		control.MountStamps(&api.StampService{IM: p.Client, Journal: p.Journal, Profile: p.Profile})
+	} else {
+		control.MountStamps(nil) // the endpoints say INTERNETMARKE is not configured
+	}
+	srv := control.NewHTTPServer()
 	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	srv.RegisterOnShutdown(endRequests) // ends open event streams
 	serveErr := make(chan error, 1)

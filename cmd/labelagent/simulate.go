@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/dhl/sim"
+	imsim "github.com/labelagent/labelagent/dhl/sim/internetmarke"
 	"github.com/labelagent/labelagent/dhl/transport"
 )
 
@@ -21,7 +22,7 @@ func newSimulateCmd(app *cliApp) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
-		Short: "Run the DHL API simulators (Shipping v2, Returns, Tracking, OAuth) on a local address",
+		Short: "Run the DHL and Deutsche Post API simulators (Shipping v2, Returns, Tracking, INTERNETMARKE) locally",
 		Long: `Serve local simulators of the DHL Parcel DE APIs under their real paths, for trying the agent
 offline and for shop developers. It prints the base URL and credentials to put in the dhl:
 section of the configuration. Requests are checked against the official contract when
@@ -29,7 +30,11 @@ section of the configuration. Requests are checked against the official contract
   curl -d '{"path":"/parcel/de/shipping/v2/orders","status":429,"retry_after_s":2}' URL/_sim/faults
 Fields: method, path (prefix), status (400–599, or 0 with delay_ms for a slow answer),
 retry_after_s, delay_ms, latin1_html (an ISO-8859-1 HTML error page), times.
-POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401).`,
+POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401).
+
+INTERNETMARKE is served on the same address: a Portokasse with 50,00 € in it and the app
+approved; its state and faults are under URL/_sim/internetmarke (GET state, POST faults,
+approve, balance, expire-tokens).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
@@ -41,6 +46,15 @@ POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401)
 			}
 			opt.Logger = app.Logger()
 			s := sim.New(opt)
+			im, err := imsim.NewDemo()
+			if err != nil {
+				return err
+			}
+			mux := http.NewServeMux()
+			mux.Handle("/", s)
+			for _, p := range []string{imsim.BasePath + "/", "/download/", imsim.ControlPath + "/"} {
+				mux.Handle(p, im.Handler())
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -74,13 +88,13 @@ dhl:
     street: Sträßchensweg 10
     postal_code: "53113"
     city: Bonn
-`, base, base, transport.ShippingPath, base, transport.ReturnsPath, base, transport.TrackingPath, base, transport.TokenPath,
+%s`, base, base, transport.ShippingPath, base, transport.ReturnsPath, base, transport.TrackingPath, base, transport.TokenPath,
 				s.Validating(), base, key, secret, user, password,
-				cfg.BillingNumbers["V01PAK"], cfg.BillingNumbers["V53WPAK"], cfg.BillingNumbers["V54EPAK"], cfg.BillingNumbers["V62KP"], cfg.BillingNumbers["V66WPI"])
+				cfg.BillingNumbers["V01PAK"], cfg.BillingNumbers["V53WPAK"], cfg.BillingNumbers["V54EPAK"], cfg.BillingNumbers["V62KP"], cfg.BillingNumbers["V66WPI"], im.ConfigYAML(base))
 			if err := s.SpecError(); err != nil {
 				fmt.Fprintf(app.stderr, "warning: contract not loaded, requests are not checked: %v\n", err)
 			}
-			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ln) }()
 			select {

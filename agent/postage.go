@@ -1,0 +1,98 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/purchase"
+	"github.com/labelagent/labelagent/dhl/internetmarke"
+	"github.com/labelagent/labelagent/dhl/transport"
+	"github.com/labelagent/labelagent/zpl"
+)
+
+// Postage is the agent's INTERNETMARKE service: the Portokasse client and
+// the purchase journal that makes sure no stamp is paid twice or lost.
+type Postage struct {
+	Client  *internetmarke.Client
+	Journal *purchase.Journal
+	// Profile gives the label profile of a printer ("" is the default one).
+	Profile purchase.ProfileFunc
+}
+
+// Postage returns the INTERNETMARKE service, or nil when the configuration
+// does not enable it.
+func (a *Agent) Postage() *Postage { return a.postage }
+
+// reconcileEvery is how often open purchases are checked with Deutsche Post.
+const reconcileEvery = time.Minute
+
+// startPostage opens the purchase journal in the job store. Stamps print
+// through the agent's own queue, keyed per purchase and print, so a
+// purchase resumed after a crash never prints twice.
+func (a *Agent) startPostage() error {
+	cfg, err := internetmarke.DecodeConfig(&a.cfg.Internetmarke, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if !cfg.Enabled {
+		return nil
+	}
+	cl, err := internetmarke.New(cfg, internetmarke.WithLogger(a.log.With("carrier", "internetmarke")))
+	if err != nil {
+		return fmt.Errorf("INTERNETMARKE: %w", err)
+	}
+	profile := func(name string) (zpl.Profile, error) {
+		if name == "" {
+			name = a.cfg.DefaultPrinter
+		}
+		pc, ok := a.cfg.Printer(name)
+		if !ok {
+			return zpl.Profile{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+		}
+		return zpl.ProfileFrom(pc.Profile)
+	}
+	submit := func(ctx context.Context, printerName, key, name string, label []byte) error {
+		_, _, err := a.Submit(ctx, apitype.SubmitRequest{
+			Printer: printerName, Kind: apitype.KindZPL, Payload: label,
+			IdempotencyKey: key, Name: name, Source: "internetmarke",
+		})
+		return err
+	}
+	log := a.log.With("part", "postage")
+	j, err := purchase.Open(a.store.DB(), cl, purchase.OptionsFrom(cfg, purchase.JobPrinter(a.conv, profile, submit, log), log))
+	if err != nil {
+		return err
+	}
+	a.postage = &Postage{Client: cl, Journal: j, Profile: profile}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		j.Run(a.runCtx, reconcileEvery)
+	}()
+	a.log.Info("INTERNETMARKE enabled", "base_url", cfg.BaseURL)
+	return nil
+}
+
+// checkCarriers decodes the carrier sections strictly, so that a typo is
+// found by `config check` and not at the first shipment.
+func checkCarriers(cfg *config.Config) []error {
+	var errs []error
+	im, err := internetmarke.DecodeConfig(&cfg.Internetmarke, os.Getenv)
+	if err != nil {
+		errs = append(errs, err)
+	} else if im.Enabled {
+		if err := im.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("internetmarke: %w", err))
+		}
+	}
+	if cfg.DHL.Kind != 0 {
+		if _, err := transport.DecodeConfig(&cfg.DHL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
