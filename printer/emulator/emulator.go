@@ -511,8 +511,9 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 		}
 		n := len(buf)
 		if rate > 0 {
-			n = max(1, min(n, rate/200)) // 5 ms of line time per read keeps the pace smooth
+			n = max(16, min(n, rate/200)) // about 5 ms of line time per read keeps the pace smooth
 		}
+		readAt := time.Now()
 		got, err := rw.Read(buf[:n])
 		if got > 0 {
 			// A read that was waiting when the printer stopped reading
@@ -522,8 +523,10 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 			}
 			now := time.Now()
 			if rate > 0 {
-				if next.Before(now.Add(-50 * time.Millisecond)) {
-					next = now // the line was idle: no credit for the pause
+				// An idle line earns no credit for the pause; a reader that
+				// fell behind under load may catch up, by up to a second.
+				if next.Before(now) && (now.Sub(readAt) > 20*time.Millisecond || now.Sub(next) > time.Second) {
+					next = now
 				}
 				next = next.Add(time.Duration(got) * time.Second / time.Duration(rate))
 				time.Sleep(time.Until(next))
