@@ -12,7 +12,6 @@ import (
 
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
-	"github.com/labelagent/labelagent/zpl/render"
 	"github.com/labelagent/labelagent/zpl/verify"
 )
 
@@ -132,23 +131,45 @@ func parseEncoding(s string) (zpl.Encoding, error) {
 }
 
 // verifyOutput renders the converted ZPL and fails when a barcode on it
-// does not scan.
-func verifyOutput(ctx context.Context, app *cliApp, out []byte, p zpl.Profile, want []string) error {
+// does not scan: barcodes drawn as ZPL commands, values given with
+// --expect, and, for PDF and PNG input, every barcode that reads on the
+// source page or image.
+func verifyOutput(ctx context.Context, app *cliApp, kind string, in, out []byte, p zpl.Profile, pages string, want []string) error {
 	var exp []verify.Expectation
 	for _, w := range want {
 		exp = append(exp, verify.Expectation{Text: w})
 	}
-	rep, err := verify.CheckZPL(ctx, out, render.Options{DPI: p.DPI, Width: p.WidthDots, Height: p.HeightDots}, exp)
+	if kind == "" {
+		kind = zpl.DetectKind(in)
+	}
+	if kind == zpl.KindPDF && pages != "" {
+		sel, err := zpl.SelectPDFPages(in, pages)
+		if err != nil {
+			return err
+		}
+		in = sel
+	}
+	conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app)})
+	defer conv.Close()
+	rep, err := verify.CheckJob(ctx, conv, kind, in, out, p, exp)
 	if err != nil {
 		return err
 	}
+	printReport(app, "", rep)
+	return rep.Err()
+}
+
+func printReport(app *cliApp, indent string, rep verify.Report) {
+	seen := map[string]bool{}
 	for _, f := range rep.Found {
-		fmt.Fprintf(app.stderr, "scanned %s %q\n", f.Format, f.Text)
+		if k := f.Format + "\x00" + f.Text; !seen[k] {
+			seen[k] = true
+			fmt.Fprintf(app.stderr, "%sscanned %s %q\n", indent, f.Format, f.Text)
+		}
 	}
 	for _, u := range rep.Unverified {
-		fmt.Fprintf(app.stderr, "not verifiable: %s %q\n", u.Format, u.Text)
+		fmt.Fprintf(app.stderr, "%snot verifiable: %s %q\n", indent, u.Format, u.Text)
 	}
-	return rep.Err()
 }
 
 func newConvertCmd(app *cliApp) *cobra.Command {
@@ -194,7 +215,7 @@ the printer reads. Works without the agent running.`,
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if check || len(expect) > 0 {
-				if err := verifyOutput(cmd.Context(), app, zplOut, p, expect); err != nil {
+				if err := verifyOutput(cmd.Context(), app, kind, data, zplOut, p, pages, expect); err != nil {
 					return fmt.Errorf("%s: %w (nothing written)", args[0], err)
 				}
 			}
@@ -215,7 +236,7 @@ the printer reads. Works without the agent running.`,
 	fl.StringVar(&kind, "kind", "", "input kind: pdf, png or zpl (default: from the content)")
 	fl.StringVar(&pages, "pages", "", "PDF pages to convert, e.g. 1 or 1-2 or !3 (default: all)")
 	fl.StringVar(&encName, "encoding", "auto", "graphic encoding: auto (smallest), hex, acs or z64")
-	fl.BoolVar(&check, "verify", false, "render the result and fail if a barcode on it does not scan")
+	fl.BoolVar(&check, "verify", false, "render the result and fail if a barcode on it, or one that reads on the source, does not scan")
 	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (implies --verify; repeatable)")
 	return cmd
 }

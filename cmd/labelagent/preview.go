@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"path/filepath"
 	"strings"
 
@@ -64,6 +65,14 @@ does not decode. Works without the agent running.`,
 			for _, e := range expect {
 				exp = append(exp, verify.Expectation{Text: e})
 			}
+			var sources []image.Image
+			if (check || len(exp) > 0) && kind != zpl.KindZPL {
+				conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app)})
+				defer conv.Close()
+				if sources, err = verify.SourceImages(cmd.Context(), conv, kind, data, p.DPI); err != nil {
+					return err
+				}
+			}
 			failed := 0
 			for i, l := range labels {
 				name := out
@@ -87,12 +96,15 @@ does not decode. Works without the agent running.`,
 					if err != nil {
 						return err
 					}
-					for _, f := range rep.Found {
-						fmt.Fprintf(app.stderr, "  scanned %s %q\n", f.Format, f.Text)
+					if i < len(sources) {
+						conv, err := verify.CheckConversion(cmd.Context(), sources[i], l)
+						if err != nil {
+							return err
+						}
+						rep.Found = append(rep.Found, conv.Found...)
+						rep.Missing = append(rep.Missing, conv.Missing...)
 					}
-					for _, u := range rep.Unverified {
-						fmt.Fprintf(app.stderr, "  not verifiable: %s %q\n", u.Format, u.Text)
-					}
+					printReport(app, "  ", rep)
 					if err := rep.Err(); err != nil {
 						fmt.Fprintf(app.stderr, "  FAILED: %v\n", err)
 						failed++

@@ -414,3 +414,88 @@ func CheckZPL(ctx context.Context, src []byte, opts render.Options, want []Expec
 	}
 	return all, nil
 }
+
+// CheckConversion checks a converted label against its source: every
+// barcode that reads on the source image (a PDF page rendered at the
+// printer's resolution, a PNG) must read with the same content on the
+// rendered label. It catches barcodes broken by shrinking or scaling.
+func CheckConversion(ctx context.Context, source image.Image, label *render.Label) (Report, error) {
+	found, err := Scan(ctx, source)
+	if err != nil {
+		return Report{}, fmt.Errorf("scanning the source: %w", err)
+	}
+	want := make([]Expectation, 0, len(found))
+	for _, f := range found {
+		want = append(want, Expectation{Format: f.Format, Text: f.Text})
+	}
+	return CheckLabel(ctx, label, want)
+}
+
+// SourceImages renders what a conversion starts from at the printer's
+// resolution: each page of a PDF (through conv), or a PNG. Other kinds
+// have no source image.
+func SourceImages(ctx context.Context, conv *zpl.Converter, kind string, in []byte, dpi int) ([]image.Image, error) {
+	if kind == "" {
+		kind = zpl.DetectKind(in)
+	}
+	switch kind {
+	case zpl.KindPNG:
+		img, err := zpl.DecodePNG(in)
+		if err != nil {
+			return nil, err
+		}
+		return []image.Image{img.Image}, nil
+	case zpl.KindPDF:
+		info, err := zpl.PDFPages(in)
+		if err != nil {
+			return nil, err
+		}
+		var out []image.Image
+		for _, pg := range info {
+			m, err := conv.RenderPDFPage(ctx, in, pg.Number, dpi)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// CheckJob verifies a prepared job before it is printed: the ZPL is
+// rendered for the profile, every barcode drawn as a ZPL command must read
+// back, every value in want must be found on each label, and for PDF and
+// PNG jobs every barcode readable on the source must still read on the
+// label. The agent can refuse a job whose report is not OK.
+func CheckJob(ctx context.Context, conv *zpl.Converter, kind string, in, out []byte, p zpl.Profile, want []Expectation) (Report, error) {
+	labels, err := render.Render(out, render.Options{DPI: p.DPI, Width: p.WidthDots, Height: p.HeightDots})
+	if err != nil {
+		return Report{}, err
+	}
+	var sources []image.Image
+	if kind == zpl.KindPDF || kind == zpl.KindPNG {
+		if sources, err = SourceImages(ctx, conv, kind, in, p.DPI); err != nil {
+			return Report{}, err
+		}
+	}
+	var all Report
+	for i, l := range labels {
+		rep, err := CheckLabel(ctx, l, want)
+		if err != nil {
+			return all, err
+		}
+		if i < len(sources) {
+			c, err := CheckConversion(ctx, sources[i], l)
+			if err != nil {
+				return all, err
+			}
+			rep.Found = append(rep.Found, c.Found...)
+			rep.Missing = append(rep.Missing, c.Missing...)
+		}
+		all.Found = append(all.Found, rep.Found...)
+		all.Missing = append(all.Missing, rep.Missing...)
+		all.Unverified = append(all.Unverified, rep.Unverified...)
+	}
+	return all, nil
+}

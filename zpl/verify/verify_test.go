@@ -1,11 +1,16 @@
 package verify
 
 import (
+	"bytes"
 	"errors"
 	"image"
+	"image/png"
 	"strings"
 	"testing"
 
+	"github.com/labelagent/labelagent/printer"
+
+	"github.com/labelagent/labelagent/zpl"
 	"github.com/labelagent/labelagent/zpl/render"
 )
 
@@ -105,5 +110,77 @@ func TestCheckZPLInvocationCodes(t *testing.T) {
 	}
 	if !rep.OK() {
 		t.Fatalf("%v; found %+v", rep.Err(), rep.Found)
+	}
+}
+
+func TestCheckConversionFindsBrokenBarcodes(t *testing.T) {
+	labels, err := render.Render([]byte(label), render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := labels[0].Image
+	// The same label is its own good conversion.
+	rep, err := CheckConversion(t.Context(), src, labels[0])
+	if err != nil || !rep.OK() {
+		t.Fatalf("identical label: %v %v", err, rep.Err())
+	}
+	// Shrunk to a third, the Code 128 with 2-dot modules no longer reads.
+	small := image.NewGray(image.Rect(0, 0, src.W/3, src.H/3))
+	for y := 0; y < small.Rect.Dy(); y++ {
+		for x := 0; x < small.Rect.Dx(); x++ {
+			small.Pix[y*small.Stride+x] = 255
+			if src.Black(3*x, 3*y) {
+				small.Pix[y*small.Stride+x] = 0
+			}
+		}
+	}
+	m, _ := zplMono(small)
+	rep, err = CheckConversion(t.Context(), src, &render.Label{Image: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Err().Error(), "JJD0099999999") {
+		t.Fatalf("shrunk label passed: %v", rep.Err())
+	}
+}
+
+func zplMono(g *image.Gray) (*zpl.Mono, error) { return zpl.ToMono(g, 0, false) }
+
+func TestCheckJobPNG(t *testing.T) {
+	labels, err := render.Render([]byte(label), render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, labels[0].Image); err != nil {
+		t.Fatal(err)
+	}
+	conv := zpl.NewConverter(zpl.ConverterOptions{})
+	defer conv.Close()
+	for _, tc := range []struct {
+		size string
+		ok   bool
+	}{
+		{"4x6in", true},    // 812 dots wide: the 812 x 600 image fits as it is
+		{"50x30mm", false}, // shrunk to 400 dots: the thin Code 128 breaks
+	} {
+		p, err := zpl.ProfileFrom(printer.ProfileConfig{Label: tc.size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := conv.Prepare(t.Context(), zpl.KindPNG, buf.Bytes(), p)
+		if err != nil {
+			if !tc.ok && errors.Is(err, zpl.ErrScalingBreaksBarcode) {
+				continue // refused already by the converter
+			}
+			t.Fatalf("%s: %v", tc.size, err)
+		}
+		rep, err := CheckJob(t.Context(), conv, zpl.KindPNG, buf.Bytes(), out, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() != tc.ok {
+			t.Errorf("%s: OK = %v (%v), want %v", tc.size, rep.OK(), rep.Err(), tc.ok)
+		}
 	}
 }
