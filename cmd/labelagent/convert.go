@@ -94,15 +94,19 @@ func pdfCacheDir(app *cliApp) string {
 	return ""
 }
 
+// newCLIConverter returns a converter whose PDF renderer (started only
+// for PDF input) keeps its compiled code in the cache directory.
+func newCLIConverter(app *cliApp) *zpl.Converter {
+	return zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.Logger()})
+}
+
 // convertInput turns a file's content into ZPL for p.
-func convertInput(ctx context.Context, app *cliApp, kind string, data []byte, p zpl.Profile, pages string, enc zpl.Encoding) ([]byte, error) {
+func convertInput(ctx context.Context, conv *zpl.Converter, kind string, data []byte, p zpl.Profile, pages string, enc zpl.Encoding) ([]byte, error) {
 	if kind == "" {
 		kind = zpl.DetectKind(data)
 	}
 	switch kind {
 	case zpl.KindPDF:
-		conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.Logger()})
-		defer conv.Close()
 		return conv.PDFLabels(ctx, data, p, zpl.PDFOptions{Pages: pages, Encoding: enc})
 	case zpl.KindPNG:
 		img, err := zpl.DecodePNG(data)
@@ -134,7 +138,7 @@ func parseEncoding(s string) (zpl.Encoding, error) {
 // does not scan: barcodes drawn as ZPL commands, values given with
 // --expect, and, for PDF and PNG input, every barcode that reads on the
 // source page or image.
-func verifyOutput(ctx context.Context, app *cliApp, kind string, in, out []byte, p zpl.Profile, pages string, want []string) error {
+func verifyOutput(ctx context.Context, app *cliApp, conv *zpl.Converter, kind string, in, out []byte, p zpl.Profile, pages string, want []string) error {
 	var exp []verify.Expectation
 	for _, w := range want {
 		exp = append(exp, verify.Expectation{Text: w})
@@ -149,8 +153,6 @@ func verifyOutput(ctx context.Context, app *cliApp, kind string, in, out []byte,
 		}
 		in = sel
 	}
-	conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app)})
-	defer conv.Close()
 	rep, err := verify.CheckJob(ctx, conv, kind, in, out, p, exp)
 	if err != nil {
 		return err
@@ -210,12 +212,14 @@ the printer reads. Works without the agent running.`,
 			if kind != "" && kind != zpl.KindPDF && kind != zpl.KindPNG && kind != zpl.KindZPL {
 				return fmt.Errorf("--kind %q: use pdf, png or zpl", kind)
 			}
-			zplOut, err := convertInput(cmd.Context(), app, kind, data, p, pages, enc)
+			conv := newCLIConverter(app)
+			defer conv.Close()
+			zplOut, err := convertInput(cmd.Context(), conv, kind, data, p, pages, enc)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if check || len(expect) > 0 {
-				if err := verifyOutput(cmd.Context(), app, kind, data, zplOut, p, pages, expect); err != nil {
+				if err := verifyOutput(cmd.Context(), app, conv, kind, data, zplOut, p, pages, expect); err != nil {
 					return fmt.Errorf("%s: %w (nothing written)", args[0], err)
 				}
 			}

@@ -48,9 +48,11 @@ does not decode. Works without the agent running.`,
 				return err
 			}
 			opts := render.Options{DPI: p.DPI, Width: p.WidthDots, Height: p.HeightDots}
+			conv := newCLIConverter(app)
+			defer conv.Close()
 			src := data
 			if kind != zpl.KindZPL {
-				if src, err = convertInput(cmd.Context(), app, kind, data, p, "", zpl.EncodingAuto); err != nil {
+				if src, err = convertInput(cmd.Context(), conv, kind, data, p, "", zpl.EncodingAuto); err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 			} else if !cmd.Flags().Changed("dpi") && pf.printer == "" {
@@ -67,8 +69,6 @@ does not decode. Works without the agent running.`,
 			}
 			var sources []image.Image
 			if (check || len(exp) > 0) && kind != zpl.KindZPL {
-				conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app)})
-				defer conv.Close()
 				if sources, err = verify.SourceImages(cmd.Context(), conv, kind, data, p.DPI); err != nil {
 					return err
 				}
