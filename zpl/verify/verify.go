@@ -120,17 +120,18 @@ func readersFor(format string) []reader {
 	return out
 }
 
+// bitmap prepares an image once for several readers.
+func bitmap(img image.Image) (*gozxing.BinaryBitmap, error) {
+	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(gozxing.NewLuminanceSourceFromImage(img)))
+}
+
 // decode runs one reader, turning a library panic into an error.
-func decode(r gozxing.Reader, img image.Image) (res *gozxing.Result, err error) {
+func decode(r gozxing.Reader, bmp *gozxing.BinaryBitmap) (res *gozxing.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = nil, fmt.Errorf("barcode reader failed: %v", p)
 		}
 	}()
-	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(gozxing.NewLuminanceSourceFromImage(img)))
-	if err != nil {
-		return nil, err
-	}
 	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
 	return r.Decode(bmp, hints)
 }
@@ -166,8 +167,8 @@ func gray(img image.Image, r image.Rectangle, margin int) *image.Gray {
 const MaxScanPixels = 40_000_000
 
 // Scan finds every barcode it can read in img: each candidate region (a
-// cluster of ink) is tried with every reader, and linear codes found on the
-// whole image are erased and searched again so that several are found.
+// cluster of ink) is tried with the 2D readers, and linear codes found on
+// the whole image are erased and searched again so that several are found.
 func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 	b := img.Bounds()
 	if int64(b.Dx())*int64(b.Dy()) > MaxScanPixels {
@@ -187,9 +188,16 @@ func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 		if err := ctx.Err(); err != nil {
 			return found, err
 		}
-		crop := gray(work, rg, 16)
+		bmp, err := bitmap(gray(work, rg, 16))
+		if err != nil {
+			continue
+		}
+		// 2D symbols here; linear ones are found on the whole image below.
 		for _, r := range readers() {
-			res, err := decode(r.r, crop)
+			if r.name != "datamatrix" && r.name != "qr" {
+				continue
+			}
+			res, err := decode(r.r, bmp)
 			if err == nil {
 				add(Symbol{Format: formatName(res.GetBarcodeFormat()), Text: res.GetText(), Bounds: rg})
 				break
@@ -202,11 +210,15 @@ func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 			return found, err
 		}
 		hit := false
+		bmp, err := bitmap(work)
+		if err != nil {
+			break
+		}
 		for _, r := range readers() {
 			if r.name == "datamatrix" || r.name == "qr" {
 				continue
 			}
-			res, err := decode(r.r, work)
+			res, err := decode(r.r, bmp)
 			if err != nil {
 				continue
 			}
@@ -360,10 +372,13 @@ func CheckLabel(ctx context.Context, l *render.Label, want []Expectation) (Repor
 			continue
 		}
 		margin := 20
-		crop := gray(l.Image, bc.Bounds.Inset(-4), margin)
+		bmp, err := bitmap(gray(l.Image, bc.Bounds.Inset(-4), margin))
+		if err != nil {
+			return rep, err
+		}
 		ok := false
 		for _, r := range readersFor(bc.Symbology) {
-			res, err := decode(r.r, crop)
+			res, err := decode(r.r, bmp)
 			if err != nil {
 				continue
 			}

@@ -184,3 +184,15 @@ func TestCheckJobPNG(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkScanLabel(b *testing.B) {
+	labels, err := render.Render([]byte(label), render.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Scan(b.Context(), labels[0].Image); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
