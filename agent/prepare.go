@@ -30,16 +30,6 @@ func (f PreparerFunc) Prepare(ctx context.Context, kind apitype.Kind, payload []
 	return f(ctx, kind, payload, profile)
 }
 
-// passthrough sends ZPL and raw payloads unchanged and refuses what needs
-// a converter. It is the preparer when none is configured.
-func passthrough(_ context.Context, kind apitype.Kind, payload []byte, _ printer.ProfileConfig) ([]byte, error) {
-	switch kind {
-	case apitype.KindZPL, apitype.KindRaw:
-		return payload, nil
-	}
-	return nil, fmt.Errorf("%w: no converter for %s in this agent", ErrCannotPrepare, kind)
-}
-
 // withCopies repeats a prepared job: every printer language prints a
 // concatenation of formats, and one write keeps the copies together.
 func withCopies(data []byte, copies int) []byte {

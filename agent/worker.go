@@ -20,6 +20,11 @@ import (
 const (
 	defaultStatusInterval = 15 * time.Second
 	statusTimeout         = 5 * time.Second
+	// statusFresh: a printer that took a job or said it was ready this
+	// recently is not asked again before the next job. Back-to-back jobs
+	// would otherwise pay a status round trip each, right after the
+	// transport confirmed the previous one.
+	statusFresh = 250 * time.Millisecond
 )
 
 // worker owns one printer: it takes that printer's jobs in order, one at a
@@ -44,6 +49,7 @@ type worker struct {
 	statusSince time.Time
 	retryID     string // the head job waits for its next attempt until retryAt
 	retryAt     time.Time
+	printableAt time.Time // when the printer last proved it could print (only the run goroutine uses it)
 	bo          *backoff.ExponentialBackOff
 }
 
@@ -169,9 +175,12 @@ func (w *worker) run(ctx context.Context) {
 			w.sleep(ctx, wait)
 			continue
 		}
-		if st := w.refreshStatus(ctx); !st.CanPrint() {
-			w.sleep(ctx, w.a.holdPoll) // hold the job, do not fail it
-			continue
+		if w.a.now().Sub(w.printableAt) > statusFresh {
+			if st := w.refreshStatus(ctx); !st.CanPrint() {
+				w.sleep(ctx, w.a.holdPoll) // hold the job, do not fail it
+				continue
+			}
+			w.printableAt = w.a.now()
 		}
 		if id, jobCtx := w.take(); id != "" {
 			w.process(jobCtx, id)
@@ -232,6 +241,7 @@ func (w *worker) process(ctx context.Context, id string) {
 
 	err = w.p.Write(ctx, data)
 	if err == nil {
+		w.printableAt = a.now()
 		j = a.transition(j, apitype.StateDone, "")
 		j.LastError = ""
 		w.save(j)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -88,6 +89,9 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	app.banner(cfg, ln.Addr().String())
+	// Package initialisation (pdfcpu's width tables, the contract parser)
+	// leaves megabytes of garbage; an idle service should not keep it.
+	debug.FreeOSMemory()
 	log.Info("control API listening", "addr", ln.Addr().String())
 
 	select {
