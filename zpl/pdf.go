@@ -307,7 +307,10 @@ func placePage(wPt, hPt float64, p Profile) pagePlacement {
 	if pl.rotate == 90 {
 		rw, rh = hd, wd
 	}
-	if math.Abs(rw-lw) <= tol && (p.HeightDots == 0 || math.Abs(rh-lh) <= tol) {
+	// Page sizes in points are rounded: within half a millimetre the page
+	// is the label.
+	exactTol := 0.5 * dpi / 25.4
+	if math.Abs(rw-lw) <= exactTol && (p.HeightDots == 0 || math.Abs(rh-lh) <= exactTol) {
 		// The page is the label (e.g. DHL 910-300-600 PDF): render it to
 		// exactly the label's dots.
 		pl.exact = true
@@ -470,6 +473,17 @@ func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int
 			y = (lh - t.H) / 2
 		}
 		return placedMono{m: t, x: x, y: y}, nil
+	}
+	// At most 2 mm too large (a frame drawn to the page edge, a label
+	// page a little bigger than the media): cut the edges rather than
+	// shrink, which would put barcode modules off the dot grid.
+	if tol := p.MMToDots(2); t.W <= lw+tol && t.H <= lh+tol {
+		cx, cy := max(0, (t.W-lw)/2), max(0, (t.H-lh)/2)
+		c := t.Crop(image.Rect(cx, cy, cx+lw, cy+lh))
+		if c, cr := c.Trim(); c != nil {
+			return placedMono{m: c, x: max(0, (lw-t.W)/2) + cr.Min.X, y: max(0, (lh-t.H)/2) + cr.Min.Y}, nil
+		}
+		return placedMono{}, nil
 	}
 	// The content is larger than the label: render again, smaller, so the
 	// renderer (not a bitmap scaler) draws the reduced page.

@@ -12,6 +12,8 @@ import (
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
 	"github.com/labelagent/labelagent/zpl/internal/testlabel"
+	"github.com/labelagent/labelagent/zpl/render"
+	"github.com/labelagent/labelagent/zpl/verify"
 )
 
 func TestPDFPagesAndSelect(t *testing.T) {
@@ -135,5 +137,37 @@ func TestPDFLabelGolden(t *testing.T) {
 		if !bytes.Equal(out, want) {
 			t.Errorf("%d dpi: output differs from %s (%d vs %d bytes)", dpi, path, len(out), len(want))
 		}
+	}
+}
+
+// A label whose printed content is slightly larger than the media (its
+// frame is 104 x 200 mm, the media 103 x 199 mm) is cut at the edges, not
+// shrunk: its barcodes keep their whole-dot modules and still read.
+func TestPDFSlightlyLargerPageIsCutNotShrunk(t *testing.T) {
+	l := testlabel.DHL()
+	l.WidthMM, l.HeightMM = 110, 206
+	pdf, err := l.PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustProfile(t, printer.ProfileConfig{})
+	out, err := conv.Prepare(testContext(t), zpl.KindPDF, pdf, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Native symbols keep their module size (6 dots): nothing was scaled.
+	if !bytes.Contains(out, []byte("^BXN,6,")) {
+		t.Fatalf("DataMatrix not kept at 6-dot modules: %s", out[bytes.LastIndex(out, []byte("^FS"))-200:])
+	}
+	labels, err := render.Render(out, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if labels[0].Image.W != p.WidthDots || labels[0].Image.H != p.HeightDots {
+		t.Fatalf("label %dx%d", labels[0].Image.W, labels[0].Image.H)
+	}
+	rep, err := verify.Check(testContext(t), labels[0].Image, []verify.Expectation{{Format: "code128", Text: l.Code128}})
+	if err != nil || !rep.OK() {
+		t.Fatalf("Code 128 after cutting: %v %v", err, rep.Err())
 	}
 }
