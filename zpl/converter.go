@@ -234,9 +234,8 @@ func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
 		}
 	}
 	if pg.m != nil {
-		fmt.Fprintf(&out, "^FO%d,%d", pg.x, pg.y)
-		out.Write(GraphicField(pg.m, enc, !p.NoZ64))
-		out.WriteString("^FS")
+		// Rules of 40 mm and more are drawn as ^GB: longer than barcode bars.
+		out.Write(graphicCommands(pg.m, pg.x, pg.y, enc, !p.NoZ64, p.MMToDots(40)))
 	}
 	for _, n := range pg.natives {
 		fmt.Fprintf(&out, "^FO%d,%d%s^FS", n.x, n.y, n.cmd)

@@ -95,3 +95,31 @@ func TestNativeRefusesInexactModules(t *testing.T) {
 		t.Fatalf("the bitmap DataMatrix does not scan: %v %v", err, rep.Err())
 	}
 }
+
+// Without native barcodes the label prints the rendered page dot for dot,
+// rules (^GB) and bands (^GF) together.
+func TestPDFLabelIsThePageDotForDot(t *testing.T) {
+	pdf, err := testlabel.DHL().PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustProfile(t, printer.ProfileConfig{})
+	out, err := conv.PDFLabels(testContext(t), pdf, p, zpl.PDFOptions{BitmapBarcodes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte("^GB")) {
+		t.Error("no frame lines sent as ^GB")
+	}
+	page, err := conv.RenderPDFPage(testContext(t), pdf, 1, p.DPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := render.Render(out, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !labels[0].Image.Equal(page) {
+		t.Fatal("the label's dots differ from the rendered page")
+	}
+}

@@ -1,0 +1,95 @@
+package zpl
+
+import (
+	"image"
+	"strings"
+	"testing"
+)
+
+// drawCommands interprets the ^FO/^GB/^GF output of graphicCommands into
+// dots, as a printer would.
+func drawCommands(t *testing.T, src []byte, w, h int) *Mono {
+	t.Helper()
+	out, err := NewMono(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds, err := Tokenize(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := 0, 0
+	for _, c := range cmds {
+		switch c.Name {
+		case "FO":
+			x, y = c.IntParam(0, 0), c.IntParam(1, 0)
+		case "GB":
+			bw, bh, th := c.IntParam(0, 1), c.IntParam(1, 1), c.IntParam(2, 1)
+			if th != min(bw, bh) {
+				t.Fatalf("^GB%s is not a solid box", c.Args)
+			}
+			for yy := y; yy < y+bh; yy++ {
+				for xx := x; xx < x+bw; xx++ {
+					out.Set(xx, yy, true)
+				}
+			}
+		case "GF":
+			m, err := decodeGFCommand(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Paste(m, x, y)
+		case "FS":
+		default:
+			t.Fatalf("unexpected %s", c.Code())
+		}
+	}
+	return out
+}
+
+func TestGraphicCommandsDrawTheSameDots(t *testing.T) {
+	m, _ := NewMono(600, 900)
+	set := func(r image.Rectangle) {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				m.Set(x, y, true)
+			}
+		}
+	}
+	set(image.Rect(0, 0, 600, 4))     // frame
+	set(image.Rect(0, 896, 600, 900)) //
+	set(image.Rect(0, 0, 4, 900))     //
+	set(image.Rect(596, 0, 600, 900)) //
+	set(image.Rect(0, 300, 600, 303)) // separator crossing the frame
+	set(image.Rect(20, 10, 580, 60))  // filled title bar
+	for i := 0; i < 30; i++ {         // barcode-like bars, not rules
+		set(image.Rect(50+i*9, 400, 53+i*9+(i%3), 560))
+	}
+	for y := 100; y < 280; y += 40 { // "text" blocks
+		for x := 40; x < 400; x += 7 {
+			set(image.Rect(x, y, x+3, y+(x%11)+5))
+		}
+	}
+	// White text inside the bar.
+	for x := 40; x < 300; x += 13 {
+		for y := 20; y < 50; y++ {
+			m.Set(x, y, false)
+		}
+	}
+	out := graphicCommands(m, 0, 0, EncodingAuto, true, 320)
+	if !strings.Contains(string(out), "^GB") {
+		t.Fatalf("no rules found: %.200s", out)
+	}
+	if strings.Contains(string(out), "^GB3,160") || strings.Contains(string(out), "^GB4,160") {
+		t.Fatal("barcode bars became rules")
+	}
+	got := drawCommands(t, out, m.W, m.H)
+	if !got.Equal(m) {
+		t.Fatal("the split graphic does not draw the same dots")
+	}
+	whole := GraphicField(m, EncodingAuto, true)
+	if len(out) >= len(whole)+20 {
+		t.Errorf("split output %d bytes, single graphic %d", len(out), len(whole))
+	}
+	t.Logf("%d bytes instead of %d", len(out), len(whole))
+}
