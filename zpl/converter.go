@@ -234,8 +234,7 @@ func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
 		}
 	}
 	if pg.m != nil {
-		// Rules of 40 mm and more are drawn as ^GB: longer than barcode bars.
-		out.Write(graphicCommands(pg.m, pg.x, pg.y, enc, !p.NoZ64, p.MMToDots(40)))
+		out.Write(graphicCommands(pg.m, pg.x, pg.y, enc, p))
 	}
 	for _, n := range pg.natives {
 		fmt.Fprintf(&out, "^FO%d,%d%s^FS", n.x, n.y, n.cmd)

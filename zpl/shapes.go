@@ -126,14 +126,16 @@ type placedPart struct {
 // graphicCommands writes m at x, y as one ^GF, or as ^GB rules for its
 // long solid rectangles plus one ^GF per band of content between white
 // rows, whichever is smaller. Both draw exactly the same dots.
-func graphicCommands(m *Mono, x, y int, enc Encoding, z64 bool, minRule int) []byte {
+func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
+	z64 := !p.NoZ64
 	var whole bytes.Buffer
 	fmt.Fprintf(&whole, "^FO%d,%d", x, y)
 	whole.Write(GraphicField(m, enc, z64))
 	whole.WriteString("^FS")
 
 	rest := m.Clone()
-	rects := solidRects(rest, minRule)
+	// Rules of 40 mm and more: longer than barcode bars and glyph strokes.
+	rects := solidRects(rest, p.MMToDots(40))
 	var rules bytes.Buffer
 	for _, r := range rects {
 		t := min(r.Dx(), r.Dy())
@@ -141,8 +143,8 @@ func graphicCommands(m *Mono, x, y int, enc Encoding, z64 bool, minRule int) []b
 	}
 	best := whole.Bytes()
 	// Each graphic costs a header; splitting pays where white rows are
-	// many. Try a few gap sizes and keep the smallest result.
-	for _, gap := range []int{16, 48, 128} {
+	// many. Try splitting at white gaps of 2 and 6 mm, keep the smallest.
+	for _, gap := range []int{p.MMToDots(2), p.MMToDots(6)} {
 		var split bytes.Buffer
 		split.Write(rules.Bytes())
 		for _, b := range bands(rest, gap) {

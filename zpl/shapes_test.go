@@ -76,7 +76,8 @@ func TestGraphicCommandsDrawTheSameDots(t *testing.T) {
 			m.Set(x, y, false)
 		}
 	}
-	out := graphicCommands(m, 0, 0, EncodingAuto, true, 320)
+	p, _ := NewProfile(LabelSize{WidthMM: 80, HeightMM: 120}, 203)
+	out := graphicCommands(m, 0, 0, EncodingAuto, p)
 	if !strings.Contains(string(out), "^GB") {
 		t.Fatalf("no rules found: %.200s", out)
 	}
