@@ -24,39 +24,34 @@ func solidRects(m *Mono, minLen int) []image.Rectangle {
 // runRects groups black runs of at least minLen dots that repeat unchanged
 // on consecutive rows (or, vertical, columns) into rectangles.
 func runRects(m *Mono, minLen int, vertical bool) []image.Rectangle {
-	type run struct{ a, b int }
-	lines, length := m.H, m.W
-	black := m.Black
+	if minLen < 16 {
+		minLen = 16
+	}
+	var runs [][2]int // runs of one line as [start, end)
+	var perLine [][][2]int
 	if vertical {
-		lines, length = m.W, m.H
-		black = func(x, y int) bool { return m.Black(y, x) }
+		perLine = columnRuns(m, minLen)
+	} else {
+		for y := 0; y < m.H; y++ {
+			runs = rowRuns(m, y, minLen, runs[:0])
+			perLine = append(perLine, append([][2]int(nil), runs...))
+		}
 	}
 	var rects []image.Rectangle
-	open := map[run]int{}
-	mk := func(r run, l0, l1 int) image.Rectangle {
+	open := map[[2]int]int{}
+	mk := func(r [2]int, l0, l1 int) image.Rectangle {
 		if vertical {
-			return image.Rect(l0, r.a, l1, r.b)
+			return image.Rect(l0, r[0], l1, r[1])
 		}
-		return image.Rect(r.a, l0, r.b, l1)
+		return image.Rect(r[0], l0, r[1], l1)
 	}
-	for l := 0; l <= lines; l++ {
-		seen := map[run]bool{}
-		if l < lines {
-			for i := 0; i < length; {
-				if !black(i, l) {
-					i++
-					continue
-				}
-				i0 := i
-				for i < length && black(i, l) {
-					i++
-				}
-				if i-i0 >= minLen {
-					r := run{i0, i}
-					seen[r] = true
-					if _, ok := open[r]; !ok {
-						open[r] = l
-					}
+	for l := 0; l <= len(perLine); l++ {
+		seen := map[[2]int]bool{}
+		if l < len(perLine) {
+			for _, r := range perLine[l] {
+				seen[r] = true
+				if _, ok := open[r]; !ok {
+					open[r] = l
 				}
 			}
 		}
@@ -71,6 +66,73 @@ func runRects(m *Mono, minLen int, vertical bool) []image.Rectangle {
 		}
 	}
 	return rects
+}
+
+// rowRuns appends the black runs of row y at least minLen dots long. Long
+// runs contain whole 0xFF bytes, so only those are looked at closely.
+func rowRuns(m *Mono, y, minLen int, out [][2]int) [][2]int {
+	row := m.Pix[y*m.Stride : (y+1)*m.Stride]
+	for i := 0; i < len(row); i++ {
+		if row[i] != 0xFF {
+			continue
+		}
+		x0 := i * 8
+		for x0 > 0 && m.Black(x0-1, y) {
+			x0--
+		}
+		j := i
+		for j < len(row) && row[j] == 0xFF {
+			j++
+		}
+		x1 := j * 8
+		for x1 < m.W && m.Black(x1, y) {
+			x1++
+		}
+		x1 = min(x1, m.W)
+		if x1-x0 >= minLen {
+			out = append(out, [2]int{x0, x1})
+		}
+		i = x1 / 8 // holds the white dot that ended the run: not 0xFF
+	}
+	return out
+}
+
+// columnRuns returns, per column, the black runs at least minLen long,
+// counting run lengths row by row.
+func columnRuns(m *Mono, minLen int) [][][2]int {
+	out := make([][][2]int, m.W)
+	cnt := make([]int32, m.Stride*8)
+	end := func(x, y int) {
+		if int(cnt[x]) >= minLen && x < m.W {
+			out[x] = append(out[x], [2]int{y - int(cnt[x]), y})
+		}
+		cnt[x] = 0
+	}
+	for y := 0; y < m.H; y++ {
+		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
+		for i, b := range row {
+			base := i * 8
+			if b == 0 {
+				c := cnt[base : base+8]
+				if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] == 0 {
+					continue
+				}
+			}
+			for k := 0; k < 8; k++ {
+				if b&(0x80>>k) != 0 {
+					cnt[base+k]++
+				} else if cnt[base+k] != 0 {
+					end(base+k, y)
+				}
+			}
+		}
+	}
+	for x := range cnt {
+		if cnt[x] != 0 {
+			end(x, m.H)
+		}
+	}
+	return out
 }
 
 func clearRect(m *Mono, r image.Rectangle) {

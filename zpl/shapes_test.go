@@ -94,3 +94,25 @@ func TestGraphicCommandsDrawTheSameDots(t *testing.T) {
 	}
 	t.Logf("%d bytes instead of %d", len(out), len(whole))
 }
+
+func TestRunRectsFindsAdjacentRuns(t *testing.T) {
+	m, _ := NewMono(200, 3)
+	for x := 0; x < 200; x++ {
+		if x != 85 { // two runs: 0..84 and 86..199
+			m.Set(x, 1, true)
+		}
+	}
+	got := runRects(m, 40, false)
+	if len(got) != 2 || got[0] == got[1] {
+		t.Fatalf("runs %v, want 0-85 and 86-200 on row 1", got)
+	}
+	for _, r := range got {
+		if r != image.Rect(0, 1, 85, 2) && r != image.Rect(86, 1, 200, 2) {
+			t.Fatalf("unexpected run %v", r)
+		}
+	}
+	v := runRects(m, 1, true) // columns are one dot tall: below the minimum
+	if len(v) != 0 {
+		t.Fatalf("vertical runs %v", v)
+	}
+}
