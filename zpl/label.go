@@ -148,7 +148,9 @@ func PrepareImage(img image.Image, p Profile, opts ImageOptions) (*Mono, error) 
 }
 
 // MonoLabel wraps a 1-bit image into a complete label for p, trimming white
-// margins (unless opts.NoTrim) while keeping the printed position.
+// margins (unless opts.NoTrim) while keeping the printed position. Long
+// solid rules may go out as ^GB and the dots in several ^GF bands when that
+// is smaller; the dots printed are the same.
 func MonoLabel(m *Mono, p Profile, opts ImageOptions) ([]byte, error) {
 	x, y := opts.X, opts.Y
 	if opts.Center {
@@ -171,10 +173,14 @@ func MonoLabel(m *Mono, p Profile, opts ImageOptions) ([]byte, error) {
 		x += r.Min.X
 		y += r.Min.Y
 	}
-	if g != nil {
+	switch {
+	case g == nil:
+	case opts.NoTrim:
 		fmt.Fprintf(&out, "^FO%d,%d", x, y)
 		out.Write(GraphicField(g, opts.Encoding, !p.NoZ64))
 		out.WriteString("^FS")
+	default:
+		out.Write(graphicCommands(g, x, y, opts.Encoding, p))
 	}
 	if opts.Copies > 1 {
 		fmt.Fprintf(&out, "^PQ%d", opts.Copies)

@@ -118,6 +118,20 @@ func TestImageLabelGolden(t *testing.T) {
 				t.Errorf("label frame wrong: %.60q … %q", got, got[len(got)-8:])
 			}
 			golden(t, tt.name, got)
+			// What the label draws is the prepared image, dot for dot.
+			m, err := PrepareImage(img, tt.p, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := NewMono(tt.p.WidthDots, tt.p.HeightDots)
+			x, y := tt.opts.X, tt.opts.Y
+			if tt.opts.Center {
+				x, y = (tt.p.WidthDots-m.W)/2, (tt.p.HeightDots-m.H)/2
+			}
+			want.Paste(m, x, y)
+			if drawn := drawCommands(t, got, tt.p.WidthDots, tt.p.HeightDots); !drawn.Equal(want) {
+				t.Error("the label does not draw the prepared image")
+			}
 		})
 	}
 }

@@ -39,7 +39,7 @@ func drawCommands(t *testing.T, src []byte, w, h int) *Mono {
 				t.Fatal(err)
 			}
 			out.Paste(m, x, y)
-		case "FS":
+		case "FS", "XA", "XZ", "PW", "LL", "MN", "LH", "SD":
 		default:
 			t.Fatalf("unexpected %s", c.Code())
 		}
