@@ -20,6 +20,7 @@ import (
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/transports"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // scriptPrinter is a printer.Printer whose behaviour a test sets: failing
@@ -694,5 +695,34 @@ func TestListFiltersAndPages(t *testing.T) {
 	}
 	if _, err := a.Jobs(agent.JobFilter{State: "sleeping"}); !errors.Is(err, agent.ErrInvalid) {
 		t.Errorf("bad state filter: %v", err)
+	}
+}
+
+func TestConverterTroubleIsRetriedButBadInputFailsAtOnce(t *testing.T) {
+	sp := newScript()
+	var calls int
+	var mu sync.Mutex
+	prep := agent.PreparerFunc(func(ctx context.Context, kind apitype.Kind, p []byte, _ printer.ProfileConfig) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if bytes.Contains(p, []byte("broken")) {
+			return nil, fmt.Errorf("%w: page 1 has no content stream", zpl.ErrBadInput)
+		}
+		if calls < 3 {
+			return nil, fmt.Errorf("%w: out of memory", zpl.ErrRenderer)
+		}
+		return p, nil
+	})
+	a := start(t, testConfig(t, t.TempDir()), map[string]*scriptPrinter{"zebra": sp}, func(o *agent.Options) { o.Preparer = prep })
+	j := submit(t, a, apitype.SubmitRequest{Payload: zplLabel(1)})
+	done := waitState(t, a, j.ID, apitype.StateDone)
+	if done.Attempts != 3 || !strings.Contains(fmt.Sprint(done.History), "PDF renderer unavailable") {
+		t.Errorf("renderer trouble: attempts %d, history %+v", done.Attempts, done.History)
+	}
+	bad := submit(t, a, apitype.SubmitRequest{Payload: []byte("^XA broken ^XZ")})
+	failed := waitState(t, a, bad.ID, apitype.StateFailed)
+	if failed.Attempts != 0 || !strings.Contains(failed.LastError, "no content stream") {
+		t.Errorf("bad input: attempts %d, error %q", failed.Attempts, failed.LastError)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // Status polling defaults.
@@ -224,7 +225,14 @@ func (w *worker) process(ctx context.Context, id string) {
 		if w.interrupted(ctx, j) {
 			return
 		}
-		w.fail(j, fmt.Errorf("cannot prepare the label for printer %q: %w", w.cfg.Name, err))
+		if permanent(err) {
+			w.fail(j, fmt.Errorf("cannot prepare the label for printer %q: %w", w.cfg.Name, err))
+			return
+		}
+		// The converter itself had trouble (its PDF renderer did not start):
+		// the job is fine, so try again later like a failed write.
+		j.Attempts++
+		w.retryOrFail(j, fmt.Errorf("preparing the label: %w", err))
 		return
 	}
 	data = withCopies(data, j.Copies)
@@ -252,6 +260,13 @@ func (w *worker) process(ctx context.Context, id string) {
 		return
 	}
 	_ = w.p.Close() // reconnect on the next attempt
+	w.retryOrFail(j, err)
+}
+
+// retryOrFail queues a job for another attempt after a backoff, or fails
+// it once it has used its attempts.
+func (w *worker) retryOrFail(j apitype.Job, err error) {
+	a := w.a
 	j.LastError = err.Error()
 	if j.Attempts >= a.cfg.Jobs.MaxAttempts {
 		w.fail(j, fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
@@ -262,8 +277,15 @@ func (w *worker) process(ctx context.Context, id string) {
 	w.mu.Unlock()
 	j = a.transition(j, apitype.StateQueued, fmt.Sprintf("attempt %d failed: %v; next try in %s", j.Attempts, err, delay.Round(time.Millisecond)))
 	w.save(j)
-	w.log.Warn("job write failed; will retry", "job", id, "attempt", j.Attempts, "retry_in", delay, "err", err)
-	w.requeue(id, delay)
+	w.log.Warn("job failed; will retry", "job", j.ID, "attempt", j.Attempts, "retry_in", delay, "err", err)
+	w.requeue(j.ID, delay)
+}
+
+// permanent reports whether a preparation error means the payload can
+// never print as given. Only the converter's own trouble (its PDF renderer
+// failed to start) is worth another attempt.
+func permanent(err error) bool {
+	return !errors.Is(err, zpl.ErrRenderer) || errors.Is(err, zpl.ErrBadInput)
 }
 
 // interrupted handles a job whose context ended: cancelled by the operator,
