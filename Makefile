@@ -55,8 +55,11 @@ test: deps-test
 test-short:
 	$(GO) test -short ./...
 
-bench: build
+# The zpl comparison runs pdftoppm (poppler-utils) and the npm package
+# zpl-image side by side with our converter; npm ci installs the latter.
+bench: build deps-test
 	$(GO) test -run '^$$' -bench . -benchtime 2s -benchmem ./agent/... ./printer/... ./dhl/...
+	@if command -v npm >/dev/null 2>&1; then (cd bench/zpl && npm ci --silent --no-audit --no-fund); else echo "npm not found: the zpl comparison with zpl-image will be skipped"; fi
 	$(GO) test -run '^$$' -bench 'PDFLabelToZPL|PDFRendererReady|GraphicEncodings' -benchtime 5x ./zpl/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/labelagent/
 
