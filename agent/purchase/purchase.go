@@ -30,6 +30,7 @@
 package purchase
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -412,31 +413,15 @@ func (j *Journal) normalize(r Request) (Request, error) {
 	if r.Quantity < 0 || r.Quantity > 100 {
 		return r, fmt.Errorf("quantity %d: want 1 to 100", r.Quantity)
 	}
-	if r.Format == "" {
-		r.Format = j.opts.DefaultFormat
-	}
-	if r.Format == "" {
-		r.Format = im.KindPNG
-	}
-	r.Format = strings.ToLower(r.Format)
+	r.Format = strings.ToLower(cmp.Or(r.Format, j.opts.DefaultFormat, im.KindPNG))
 	if r.Format != im.KindPNG && r.Format != im.KindPDF {
 		return r, fmt.Errorf("format %q: want png or pdf", r.Format)
 	}
-	if r.DPI == "" {
-		r.DPI = j.opts.DefaultDPI
-	}
-	if r.DPI == "" {
-		r.DPI = im.DPI203
-	}
+	r.DPI = cmp.Or(r.DPI, j.opts.DefaultDPI, im.DPI203)
 	if r.DPI != im.DPI203 && r.DPI != im.DPI300 {
 		return r, fmt.Errorf("dpi %q: want DPI203 or DPI300", r.DPI)
 	}
-	if r.Layout == "" {
-		r.Layout = j.opts.DefaultLayout
-	}
-	if r.Layout == "" {
-		r.Layout = im.LayoutFrankingZone
-	}
+	r.Layout = cmp.Or(r.Layout, j.opts.DefaultLayout, im.LayoutFrankingZone)
 	if r.Format == im.KindPDF && r.PageFormatID == 0 {
 		r.PageFormatID = j.opts.DefaultPageFormat
 		if r.PageFormatID == 0 {
