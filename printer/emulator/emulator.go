@@ -518,7 +518,9 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 		if got > 0 {
 			// A read that was waiting when the printer stopped reading
 			// keeps its bytes until it reads again, like a UART buffer.
-			if _, ok := e.waitReadable(); !ok {
+			// The line's pace is the one in force when the bytes arrive: a
+			// read that began before SetBaud must not let them through free.
+			if rate, ok = e.waitReadable(); !ok {
 				return errors.New("emulator closed")
 			}
 			now := time.Now()
