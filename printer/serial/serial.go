@@ -296,31 +296,11 @@ func (p *Printer) writeLocked(ctx context.Context, b []byte) (int, error) {
 // writePolled writes through the poller: each chunk gets the write timeout,
 // so only a line that stops moving fails, and ctx interrupts at once.
 func (p *Printer) writePolled(ctx context.Context, b []byte) (int, error) {
-	out := p.out
-	stop := context.AfterFunc(ctx, func() { out.SetWriteDeadline(time.Unix(1, 0)) })
-	defer stop()
-	total, chunk := 0, p.chunk()
-	for total < len(b) {
-		if err := out.SetWriteDeadline(time.Now().Add(p.writeTimeout)); err != nil {
-			return total, err
-		}
-		if ctx.Err() != nil {
-			return total, ctx.Err()
-		}
-		n, err := out.Write(b[total:min(total+chunk, len(b))])
-		total += n
-		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return total, ctx.Err()
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				return total, fmt.Errorf("%w for %s after %d of %d bytes", link.ErrStalled, p.writeTimeout, total, len(b))
-			}
-			return total, err
-		}
+	total, err := link.WriteDeadlined(ctx, p.out, b, p.chunk(), p.writeTimeout)
+	if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+		return total, fmt.Errorf("%w for %s after %d of %d bytes", link.ErrStalled, p.writeTimeout, total, len(b))
 	}
-	out.SetWriteDeadline(time.Time{})
-	return total, nil
+	return total, err
 }
 
 func (p *Printer) send(ctx context.Context, b []byte) error {

@@ -170,32 +170,7 @@ func (p *Printer) wrap(err error, n, total int) error {
 // writeLocked writes in chunks, giving each chunk the write timeout, so a
 // slow printer that keeps reading is never cut off.
 func (p *Printer) writeLocked(ctx context.Context, job []byte) (int, error) {
-	c := p.conn
-	stop := context.AfterFunc(ctx, func() { c.SetWriteDeadline(time.Unix(1, 0)) })
-	defer stop()
-	total := 0
-	for total < len(job) {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		if err := c.SetWriteDeadline(time.Now().Add(p.writeTimeout)); err != nil {
-			return total, err
-		}
-		if ctx.Err() != nil { // AfterFunc may have run before the deadline was set
-			return total, ctx.Err()
-		}
-		end := min(total+chunkSize, len(job))
-		n, err := c.Write(job[total:end])
-		total += n
-		if err != nil {
-			if ctx.Err() != nil {
-				return total, ctx.Err()
-			}
-			return total, err
-		}
-	}
-	c.SetWriteDeadline(time.Time{})
-	return total, nil
+	return link.WriteDeadlined(ctx, p.conn, job, chunkSize, p.writeTimeout)
 }
 
 // send writes a short command (a status query).

@@ -333,3 +333,42 @@ func WriteWatched(ctx context.Context, data []byte, chunk int, stall time.Durati
 		}
 	}
 }
+
+// DeadlineWriter is a connection whose writes can be bounded in time (a
+// net.Conn, an *os.File opened non-blocking).
+type DeadlineWriter interface {
+	Write([]byte) (int, error)
+	SetWriteDeadline(time.Time) error
+}
+
+// WriteDeadlined writes b in chunks and gives each chunk timeout, so that
+// a slow printer that keeps reading is never cut off while one that stops
+// taking data is. A cancelled ctx ends the write at once (it sets a
+// deadline in the past). It returns the bytes written and ctx.Err() or the
+// writer's own error (os.ErrDeadlineExceeded for a stall).
+func WriteDeadlined(ctx context.Context, w DeadlineWriter, b []byte, chunk int, timeout time.Duration) (int, error) {
+	stop := context.AfterFunc(ctx, func() { w.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	total := 0
+	for total < len(b) {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		if err := w.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil { // AfterFunc may have run before the deadline was set
+			return total, err
+		}
+		n, err := w.Write(b[total:min(total+chunk, len(b))])
+		total += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return total, ctx.Err()
+			}
+			return total, err
+		}
+	}
+	w.SetWriteDeadline(time.Time{})
+	return total, nil
+}
