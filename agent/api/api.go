@@ -173,12 +173,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message})
 }
 
-// WriteError lets extension handlers answer with the same error shape.
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
-
-// WriteJSON lets extension handlers answer with JSON.
-func (s *Server) WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
