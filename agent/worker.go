@@ -433,7 +433,7 @@ func (w *worker) snapshot() apitype.Printer {
 	return apitype.Printer{
 		Name:        w.cfg.Name,
 		Transport:   w.cfg.Transport,
-		Address:     address(w.cfg),
+		Address:     w.cfg.Address(),
 		Default:     w.cfg.Name == w.a.cfg.DefaultPrinter,
 		Paused:      w.paused,
 		Status:      w.status,
@@ -446,25 +446,4 @@ func (w *worker) snapshot() apitype.Printer {
 func (w *worker) publish() {
 	p := w.snapshot()
 	w.a.bus.publish(apitype.Event{Type: apitype.EventPrinter, Printer: &p})
-}
-
-// address is where a printer is, in the words of its transport.
-func address(c printer.Config) string {
-	switch c.Transport {
-	case "file":
-		return c.File.Dir
-	case "tcp":
-		return c.TCP.Address
-	case "serial":
-		return c.Serial.Device
-	case "usb":
-		s := c.USB.Vendor + ":" + c.USB.Product
-		if c.USB.Serial != "" {
-			s += " " + c.USB.Serial
-		}
-		return s
-	case "spool":
-		return c.Spool.Queue
-	}
-	return ""
 }

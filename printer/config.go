@@ -224,3 +224,25 @@ func (c Config) validateUSB(add func(string, ...any)) {
 		add("usb.write_timeout %s must not be negative", u.WriteTimeout)
 	}
 }
+
+// Address is where the printer is, in its transport's terms: a folder,
+// host:port, device, vendor:product [serial], or spooler queue.
+func (c Config) Address() string {
+	switch c.Transport {
+	case "file":
+		return c.File.Dir
+	case "tcp":
+		return c.TCP.Address
+	case "serial":
+		return c.Serial.Device
+	case "usb":
+		s := c.USB.Vendor + ":" + c.USB.Product
+		if c.USB.Serial != "" {
+			s += " " + c.USB.Serial
+		}
+		return s
+	case "spool":
+		return c.Spool.Queue
+	}
+	return ""
+}

@@ -120,18 +120,9 @@ func (app *cliApp) banner(cfg *config.Config, addr string) {
 	fmt.Fprintf(w, "  data\t%s\n", cfg.DataDir)
 	fmt.Fprintf(w, "  config\t%s\n", cfg.Source())
 	for _, p := range cfg.Printers {
-		where := ""
-		switch p.Transport {
-		case "file":
-			where = "output folder " + p.File.Dir
-		case "tcp":
-			where = p.TCP.Address
-		case "serial":
-			where = p.Serial.Device
-		case "spool":
-			where = "queue " + p.Spool.Queue
-		case "usb":
-			where = "USB " + p.USB.Vendor + ":" + p.USB.Product
+		where := p.Address()
+		if p.Transport == "file" {
+			where = "output folder " + where
 		}
 		fmt.Fprintf(w, "  printer %s\t%s %s\n", p.Name, p.Transport, where)
 	}
