@@ -3,6 +3,7 @@ module github.com/labelagent/labelagent
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/alexbrainman/printer v0.0.0-20200912035444-f40f26f0bdeb
 	github.com/boombuler/barcode v1.1.0
 	github.com/cenkalti/backoff/v4 v4.3.0
@@ -11,6 +12,7 @@ require (
 	github.com/google/gousb v1.1.3
 	github.com/klippa-app/go-pdfium v1.19.8
 	github.com/makiuchi-d/gozxing v0.1.1
+	github.com/nicksnyder/go-i18n/v2 v2.7.0
 	github.com/pdfcpu/pdfcpu v0.15.0
 	github.com/spf13/cobra v1.10.2
 	github.com/tetratelabs/wazero v1.12.0
