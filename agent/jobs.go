@@ -164,6 +164,7 @@ func (a *Agent) Job(id string) (apitype.Job, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return apitype.Job{}, fmt.Errorf("%w: job %s", ErrNotFound, id)
 	}
+	a.withWait(&j)
 	return j, err
 }
 
@@ -186,6 +187,7 @@ func (a *Agent) Jobs(f JobFilter) ([]apitype.Job, error) {
 	}
 	for i := range jobs {
 		jobs[i].History = nil // lists stay small; Job has the details
+		a.withWait(&jobs[i])
 	}
 	return jobs, err
 }
@@ -272,5 +274,17 @@ func (a *Agent) transition(j apitype.Job, state apitype.JobState, note string) a
 
 func (a *Agent) publishJob(j apitype.Job) {
 	j.History = nil
+	a.withWait(&j)
 	a.bus.publish(apitype.Event{Type: apitype.EventJob, Job: &j})
+}
+
+// withWait fills in why an unfinished job is not printing now.
+func (a *Agent) withWait(j *apitype.Job) {
+	j.Wait = nil
+	if j.State.Terminal() {
+		return
+	}
+	if w, ok := a.workers[j.Printer]; ok {
+		j.Wait = w.waitFor(*j)
+	}
 }

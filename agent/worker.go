@@ -52,7 +52,17 @@ type worker struct {
 	retryAt     time.Time
 	printableAt time.Time // when the printer last proved it could print (only the run goroutine uses it)
 	bo          *backoff.ExponentialBackOff
+	pausedSince time.Time
+	retryErr    string              // why the head job waits for retryAt
+	retrySince  time.Time           // when that attempt failed
+	curWait     *apitype.WaitReason // the current job waits (e.g. a fault while it is in the printer's buffer)
+	lastWait    waitKey             // the printer-wide reason last announced on the bus
+	unreachable bool                // status is offline because the printer could not be asked
 }
+
+// waitKey is what makes a printer-wide wait reason different from the last
+// one announced, so a change is published once.
+type waitKey struct{ code, detail string }
 
 func newWorker(a *Agent, cfg printer.Config, p printer.Printer) *worker {
 	w := &worker{
@@ -69,6 +79,7 @@ func newWorker(a *Agent, cfg printer.Config, p printer.Printer) *worker {
 		w.interval = defaultStatusInterval
 	}
 	w.statusSince = a.now()
+	w.pausedSince = w.statusSince
 	w.bo = w.newBackoff()
 	return w
 }
@@ -139,7 +150,7 @@ func (w *worker) take() (string, context.Context) {
 	id := w.queue[0]
 	w.queue = w.queue[1:]
 	if id != w.retryID {
-		w.retryID = ""
+		w.retryID, w.retryErr = "", ""
 		w.bo.Reset()
 	}
 	// The write outlives runCtx on purpose: Stop lets it finish.
@@ -242,7 +253,7 @@ func (w *worker) process(ctx context.Context, id string) {
 	if err := a.store.Put(j); err != nil {
 		// Without a durable record, printing could go unnoticed after a crash.
 		w.log.Error("cannot record the start of printing; the job waits", "job", id, "err", err)
-		w.requeue(id, w.a.holdPoll)
+		w.requeue(id, w.a.holdPoll, err.Error())
 		return
 	}
 	a.publishJob(j)
@@ -276,9 +287,9 @@ func (w *worker) retryOrFail(j apitype.Job, err error) {
 	delay := w.bo.NextBackOff()
 	w.mu.Unlock()
 	j = a.transition(j, apitype.StateQueued, fmt.Sprintf("attempt %d failed: %v; next try in %s", j.Attempts, err, delay.Round(time.Millisecond)))
+	w.requeue(j.ID, delay, err.Error()) // first, so the published job says why it waits
 	w.save(j)
 	w.log.Warn("job failed; will retry", "job", j.ID, "attempt", j.Attempts, "retry_in", delay, "err", err)
-	w.requeue(j.ID, delay)
 }
 
 // permanent reports whether a preparation error means the payload can
@@ -319,11 +330,14 @@ func (w *worker) save(j apitype.Job) {
 	w.a.publishJob(j)
 }
 
-// requeue puts a job back at the head, to be tried after delay.
-func (w *worker) requeue(id string, delay time.Duration) {
+// requeue puts a job back at the head, to be tried after delay; why says
+// what went wrong (shown as the job's wait reason meanwhile).
+func (w *worker) requeue(id string, delay time.Duration, why string) {
 	w.mu.Lock()
+	now := w.a.now()
 	w.queue = slices.Insert(w.queue, 0, id)
-	w.retryID, w.retryAt = id, w.a.now().Add(delay)
+	w.retryID, w.retryAt = id, now.Add(delay)
+	w.retryErr, w.retrySince = why, now
 	w.mu.Unlock()
 }
 
@@ -365,6 +379,9 @@ func (w *worker) setPaused(p bool) {
 	w.mu.Lock()
 	changed := w.paused != p
 	w.paused = p
+	if changed {
+		w.pausedSince = w.a.now()
+	}
 	w.mu.Unlock()
 	if changed {
 		if p {
@@ -373,6 +390,7 @@ func (w *worker) setPaused(p bool) {
 			w.log.Info("printer resumed")
 		}
 		w.publish()
+		w.publishWaits()
 		w.signal()
 	}
 }
@@ -380,6 +398,7 @@ func (w *worker) setPaused(p bool) {
 // refreshStatus asks the device how it is and publishes a change.
 func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	var st printer.Status
+	unreachable := false
 	if !w.poll {
 		st = printer.Status{State: printer.StateUnknown, Detail: "status is not queried for this printer"}
 	} else {
@@ -394,6 +413,7 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 			st = printer.Status{State: printer.StateUnknown, Detail: err.Error()}
 		case err != nil:
 			st = printer.Status{State: printer.StateOffline, Detail: err.Error()}
+			unreachable = true
 		}
 	}
 	if st.State == "" {
@@ -404,7 +424,7 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	}
 	w.mu.Lock()
 	old := w.status
-	w.status = st
+	w.status, w.unreachable = st, unreachable
 	changed := old.State != st.State || old.Detail != st.Detail || !slices.Equal(old.Problems, st.Problems)
 	if changed {
 		w.statusSince = st.Checked
@@ -413,6 +433,7 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	if changed {
 		w.log.Info("printer status", "state", st.State, "detail", st.Detail)
 		w.publish()
+		w.publishWaits()
 	}
 	return st
 }
@@ -446,4 +467,101 @@ func (w *worker) snapshot() apitype.Printer {
 func (w *worker) publish() {
 	p := w.snapshot()
 	w.a.bus.publish(apitype.Event{Type: apitype.EventPrinter, Printer: &p})
+}
+
+// waitFor says why job j (of this printer, not finished) is not printing
+// now, or nil when it is printing or is next with nothing in its way.
+func (w *worker) waitFor(j apitype.Job) *apitype.WaitReason {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.waitLocked(j.ID, j.Updated)
+}
+
+func (w *worker) waitLocked(id string, queuedAt time.Time) *apitype.WaitReason {
+	if id == w.current && w.curWait != nil {
+		r := *w.curWait
+		return &r
+	}
+	if id == w.retryID && w.retryErr != "" && w.retryAt.After(w.a.now()) {
+		return &apitype.WaitReason{Code: apitype.WaitUnreachable, Printer: w.cfg.Name, Detail: w.retryErr, Since: w.retrySince}
+	}
+	if id == w.current {
+		return nil
+	}
+	if r := w.printerWaitLocked(); r != nil {
+		return r
+	}
+	ahead := w.current
+	if ahead == "" {
+		if i := slices.Index(w.queue, id); i > 0 {
+			ahead = w.queue[0]
+		}
+	}
+	if ahead != "" {
+		return &apitype.WaitReason{Code: apitype.WaitBehind, Printer: w.cfg.Name, Ahead: ahead, Since: queuedAt}
+	}
+	return nil
+}
+
+// printerWaitLocked is the reason every job of this printer waits (paused,
+// a fault, unreachable), or nil when the printer can print.
+func (w *worker) printerWaitLocked() *apitype.WaitReason {
+	if w.paused {
+		return &apitype.WaitReason{Code: apitype.WaitPaused, Printer: w.cfg.Name, Since: w.pausedSince}
+	}
+	if w.status.CanPrint() {
+		return nil
+	}
+	code := waitCode(w.status)
+	if w.unreachable {
+		code = apitype.WaitUnreachable
+	}
+	return &apitype.WaitReason{Code: code, Printer: w.cfg.Name, Detail: w.status.Detail, Since: w.statusSince}
+}
+
+// waitCode names why a printer in status st cannot print.
+func waitCode(st printer.Status) string {
+	switch st.State {
+	case printer.StatePaperOut:
+		return apitype.WaitPaperOut
+	case printer.StateHeadOpen:
+		return apitype.WaitHeadOpen
+	case printer.StateRibbonOut:
+		return apitype.WaitRibbonOut
+	case printer.StatePaused:
+		return apitype.WaitPaused
+	}
+	return apitype.WaitPrinterError
+}
+
+// maxWaitEvents bounds the job events one printer-wide change sends: a long
+// queue is reloaded by clients from the printer event instead.
+const maxWaitEvents = 200
+
+// publishWaits announces a changed printer-wide wait reason to every job
+// waiting on this printer.
+func (w *worker) publishWaits() {
+	w.mu.Lock()
+	var k waitKey
+	if r := w.printerWaitLocked(); r != nil {
+		k = waitKey{r.Code, r.Detail}
+	}
+	if k == w.lastWait {
+		w.mu.Unlock()
+		return
+	}
+	w.lastWait = k
+	ids := make([]string, 0, len(w.queue)+1)
+	if w.current != "" {
+		ids = append(ids, w.current)
+	}
+	ids = append(ids, w.queue[:min(len(w.queue), maxWaitEvents)]...)
+	w.mu.Unlock()
+	for _, id := range ids {
+		j, err := w.a.store.Get(id)
+		if err != nil || j.State.Terminal() {
+			continue
+		}
+		w.a.publishJob(j)
+	}
 }

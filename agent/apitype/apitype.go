@@ -65,8 +65,34 @@ type Job struct {
 	Created        time.Time  `json:"created"`
 	Updated        time.Time  `json:"updated"`
 	Finished       *time.Time `json:"finished,omitempty"`
-	History        []Change   `json:"history,omitempty"`
+	// Wait says why a job that is not finished is not printing now; nil
+	// while it prints or is next with nothing in its way. It is worked out
+	// when the job is read, never stored.
+	Wait    *WaitReason `json:"wait,omitempty"`
+	History []Change    `json:"history,omitempty"`
 }
+
+// WaitReason says why a queued job is not printing now.
+type WaitReason struct {
+	Code    string    `json:"code"` // one of the Wait* codes below
+	Printer string    `json:"printer"`
+	Detail  string    `json:"detail,omitempty"` // the printer's/OS's own words, e.g. the last dial error
+	Ahead   string    `json:"ahead,omitempty"`  // for "behind": id of the job printing first
+	Since   time.Time `json:"since"`
+}
+
+// Wait codes: machine-readable reasons a job waits; the catalog key for
+// their words is "wait.<code>".
+const (
+	WaitPaused            = "paused"             // the operator paused the printer, or it paused itself
+	WaitPaperOut          = "paper_out"          // out of labels
+	WaitHeadOpen          = "head_open"          // print head open
+	WaitRibbonOut         = "ribbon_out"         // out of ribbon
+	WaitPrinterError      = "printer_error"      // another fault the printer reports (Detail says which)
+	WaitUnreachable       = "unreachable"        // cannot talk to the printer (Detail: the last error)
+	WaitBehind            = "behind"             // another job prints first (Ahead)
+	WaitPreparingRenderer = "preparing_renderer" // the PDF renderer is starting
+)
 
 // Change is one step of a job's history.
 type Change struct {

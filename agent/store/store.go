@@ -272,6 +272,7 @@ func dropRef(tx *bolt.Tx, hash string) error {
 }
 
 func putJob(tx *bolt.Tx, key []byte, j apitype.Job) error {
+	j.Wait = nil // worked out when read, never stored
 	data, err := json.Marshal(j)
 	if err != nil {
 		return err
