@@ -176,6 +176,11 @@ func (a *Agent) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.pruneLoop(a.runCtx)
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.backupLoop(a.runCtx)
+	}()
 	a.log.Info("agent started", "data_dir", a.cfg.DataDir, "printers", len(a.workers), "version", a.version)
 	return nil
 }
@@ -233,6 +238,10 @@ func (a *Agent) Stop(ctx context.Context) error {
 			<-finished
 		}
 		a.writeCancel()
+		// A clean stop (reboot, upgrade) leaves a current backup copy.
+		if _, err := a.store.Backup(); err != nil {
+			a.log.Error("backup copy of the job store failed", "err", err)
+		}
 		a.stopErr = a.closeAll()
 		a.bus.closeAll()
 		a.log.Info("agent stopped")
@@ -357,5 +366,27 @@ func (a *Agent) Prune() {
 	}
 	if n > 0 {
 		a.log.Info("pruned finished jobs", "count", n, "retention", a.cfg.Jobs.Retention)
+	}
+}
+
+// BackupInterval is how often the running store is copied to the rotating
+// backup (store.BackupKeep copies are kept). The first copy is taken at
+// start, right after the store passed its check.
+const BackupInterval = 6 * time.Hour
+
+func (a *Agent) backupLoop(ctx context.Context) {
+	t := time.NewTicker(BackupInterval)
+	defer t.Stop()
+	for {
+		if path, err := a.store.Backup(); err != nil {
+			a.log.Error("backup copy of the job store failed", "err", err)
+		} else {
+			a.log.Debug("backup copy of the job store written", "path", path)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -53,26 +53,75 @@ const FileName = "labelagent.db"
 
 // Open opens (or creates) the database in dir. It fails quickly with a clear
 // error when another agent already uses the same directory.
+//
+// Before bbolt touches the file it is checked (see Check): a damaged file is
+// refused with a *DamagedError naming the damage and the newest sound backup
+// copy, instead of crashing the process. A store written by a newer
+// labelagent is refused with a *NewerError and left unchanged; an older one
+// is copied to the backup directory and migrated in one transaction.
 func Open(dir string) (*Store, error) {
+	return OpenAt(dir, time.Now())
+}
+
+// OpenAt is Open with the clock reading that names a pre-upgrade backup.
+func OpenAt(dir string, now time.Time) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	if problems, err := Check(path); err != nil {
+		return nil, fmt.Errorf("check job store %s: %w", path, err)
+	} else if len(problems) > 0 {
+		return nil, &DamagedError{Path: path, Problems: problems, Backup: newestSoundBackup(dir)}
+	}
 	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open job store %s: another labelagent is running with this data directory", path)
 	}
 	if err != nil {
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+			return nil, &DamagedError{Path: path, Problems: []string{err.Error()}, Backup: newestSoundBackup(dir)}
+		}
 		return nil, fmt.Errorf("open job store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketJobs, bucketActive, bucketPayloads, bucketRefs, bucketIdem, bucketSettings} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+	// bbolt's own consistency check (freelist, pages reachable twice); safe
+	// now that every page it visits is known to lie inside the file.
+	var problems []string
+	_ = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			problems = append(problems, err.Error())
 		}
 		return nil
 	})
+	if len(problems) == 0 {
+		problems = unreadableRecords(db)
+	}
+	if len(problems) > 0 {
+		db.Close()
+		return nil, &DamagedError{Path: path, Problems: problems, Backup: newestSoundBackup(dir)}
+	}
+	if _, _, err := upgrade(db, path, now); err != nil {
+		db.Close()
+		return nil, err
+	}
+	buckets := [][]byte{bucketJobs, bucketActive, bucketPayloads, bucketRefs, bucketIdem, bucketSettings, bucketMeta}
+	missing := false
+	_ = db.View(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			missing = missing || tx.Bucket(b) == nil
+		}
+		return nil
+	})
+	if missing {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, b := range buckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare job store %s: %w", path, err)
@@ -80,6 +129,31 @@ func Open(dir string) (*Store, error) {
 	s := &Store{db: db, path: path, writes: make(chan *writeReq, 256), done: make(chan struct{})}
 	go s.committer()
 	return s, nil
+}
+
+// unreadableRecords reads every job record: a flipped bit inside a record
+// leaves bbolt's structure whole but the job unreadable.
+func unreadableRecords(db *bolt.DB) []string {
+	var problems []string
+	_ = db.View(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(bucketJobs)
+		if jobs == nil {
+			return nil
+		}
+		return jobs.ForEach(func(k, v []byte) error {
+			var j apitype.Job
+			if len(k) != 8 {
+				problems = append(problems, fmt.Sprintf("a job record has a malformed id (%d bytes)", len(k)))
+			} else if err := json.Unmarshal(v, &j); err != nil {
+				problems = append(problems, fmt.Sprintf("job %s is unreadable: %v", keyID(k), err))
+			}
+			if len(problems) >= 20 {
+				return errors.New("enough")
+			}
+			return nil
+		})
+	})
+	return problems
 }
 
 // DB gives other parts of the agent (the purchase journal) their own buckets

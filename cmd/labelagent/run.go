@@ -21,6 +21,7 @@ import (
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // How long a stopping agent lets the job being written finish.
@@ -67,7 +68,8 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 	}
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
-		return err
+		log.Error("agent did not start", "err", err)
+		return storeRefusal(err, app.version, i18n.For(i18n.Detect(os.Getenv, "")))
 	}
 	key, err := apikey.Ensure(cfg.DataDir)
 	if err != nil {
