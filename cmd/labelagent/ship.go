@@ -278,7 +278,11 @@ func reportShipments(ctx context.Context, app *cliApp, res *parcel.Result, callE
 			}
 		}
 		if sh.Outcome == parcel.OutcomeError {
-			problems = append(problems, fmt.Sprintf("shipment %d", sh.Index+1))
+			why := failureText(sh)
+			if !app.jsonOut {
+				fmt.Fprintln(app.stdout, "  not done: "+why)
+			}
+			problems = append(problems, fmt.Sprintf("shipment %d: %s", sh.Index+1, why))
 		}
 		for _, d := range []struct {
 			suffix string
@@ -307,9 +311,6 @@ func reportShipments(ctx context.Context, app *cliApp, res *parcel.Result, callE
 					return err
 				}
 			}
-		}
-		if sh.DecodeErr != nil {
-			problems = append(problems, fmt.Sprintf("shipment %d: %v", sh.Index+1, sh.DecodeErr))
 		}
 	}
 	if app.jsonOut {
@@ -368,10 +369,26 @@ func newShipCancelCmd(app *cliApp) *cobra.Command {
 }
 
 func firstMessage(sh parcel.ShipmentResult) string {
-	if len(sh.Messages) > 0 {
-		return sh.Messages[0].Text
+	return failureText(sh)
+}
+
+// failureText says why a shipment failed: DHL's words, else the client's
+// finding (a label that does not decode, no label, no answer).
+func failureText(sh parcel.ShipmentResult) string {
+	why := sh.Reason
+	switch {
+	case why == "":
+		why = sh.Problem.String()
+	case sh.Problem == parcel.ProblemBadDocument || sh.Problem == parcel.ProblemNoLabel:
+		why = sh.Problem.String() + ": " + why
 	}
-	return sh.Status.Detail
+	if sh.DecodeErr != nil {
+		why += " (" + sh.DecodeErr.Error() + ")"
+	}
+	if sh.Created {
+		why += "; the shipment exists at DHL: reprint or cancel it"
+	}
+	return why
 }
 
 func newShipReprintCmd(app *cliApp) *cobra.Command {

@@ -32,6 +32,17 @@ Fields: method, path (prefix), status (400–599, or 0 with delay_ms for a slow 
 retry_after_s, delay_ms, latin1_html (an ISO-8859-1 HTML error page), times.
 POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401).
 
+The simulator answers in DHL's real shapes, also the rare ones:
+  - several shipments in one order: 207 with each shipment's own status, and DHL's count
+    ("1 of 2 shipments successfully created.");
+  - a shipment reference (refNo) beginning with SIM-206: status 206 GeneralShipmentError,
+    a shipment number and no label; SIM-BADLABEL: status 200 with a label whose base64
+    does not decode; SIM-WEAK: status 400 for a weak validation error with DHL's warnings;
+  - a country code that is not ISO alpha-3 (e.g. consignee country DE, sent with local
+    checks skipped): 400 with {propertyPath: "shipments[i]….country", message} items;
+  - cancelling (or reprinting) a number DHL does not know, or one cancelled already:
+    item status 204 UnknownShipmentNumber, in a 207 for several numbers and a 400 for one;
+
 INTERNETMARKE is served on the same address: a Portokasse with 50,00 € in it and the app
 approved; its state and faults are under URL/_sim/internetmarke (GET state, POST faults,
 approve, balance, expire-tokens).`,

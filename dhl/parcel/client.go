@@ -2,7 +2,6 @@ package parcel
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,7 +122,9 @@ var berlin = func() *time.Location {
 // CreateOrders checks req locally, then creates (or with opt.Validate
 // checks) its shipments. The result has one entry per shipment in request
 // order, also when err is not nil but DHL answered per shipment (a 400 that
-// names fields). Local problems return address.Errors and no call is made.
+// names fields: *RejectedError). A 200 or 207 answer returns a nil error
+// even when some shipments failed: read each shipment's Outcome (or
+// Result.Err). Local problems return address.Errors and no call is made.
 func (c *Client) CreateOrders(ctx context.Context, req ShipmentOrderRequest, opt CreateOptions) (*Result, error) {
 	if req.Profile == "" {
 		req.Profile = c.t.Config().Profile
@@ -137,12 +138,16 @@ func (c *Client) CreateOrders(ctx context.Context, req ShipmentOrderRequest, opt
 			return nil, err
 		}
 	}
+	op := OpCreate
+	if opt.Validate {
+		op = OpValidate
+	}
 	res, err := c.call(ctx, transport.Request{
 		Method: http.MethodPost, Path: transport.ShippingPath + "/orders", Query: opt.query(),
 		JSON: &req, Header: header(opt.Language), Auth: transport.AuthUser,
 		// a dry run changes nothing and may be repeated
 		Idempotent: opt.Validate,
-	}, len(req.Shipments))
+	}, op, len(req.Shipments), nil)
 	var ae *transport.APIError
 	if err != nil && res == nil && !opt.Validate && !errors.Is(err, transport.ErrNotSent) && (!errors.As(err, &ae) || ae.StatusCode >= 500) {
 		// The order may have been carried out although the answer is
@@ -183,7 +188,7 @@ func (c *Client) GetLabels(ctx context.Context, shipmentNos []string, opt LabelO
 	return c.call(ctx, transport.Request{
 		Method: http.MethodGet, Path: transport.ShippingPath + "/orders", Query: q,
 		Header: header(opt.Language), Auth: transport.AuthUser, Idempotent: true,
-	}, len(shipmentNos))
+	}, OpLabels, len(shipmentNos), shipmentNos)
 }
 
 // Cancel deletes shipments before the daily closeout. profile "" uses the
@@ -199,7 +204,7 @@ func (c *Client) Cancel(ctx context.Context, profile string, shipmentNos ...stri
 	return c.call(ctx, transport.Request{
 		Method: http.MethodDelete, Path: transport.ShippingPath + "/orders", Query: q,
 		Auth: transport.AuthUser, Idempotent: true,
-	}, len(shipmentNos))
+	}, OpCancel, len(shipmentNos), shipmentNos)
 }
 
 func checkNumbers(nos []string) error {
@@ -216,264 +221,6 @@ func checkNumbers(nos []string) error {
 		}
 	}
 	return nil
-}
-
-// call sends req and turns a 200, 207 or 400 answer into per-shipment results.
-func (c *Client) call(ctx context.Context, req transport.Request, n int) (*Result, error) {
-	resp, err := c.t.Do(ctx, req)
-	if err != nil {
-		var ae *transport.APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest {
-			var ldr LabelDataResponse
-			if json.Unmarshal(ae.Body, &ldr) == nil && len(ldr.Items) > 0 {
-				res := newResult(ae.StatusCode, &ldr)
-				return res, &RejectedError{APIError: ae, Result: res}
-			}
-		}
-		return nil, err
-	}
-	var ldr LabelDataResponse
-	if err := json.Unmarshal(resp.Body, &ldr); err != nil {
-		return nil, fmt.Errorf("%s %s: unreadable answer: %w", req.Method, req.Path, err)
-	}
-	res := newResult(resp.StatusCode, &ldr)
-	if len(res.Shipments) != n {
-		return res, fmt.Errorf("%s %s: DHL answered for %d shipments, %d were sent; check each shipment in the business portal before retrying",
-			req.Method, req.Path, len(res.Shipments), n)
-	}
-	return res, nil
-}
-
-// RejectedError is a 400 answer that says per shipment what is wrong.
-type RejectedError struct {
-	*transport.APIError
-	Result *Result
-}
-
-func (e *RejectedError) Error() string {
-	var parts []string
-	for _, s := range e.Result.Shipments {
-		for _, m := range s.Messages {
-			parts = append(parts, fmt.Sprintf("shipment %d: %s", s.Index+1, m))
-		}
-		if len(s.Messages) == 0 && s.Outcome == OutcomeError {
-			parts = append(parts, fmt.Sprintf("shipment %d: %s", s.Index+1, s.Status.Detail))
-		}
-	}
-	return e.APIError.Error() + ": " + strings.Join(parts, "; ")
-}
-
-func (e *RejectedError) Unwrap() error { return e.APIError }
-
-// UnmarshalJSON accepts "status" as DHL's object or as a problem document's number.
-func (r *LabelDataResponse) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Status json.RawMessage `json:"status"`
-		Items  []ResponseItem  `json:"items"`
-		Title  string          `json:"title"`
-		Detail string          `json:"detail"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*r = LabelDataResponse{Items: raw.Items, Title: raw.Title, Detail: raw.Detail}
-	if len(raw.Status) > 0 && raw.Status[0] == '{' {
-		var st RequestStatus
-		if err := json.Unmarshal(raw.Status, &st); err != nil {
-			return err
-		}
-		r.Status = &st
-	} else if n, err := strconv.Atoi(string(raw.Status)); err == nil {
-		r.Status = &RequestStatus{Title: raw.Title, Status: n, StatusCode: n, Detail: raw.Detail}
-	}
-	return nil
-}
-
-// Outcome of one shipment.
-type Outcome int
-
-// Outcomes.
-const (
-	OutcomeSuccess Outcome = iota // created (or valid), nothing to note
-	OutcomeWarning                // created (or valid), with warnings to read
-	OutcomeError                  // not created
-)
-
-func (o Outcome) String() string {
-	switch o {
-	case OutcomeSuccess:
-		return "ok"
-	case OutcomeWarning:
-		return "warning"
-	}
-	return "error"
-}
-
-// Message is one finding about a shipment.
-type Message struct {
-	Field    string // the property DHL names, e.g. shipments[0].consignee.postalCode
-	Text     string
-	Severity Outcome // OutcomeWarning or OutcomeError
-}
-
-func (m Message) String() string {
-	sev := "warning"
-	if m.Severity == OutcomeError {
-		sev = "error"
-	}
-	if m.Field == "" {
-		return sev + ": " + m.Text
-	}
-	return sev + ": " + m.Field + ": " + m.Text
-}
-
-// Label is a document's bytes, decoded.
-type Label struct {
-	Format      string // ZPL2 or PDF
-	PrintFormat string
-	Data        []byte // ZPL text or PDF bytes; empty when only URL is set
-	URL         string
-}
-
-// ShipmentResult is the outcome for one shipment.
-type ShipmentResult struct {
-	Index             int // position in the request
-	Outcome           Outcome
-	Status            RequestStatus
-	ShipmentNo        string
-	ReturnShipmentNo  string
-	RoutingCode       string
-	ReturnRoutingCode string
-	ShipmentRefNo     string
-	Label             *Label
-	ReturnLabel       *Label
-	CustomsDoc        *Label
-	CodLabel          *Label
-	Messages          []Message
-	// DecodeErr is set when a document could not be decoded.
-	DecodeErr error
-}
-
-// Result is the whole answer.
-type Result struct {
-	HTTPStatus int
-	Status     RequestStatus
-	Shipments  []ShipmentResult
-}
-
-// Counts returns how many shipments succeeded, succeeded with warnings, failed.
-func (r *Result) Counts() (ok, warned, failed int) {
-	for _, s := range r.Shipments {
-		switch s.Outcome {
-		case OutcomeSuccess:
-			ok++
-		case OutcomeWarning:
-			warned++
-		default:
-			failed++
-		}
-	}
-	return
-}
-
-// Partial reports whether some shipments failed and others did not.
-func (r *Result) Partial() bool {
-	ok, w, f := r.Counts()
-	return f > 0 && ok+w > 0
-}
-
-// Summary is a one-line account for an operator.
-func (r *Result) Summary() string {
-	ok, w, f := r.Counts()
-	switch {
-	case f == 0 && w == 0:
-		return fmt.Sprintf("all %d shipments ok", ok)
-	case f == 0:
-		return fmt.Sprintf("%d shipments ok, %d of them with warnings", ok+w, w)
-	case ok+w == 0:
-		return fmt.Sprintf("all %d shipments failed", f)
-	}
-	return fmt.Sprintf("partial success: %d ok, %d with warnings, %d failed", ok, w, f)
-}
-
-func newResult(httpStatus int, ldr *LabelDataResponse) *Result {
-	res := &Result{HTTPStatus: httpStatus}
-	if ldr.Status != nil {
-		res.Status = *ldr.Status
-	}
-	for i, it := range ldr.Items {
-		sr := ShipmentResult{
-			Index: i, Status: it.SStatus, ShipmentNo: it.ShipmentNo, ReturnShipmentNo: it.ReturnShipmentNo,
-			RoutingCode: it.RoutingCode, ReturnRoutingCode: it.ReturnRoutingCode, ShipmentRefNo: it.ShipmentRefNo,
-		}
-		code := it.SStatus.Code()
-		if code == 0 {
-			code = httpStatus
-		}
-		sr.Outcome = OutcomeSuccess
-		if code >= 400 {
-			sr.Outcome = OutcomeError
-		}
-		for _, vm := range it.ValidationMessages {
-			m := Message{Field: vm.Property, Text: vm.ValidationMessage, Severity: OutcomeWarning}
-			if strings.EqualFold(vm.ValidationState, "error") {
-				m.Severity = OutcomeError
-				sr.Outcome = OutcomeError
-			} else if sr.Outcome == OutcomeSuccess {
-				sr.Outcome = OutcomeWarning
-			}
-			sr.Messages = append(sr.Messages, m)
-		}
-		if it.PropertyPath != "" || it.Message != "" {
-			sr.Outcome = OutcomeError
-			sr.Messages = append(sr.Messages, Message{Field: it.PropertyPath, Text: it.Message, Severity: OutcomeError})
-		}
-		if sr.Outcome == OutcomeError && len(sr.Messages) == 0 {
-			sr.Messages = append(sr.Messages, Message{Text: firstNonEmpty(it.SStatus.Detail, it.SStatus.Title, "rejected"), Severity: OutcomeError})
-		}
-		var errs []error
-		sr.Label = decodeDoc(it.Label, &errs)
-		sr.ReturnLabel = decodeDoc(it.ReturnLabel, &errs)
-		sr.CustomsDoc = decodeDoc(it.CustomsDoc, &errs)
-		sr.CodLabel = decodeDoc(it.CodLabel, &errs)
-		sr.DecodeErr = errors.Join(errs...)
-		res.Shipments = append(res.Shipments, sr)
-	}
-	return res
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func decodeDoc(d *Document, errs *[]error) *Label {
-	if d == nil {
-		return nil
-	}
-	l := &Label{Format: d.FileFormat, PrintFormat: d.PrintFormat, URL: d.URL}
-	switch {
-	case d.ZPL2 != "":
-		l.Data = []byte(d.ZPL2)
-		if l.Format == "" {
-			l.Format = DocFormatZPL2
-		}
-	case d.B64 != "":
-		b, err := base64.StdEncoding.DecodeString(d.B64)
-		if err != nil {
-			*errs = append(*errs, fmt.Errorf("document is not valid base64: %w", err))
-			return l
-		}
-		l.Data = b
-		if l.Format == "" {
-			l.Format = DocFormatPDF
-		}
-	}
-	return l
 }
 
 // Version returns the API's version information.

@@ -77,7 +77,7 @@ func (c *Client) Manifest(ctx context.Context, r ManifestRequest) (*ManifestResu
 		res.Status = *mr.Status
 	}
 	for _, it := range mr.Items {
-		mi := ManifestItem{ShipmentNo: it.ShipmentNo, Status: it.SStatus, Outcome: OutcomeSuccess}
+		mi := ManifestItem{ShipmentNo: string(it.ShipmentNo), Status: it.SStatus, Outcome: OutcomeSuccess}
 		switch code := it.SStatus.Code(); {
 		case code >= 400:
 			mi.Outcome = OutcomeError
@@ -118,7 +118,7 @@ func (c *Client) GetManifest(ctx context.Context, day time.Time, billingNumber s
 	doc := &ManifestDoc{Date: sm.ManifestDate, Sheets: sm.SheetNo, Shipments: sm.Items}
 	var errs []error
 	for i := range sm.Manifest {
-		l := decodeDoc(&sm.Manifest[i], &errs)
+		l := decodeDoc(&sm.Manifest[i], &errs, "manifest")
 		if l != nil && len(l.Data) > 0 && doc.PDF == nil {
 			doc.PDF = l.Data
 		}

@@ -379,10 +379,12 @@ type LabelDataResponse struct {
 
 // ResponseItem is the answer for one shipment.
 type ResponseItem struct {
-	ShipmentNo         string              `json:"shipmentNo,omitempty"`
+	// Shipment numbers are strings in the schema but numbers in the
+	// contract's own example (340434310428091700): both are read, digit-exact.
+	ShipmentNo         FlexString          `json:"shipmentNo,omitempty"`
 	RoutingCode        string              `json:"routingCode,omitempty"`
 	ReturnRoutingCode  string              `json:"returnRoutingCode,omitempty"`
-	ReturnShipmentNo   string              `json:"returnShipmentNo,omitempty"`
+	ReturnShipmentNo   FlexString          `json:"returnShipmentNo,omitempty"`
 	SStatus            RequestStatus       `json:"sstatus"`
 	ShipmentRefNo      string              `json:"shipmentRefNo,omitempty"`
 	Label              *Document           `json:"label,omitempty"`
@@ -393,6 +395,39 @@ type ResponseItem struct {
 	// Schema errors name the property this way instead.
 	PropertyPath string `json:"propertyPath,omitempty"`
 	Message      string `json:"message,omitempty"`
+	// Some answers number their items (from 1) in the request's order.
+	RequestIndex   int `json:"-"`
+	SequenceNumber int `json:"-"`
+}
+
+// UnmarshalJSON reads an item, taking requestIndex and sequenceNumber as
+// numbers or strings and ignoring them when they are neither.
+func (it *ResponseItem) UnmarshalJSON(b []byte) error {
+	type plain ResponseItem
+	var raw struct {
+		plain
+		RequestIndex   json.RawMessage `json:"requestIndex"`
+		SequenceNumber json.RawMessage `json:"sequenceNumber"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*it = ResponseItem(raw.plain)
+	it.RequestIndex = looseInt(raw.RequestIndex)
+	it.SequenceNumber = looseInt(raw.SequenceNumber)
+	return nil
+}
+
+func looseInt(b json.RawMessage) int {
+	var f FlexString
+	if len(b) == 0 || json.Unmarshal(b, &f) != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(string(f))
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // ValidationMessage is a per-shipment message from DHL's checks.
@@ -409,15 +444,17 @@ type Document struct {
 	URL         string `json:"url,omitempty"`
 	FileFormat  string `json:"fileFormat,omitempty"`
 	PrintFormat string `json:"printFormat,omitempty"`
+	// Format is how the contract's own example names fileFormat.
+	Format string `json:"format,omitempty"`
 }
 
 // ServiceInformation is the answer of GET / (the version).
 type ServiceInformation struct {
 	Amp struct {
-		Name    string `json:"name,omitempty"`
-		Env     string `json:"env,omitempty"`
-		Version string `json:"version,omitempty"`
-		Rev     string `json:"rev,omitempty"`
+		Name    string     `json:"name,omitempty"`
+		Env     string     `json:"env,omitempty"`
+		Version string     `json:"version,omitempty"`
+		Rev     FlexString `json:"rev,omitempty"` // a number in the contract's example
 	} `json:"amp"`
 	Backend struct {
 		Env     string `json:"env,omitempty"`
@@ -440,7 +477,7 @@ type MultipleManifestResponse struct {
 
 // ShortResponseItem is the status of one shipment without labels.
 type ShortResponseItem struct {
-	ShipmentNo string        `json:"shipmentNo,omitempty"`
+	ShipmentNo FlexString    `json:"shipmentNo,omitempty"`
 	SStatus    RequestStatus `json:"sstatus"`
 }
 

@@ -80,6 +80,12 @@ func (s *Server) checked(h func(http.ResponseWriter, *http.Request, []byte)) htt
 			writeProblem(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large", "the request body is too large")
 			return
 		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/orders") {
+			if items := countryFindings(body); len(items) > 0 {
+				writeSchemaItems(w, items)
+				return
+			}
+		}
 		if s.contract != nil {
 			if err := s.contract.ValidateRequest(r, body); err != nil {
 				s.log.Debug("sim: request breaks the contract", "err", err)
@@ -91,10 +97,57 @@ func (s *Server) checked(h func(http.ResponseWriter, *http.Request, []byte)) htt
 	}
 }
 
+// schemaItem is one finding of DHL's schema check. DHL's answers carry no
+// sstatus on these items although the contract's ResponseItem requires one:
+// the simulator answers as DHL does.
 type schemaItem struct {
-	SStatus      status `json:"sstatus"`
 	PropertyPath string `json:"propertyPath"`
 	Message      string `json:"message"`
+}
+
+// schemaDetail is the top-level detail of DHL's schema-error answer.
+const schemaDetail = "Your request contained technical errors as listed below."
+
+// countryMessage is DHL's wording for a country code that is not alpha-3.
+const countryMessage = "Parameter country must be a valid country code consisting of three characters according to ISO 3166-1 alpha-3."
+
+// countryFindings checks the country codes of an order as DHL's schema
+// check does, whether or not the contract file is loaded, so that the
+// propertyPath answer is always reachable (e.g. consignee country "DE").
+func countryFindings(body []byte) []schemaItem {
+	var order struct {
+		Shipments []struct {
+			Shipper   map[string]any `json:"shipper"`
+			Consignee map[string]any `json:"consignee"`
+			Services  struct {
+				DHLRetoure struct {
+					ReturnAddress map[string]any `json:"returnAddress"`
+				} `json:"dhlRetoure"`
+			} `json:"services"`
+		} `json:"shipments"`
+	}
+	if json.Unmarshal(body, &order) != nil {
+		return nil
+	}
+	var items []schemaItem
+	check := func(i int, path string, m map[string]any) {
+		if m == nil {
+			return
+		}
+		v, present := m["country"]
+		if !present {
+			return
+		}
+		if c, ok := v.(string); !ok || !address.IsCountry(c) {
+			items = append(items, schemaItem{PropertyPath: fmt.Sprintf("shipments[%d].%s.country", i, path), Message: countryMessage})
+		}
+	}
+	for i, sh := range order.Shipments {
+		check(i, "shipper", sh.Shipper)
+		check(i, "consignee", sh.Consignee)
+		check(i, "services.dhlRetoure.returnAddress", sh.Services.DHLRetoure.ReturnAddress)
+	}
+	return items
 }
 
 type status struct {
@@ -158,8 +211,14 @@ func writeSchemaErrors(w http.ResponseWriter, err error) {
 	if len(items) == 0 {
 		add(&items, seen, "", err.Error())
 	}
+	writeSchemaItems(w, items)
+}
+
+// writeSchemaItems answers like DHL's schema check: 400, a status with
+// DHL's detail, one {propertyPath, message} item per finding.
+func writeSchemaItems(w http.ResponseWriter, items []schemaItem) {
 	writeJSON(w, http.StatusBadRequest, "application/problem+json", map[string]any{
-		"status": st(http.StatusBadRequest, "Bad Request", "JSON schema validation failed."),
+		"status": st(http.StatusBadRequest, "Bad Request", schemaDetail),
 		"items":  items,
 	})
 }
@@ -178,7 +237,10 @@ func add(items *[]schemaItem, seen map[string]bool, path, msg string) {
 		return
 	}
 	seen[path+"\x00"+msg] = true
-	*items = append(*items, schemaItem{SStatus: st(400, "Bad Request", "JSON schema violation"), PropertyPath: path, Message: msg})
+	if strings.HasSuffix(path, ".country") {
+		msg = countryMessage
+	}
+	*items = append(*items, schemaItem{PropertyPath: path, Message: msg})
 }
 
 // dotIndexes writes "shipments.0.consignee" as "shipments[0].consignee".
@@ -268,7 +330,7 @@ func (s *Server) createOrders(w http.ResponseWriter, r *http.Request, body []byt
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, http.StatusBadRequest, "application/problem+json", map[string]any{
 			"status": st(400, "Bad Request", "The request body is not a valid order."),
-			"items":  []schemaItem{{SStatus: st(400, "Bad Request", "unreadable"), PropertyPath: "", Message: err.Error()}},
+			"items":  []schemaItem{{PropertyPath: "", Message: err.Error()}},
 		})
 		return
 	}
@@ -278,35 +340,60 @@ func (s *Server) createOrders(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	now := s.opt.Now()
 	items := make([]item, len(req.Shipments))
-	failed := 0
+	done := 0
 	for i := range req.Shipments {
 		items[i] = s.createOne(&req.Shipments[i], dryRun, mustEncode, o, now)
-		if items[i].SStatus.Status >= 400 {
-			failed++
+		if items[i].SStatus.Status == http.StatusOK {
+			done++
 		}
 	}
+	// DHL: 200 for one shipment that worked, 400 for one that did not, 207
+	// for several; the top status counts the shipments done in its words.
+	n := len(items)
 	code := http.StatusOK
 	switch {
-	case len(items) > 1:
+	case n > 1:
 		code = http.StatusMultiStatus
-	case failed == 1:
+	case done == 0:
 		code = http.StatusBadRequest
 	}
-	top := st(code, "OK", "")
-	ct := "application/json"
-	switch {
-	case code == http.StatusBadRequest:
-		top, ct = st(400, "Bad Request", "The shipment could not be created."), "application/problem+json"
-	case code == http.StatusMultiStatus && failed > 0:
-		top = st(207, "Multi-Status", fmt.Sprintf("%d of %d shipments have errors.", failed, len(items)))
-	case code == http.StatusMultiStatus:
-		top = st(207, "Multi-Status", "")
+	verb := "successfully created."
+	if dryRun {
+		verb = "validated OK. Details included."
 	}
-	if dryRun && failed == 0 {
-		top.Detail = "The shipments are valid."
+	top := st(code, "ok", "1 detailed item status included")
+	switch {
+	case code == http.StatusMultiStatus:
+		top = st(code, "Multi-Status", fmt.Sprintf("%d of %d shipments %s", done, n, verb))
+	case code == http.StatusBadRequest && dryRun:
+		top = st(code, "Bad Request", "0 of 1 shipment "+verb)
+	case code == http.StatusBadRequest:
+		top = st(code, "Bad Request", "1 detailed item status included")
+	case dryRun:
+		top = st(code, "ok", "1 of 1 shipment "+verb)
+	}
+	ct := "application/json"
+	if code == http.StatusBadRequest {
+		ct = "application/problem+json"
 	}
 	writeJSON(w, code, ct, map[string]any{"status": top, "items": items})
 }
+
+// Magic shipment references (refNo prefixes) make the simulator answer a
+// shipment with one of DHL's rarer item shapes; see "labelagent simulate --help".
+const (
+	// RefGeneralError: sstatus 206 GeneralShipmentError, a shipment number
+	// but no label (create).
+	RefGeneralError = "SIM-206"
+	// RefBrokenLabel: sstatus 200 with a label whose base64 does not decode.
+	RefBrokenLabel = "SIM-BADLABEL"
+	// RefWeakValidation: sstatus 400 for a weak validation error, with
+	// DHL's Warning messages about the addresses.
+	RefWeakValidation = "SIM-WEAK"
+)
+
+// brokenB64 is the undecodable label of a recorded DHL answer.
+const brokenB64 = "JVBERi0xLjQKJeLjz9MKNSAwIG9-0"
 
 // createOne checks one shipment as DHL's backend does and creates it.
 func (s *Server) createOne(sh *parcel.Shipment, dryRun, mustEncode bool, o docOptions, now time.Time) item {
@@ -391,10 +478,28 @@ func (s *Server) createOne(sh *parcel.Shipment, dryRun, mustEncode bool, o docOp
 	}
 	msgs := append(errs, warns...)
 	if len(errs) > 0 {
-		return item{SStatus: st(400, "Bad Request", "The shipment has errors."), ValidationMessages: msgs}
+		// DHL's refused items carry a bare status and the findings
+		return item{SStatus: status{Title: "Bad Request", StatusCode: 400, Status: 400}, ValidationMessages: msgs}
+	}
+	if strings.HasPrefix(sh.RefNo, RefWeakValidation) {
+		title := "Bad Request"
+		if dryRun {
+			title = "Within the shipment there was at least one weak validation error."
+		}
+		return item{SStatus: status{Title: title, StatusCode: 400, Status: 400}, ValidationMessages: []vmsg{
+			{"shipper", "The house number entered could not be found.", "Warning"},
+			{"consignee", "The city entered does not match the postcode. The shipment is not codeable.", "Warning"},
+		}}
 	}
 	if dryRun {
-		return item{SStatus: st(200, "OK", "The shipment is valid."), ValidationMessages: msgs}
+		return item{SStatus: st(200, "OK", "The Webservice call ran successfully."), ValidationMessages: msgs}
+	}
+	if strings.HasPrefix(sh.RefNo, RefGeneralError) {
+		s.mu.Lock()
+		s.serial++
+		no := shipmentNumber(s.serial)
+		s.mu.Unlock()
+		return item{ShipmentNo: no, SStatus: st(206, "GeneralShipmentError", "General Shipment Backend Error")}
 	}
 
 	sender := nonEmpty(sh.Shipper.Name1, sh.Shipper.Name2, strings.TrimSpace(sh.Shipper.AddressStreet+" "+sh.Shipper.AddressHouse), strings.TrimSpace(sh.Shipper.PostalCode+" "+sh.Shipper.City))
@@ -449,12 +554,15 @@ func (s *Server) createOne(sh *parcel.Shipment, dryRun, mustEncode bool, o docOp
 			RoutingCode: sp.ReturnRouting, ShipmentNo: sp.ReturnNo, Reference: rt.DHLRetoure.RefNo}
 	}
 	it := item{ShipmentNo: sp.No, RoutingCode: routing, ReturnShipmentNo: sp.ReturnNo, ReturnRoutingCode: sp.ReturnRouting,
-		SStatus: st(200, "OK", ""), ValidationMessages: warns}
+		SStatus: st(200, "ok", ""), ValidationMessages: warns}
 	if len(sh.RefNo) >= 6 {
 		it.ShipmentRefNo = sh.RefNo
 	}
 	if err := s.attachDocs(&it, sp, o); err != nil {
 		return item{SStatus: st(500, "Internal Server Error", "label rendering failed")}
+	}
+	if strings.HasPrefix(sh.RefNo, RefBrokenLabel) {
+		it.Label = &parcel.Document{B64: brokenB64, FileFormat: "PDF", PrintFormat: it.Label.PrintFormat}
 	}
 	s.mu.Lock()
 	s.shipments[sp.No] = sp
@@ -647,7 +755,7 @@ func (s *Server) getOrders(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.mu.Unlock()
 		switch {
 		case sp == nil || sp.Cancelled:
-			items[i] = item{ShipmentNo: no, SStatus: st(400, "Bad Request", "Unknown shipment number.")}
+			items[i] = item{ShipmentNo: no, SStatus: unknownShipment()}
 			failed++
 		case !sp.Manifested.IsZero():
 			items[i] = item{ShipmentNo: no, SStatus: st(400, "Bad Request", "The shipment is closed; its labels are gone.")}
@@ -660,21 +768,36 @@ func (s *Server) getOrders(w http.ResponseWriter, r *http.Request, _ []byte) {
 			items[i] = it
 		}
 	}
-	s.writeItems(w, items, failed)
+	s.writeItems(w, items, failed, "with documents retrieved.")
 }
 
-func (s *Server) writeItems(w http.ResponseWriter, items []item, failed int) {
-	code := http.StatusOK
-	if len(items) > 1 {
-		code = http.StatusMultiStatus
-	} else if failed == 1 {
-		code = http.StatusBadRequest
+// unknownShipment is DHL's item status for a number it does not know (or
+// no longer: cancelled already).
+func unknownShipment() status {
+	return status{Title: "UnknownShipmentNumber", StatusCode: 204, Status: 204, Detail: "Unknown shipment number."}
+}
+
+// writeItems answers a GET or DELETE as DHL does: 200 or 400 for one
+// shipment, 207 for several, the top status counting those done ("1 of 2
+// shipments successfully canceled.").
+func (s *Server) writeItems(w http.ResponseWriter, items []item, failed int, verb string) {
+	n := len(items)
+	code, title := http.StatusOK, "OK"
+	switch {
+	case n > 1:
+		code, title = http.StatusMultiStatus, "Multi-Status"
+	case failed == 1:
+		code, title = http.StatusBadRequest, "Bad Request"
+	}
+	noun := "shipments"
+	if n == 1 {
+		noun = "shipment"
 	}
 	ct := "application/json"
-	top := st(code, http.StatusText(code), "")
 	if code == http.StatusBadRequest {
 		ct = "application/problem+json"
 	}
+	top := st(code, title, fmt.Sprintf("%d of %d %s %s", n-failed, n, noun, verb))
 	writeJSON(w, code, ct, map[string]any{"status": top, "items": items})
 }
 
@@ -697,18 +820,18 @@ func (s *Server) deleteOrders(w http.ResponseWriter, r *http.Request, _ []byte) 
 		sp := s.shipments[no]
 		switch {
 		case sp == nil || sp.Cancelled:
-			items[i] = item{ShipmentNo: no, SStatus: st(400, "Bad Request", "Unknown shipment number or already deleted.")}
+			items[i] = item{ShipmentNo: no, SStatus: unknownShipment()}
 			failed++
 		case !sp.Manifested.IsZero():
 			items[i] = item{ShipmentNo: no, SStatus: st(400, "Bad Request", "The shipment is already closed out (manifested).")}
 			failed++
 		default:
 			sp.Cancelled = true
-			items[i] = item{ShipmentNo: no, SStatus: st(200, "OK", "The shipment was deleted.")}
+			items[i] = item{ShipmentNo: no, SStatus: status{Title: "OK", StatusCode: 200, Status: 200}}
 		}
 	}
 	s.mu.Unlock()
-	s.writeItems(w, items, failed)
+	s.writeItems(w, items, failed, "successfully canceled.")
 }
 
 // postManifests closes shipments out.
