@@ -75,7 +75,9 @@ var (
 	ErrInvalid        = errors.New("invalid request")
 	ErrTooLarge       = errors.New("payload too large")
 	ErrConflict       = errors.New("conflict")
-	ErrStopped        = errors.New("agent is stopping")
+	// ErrKeyReused: an idempotency key came back with a different request.
+	ErrKeyReused = errors.New("idempotency key reused for a different job")
+	ErrStopped   = errors.New("agent is stopping")
 )
 
 // New checks the options; nothing is opened until Start.

@@ -281,7 +281,7 @@ func TestIdempotencyKeyReturnsTheFirstJob(t *testing.T) {
 		t.Fatalf("first submit: existing=%v err=%v", existing, err)
 	}
 	waitState(t, a, first.ID, apitype.StateDone)
-	again, existing, err := a.Submit(context.Background(), apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: zplLabel(2), IdempotencyKey: "order-4711"})
+	again, existing, err := a.Submit(context.Background(), apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: zplLabel(1), IdempotencyKey: "order-4711"})
 	if err != nil || !existing || again.ID != first.ID || again.State != apitype.StateDone {
 		t.Fatalf("second submit = %+v existing=%v err=%v, want job %s done", again, existing, err, first.ID)
 	}
@@ -374,9 +374,14 @@ func TestJobFailsAfterMaxAttemptsAndCanBeRetried(t *testing.T) {
 
 func TestUnpreparablePayloadFailsAtOnceWithReason(t *testing.T) {
 	sp := newScript()
-	a := start(t, testConfig(t, t.TempDir()), map[string]*scriptPrinter{"zebra": sp})
-	pdf := []byte("%PDF-1.7\n%broken")
-	j := submit(t, a, apitype.SubmitRequest{Kind: apitype.KindPDF, Payload: pdf})
+	// The submission check catches what it can cheaply; what only the
+	// conversion finds (here: a preparer that refuses) fails at once.
+	a := start(t, testConfig(t, t.TempDir()), map[string]*scriptPrinter{"zebra": sp}, func(o *agent.Options) {
+		o.Preparer = agent.PreparerFunc(func(context.Context, apitype.Kind, []byte, printer.ProfileConfig) ([]byte, error) {
+			return nil, fmt.Errorf("%w: the PDF's page 1 cannot be rendered", zpl.ErrBadInput)
+		})
+	})
+	j := submit(t, a, apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: zplLabel(1)})
 	f := waitState(t, a, j.ID, apitype.StateFailed)
 	if f.Attempts != 0 || !strings.Contains(f.LastError, "cannot prepare") {
 		t.Fatalf("attempts %d error %q", f.Attempts, f.LastError)

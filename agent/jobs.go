@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image/png"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/store"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // Limits on the text fields of a submission.
@@ -18,7 +19,6 @@ const (
 	maxKeyLen     = 200
 	maxNameLen    = 200
 	maxHistory    = 50
-	maxPNGPixels  = 64 << 20 // a 600 dpi 4x6in label is 8.6 Mpx; more is not a label
 	defaultSource = "api"
 )
 
@@ -54,12 +54,37 @@ func (a *Agent) Submit(ctx context.Context, req apitype.SubmitRequest) (job apit
 		return apitype.Job{}, false, err
 	}
 	if existing {
+		if diff := keyMismatch(saved, req); diff != "" {
+			return apitype.Job{}, false, fmt.Errorf("%w: idempotency key %q was used for job %s with a different %s; use a new key for a different job",
+				ErrKeyReused, req.IdempotencyKey, saved.ID, diff)
+		}
 		a.log.Debug("duplicate submission answered with the existing job", "job", saved.ID, "key", saved.IdempotencyKey)
 		return saved, true, nil
 	}
 	w.enqueue(saved.ID)
 	a.publishJob(saved)
 	return saved, false, nil
+}
+
+// keyMismatch names what differs between the job an idempotency key was
+// first used for and a new request with the same key ("" when it matches):
+// a retry must be the same request, anything else is a mistake to report,
+// not a duplicate to answer with the old job.
+func keyMismatch(j apitype.Job, req apitype.SubmitRequest) string {
+	var diffs []string
+	if j.PayloadSHA256 != store.HashPayload(req.Payload) {
+		diffs = append(diffs, "payload")
+	}
+	if j.Printer != req.Printer {
+		diffs = append(diffs, fmt.Sprintf("printer (%q, now %q)", j.Printer, req.Printer))
+	}
+	if j.Kind != req.Kind {
+		diffs = append(diffs, fmt.Sprintf("kind (%s, now %s)", j.Kind, req.Kind))
+	}
+	if j.Copies != req.Copies {
+		diffs = append(diffs, fmt.Sprintf("copies (%d, now %d)", j.Copies, req.Copies))
+	}
+	return strings.Join(diffs, ", ")
 }
 
 func (a *Agent) validate(req *apitype.SubmitRequest) error {
@@ -87,41 +112,62 @@ func (a *Agent) validate(req *apitype.SubmitRequest) error {
 	if req.Copies < 1 || req.Copies > a.cfg.Jobs.MaxCopies {
 		return fmt.Errorf("%w: copies %d is not between 1 and %d (jobs.max_copies)", ErrInvalid, req.Copies, a.cfg.Jobs.MaxCopies)
 	}
-	if len(req.IdempotencyKey) > maxKeyLen || !utf8.ValidString(req.IdempotencyKey) {
-		return fmt.Errorf("%w: idempotency key longer than %d bytes or not UTF-8", ErrInvalid, maxKeyLen)
+	if err := checkText("idempotency key", req.IdempotencyKey, maxKeyLen); err != nil {
+		return err
 	}
-	if len(req.Name) > maxNameLen || !utf8.ValidString(req.Name) {
-		return fmt.Errorf("%w: name longer than %d bytes or not UTF-8", ErrInvalid, maxNameLen)
+	if err := checkText("name", req.Name, maxNameLen); err != nil {
+		return err
 	}
 	if req.Source == "" {
 		req.Source = defaultSource
 	}
-	if len(req.Source) > 64 {
-		return fmt.Errorf("%w: source longer than 64 bytes", ErrInvalid)
+	if err := checkText("source", req.Source, 64); err != nil {
+		return err
 	}
-	return checkPayload(req.Kind, req.Payload)
+	if err := checkPayload(req.Kind, req.Payload); err != nil {
+		return err
+	}
+	if req.Kind == apitype.KindZPL {
+		// ZPL is converted in microseconds: do it now with the printer's
+		// profile, so a label it cannot take (an inexact resolution
+		// change) is refused while the submitter is still there.
+		p, err := zpl.ProfileFrom(a.workers[req.Printer].cfg.Profile)
+		if err == nil && !p.Raw {
+			if _, err := zpl.PrepareZPL(req.Payload, p, 0); err != nil {
+				return fmt.Errorf("%w: printer %q cannot print this ZPL: %w", ErrInvalid, req.Printer, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkText refuses a name or source that is not UTF-8, too long, or holds
+// control characters (a NUL, a terminal escape, a line break): they end up
+// in lists, logs and terminals, where they would be taken as commands.
+func checkText(field, s string, maxLen int) error {
+	if len(s) > maxLen {
+		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, maxLen)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return fmt.Errorf("%w: %s contains the control character %U at byte %d", ErrInvalid, field, r, i)
+		}
+	}
+	return nil
 }
 
 // checkPayload refuses payloads that are plainly not what their kind says,
-// at submission, while the submitter is still there to hear about it.
+// or that the converter would refuse (zpl.CheckInput: the one set of
+// limits), at submission, while the submitter is still there to hear it.
 func checkPayload(kind apitype.Kind, p []byte) error {
-	switch kind {
-	case apitype.KindPDF:
-		if !bytes.HasPrefix(bytes.TrimLeft(p, "\x00\t\r\n "), []byte("%PDF-")) {
-			return fmt.Errorf("%w: the payload is not a PDF (it does not start with %%PDF-)", ErrInvalid)
-		}
-	case apitype.KindPNG:
-		cfg, err := png.DecodeConfig(bytes.NewReader(p))
-		if err != nil {
-			return fmt.Errorf("%w: the payload is not a PNG image: %v", ErrInvalid, err)
-		}
-		if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPNGPixels {
-			return fmt.Errorf("%w: PNG of %dx%d pixels is not a label (at most %d pixels)", ErrInvalid, cfg.Width, cfg.Height, maxPNGPixels)
-		}
-	case apitype.KindZPL:
-		if !looksLikeZPL(p) {
-			return fmt.Errorf("%w: the payload is not ZPL (no ^XA label start and no ~ command); send other data as kind raw", ErrInvalid)
-		}
+	if kind == apitype.KindZPL && !looksLikeZPL(p) {
+		return fmt.Errorf("%w: the payload is not ZPL (no ^XA label start and no ~ command); send other data as kind raw", ErrInvalid)
+	}
+	if err := zpl.CheckInput(string(kind), p); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
 }

@@ -250,6 +250,9 @@ func PrepareZPL(src []byte, p Profile, sourceDPI int) ([]byte, error) {
 	if len(src) > MaxInputBytes {
 		return nil, fmt.Errorf("ZPL of %d bytes: %w (limit %d)", len(src), ErrInputTooLarge, MaxInputBytes)
 	}
+	if err := CheckTerminated(src); err != nil {
+		return nil, err
+	}
 	cmds, err := Tokenize(src)
 	if err != nil {
 		return nil, err

@@ -3,22 +3,10 @@ package zpl
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
 )
-
-// Input limits. A label never needs more: a 600 dpi 4 x 8 inch page is
-// 2400 x 4800 = 11.5 million pixels.
-const (
-	MaxInputBytes  = 32 << 20   // a PDF or PNG job
-	MaxImagePixels = 16_000_000 // decoded PNG pixels, checked before decoding
-	MaxPDFPages    = 50         // pages converted from one PDF
-)
-
-// ErrInputTooLarge is returned for input beyond the fixed limits.
-var ErrInputTooLarge = errors.New("input too large")
 
 // PNGImage is a decoded PNG and the resolution its pHYs chunk declares
 // (0 when it declares none).
@@ -30,19 +18,8 @@ type PNGImage struct {
 // DecodePNG decodes a PNG after checking its declared dimensions, so a small
 // file that claims a huge image is refused before any pixel memory is taken.
 func DecodePNG(data []byte) (PNGImage, error) {
-	if len(data) > MaxInputBytes {
-		return PNGImage{}, fmt.Errorf("PNG of %d bytes: %w (limit %d)", len(data), ErrInputTooLarge, MaxInputBytes)
-	}
-	if !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
-		return PNGImage{}, errors.New("not a PNG image (the file does not start with the PNG signature)")
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return PNGImage{}, fmt.Errorf("reading PNG header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxDots || cfg.Height > MaxDots ||
-		int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return PNGImage{}, fmt.Errorf("PNG of %dx%d pixels: %w (limit %d pixels, %d per side)", cfg.Width, cfg.Height, ErrInputTooLarge, MaxImagePixels, MaxDots)
+	if err := checkPNG(data); err != nil {
+		return PNGImage{}, err
 	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {

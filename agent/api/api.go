@@ -154,6 +154,8 @@ func errorFor(err error) *Error {
 		return &Error{http.StatusNotFound, apitype.CodeNotFound, err.Error()}
 	case errors.Is(err, agent.ErrInvalid):
 		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, err.Error()}
+	case errors.Is(err, agent.ErrKeyReused):
+		return &Error{http.StatusUnprocessableEntity, apitype.CodeKeyReused, err.Error()}
 	case errors.Is(err, agent.ErrConflict):
 		return &Error{http.StatusConflict, apitype.CodeConflict, err.Error()}
 	case errors.Is(err, agent.ErrStopped):

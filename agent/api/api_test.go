@@ -103,7 +103,7 @@ func TestSubmitThroughTheClientAndWatchItPrint(t *testing.T) {
 			break
 		}
 	}
-	again, err := f.cl.Submit(ctx, apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: []byte("^XA^XZ"), IdempotencyKey: "o-1"})
+	again, err := f.cl.Submit(ctx, apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: []byte("^XA^FDhi^FS^XZ"), Name: "order 1", IdempotencyKey: "o-1"})
 	if err != nil || !again.Existing || again.Job.ID != resp.Job.ID {
 		t.Fatalf("resubmit %+v %v", again, err)
 	}

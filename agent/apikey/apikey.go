@@ -1,8 +1,11 @@
 // Package apikey keeps the control API's key in a file in the data
 // directory. Only the service's account and the operators can read it: on
-// Linux the file belongs to the group "labelagent" (created by the
-// installer) with mode 0640; on Windows the data directory under ProgramData
-// inherits read access for local users. The CLI and the tray read it there.
+// Linux and macOS the file is mode 0600 for the agent's user, plus read
+// access (0640) for the group "labelagent" only where that group exists
+// (the installer creates it) — never for a user's primary group, which
+// others share. A key file found wider than that is tightened at start.
+// On Windows the data directory under ProgramData inherits read access for
+// local users. The CLI and the tray read it there.
 package apikey
 
 import (
@@ -10,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +25,22 @@ const FileName = "api.key"
 // Path is the key file for dataDir.
 func Path(dataDir string) string { return filepath.Join(dataDir, FileName) }
 
-// Ensure returns the key in dataDir, creating it (256 random bits) if absent.
-func Ensure(dataDir string) (string, error) {
+// Ensure returns the key in dataDir, creating it (256 random bits) if
+// absent, and tightens the permissions of an existing key file that others
+// could read (logged on log, which may be nil).
+func Ensure(dataDir string, log *slog.Logger) (string, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return ensure(dataDir, log, operatorGroup)
+}
+
+func ensure(dataDir string, log *slog.Logger, group func() (int, bool)) (string, error) {
 	key, err := Read(dataDir)
 	if err == nil {
+		if err := tighten(Path(dataDir), group, log); err != nil {
+			return "", err
+		}
 		return key, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -52,10 +68,10 @@ func Ensure(dataDir string) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("write API key: %w", err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o640); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
 		return "", fmt.Errorf("write API key: %w", err)
 	}
-	shareWithOperators(tmp.Name())
+	shareWithOperators(tmp.Name(), group)
 	// Link, not rename: if another process created the key meanwhile, keep theirs.
 	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
 		if err := os.Rename(tmp.Name(), path); err != nil {

@@ -4,7 +4,12 @@
 package apitype
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labelagent/labelagent/printer"
 )
@@ -192,9 +197,43 @@ const (
 	CodeUnavailable    = "unavailable"
 	CodeInternal       = "internal"
 	CodeUnknownPrinter = "unknown_printer"
+	CodeKeyReused      = "idempotency_key_reused" // 422: same key, different payload, printer, kind or copies
 )
 
 // Header names.
 const (
 	HeaderAPIKey = "X-Labelagent-Key"
 )
+
+// Printable escapes what a terminal or a log would take for a command in
+// text from outside (a job's name, source, key, an error): control
+// characters, bidirectional overrides and bytes that are not UTF-8 become
+// Go escapes (\x1b, \u202e). The agent refuses such names at submission;
+// this keeps jobs stored before that, and printers' own words, harmless.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+	}
+	return b.String()
+}

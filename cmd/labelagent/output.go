@@ -36,7 +36,7 @@ func ago(t time.Time) string {
 }
 
 func short(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
+	s = apitype.Printable(strings.ReplaceAll(s, "\n", " "))
 	if len([]rune(s)) <= n {
 		return s
 	}
@@ -69,15 +69,15 @@ func (app *cliApp) printJob(j apitype.Job) error {
 	fmt.Fprintf(t, "printer\t%s\n", j.Printer)
 	fmt.Fprintf(t, "kind\t%s, %s, %d cop%s\n", j.Kind, humanBytes(j.PayloadSize), j.Copies, map[bool]string{true: "y", false: "ies"}[j.Copies == 1])
 	if j.Name != "" {
-		fmt.Fprintf(t, "name\t%s\n", j.Name)
+		fmt.Fprintf(t, "name\t%s\n", apitype.Printable(j.Name))
 	}
-	fmt.Fprintf(t, "source\t%s\n", j.Source)
+	fmt.Fprintf(t, "source\t%s\n", apitype.Printable(j.Source))
 	if j.IdempotencyKey != "" {
-		fmt.Fprintf(t, "idempotency key\t%s\n", j.IdempotencyKey)
+		fmt.Fprintf(t, "idempotency key\t%s\n", apitype.Printable(j.IdempotencyKey))
 	}
 	fmt.Fprintf(t, "attempts\t%d\n", j.Attempts)
 	if j.LastError != "" {
-		fmt.Fprintf(t, "last error\t%s\n", j.LastError)
+		fmt.Fprintf(t, "last error\t%s\n", apitype.Printable(j.LastError))
 	}
 	fmt.Fprintf(t, "created\t%s\n", j.Created.Local().Format(time.DateTime))
 	if j.Finished != nil {
@@ -90,7 +90,7 @@ func (app *cliApp) printJob(j apitype.Job) error {
 		fmt.Fprintln(app.stdout, "history:")
 		t = newTable(app.stdout)
 		for _, h := range j.History {
-			fmt.Fprintf(t, "  %s\t%s\t%s\n", h.At.Local().Format("15:04:05.000"), h.State, h.Note)
+			fmt.Fprintf(t, "  %s\t%s\t%s\n", h.At.Local().Format("15:04:05.000"), h.State, apitype.Printable(h.Note))
 		}
 		return t.Flush()
 	}

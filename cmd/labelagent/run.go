@@ -71,7 +71,7 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 		log.Error("agent did not start", "err", err)
 		return storeRefusal(err, app.version, i18n.For(i18n.Detect(os.Getenv, "")))
 	}
-	key, err := apikey.Ensure(cfg.DataDir)
+	key, err := apikey.Ensure(cfg.DataDir, log)
 	if err != nil {
 		ln.Close()
 		_ = a.Stop(context.Background())

@@ -33,7 +33,7 @@ func TestStampTopUpAsksFirst(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
-	if _, err := apikey.Ensure(dir); err != nil {
+	if _, err := apikey.Ensure(dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	run := func(stdin string, args ...string) (string, error) {
