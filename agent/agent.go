@@ -86,7 +86,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, errors.New("agent: no configuration")
 	}
 	if errs := CheckConfig(opts.Config); len(errs) > 0 {
-		return nil, &config.Error{File: opts.Config.Source(), Problems: errs}
+		return nil, opts.Config.Locate(errs)
 	}
 	a := &Agent{
 		cfg:      opts.Config,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
@@ -78,21 +79,41 @@ func (a *Agent) startPostage() error {
 }
 
 // checkCarriers decodes the carrier sections strictly, so that a typo is
-// found by `config check` and not at the first shipment.
+// found by `config check` and not at the first shipment. Every problem is
+// located at its line in the file.
 func checkCarriers(cfg *config.Config) []error {
 	var errs []error
 	im, err := internetmarke.DecodeConfig(&cfg.Internetmarke, os.Getenv)
-	if err != nil {
-		errs = append(errs, err)
-	} else if im.Enabled {
-		if err := im.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("internetmarke: %w", err))
-		}
+	errs = append(errs, cfg.SectionProblems("internetmarke", err)...)
+	if im.Enabled {
+		errs = append(errs, sectionKeyed(internetmarkeKey, im.Validate())...)
 	}
 	if cfg.DHL.Kind != 0 {
-		if _, err := transport.DecodeConfig(&cfg.DHL); err != nil {
-			errs = append(errs, err)
-		}
+		_, err := transport.DecodeConfig(&cfg.DHL)
+		errs = append(errs, cfg.SectionProblems("dhl", err)...)
 	}
 	return errs
+}
+
+var internetmarkeKey = regexp.MustCompile(`^(internetmarke\.[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)?)`)
+
+// sectionKeyed splits a carrier package's joined validation errors and
+// gives each the key its words begin with, so it can be located.
+func sectionKeyed(key *regexp.Regexp, err error) []error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	out := make([]error, 0, len(list))
+	for _, e := range list {
+		p := &config.Problem{Err: e}
+		if m := key.FindStringSubmatch(e.Error()); m != nil {
+			p.Key = m[1]
+		}
+		out = append(out, p)
+	}
+	return out
 }

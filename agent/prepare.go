@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
 )
@@ -58,12 +60,27 @@ func (z *zplPreparer) Prepare(ctx context.Context, kind apitype.Kind, payload []
 // CheckConfig lists every problem of a configuration, including what only
 // the agent knows: printer profiles the label converter cannot use.
 func CheckConfig(cfg *config.Config) []error {
-	errs := cfg.Validate()
+	errs := append([]error(nil), cfg.DecodeProblems()...)
+	v := cfg.Validate()
+	errs = append(errs, v...)
 	errs = append(errs, checkCarriers(cfg)...)
-	for _, pc := range cfg.Printers {
+	for i, pc := range cfg.Printers {
+		if hasProblemAt(v, fmt.Sprintf("printers[%d].profile", i)) {
+			continue // the entry's own check has said what is wrong
+		}
 		if _, err := zpl.ProfileFrom(pc.Profile); err != nil {
-			errs = append(errs, fmt.Errorf("printer %q: %w", pc.Name, err))
+			errs = append(errs, &config.Problem{Key: fmt.Sprintf("printers[%d].profile", i), Err: i18n.Wrap(errors.New(strings.TrimPrefix(err.Error(), "printer profile: ")), "config.profile")})
 		}
 	}
 	return errs
+}
+
+func hasProblemAt(errs []error, key string) bool {
+	for _, e := range errs {
+		var p *config.Problem
+		if errors.As(e, &p) && strings.HasPrefix(p.Key, key) {
+			return true
+		}
+	}
+	return false
 }

@@ -86,9 +86,29 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ValidateName checks a printer name: it appears in URLs, file names and the CLI.
 func ValidateName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("printer name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+		return &ConfigProblem{Printer: name, Key: "name", ID: "config.printer_bad_name", Args: []any{"value", name},
+			msg: fmt.Sprintf("printer name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)}
 	}
 	return nil
+}
+
+// ConfigProblem is one problem of a printer entry. Error() gives English
+// words; ID and Args let the agent word it in the reader's language from
+// its message catalog (this package does not depend on the agent), and Key
+// ("tcp.address") lets `config check` name the line.
+type ConfigProblem struct {
+	Printer string
+	Key     string
+	ID      string
+	Args    []any // key/value pairs; "allowed" holds a []string
+	msg     string
+}
+
+func (p *ConfigProblem) Error() string {
+	if p.Key == "name" {
+		return p.msg
+	}
+	return fmt.Sprintf("printer %q: %s", p.Printer, p.msg)
 }
 
 // Transports known to the configuration.
@@ -98,8 +118,8 @@ var transports = []string{"file", "tcp", "serial", "usb", "spool"}
 // Messages name the printer and the key, for `labelagent config check`.
 func (c Config) Validate() []error {
 	var errs []error
-	add := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("printer %q: "+format, append([]any{c.Name}, args...)...))
+	add := func(key, id string, kv []any, format string, args ...any) {
+		errs = append(errs, &ConfigProblem{Printer: c.Name, Key: key, ID: id, Args: kv, msg: fmt.Sprintf(format, args...)})
 	}
 	if err := ValidateName(c.Name); err != nil {
 		errs = append(errs, err)
@@ -107,7 +127,7 @@ func (c Config) Validate() []error {
 	switch c.Transport {
 	case "file":
 		if strings.TrimSpace(c.File.Dir) == "" {
-			add("transport file needs file.dir")
+			add("file.dir", "config.needs", []any{"what", "transport file", "key", "file.dir"}, "transport file needs file.dir")
 		}
 	case "tcp":
 		c.validateTCP(add)
@@ -117,36 +137,36 @@ func (c Config) Validate() []error {
 		c.validateUSB(add)
 	case "spool":
 		if strings.TrimSpace(c.Spool.Queue) == "" {
-			add("transport spool needs spool.queue (the CUPS or Windows printer name)")
+			add("spool.queue", "config.printer_needs_queue", nil, "transport spool needs spool.queue (the CUPS or Windows printer name)")
 		}
 	case "":
-		add("transport is missing (one of %v)", transports)
+		add("transport", "config.missing_one_of", []any{"allowed", transports}, "transport is missing (one of %v)", transports)
 	default:
-		add("unknown transport %q (one of %v)", c.Transport, transports)
+		add("transport", "config.not_one_of", []any{"value", c.Transport, "allowed", transports}, "unknown transport %q (one of %v)", c.Transport, transports)
 	}
 	switch c.Profile.DPI {
 	case 0, 152, 203, 300, 600:
 	default:
-		add("profile.dpi %d is not a printer resolution (203, 300 or 600)", c.Profile.DPI)
+		add("profile.dpi", "config.not_one_of", []any{"value", c.Profile.DPI, "allowed", []string{"203", "300", "600"}}, "profile.dpi %d is not a printer resolution (203, 300 or 600)", c.Profile.DPI)
 	}
 	switch c.Profile.Language {
 	case "", "zpl", "raw":
 	default:
-		add("profile.language %q: use zpl or raw", c.Profile.Language)
+		add("profile.language", "config.not_one_of", []any{"value", c.Profile.Language, "allowed", []string{"zpl", "raw"}}, "profile.language %q: use zpl or raw", c.Profile.Language)
 	}
 	return errs
 }
 
-func (c Config) validateTCP(add func(string, ...any)) {
+func (c Config) validateTCP(add func(string, string, []any, string, ...any)) {
 	t := c.TCP
 	if strings.TrimSpace(t.Address) == "" {
-		add("transport tcp needs tcp.address (host:port, usually port 9100)")
+		add("tcp.address", "config.printer_needs_tcp_address", nil, "transport tcp needs tcp.address (host:port, usually port 9100)")
 	} else if problem := checkAddress(t.Address); problem != "" {
-		add("tcp.address %q: %s", t.Address, problem)
+		add("tcp.address", "config.printer_bad_tcp_address", []any{"value", t.Address}, "tcp.address %q: %s", t.Address, problem)
 	}
 	for key, d := range map[string]time.Duration{"tcp.connect_timeout": t.ConnectTimeout, "tcp.write_timeout": t.WriteTimeout, "tcp.status_timeout": t.StatusTimeout} {
 		if d < 0 {
-			add("%s %s must not be negative", key, d)
+			add(key, "config.negative", []any{"value", d.String()}, "%s %s must not be negative", key, d)
 		}
 	}
 }
@@ -176,52 +196,52 @@ func checkAddress(addr string) string {
 // BaudRates are the rates a serial printer may be set to.
 var BaudRates = []int{1200, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200, 230400, 460800, 921600}
 
-func (c Config) validateSerial(add func(string, ...any)) {
+func (c Config) validateSerial(add func(string, string, []any, string, ...any)) {
 	s := c.Serial
 	if strings.TrimSpace(s.Device) == "" {
-		add("transport serial needs serial.device (e.g. /dev/ttyUSB0 or COM3)")
+		add("serial.device", "config.printer_needs_device", nil, "transport serial needs serial.device (e.g. /dev/ttyUSB0 or COM3)")
 	}
 	if s.Baud != 0 && !slices.Contains(BaudRates, s.Baud) {
-		add("serial.baud %d is not a serial baud rate (one of %v; printers default to 9600)", s.Baud, BaudRates)
+		add("serial.baud", "config.not_one_of", []any{"value", s.Baud, "allowed", intStrings(BaudRates)}, "serial.baud %d is not a serial baud rate (one of %v; printers default to 9600)", s.Baud, BaudRates)
 	}
 	if s.DataBits != 0 && (s.DataBits < 5 || s.DataBits > 8) {
-		add("serial.data_bits %d: use 7 or 8", s.DataBits)
+		add("serial.data_bits", "config.not_one_of", []any{"value", s.DataBits, "allowed", []string{"7", "8"}}, "serial.data_bits %d: use 7 or 8", s.DataBits)
 	}
 	switch strings.ToLower(s.Parity) {
 	case "", "none", "n", "odd", "o", "even", "e", "mark", "m", "space", "s":
 	default:
-		add("serial.parity %q: use none, odd, even, mark or space", s.Parity)
+		add("serial.parity", "config.not_one_of", []any{"value", s.Parity, "allowed", []string{"none", "odd", "even", "mark", "space"}}, "serial.parity %q: use none, odd, even, mark or space", s.Parity)
 	}
 	switch s.StopBits {
 	case "", "1", "1.5", "2":
 	default:
-		add("serial.stop_bits %q: use 1, 1.5 or 2", s.StopBits)
+		add("serial.stop_bits", "config.not_one_of", []any{"value", s.StopBits, "allowed", []string{"1", "1.5", "2"}}, "serial.stop_bits %q: use 1, 1.5 or 2", s.StopBits)
 	}
 	switch s.Flow {
 	case "", "none", "rtscts", "xonxoff":
 	default:
-		add("serial.flow %q: use none, rtscts (hardware) or xonxoff (software)", s.Flow)
+		add("serial.flow", "config.not_one_of", []any{"value", s.Flow, "allowed", []string{"none", "rtscts", "xonxoff"}}, "serial.flow %q: use none, rtscts (hardware) or xonxoff (software)", s.Flow)
 	}
 	if s.WriteTimeout < 0 {
-		add("serial.write_timeout %s must not be negative", s.WriteTimeout)
+		add("serial.write_timeout", "config.negative", []any{"value", s.WriteTimeout.String()}, "serial.write_timeout %s must not be negative", s.WriteTimeout)
 	}
 }
 
 var usbID = regexp.MustCompile(`^(0[xX])?[0-9A-Fa-f]{1,4}$`)
 
-func (c Config) validateUSB(add func(string, ...any)) {
+func (c Config) validateUSB(add func(string, string, []any, string, ...any)) {
 	u := c.USB
 	if u.Vendor != "" && !usbID.MatchString(u.Vendor) {
-		add("usb.vendor %q is not a 4-digit hex USB id such as 0a5f (Zebra)", u.Vendor)
+		add("usb.vendor", "config.printer_bad_usb_id", []any{"value", u.Vendor, "example", "0a5f"}, "usb.vendor %q is not a 4-digit hex USB id such as 0a5f (Zebra)", u.Vendor)
 	}
 	if u.Product != "" && !usbID.MatchString(u.Product) {
-		add("usb.product %q is not a 4-digit hex USB id such as 0164", u.Product)
+		add("usb.product", "config.printer_bad_usb_id", []any{"value", u.Product, "example", "0164"}, "usb.product %q is not a 4-digit hex USB id such as 0164", u.Product)
 	}
 	if u.Product != "" && u.Vendor == "" {
-		add("usb.product needs usb.vendor: a product id means nothing without its vendor")
+		add("usb.product", "config.printer_product_needs_vendor", nil, "usb.product needs usb.vendor: a product id means nothing without its vendor")
 	}
 	if u.WriteTimeout < 0 {
-		add("usb.write_timeout %s must not be negative", u.WriteTimeout)
+		add("usb.write_timeout", "config.negative", []any{"value", u.WriteTimeout.String()}, "usb.write_timeout %s must not be negative", u.WriteTimeout)
 	}
 }
 
@@ -245,4 +265,12 @@ func (c Config) Address() string {
 		return c.Spool.Queue
 	}
 	return ""
+}
+
+func intStrings(ns []int) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = strconv.Itoa(n)
+	}
+	return out
 }

@@ -12,24 +12,26 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // Server is the control API.
 type Server struct {
-	a   *agent.Agent
-	key string
-	log *slog.Logger
-	mux *http.ServeMux
+	a    *agent.Agent
+	key  string
+	log  *slog.Logger
+	mux  *http.ServeMux
+	lang i18n.Lang // for requests without Accept-Language
 }
 
 // New returns the control API for a started agent. key is the API key.
@@ -37,7 +39,8 @@ func New(a *agent.Agent, key string, log *slog.Logger) *Server {
 	if log == nil {
 		log = a.Logger()
 	}
-	s := &Server{a: a, key: key, log: log, mux: http.NewServeMux()}
+	s := &Server{a: a, key: key, log: log, mux: http.NewServeMux(),
+		lang: i18n.Detect(os.Getenv, a.Config().Language)}
 	s.routes()
 	return s
 }
@@ -57,8 +60,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/printers/{name}/resume", s.authed(s.resumePrinter))
 	m.HandleFunc("GET /api/v1/events", s.authed(s.events))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, &Error{Status: http.StatusNotFound, Code: apitype.CodeNotFound,
-			Message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
+		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "api.no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})
 }
 
@@ -72,13 +74,11 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ValidHost(r.Host) {
-			s.fail(w, r, &Error{Status: http.StatusForbidden, Code: apitype.CodeForbidden,
-				Message: fmt.Sprintf("host %q is not allowed: the control API answers only to localhost", r.Host)})
+			s.fail(w, r, Refuse(http.StatusForbidden, apitype.CodeForbidden, "api.bad_host", "host", r.Host))
 			return
 		}
 		if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
-			s.fail(w, r, &Error{Status: http.StatusForbidden, Code: apitype.CodeForbidden,
-				Message: "requests from web pages are not allowed on the control API; browsers use the print endpoints"})
+			s.fail(w, r, Refuse(http.StatusForbidden, apitype.CodeForbidden, "api.from_browser"))
 			return
 		}
 		s.mux.ServeHTTP(w, r)
@@ -122,15 +122,15 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.key)) != 1 {
-			s.fail(w, r, &Error{Status: http.StatusUnauthorized, Code: apitype.CodeUnauthorized,
-				Message: "missing or wrong API key (the CLI and the tray read it from api.key in the agent's data directory)"})
+			s.fail(w, r, Refuse(http.StatusUnauthorized, apitype.CodeUnauthorized, "api.bad_key"))
 			return
 		}
 		h(w, r)
 	}
 }
 
-// Error is an answer other than success.
+// Error is an answer other than success with words of its own (not from
+// the catalog). New code uses Refuse, whose words are translated.
 type Error struct {
 	Status  int
 	Code    string
@@ -139,40 +139,84 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// errorFor maps the agent's errors to answers.
-func errorFor(err error) *Error {
+// Refusal is an answer other than success whose words come from the
+// message catalog, so the client reads them in its Accept-Language.
+type Refusal struct {
+	Status int
+	Code   string
+	Msg    *i18n.Error
+}
+
+func (e *Refusal) Error() string { return e.Msg.Error() }
+func (e *Refusal) Unwrap() error { return e.Msg }
+
+// Refuse returns an answer with status and machine code, worded by the
+// catalog message id with its key/value arguments.
+func Refuse(status int, code, id string, kv ...any) *Refusal {
+	return &Refusal{Status: status, Code: code, Msg: i18n.E(id, kv...)}
+}
+
+// errorFor maps the agent's errors to an answer's status and code.
+func errorFor(err error) (status int, code string) {
 	var e *Error
+	var rf *Refusal
 	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &rf):
+		return rf.Status, rf.Code
 	case errors.As(err, &e):
-		return e
+		return e.Status, e.Code
 	case errors.As(err, &tooBig), errors.Is(err, agent.ErrTooLarge):
-		return &Error{http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, err.Error()}
+		return http.StatusRequestEntityTooLarge, apitype.CodeTooLarge
 	case errors.Is(err, agent.ErrUnknownPrinter):
-		return &Error{http.StatusNotFound, apitype.CodeUnknownPrinter, err.Error()}
+		return http.StatusNotFound, apitype.CodeUnknownPrinter
 	case errors.Is(err, agent.ErrNotFound):
-		return &Error{http.StatusNotFound, apitype.CodeNotFound, err.Error()}
+		return http.StatusNotFound, apitype.CodeNotFound
 	case errors.Is(err, agent.ErrInvalid):
-		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, err.Error()}
+		return http.StatusBadRequest, apitype.CodeBadRequest
 	case errors.Is(err, agent.ErrKeyReused):
-		return &Error{http.StatusUnprocessableEntity, apitype.CodeKeyReused, err.Error()}
+		return http.StatusUnprocessableEntity, apitype.CodeKeyReused
 	case errors.Is(err, agent.ErrConflict):
-		return &Error{http.StatusConflict, apitype.CodeConflict, err.Error()}
+		return http.StatusConflict, apitype.CodeConflict
 	case errors.Is(err, agent.ErrStopped):
-		return &Error{http.StatusServiceUnavailable, apitype.CodeUnavailable, err.Error()}
+		return http.StatusServiceUnavailable, apitype.CodeUnavailable
 	}
-	return &Error{http.StatusInternalServerError, apitype.CodeInternal, "internal error: " + err.Error()}
+	return http.StatusInternalServerError, apitype.CodeInternal
+}
+
+// Lang is the language of the answer to r: its Accept-Language, else the
+// agent's language.
+func (s *Server) Lang(r *http.Request) i18n.Lang {
+	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), s.lang)
+}
+
+// Answer is the error body for err in lang: the message in that language,
+// with the catalog id and arguments when the words come from the catalog.
+func Answer(err error, lang i18n.Lang) apitype.Error {
+	status, code := errorFor(err)
+	if status == http.StatusInternalServerError && code == apitype.CodeInternal {
+		var ie *i18n.Error
+		if !errors.As(err, &ie) {
+			err = i18n.Wrap(err, "api.internal")
+		}
+	}
+	out := apitype.Error{Status: status, Code: code, Message: i18n.For(lang).Err(err)}
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		out.ID, out.Args = ie.ID, ie.ArgMap()
+	}
+	return out
 }
 
 // fail writes every error answer; it is the one place that does.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := errorFor(err)
+	e := Answer(err, s.Lang(r))
 	level := slog.LevelDebug
 	if e.Status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", e.Message)
-	writeJSON(w, e.Status, apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message})
+	s.log.Log(r.Context(), level, "api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err.Error())
+	writeJSON(w, e.Status, e)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -187,22 +231,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // DecodeJSON reads a JSON body strictly (unknown fields are errors) within limit bytes.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &Error{http.StatusUnsupportedMediaType, apitype.CodeBadRequest, fmt.Sprintf("send JSON (Content-Type application/json), not %q", ct)}
+		return Refuse(http.StatusUnsupportedMediaType, apitype.CodeBadRequest, "api.not_json", "content_type", ct)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &Error{http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, fmt.Sprintf("request body larger than %d bytes", limit)}
+			return Refuse(http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, "api.body_too_large", "limit", limit)
 		}
 		if errors.Is(err, io.EOF) {
-			return &Error{http.StatusBadRequest, apitype.CodeBadRequest, "empty request body: send a JSON object"}
+			return Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.empty_body")
 		}
-		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, "invalid JSON: " + err.Error()}
+		return &Refusal{http.StatusBadRequest, apitype.CodeBadRequest, i18n.KWrap(nil, err, "api.bad_json")}
 	}
 	if dec.More() {
-		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, "invalid JSON: more than one value in the body"}
+		return Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.json_trailing")
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			switch k {
 			case "printer", "kind", "copies", "idempotency_key", "name", "source":
 			default:
-				s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("unknown query parameter %q", k)})
+				s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.unknown_param", "name", k))
 				return
 			}
 		}
@@ -45,7 +45,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		if c := q.Get("copies"); c != "" {
 			n, err := strconv.Atoi(c)
 			if err != nil {
-				s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("copies %q is not a number", c)})
+				s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.copies_not_number", "value", c))
 				return
 			}
 			req.Copies = n
@@ -54,7 +54,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				err = &Error{http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, fmt.Sprintf("payload larger than %s (jobs.max_payload)", s.a.Config().Jobs.MaxPayload)}
+				err = Refuse(http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, "api.payload_too_large", "limit", s.a.Config().Jobs.MaxPayload.String())
 			}
 			s.fail(w, r, err)
 			return
@@ -83,7 +83,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 10000 {
-			s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("limit %q: a number from 1 to 10000", l)})
+			s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.bad_limit", "value", l, "max", 10000))
 			return
 		}
 		f.Limit = n

@@ -51,8 +51,7 @@ const maxStampBody = 64 << 10
 
 func (h *stampHandlers) ready(w http.ResponseWriter, r *http.Request) bool {
 	if h.st == nil || h.st.IM == nil || h.st.Journal == nil {
-		h.s.fail(w, r, &Error{http.StatusServiceUnavailable, apitype.CodeStampNotConfigured,
-			"INTERNETMARKE is not configured: add an internetmarke: section with enabled: true and the Portokasse credentials"})
+		h.s.fail(w, r, Refuse(http.StatusServiceUnavailable, apitype.CodeStampNotConfigured, "api.stamp_not_configured"))
 		return false
 	}
 	return true
@@ -61,7 +60,7 @@ func (h *stampHandlers) ready(w http.ResponseWriter, r *http.Request) bool {
 // stampError turns client and journal errors into answers, in the
 // operator's language (Accept-Language: de → German).
 func (h *stampHandlers) stampError(w http.ResponseWriter, r *http.Request, err error) {
-	lang := r.Header.Get("Accept-Language")
+	lang := string(h.s.Lang(r))
 	var ae *im.APIError
 	msg := err.Error()
 	if errors.As(err, &ae) {
@@ -258,7 +257,7 @@ func (h *stampHandlers) list(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "limit must be a positive number"})
+			h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.limit_positive"))
 			return
 		}
 		limit = min(n, 1000)
@@ -298,7 +297,7 @@ func (h *stampHandlers) file(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 0 || n >= len(files) {
-		h.s.fail(w, r, &Error{http.StatusNotFound, apitype.CodeNotFound, fmt.Sprintf("purchase %s has %d stamp files (0 to %d)", r.PathValue("id"), len(files), len(files)-1)})
+		h.s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "api.stamp_file_range", "id", r.PathValue("id"), "count", len(files), "last", len(files)-1))
 		return
 	}
 	ct := "image/png"
@@ -345,11 +344,11 @@ func (h *stampHandlers) topup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !req.Confirm {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "a top-up charges the bank account: send confirm: true"})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.topup_confirm"))
 		return
 	}
 	if req.AmountCents < 1 || req.AmountCents > 100000 {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "amount_cents must be between 1 and 100000 (1000 €)"})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "api.topup_range"))
 		return
 	}
 	h.s.log.Warn("Portokasse top-up requested", "amount", im.Cents(req.AmountCents).String())

@@ -179,11 +179,15 @@ type Event struct {
 	Printer *Printer  `json:"printer,omitempty"`
 }
 
-// Error is the body of every error answer.
+// Error is the body of every error answer. Message is in the language the
+// request's Accept-Language asked for (German or English); ID and Args name
+// the message catalog entry (agent/i18n), so a client can word it itself.
 type Error struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"` // machine-readable: bad_request, unauthorized, not_found, …
-	Message string `json:"message"`
+	Status  int            `json:"status"`
+	Code    string         `json:"code"` // machine-readable: bad_request, unauthorized, not_found, …
+	Message string         `json:"message"`
+	ID      string         `json:"id,omitempty"`   // catalog id, e.g. "api.no_api_key"
+	Args    map[string]any `json:"args,omitempty"` // the message's arguments by name
 }
 
 // Error codes.

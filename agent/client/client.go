@@ -33,6 +33,9 @@ type Client struct {
 	// DataDir holds api.key; empty: where the installed service or a
 	// user's agent keeps it (config.ClientDataDir).
 	DataDir string
+	// Lang is the language for the agent's error messages ("de", "en"),
+	// sent as Accept-Language; empty: the agent's own.
+	Lang string
 	// HTTP is the HTTP client (default: one without a timeout, since the
 	// event stream stays open; calls are bounded by their contexts).
 	HTTP *http.Client
@@ -45,7 +48,9 @@ type Client struct {
 type APIError struct {
 	Status  int
 	Code    string
-	Message string
+	Message string // in the language of Client.Lang
+	ID      string // catalog id of the message (empty from older agents)
+	Args    map[string]any
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -142,6 +147,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	if c.Lang != "" {
+		req.Header.Set("Accept-Language", c.Lang)
+	}
 	if auth {
 		key, err := c.apiKey()
 		if err != nil {
@@ -163,7 +171,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		if json.Unmarshal(data, &e) != nil || e.Message == "" {
 			e = apitype.Error{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: strings.TrimSpace(string(data))}
 		}
-		return nil, &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+		return nil, &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message, ID: e.ID, Args: e.Args}
 	}
 	return resp, nil
 }

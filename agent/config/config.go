@@ -5,20 +5,21 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/internal/yamlstrict"
 	"github.com/labelagent/labelagent/printer"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	// DataDir holds the job store, the API key and the file printer's output.
 	DataDir string `yaml:"data_dir"`
 
+	// Language is the language of what the agent and its CLI say: "de" or
+	// "en"; empty: the system's (LANG / LC_MESSAGES, the Windows user's).
+	Language string `yaml:"language,omitempty"`
+
 	Log LogConfig `yaml:"log"`
 
 	Jobs JobsConfig `yaml:"jobs"`
@@ -54,6 +59,12 @@ type Config struct {
 
 	// source is the file this came from ("" for embedded defaults).
 	source string
+	// ix locates keys in the file; origin names the environment variable
+	// or flag a key's value came from; decodeErrs are the problems found
+	// while reading the file, kept so every check reports them.
+	ix         *index
+	origin     map[string]string
+	decodeErrs []error
 }
 
 // LogConfig: where logs go and how much.
@@ -161,11 +172,27 @@ func (c *Config) applyDefaults() {
 func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv(EnvListen); v != "" {
 		c.Listen = v
+		c.SetOrigin("listen", EnvListen)
 	}
 	if v := getenv(EnvDataDir); v != "" {
 		c.DataDir = v
+		c.SetOrigin("data_dir", EnvDataDir)
 	}
 }
+
+// SetOrigin records that key's value came from an environment variable
+// (NAME) or a command-line flag (--name), so a problem with it blames that
+// instead of a line of the file.
+func (c *Config) SetOrigin(key, from string) {
+	if c.origin == nil {
+		c.origin = map[string]string{}
+	}
+	c.origin[key] = from
+}
+
+// DecodeProblems are the problems found while reading the file (unknown
+// keys, values of the wrong type); Validate finds the rest.
+func (c *Config) DecodeProblems() []error { return c.decodeErrs }
 
 // Load reads path ("" for the embedded defaults), applies the environment,
 // then overrides (command-line flags), then defaults, and validates. Every
@@ -176,128 +203,124 @@ func Load(path string, overrides ...func(*Config)) (*Config, error) {
 }
 
 func load(path string, getenv func(string) string, overrides ...func(*Config)) (*Config, error) {
-	c := &Config{}
+	c := &Config{ix: newIndex(nil)}
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("read configuration: %w", err)
-		}
-		if err := decode(path, data, c); err != nil {
-			return nil, err
+			return nil, i18n.Wrap(err, "config.cannot_read", "file", path)
 		}
 		c.source = path
+		if err := c.decode(data); err != nil {
+			return nil, err
+		}
 	}
 	c.applyEnv(getenv)
 	for _, o := range overrides {
 		o(c)
 	}
 	c.applyDefaults()
-	if errs := c.Validate(); len(errs) > 0 {
-		return c, &Error{File: c.Source(), Problems: errs}
-	}
-	return c, nil
+	return c, c.Locate(append(append([]error(nil), c.decodeErrs...), c.Validate()...))
 }
 
-// decode parses YAML strictly: unknown keys and wrong types are errors that
-// name the file and line.
-func decode(path string, data []byte, c *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(c)
-	if errors.Is(err, io.EOF) {
+// decode parses YAML strictly: every unknown key and every value of the
+// wrong type is a problem that names the line; the rest is decoded, so the
+// checks after parsing still see it. Only broken YAML syntax stops reading.
+func (c *Config) decode(data []byte) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		p := &Problem{File: c.source, Err: i18n.E("config.syntax", "detail", msg)}
+		if m := reLine.FindStringSubmatch(msg); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			p.Err = i18n.E("config.syntax", "detail", m[2])
+		}
+		return &Error{File: c.source, Problems: []error{p}}
+	}
+	if root.Kind == 0 {
 		return nil // an empty file means all defaults
 	}
-	if err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			probs := make([]error, 0, len(te.Errors))
-			for _, e := range te.Errors {
-				probs = append(probs, errors.New(humanYAML(e)))
-			}
-			return &Error{File: path, Problems: probs}
-		}
-		return &Error{File: path, Problems: []error{errors.New(humanYAML(strings.TrimPrefix(err.Error(), "yaml: ")))}}
+	c.ix = newIndex(&root)
+	err := yamlstrict.Decode(&root, c)
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		c.decodeErrs = c.ix.yamlProblems(c.source, te.Errors)
+	} else if err != nil {
+		c.decodeErrs = []error{&Problem{File: c.source, Err: err}}
 	}
 	return nil
 }
 
-var reFieldNotFound = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
-
-// humanYAML rewrites the decoder's Go-flavoured messages for IT staff.
-func humanYAML(msg string) string {
-	if m := reFieldNotFound.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("line %s: unknown key %q", m[1], m[2])
-	}
-	return msg
-}
-
-// Error lists every problem of a configuration.
-type Error struct {
-	File     string
-	Problems []error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "configuration %s has %d problem", e.File, len(e.Problems))
-	if len(e.Problems) != 1 {
-		b.WriteString("s")
-	}
-	for _, p := range e.Problems {
-		b.WriteString("\n  - ")
-		b.WriteString(p.Error())
-	}
-	return b.String()
-}
-
-// Validate lists every problem; nil means the configuration is usable.
+// Validate lists every problem found after parsing, each with its key;
+// nil means the configuration is usable. Locate adds the lines.
 func (c *Config) Validate() []error {
 	var errs []error
+	add := func(p *Problem) { errs = append(errs, p) }
 	if err := CheckLoopback(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("listen: %w", err))
+		add(&Problem{Key: "listen", Err: err})
 	}
 	if c.DataDir == "" {
-		errs = append(errs, errors.New("data_dir is empty"))
+		add(problem("data_dir", "config.empty"))
 	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("log.level %q: use debug, info, warn or error", c.Log.Level))
+	if c.Language != "" {
+		if _, ok := i18n.ParseLang(c.Language); !ok {
+			add(problem("language", "config.not_one_of", "value", c.Language, "allowed", []string{"de", "en"}))
+		}
 	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		errs = append(errs, fmt.Errorf("log.format %q: use text or json", c.Log.Format))
+	if !slices.Contains(logLevels, c.Log.Level) {
+		add(problem("log.level", "config.not_one_of", "value", c.Log.Level, "allowed", logLevels))
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		add(problem("log.format", "config.not_one_of", "value", c.Log.Format, "allowed", logFormats))
 	}
 	j := c.Jobs
 	if j.MaxPayload < 1024 {
-		errs = append(errs, fmt.Errorf("jobs.max_payload %s is too small (at least 1KiB)", j.MaxPayload))
+		add(problem("jobs.max_payload", "config.too_small", "value", j.MaxPayload.String(), "min", "1KiB"))
 	}
 	if j.Retention < time.Minute {
-		errs = append(errs, fmt.Errorf("jobs.retention %s is too short (at least 1m)", j.Retention))
+		add(problem("jobs.retention", "config.too_short", "value", j.Retention.String(), "min", "1m"))
 	}
 	if j.MaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("jobs.max_attempts %d: at least 1", j.MaxAttempts))
+		add(problem("jobs.max_attempts", "config.at_least", "value", j.MaxAttempts, "min", 1))
 	}
-	if j.RetryInitial <= 0 || j.RetryMax < j.RetryInitial {
-		errs = append(errs, fmt.Errorf("jobs.retry_initial %s and jobs.retry_max %s: both positive, max not below initial", j.RetryInitial, j.RetryMax))
+	switch {
+	case j.RetryInitial <= 0:
+		add(problem("jobs.retry_initial", "config.positive", "value", j.RetryInitial.String()))
+	case j.RetryMax < j.RetryInitial:
+		add(problem("jobs.retry_max", "config.retry_max_below", "value", j.RetryMax.String(), "initial", j.RetryInitial.String()))
 	}
 	if j.MaxCopies < 1 {
-		errs = append(errs, fmt.Errorf("jobs.max_copies %d: at least 1", j.MaxCopies))
+		add(problem("jobs.max_copies", "config.at_least", "value", j.MaxCopies, "min", 1))
 	}
 	seen := map[string]bool{}
+	var names []string
 	for i, p := range c.Printers {
 		if seen[p.Name] {
-			errs = append(errs, fmt.Errorf("printers[%d]: name %q is used twice", i, p.Name))
+			add(problem(fmt.Sprintf("printers[%d].name", i), "config.printer_twice", "name", p.Name))
+		}
+		if !seen[p.Name] {
+			names = append(names, p.Name)
 		}
 		seen[p.Name] = true
-		errs = append(errs, p.Validate()...)
+		for _, e := range p.Validate() {
+			// Keys relative to this entry, also when two share a name.
+			var pp *printer.ConfigProblem
+			if errors.As(e, &pp) {
+				add(&Problem{Key: fmt.Sprintf("printers[%d].%s", i, pp.Key), Err: e})
+			} else {
+				add(&Problem{Key: fmt.Sprintf("printers[%d]", i), Err: e})
+			}
+		}
 	}
 	if c.DefaultPrinter != "" && !seen[c.DefaultPrinter] {
-		errs = append(errs, fmt.Errorf("default_printer %q is not one of the printers", c.DefaultPrinter))
+		add(problem("default_printer", "config.not_a_printer", "value", c.DefaultPrinter, "allowed", names))
 	}
 	return errs
 }
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
 
 // Printer returns the printer named name.
 func (c *Config) Printer(name string) (printer.Config, bool) {
@@ -314,17 +337,17 @@ func (c *Config) Printer(name string) (printer.Config, bool) {
 func CheckLoopback(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not host:port: %w", addr, err)
+		return i18n.E("config.listen_not_hostport", "value", addr)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+		return i18n.E("config.listen_bad_port", "value", addr, "port", port)
 	}
 	if host == "localhost" {
 		return nil
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1 or [::1])", addr)
+		return i18n.E("config.listen_not_loopback", "value", addr)
 	}
 	return nil
 }
@@ -336,7 +359,8 @@ type Size int64
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		// A type error lets decoding go on to the rest of the file.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal !!str `%s` into config.Size", n.Line, n.Value)}}
 	}
 	*s = v
 	return nil

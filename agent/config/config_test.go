@@ -94,19 +94,19 @@ func TestBadFilesListEveryProblem(t *testing.T) {
 		body string
 		want []string
 	}{
-		{"unknown key names line and key", "listen: 127.0.0.1:1\nprinterz: []\n", []string{"line 2", `unknown key "printerz"`}},
-		{"unknown nested key", "printers:\n  - name: a\n    transport: file\n    colour: red\n", []string{"line 4", `unknown key "colour"`}},
-		{"wrong type", "jobs:\n  max_attempts: many\n", []string{"line 2", "many"}},
-		{"bad size", "jobs:\n  max_payload: 12 parsecs\n", []string{"line 2", "unknown unit"}},
+		{"unknown key names line and key", "listen: 127.0.0.1:1\nprinterz: []\n", []string{"config.yaml:2: printerz:", `unknown key "printerz"`, "known here: data_dir"}},
+		{"unknown nested key", "printers:\n  - name: a\n    transport: file\n    colour: red\n", []string{"config.yaml:4: printers[0].colour:", `unknown key "colour"`}},
+		{"wrong type", "jobs:\n  max_attempts: many\n", []string{"config.yaml:2: jobs.max_attempts:", `"many" is not a whole number`}},
+		{"bad size", "jobs:\n  max_payload: 12 parsecs\n", []string{"config.yaml:2: jobs.max_payload:", "is not a size such as 16MiB"}},
 		{"broken yaml", "listen: [\n", []string{"yaml"}},
 		{"public listen", "listen: 0.0.0.0:9180\n", []string{"listen", "not a loopback address"}},
 		{"several problems at once", "listen: 192.0.2.1:80\nlog: {level: loud}\njobs: {max_attempts: -1}\n", []string{"3 problems", "loopback", "log.level", "max_attempts"}},
-		{"unknown transport", "printers:\n  - name: a\n    transport: carrier-pigeon\n", []string{`printer "a"`, `unknown transport "carrier-pigeon"`}},
+		{"unknown transport", "printers:\n  - name: a\n    transport: carrier-pigeon\n", []string{`config.yaml:3: printers[0].transport: "carrier-pigeon" is not allowed; use file, tcp, serial, usb or spool`}},
 		{"missing address", "printers:\n  - name: a\n    transport: tcp\n", []string{"tcp.address"}},
-		{"duplicate names", "printers:\n  - {name: a, transport: file}\n  - {name: a, transport: file}\n", []string{"used twice"}},
-		{"default not a printer", "default_printer: b\nprinters:\n  - {name: a, transport: file}\n", []string{`default_printer "b"`}},
+		{"duplicate names", "printers:\n  - {name: a, transport: file}\n  - {name: a, transport: file}\n", []string{`config.yaml:3: printers[1].name: the name "a" is used by two printers`}},
+		{"default not a printer", "default_printer: b\nprinters:\n  - {name: a, transport: file}\n", []string{`config.yaml:1: default_printer: "b" is not one of the printers (a)`}},
 		{"bad printer name", "printers:\n  - {name: 'a b/c', transport: file}\n", []string{"printer name"}},
-		{"bad dpi", "printers:\n  - {name: a, transport: file, profile: {dpi: 250}}\n", []string{"dpi 250"}},
+		{"bad dpi", "printers:\n  - {name: a, transport: file, profile: {dpi: 250}}\n", []string{`config.yaml:2: printers[0].profile.dpi: "250" is not allowed; use 203, 300 or 600`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

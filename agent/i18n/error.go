@@ -8,10 +8,22 @@ type Error struct {
 	ID   string
 	Args []any // key/value pairs, as for Localizer.T
 	Err  error // the cause, if any; its words follow after a colon
+	// Kind is a sentinel errors.Is matches (e.g. agent.ErrInvalid) without
+	// its words appearing in the message: callers map it to an answer.
+	Kind error
 }
 
 // E returns a translatable error.
 func E(id string, kv ...any) *Error { return &Error{ID: id, Args: kv} }
+
+// K returns a translatable error of a kind: errors.Is(err, kind) holds, and
+// the message is the catalog's alone.
+func K(kind error, id string, kv ...any) *Error { return &Error{ID: id, Args: kv, Kind: kind} }
+
+// KWrap is K with a cause, whose words follow after a colon.
+func KWrap(kind, cause error, id string, kv ...any) *Error {
+	return &Error{ID: id, Args: kv, Kind: kind, Err: cause}
+}
 
 // Wrap returns a translatable error with a cause. A nil cause gives a nil
 // error, so it can wrap a call's result directly.
@@ -30,7 +42,25 @@ func (e *Error) Error() string {
 	return s
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap gives the cause and the kind, so errors.Is and errors.As see both.
+func (e *Error) Unwrap() []error {
+	var out []error
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	if e.Kind != nil {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+// ArgMap returns the arguments as a map (for JSON answers), nil without any.
+func (e *Error) ArgMap() map[string]any {
+	if len(e.Args) < 2 {
+		return nil
+	}
+	return pairs(e.Args)
+}
 
 // Is makes errors.Is match two catalog errors with the same id, so callers
 // can test for a kind of error without a sentinel variable.

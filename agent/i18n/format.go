@@ -19,6 +19,10 @@ func (l *Localizer) format(v any) any {
 		return l.Number(x, -1)
 	case float32:
 		return l.Number(float64(x), -1)
+	case Message:
+		return l.T(x.ID, x.Args...)
+	case []string:
+		return l.Or(x) // allowed values: "a, b or c"
 	}
 	return v
 }
@@ -127,4 +131,33 @@ func ParseDecimal(s string) (float64, error) {
 		return 0, ErrNotANumber
 	}
 	return f, nil
+}
+
+// Or lists alternatives as the reader writes them: "a, b or c" /
+// "a, b oder c". Used wherever a refused value is answered with the allowed
+// ones.
+func (l *Localizer) Or(items []string) string { return l.list(items, "common.or") }
+
+// And lists items: "a, b and c" / "a, b und c".
+func (l *Localizer) And(items []string) string { return l.list(items, "common.and") }
+
+func (l *Localizer) list(items []string, word string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + l.T(word) + " " + items[len(items)-1]
+}
+
+// Bytes formats a size for people: "1,5 KiB" / "1.5 KiB", "312 B".
+func (l *Localizer) Bytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return l.Number(float64(n)/(1<<20), 1) + " MiB"
+	case n >= 1<<10:
+		return l.Number(float64(n)/(1<<10), 1) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }

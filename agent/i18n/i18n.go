@@ -258,27 +258,55 @@ func pairs(kv []any) map[string]any {
 	return m
 }
 
-// Err returns what err says in l's language: every translatable *Error in
-// its chain is localized, the rest (a library's or the system's words) is
-// kept as it is.
+// Message is a catalog message used as the argument of another, e.g. the
+// words for "a whole number" inside "… is not {{.want}}".
+type Message struct {
+	ID   string `json:"id"`
+	Args []any  `json:"args,omitempty"`
+}
+
+// Localizable is an error that words itself (a list of configuration
+// problems, an error from a package that cannot import the catalog but
+// carries a message id). Localizer.Err uses it like a catalog *Error.
+type Localizable interface {
+	error
+	Localize(l *Localizer) string
+}
+
+// Err returns what err says in l's language: every translatable *Error (or
+// Localizable) in its chain is localized, the rest (a library's or the
+// system's words) is kept as it is.
 func (l *Localizer) Err(err error) string {
 	if err == nil {
 		return ""
 	}
+	l = l.real()
 	var e *Error
-	if !errors.As(err, &e) {
+	var lz Localizable
+	hasE, hasL := errors.As(err, &e), errors.As(err, &lz)
+	if hasL && hasE {
+		// The outer one words the inner one.
+		if errors.As(error(e), new(Localizable)) {
+			hasL = false
+		} else {
+			hasE = false
+		}
+	}
+	var own, msg string
+	switch {
+	case hasE:
+		own, msg = e.Error(), l.T(e.ID, e.Args...)+l.causeSuffix(e.Err)
+	case hasL:
+		own, msg = lz.Error(), lz.Localize(l)
+	default:
 		return err.Error()
 	}
-	l = l.real()
-	msg := l.T(e.ID, e.Args...)
 	// Words outside this error (a wrapping fmt.Errorf) are kept before it.
-	full := err.Error()
-	own := e.Error()
-	prefix, _, found := strings.Cut(full, own)
+	prefix, _, found := strings.Cut(err.Error(), own)
 	if !found {
 		prefix = ""
 	}
-	return prefix + msg + l.causeSuffix(e.Err)
+	return prefix + msg
 }
 
 func (l *Localizer) causeSuffix(cause error) string {

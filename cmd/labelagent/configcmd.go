@@ -3,13 +3,69 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
+
+// checkedConfig loads the configuration and checks it completely: the
+// file's keys and types, the values, the printers' label profiles and the
+// carrier sections. `config check` and `run` both use it, so they refuse a
+// file with the same list of problems.
+func (app *cliApp) checkedConfig() (*config.Config, error) {
+	cfg, err := app.Config()
+	if cfg == nil {
+		return nil, err
+	}
+	return cfg, cfg.Locate(agent.CheckConfig(cfg))
+}
+
+// ProblemJSON is one configuration problem in --json output.
+type ProblemJSON struct {
+	File    string         `json:"file,omitempty"`
+	Line    int            `json:"line,omitempty"`
+	Key     string         `json:"key,omitempty"`
+	Env     string         `json:"env,omitempty"`  // the environment variable the value came from
+	Flag    string         `json:"flag,omitempty"` // the flag the value came from
+	Message string         `json:"message"`
+	ID      string         `json:"id,omitempty"`
+	Args    map[string]any `json:"args,omitempty"`
+}
+
+func problemsJSON(l *i18n.Localizer, e *config.Error) []ProblemJSON {
+	out := make([]ProblemJSON, 0, len(e.Problems))
+	for _, perr := range e.Problems {
+		var p *config.Problem
+		if !errors.As(perr, &p) {
+			out = append(out, ProblemJSON{Message: l.Err(perr)})
+			continue
+		}
+		pj := ProblemJSON{File: p.File, Line: p.Line, Key: p.Key, Env: p.Env, Flag: p.Flag, Message: p.Message(l)}
+		var ie *i18n.Error
+		if errors.As(p.Err, &ie) {
+			pj.ID, pj.Args = ie.ID, ie.ArgMap()
+		}
+		out = append(out, pj)
+	}
+	return out
+}
+
+// ConfigCheckJSON is `config check --json`.
+type ConfigCheckJSON struct {
+	File           string        `json:"file"`
+	Valid          bool          `json:"valid"`
+	Problems       []ProblemJSON `json:"problems"`
+	Printers       []string      `json:"printers,omitempty"`
+	DefaultPrinter string        `json:"default_printer,omitempty"`
+	Listen         string        `json:"listen,omitempty"`
+	DataDir        string        `json:"data_dir,omitempty"`
+	Language       string        `json:"language,omitempty"`
+}
 
 func (app *cliApp) newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -19,51 +75,89 @@ func (app *cliApp) newConfigCmd() *cobra.Command {
 	}
 	check := &cobra.Command{
 		Use:   "check [FILE]",
-		Short: "Validate a configuration file; list every problem and exit non-zero if there is one",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Check a configuration file: list every problem with its line and exit 1 if there is one (works offline)",
+		Long: `Check a configuration file as "labelagent run" would: unknown keys, values of the wrong
+type, values that are not allowed, printers, label profiles and the carrier sections. Every
+problem is listed in one run, each with file, line and key (or the environment variable the
+value came from), in the same words "run" refuses to start with. Works without a running agent.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				app.configPath = args[0]
 			}
-			cfg, err := app.Config()
+			l := app.L()
+			cfg, err := app.checkedConfig()
 			var ce *config.Error
-			if cfg != nil && (err == nil || errors.As(err, &ce)) {
-				// The file parsed: list every problem, the converter's included.
-				if errs := agent.CheckConfig(cfg); len(errs) > 0 {
-					err = &config.Error{File: cfg.Source(), Problems: errs}
+			if err != nil && !errors.As(err, &ce) {
+				return err // unreadable file
+			}
+			res := ConfigCheckJSON{Valid: ce == nil, Problems: []ProblemJSON{}}
+			if cfg != nil {
+				res.File = cfg.Source()
+				res.DefaultPrinter, res.Listen, res.DataDir, res.Language = cfg.DefaultPrinter, cfg.Listen, cfg.DataDir, string(l.Lang())
+				for _, p := range cfg.Printers {
+					res.Printers = append(res.Printers, p.Name)
 				}
 			}
-			if err != nil {
-				if errors.As(err, &ce) {
-					fmt.Fprintln(app.stderr, err)
-					return &exitError{code: 1}
-				}
-				return err
+			if ce != nil {
+				res.File = ce.File
+				res.Problems = problemsJSON(l, ce)
 			}
-			fmt.Fprintf(app.stdout, "%s is valid: %d printer(s), default %q, control API on %s, data in %s\n",
-				cfg.Source(), len(cfg.Printers), cfg.DefaultPrinter, cfg.Listen, cfg.DataDir)
+			if app.jsonOut {
+				if err := app.printJSON(res); err != nil {
+					return err
+				}
+			} else if ce != nil {
+				fmt.Fprintln(app.stderr, ce.Localize(l))
+			} else {
+				app.say("config.valid", "file", cfg.Source(), "printers", l.N("config.printers", len(cfg.Printers)),
+					"default", cfg.DefaultPrinter, "listen", cfg.Listen, "data_dir", cfg.DataDir)
+			}
+			if ce != nil {
+				return quiet(1)
+			}
 			return nil
 		},
 	}
 	show := &cobra.Command{
 		Use:   "show",
-		Short: "Print the effective configuration (file, environment and defaults combined)",
+		Short: "Print the effective configuration (file, environment and defaults combined; works offline)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := app.Config()
-			if err != nil {
+			var ce *config.Error
+			if cfg == nil || (err != nil && !errors.As(err, &ce)) {
 				return err
 			}
+			// Shown even with problems (config check lists those): what
+			// the agent would work with is what IT needs to see.
 			out, err := yaml.Marshal(cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdout, "# from %s\n%s", cfg.Source(), out)
-			return nil
+			if app.jsonOut {
+				var m map[string]any
+				if err := yaml.Unmarshal(out, &m); err != nil {
+					return err
+				}
+				return app.printJSON(struct {
+					File   string         `json:"file"`
+					Config map[string]any `json:"config"`
+				}{cfg.Source(), m})
+			}
+			return app.emit(nil, func(w io.Writer) error {
+				fmt.Fprintf(w, "# %s\n%s", app.T("config.shown_from", "file", cfg.Source()), out)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(check, show)
 	return cmd
+}
+
+// VersionJSON is `version --json`.
+type VersionJSON struct {
+	Version string `json:"version"`
 }
 
 func (app *cliApp) newVersionCmd() *cobra.Command {
@@ -71,8 +165,11 @@ func (app *cliApp) newVersionCmd() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(app.stdout, "labelagent", app.version)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.emit(VersionJSON{Version: app.version}, func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, "labelagent", app.version)
+				return err
+			})
 		},
 	}
 }

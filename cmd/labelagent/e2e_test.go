@@ -433,7 +433,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("good config: %v %s", err, out)
 	}
 	out, err = exec.Command(bin, "config", "check", bad).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "line 2") || !strings.Contains(string(out), "printerz") {
+	if err == nil || !strings.Contains(string(out), "bad.yaml:2: printerz: unknown key") {
 		t.Fatalf("config with unknown key: %v %s", err, out)
 	}
 	os.WriteFile(bad, []byte("listen: 0.0.0.0:80\nprinters:\n  - {name: z, transport: tcp}\n  - {name: s, transport: serial, serial: {device: /dev/ttyS0, baud: 12345}}\n  - {name: f, transport: file, profile: {label: 5x5parsec}}\n"), 0o600)

@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,24 +16,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newCLIApp(version, os.Stdin, os.Stdout, os.Stderr)
-	err := app.root().ExecuteContext(ctx)
-	if err != nil {
-		var ex *exitError
-		if errors.As(err, &ex) {
-			if ex.msg != "" {
-				fmt.Fprintln(os.Stderr, "labelagent:", ex.msg)
-			}
-			os.Exit(ex.code)
-		}
-		fmt.Fprintln(os.Stderr, "labelagent:", err)
-		os.Exit(1)
+	if err := app.root().ExecuteContext(ctx); err != nil {
+		os.Exit(app.report(err))
 	}
 }
-
-// exitError ends the program with a code other than 1, or quietly.
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e *exitError) Error() string { return e.msg }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,12 +9,6 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 )
-
-func (app *cliApp) printJSON(v any) error {
-	enc := json.NewEncoder(app.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 

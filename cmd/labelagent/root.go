@@ -9,6 +9,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // cliApp carries what every command needs: global flags, the configuration
@@ -24,6 +25,10 @@ type cliApp struct {
 	addr       string
 	logLevel   string
 	jsonOut    bool
+	lang       string
+
+	env func(string) string // nil: os.Getenv (tests set it)
+	loc *i18n.Localizer
 
 	cfg    *config.Config
 	cfgErr error
@@ -58,7 +63,10 @@ through its control API on localhost, or work offline where they say so.`,
 	pf.StringVar(&app.dataDir, "data-dir", "", "data directory (overrides the configuration and $LABELAGENT_DATA_DIR)")
 	pf.StringVar(&app.addr, "addr", "", "control API address of the agent (default: the configuration's listen, or "+config.DefaultListen+")")
 	pf.StringVar(&app.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides the configuration)")
-	pf.BoolVar(&app.jsonOut, "json", false, "print results as JSON")
+	pf.BoolVar(&app.jsonOut, "json", false, "print results as JSON (streams as JSON Lines, errors as JSON on standard error)")
+	pf.StringVar(&app.lang, "lang", "", "language of what labelagent prints: de or en (default: the configuration's language, else LANG / LC_MESSAGES, else the Windows user's language)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return app.checkLang() }
 
 	root.AddCommand(
 		app.newRunCmd(),
@@ -94,6 +102,7 @@ func (app *cliApp) Config() (*config.Config, error) {
 	app.cfg, app.cfgErr = config.Load(path, func(c *config.Config) {
 		if app.dataDir != "" { // the flag wins over the file and the environment
 			c.DataDir = app.dataDir
+			c.SetOrigin("data_dir", "--data-dir")
 		}
 	})
 	if app.cfg != nil && app.logLevel != "" {
@@ -109,7 +118,7 @@ func (app *cliApp) Client() *client.Client {
 	if app.cl != nil {
 		return app.cl
 	}
-	c := &client.Client{Addr: app.addr, DataDir: app.dataDir}
+	c := &client.Client{Addr: app.addr, DataDir: app.dataDir, Lang: string(app.L().Lang())}
 	if c.Addr == "" || c.DataDir == "" {
 		if path := app.configPath; path != "" || config.DefaultConfigFile() != "" {
 			if cfg, err := app.Config(); cfg != nil && err == nil {

@@ -44,7 +44,7 @@ each label into the output folder of the data directory, so it works with no pri
 }
 
 func (app *cliApp) runAgent(ctx context.Context) error {
-	cfg, err := app.Config()
+	cfg, err := app.checkedConfig()
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,16 @@
 package internetmarke
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/labelagent/labelagent/internal/yamlstrict"
 )
 
 // DefaultBaseURL is the production endpoint of INTERNETMARKE v1.
@@ -207,16 +207,12 @@ const EnvBaseURL = "LABELAGENT_IM_BASE_URL"
 // environment variables. An absent section decodes to a disabled Config.
 func DecodeConfig(node *yaml.Node, getenv func(string) string) (Config, error) {
 	var c Config
-	if node != nil && node.Kind != 0 {
-		b, err := yaml.Marshal(node)
-		if err != nil {
-			return c, fmt.Errorf("internetmarke section: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("internetmarke section: %w", err)
-		}
+	var derr error
+	// Decoded from the node itself, so problems name the configuration
+	// file's lines; every unknown key and bad value is reported, and what
+	// decoded is still returned, so Validate can find the rest.
+	if err := yamlstrict.Decode(node, &c); err != nil {
+		derr = fmt.Errorf("internetmarke section: %w", err)
 	}
 	if getenv == nil {
 		getenv = os.Getenv
@@ -225,7 +221,7 @@ func DecodeConfig(node *yaml.Node, getenv func(string) string) (Config, error) {
 	if v := getenv(EnvBaseURL); v != "" {
 		c.BaseURL = v
 	}
-	return c, nil
+	return c, derr
 }
 
 // UnmarshalYAML reads a price as eurocents (95) or as euros ("0,95", "0,95 €").

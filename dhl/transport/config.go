@@ -6,16 +6,16 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/labelagent/labelagent/internal/yamlstrict"
 )
 
 // Hosts of the live services.
@@ -115,13 +115,9 @@ func DecodeConfig(node *yaml.Node) (Config, error) {
 	if node == nil || node.Kind == 0 {
 		return c, nil
 	}
-	b, err := yaml.Marshal(node)
-	if err != nil {
-		return c, fmt.Errorf("dhl section: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	// Decoded from the node itself, so problems name the configuration
+	// file's lines, all of them at once.
+	if err := yamlstrict.Decode(node, &c); err != nil {
 		return c, fmt.Errorf("dhl section: %w", err)
 	}
 	return c, nil
