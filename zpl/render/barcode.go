@@ -1,17 +1,18 @@
 package render
 
 import (
+	"fmt"
+	"image"
+	"image/draw"
 	"strconv"
 	"strings"
 
 	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/code128"
-	"github.com/boombuler/barcode/code39"
+	"github.com/boombuler/barcode/aztec"
 	"github.com/boombuler/barcode/datamatrix"
-	"github.com/boombuler/barcode/ean"
 	"github.com/boombuler/barcode/pdf417"
 	"github.com/boombuler/barcode/qr"
-	"github.com/boombuler/barcode/twooffive"
+	"github.com/ingridhq/maxicode"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 
@@ -31,7 +32,10 @@ func dark(bc barcode.Barcode, x, y int) bool {
 
 func (l *labelState) orientation(c zpl.Command) byte {
 	if p := c.Param(0); p != "" {
-		return upper(p[0])
+		switch o := upper(p[0]); o {
+		case 'N', 'R', 'I', 'B':
+			return o
+		}
 	}
 	return l.orient
 }
@@ -46,218 +50,297 @@ func yesNo(s string, def bool) bool {
 	return def
 }
 
+// notDrawn records a barcode command the preview could not draw: a
+// warning for the operator, and a failure for verification, which must
+// never pass a label over a barcode it did not see.
+func (l *labelState) notDrawn(c zpl.Command, data, format string, args ...any) {
+	reason := fmt.Sprintf(format, args...)
+	l.out.Undrawn = append(l.out.Undrawn, Undrawn{Command: c.Code(), Data: data, Reason: reason})
+	l.warn("%s %q is not drawn: %s", c.Code(), truncate(data, 30), reason)
+}
+
 func (l *labelState) drawBarcode(c zpl.Command, text string) {
 	if len(text) > maxBarcodeData {
-		l.warn("%s: %d characters of data is more than a barcode holds", c.Code(), len(text))
+		l.notDrawn(c, text, "%d characters of data is more than a barcode holds", len(text))
 		return
 	}
 	switch c.Name {
 	case "BC":
 		l.code128(c, text)
 	case "B3":
-		bc, err := code39.Encode(text, yesNo(c.Param(1), false), true)
-		l.linear(c, bc, err, c.IntParam(2, l.byH), yesNo(c.Param(3), true), yesNo(c.Param(4), false), "code39", text, text)
+		// ^B3o,e,h,f,g
+		runs, enc, dropped := code39(text, yesNo(c.Param(1), false), l.byW, l.byR)
+		if dropped > 0 {
+			l.warn("^B3: %d characters Code 39 cannot carry were left out", dropped)
+		}
+		if enc == "" {
+			l.notDrawn(c, text, "no character Code 39 can carry")
+			return
+		}
+		l.linear(c, runs, c.IntParam(2, l.byH), yesNo(c.Param(3), true), yesNo(c.Param(4), false),
+			Barcode{Symbology: "code39", Data: enc}, "*"+enc+"*")
 	case "BE":
-		bc, err := ean.Encode(strings.TrimSpace(text))
-		l.linear(c, bc, err, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false), "ean13", text, text)
+		// ^BEo,h,f,g
+		runs, enc, err := ean13(text, l.byW)
+		if err != nil {
+			l.notDrawn(c, text, "%v", err)
+			return
+		}
+		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+			Barcode{Symbology: "ean13", Data: enc}, enc)
 	case "B2":
-		bc, err := twooffive.Encode(text, true)
-		l.linear(c, bc, err, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false), "itf", text, text)
+		// ^B2o,h,f,g,e
+		runs, enc, dropped := itf(text, yesNo(c.Param(4), false), l.byW, l.byR)
+		if dropped > 0 {
+			l.warn("^B2: %d characters that are not digits were left out", dropped)
+		}
+		if enc == "" {
+			l.notDrawn(c, text, "no digits to encode")
+			return
+		}
+		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+			Barcode{Symbology: "itf", Data: enc}, enc)
 	case "B7":
 		l.pdf417(c, text)
 	case "BX":
 		l.dataMatrix(c, text)
 	case "BQ":
 		l.qr(c, text)
+	case "BO":
+		l.aztec(c, text)
+	case "BD":
+		l.maxiCode(c, text)
 	default:
-		// Unknown symbology: already warned; show its data as text so the
-		// operator sees something is there.
-		l.drawText(text)
+		l.notDrawn(c, text, "the preview has no encoder for this symbology")
 	}
 }
 
-// code128 handles ^BC o,h,f,g,e,m with mode N invocation codes (>8 FNC1
-// and friends) and mode D, where the data is GS1 element strings.
+// code128 handles ^BCo,h,f,g,e,m.
 func (l *labelState) code128(c zpl.Command, text string) {
-	mode := strings.ToUpper(c.Param(5))
-	var enc, human, scanned string
-	switch mode {
-	case "D", "U":
-		enc, human, scanned = gs1Code128(text)
+	var sym code128Symbol
+	switch strings.ToUpper(c.Param(5)) {
+	case "U":
+		sym = code128ModeU(text)
+	case "D":
+		sym = code128ModeD(text)
+	case "A":
+		sym = code128Auto(text, nil, false)
 	default:
-		enc, human, scanned = invocationCodes(text)
+		if yesNo(c.Param(4), false) {
+			// The UCC check digit: mod 10 over numeric data, added to it.
+			if d := stripInvocations(text); allDigits(d) {
+				text += string(mod10(d))
+			}
+		}
+		sym = code128ModeN(text)
 	}
-	bc, err := code128.Encode(enc)
-	l.linear(c, bc, err, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false), "code128", human, scanned)
+	if sym.dropped > 0 {
+		l.warn("^BC: %d characters the chosen subsets cannot carry were left out", sym.dropped)
+	}
+	if len(sym.values) < 2 {
+		l.notDrawn(c, text, "no data the chosen subsets can carry")
+		return
+	}
+	runs := modulesToRuns(sym.modules(), l.byW)
+	l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+		Barcode{Symbology: "code128", Data: sym.scanned, GS1: sym.gs1}, sym.human)
 }
 
-// invocationCodes reads ^BC mode N data: ">8" is FNC1, "><" is ">",
-// other ">x" select code sets (the encoder chooses those itself).
-func invocationCodes(s string) (enc, human, scanned string) {
-	if !strings.Contains(s, ">") {
-		return s, s, s
-	}
-	var e, h, sc strings.Builder
+// stripInvocations drops Code 128 invocation codes (">x").
+func stripInvocations(s string) string {
+	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '>' && i+1 < len(s) {
-			switch s[i+1] {
-			case '8':
-				e.WriteRune(code128.FNC1)
-				if e.Len() > 2 {
-					sc.WriteString(GS)
-				}
-			case '<':
-				e.WriteByte('>')
-				h.WriteByte('>')
-				sc.WriteByte('>')
-			case '0':
-				e.WriteByte('>')
-				h.WriteByte('>')
-				sc.WriteByte('>')
-			}
 			i++
 			continue
 		}
-		e.WriteByte(s[i])
-		h.WriteByte(s[i])
-		sc.WriteByte(s[i])
+		b.WriteByte(s[i])
 	}
-	return e.String(), h.String(), sc.String()
+	return b.String()
 }
 
-// Fixed-length GS1 application identifiers (by their first two digits):
-// no FNC1 separator follows them.
-var gs1Fixed = map[string]int{
-	"00": 18, "01": 14, "02": 14, "03": 14, "04": 16, "11": 6, "12": 6, "13": 6, "14": 6,
-	"15": 6, "16": 6, "17": 6, "18": 6, "19": 6, "20": 2, "31": 6, "32": 6, "33": 6,
-	"34": 6, "35": 6, "36": 6, "41": 13,
-}
-
-// gs1Code128 reads mode D data "(00)1234…(10)ABC" or plain digits.
-func gs1Code128(s string) (enc, human, scanned string) {
-	s = strings.ReplaceAll(s, ">8", "")
-	if !strings.Contains(s, "(") {
-		digits := strings.ReplaceAll(s, " ", "")
-		return string(code128.FNC1) + digits, digits, digits
+// linear draws a linear symbol with its interpretation line. The field
+// origin of ^FT is the bottom of the bars at their left edge, fixed to the
+// symbol whatever its rotation; ^FO is the top left of the rotated field.
+func (l *labelState) linear(c zpl.Command, runs []int, height int, line, above bool, bc Barcode, human string) {
+	height = clamp(height, 1, zpl.MaxDots)
+	w := 0
+	for _, r := range runs {
+		w += r
 	}
-	var e, h, sc strings.Builder
-	e.WriteRune(code128.FNC1)
-	rest := s
-	first := true
-	needSep := false
-	for {
-		i := strings.IndexByte(rest, '(')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(rest[i:], ')')
-		if j < 0 {
-			break
-		}
-		ai := rest[i+1 : i+j]
-		rest = rest[i+j+1:]
-		k := strings.IndexByte(rest, '(')
-		val := rest
-		if k >= 0 {
-			val = rest[:k]
-		}
-		val = strings.TrimSpace(val)
-		if !first && needSep {
-			e.WriteRune(code128.FNC1)
-			sc.WriteString(GS)
-		}
-		first = false
-		e.WriteString(ai + val)
-		sc.WriteString(ai + val)
-		h.WriteString("(" + ai + ")" + val)
-		_, fixed := gs1Fixed[ai[:min(2, len(ai))]]
-		needSep = !fixed
-	}
-	return e.String(), h.String(), sc.String()
-}
-
-func (l *labelState) linear(c zpl.Command, bc barcode.Barcode, err error, height int, line, above bool, sym, human, scanned string) {
-	if err != nil {
-		l.warn("%s %q cannot be encoded: %v", c.Code(), truncate(human, 30), err)
+	if w <= 0 || w > zpl.MaxDots {
+		l.notDrawn(c, bc.Data, "symbol of %d dots does not fit", w)
 		return
 	}
-	height = clamp(height, 1, zpl.MaxDots)
-	orient := l.orientation(c)
-	b := bc.Bounds()
-	mw := l.byW
-	w := b.Dx() * mw
-	x, y := l.x, l.y
-	if l.typeset {
-		y -= height
-	}
-	// Bars first, at the field origin (text above pushes them down).
-	textH := 0
 	var face font.Face
-	if line {
-		var ferr error
-		face, ferr = opentype.NewFace(l.s.fonts.mono, &opentype.FaceOptions{Size: float64(clamp(mw*9, 10, 60)), DPI: 72})
-		if ferr == nil {
-			defer face.Close()
-			textH = (face.Metrics().Ascent + face.Metrics().Descent).Ceil()
+	textH := 0
+	if line && strings.TrimSpace(human) != "" {
+		f, err := opentype.NewFace(l.s.fonts.mono, &opentype.FaceOptions{Size: float64(clamp(l.byW*9, 10, 60)), DPI: 72})
+		if err == nil {
+			defer f.Close()
+			face = f
+			textH = (f.Metrics().Ascent + f.Metrics().Descent).Ceil() + 1
 		}
 	}
-	barY := y
-	if line && above && face != nil {
-		barY += textH
+	barY := 0
+	if face != nil && above {
+		barY = textH
 	}
-	r := l.drawGrid(b.Dx(), 1, func(cx, _ int) bool { return dark(bc, b.Min.X+cx, b.Min.Y) }, x, barY, mw, height, orient)
-	l.out.Barcodes = append(l.out.Barcodes, Barcode{Symbology: sym, Data: scanned, Bounds: r})
-	if line && face != nil && orient == 'N' {
-		mask := textMask(face, 1, []string{human}, &fieldBlock{width: w, just: 'C'}, textH)
+	mask := image.NewAlpha(image.Rect(0, 0, w, height+textH))
+	x, dark := 0, true
+	for _, r := range runs {
+		if dark {
+			draw.Draw(mask, image.Rect(x, barY, x+r, barY+height), image.Opaque, image.Point{}, draw.Src)
+		}
+		x += r
+		dark = !dark
+	}
+	if face != nil {
+		tm := textMask(face, 1, []string{human}, &fieldBlock{width: w, just: 'C'}, textH-1)
 		ty := barY + height + 1
 		if above {
-			ty = y
+			ty = 0
 		}
-		l.drawMask(mask, x, ty, 'N')
+		draw.Draw(mask, tm.Bounds().Add(image.Pt(0, ty)), tm, image.Point{}, draw.Over)
 	}
+	bc.Bounds = l.place(mask, 0, barY+height, l.orientation(c))
+	l.addBarcode(c, bc)
+}
+
+// addBarcode records a drawn symbol; one that runs off the label is cut
+// there on the printer too, and is marked so.
+func (l *labelState) addBarcode(c zpl.Command, bc Barcode) {
+	if !bc.Bounds.In(l.canvas.Bounds()) {
+		bc.Clipped = true
+		l.warn("%s %q runs off the label (%v on a %dx%d label) and is cut there", c.Code(), truncate(bc.Data, 30), bc.Bounds, l.canvas.W, l.canvas.H)
+	}
+	l.out.Barcodes = append(l.out.Barcodes, bc)
+}
+
+// gridMask draws a module grid, modW x modH dots per module.
+func (l *labelState) gridMask(cols, rows int, dark func(c, r int) bool, modW, modH int) *image.Alpha {
+	w, h := cols*modW, rows*modH
+	if w <= 0 || h <= 0 || int64(w)*int64(h) > int64(zpl.MaxGraphicBytes)*8 {
+		return nil
+	}
+	mask := image.NewAlpha(image.Rect(0, 0, w, h))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			if dark(c, r) {
+				draw.Draw(mask, image.Rect(c*modW, r*modH, (c+1)*modW, (r+1)*modH), image.Opaque, image.Point{}, draw.Src)
+			}
+		}
+	}
+	return mask
+}
+
+// symbol2D places a 2D symbol's mask (^FT origin: its bottom left).
+func (l *labelState) symbol2D(c zpl.Command, mask *image.Alpha, orient byte, bc Barcode) {
+	if mask == nil {
+		l.notDrawn(c, bc.Data, "the symbol is too large to draw")
+		return
+	}
+	bc.Bounds = l.place(mask, 0, mask.Bounds().Dy(), orient)
+	l.addBarcode(c, bc)
 }
 
 func (l *labelState) pdf417(c zpl.Command, text string) {
 	sec := clamp(c.IntParam(2, 2), 0, 8)
 	bc, err := pdf417.Encode(text, byte(sec))
 	if err != nil {
-		l.warn("^B7 %q cannot be encoded: %v", truncate(text, 30), err)
+		l.notDrawn(c, text, "%v", err)
 		return
 	}
 	b := bc.Bounds()
 	// The encoder draws every row 2 pixels tall.
 	rows := b.Dy() / 2
 	rowH := clamp(c.IntParam(1, max(1, l.byH/max(rows, 1))), 1, 255)
-	x, y := l.x, l.y
-	if l.typeset {
-		y -= rows * rowH
+	mask := l.gridMask(b.Dx(), rows, func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry*2) }, l.byW, rowH)
+	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "pdf417", Data: text})
+}
+
+// dataMatrixData applies ^BX's escape character: e1 is FNC1 (first: GS1
+// DataMatrix; later: the GS1 separator), edNNN a byte by its decimal
+// value, ee the escape character itself, e@ … e_ control characters. It
+// returns the encoder input (FNC1 as byte 232), what a scanner reports,
+// and whether the symbol is GS1.
+func dataMatrixData(text, esc string) (enc []byte, scanned string, gs1 bool) {
+	b := []byte(text)
+	var sc strings.Builder
+	if esc == "" {
+		for _, c := range b {
+			sc.WriteRune(rune(c))
+		}
+		return b, sc.String(), false
 	}
-	r := l.drawGrid(b.Dx(), rows, func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry*2) }, x, y, l.byW, rowH, l.orientation(c))
-	l.out.Barcodes = append(l.out.Barcodes, Barcode{Symbology: "pdf417", Data: text, Bounds: r})
+	e := esc[0]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != e || i+1 >= len(b) {
+			enc = append(enc, c)
+			sc.WriteRune(rune(c))
+			continue
+		}
+		n := b[i+1]
+		switch {
+		case n == '1':
+			if len(enc) == 0 {
+				gs1 = true
+				enc = append(enc, datamatrix.FNC1)
+			} else if gs1 {
+				enc = append(enc, datamatrix.FNC1)
+				sc.WriteString(GS)
+			} else {
+				enc = append(enc, 0x1d)
+				sc.WriteString(GS)
+			}
+			i++
+		case n == e:
+			enc = append(enc, e)
+			sc.WriteRune(rune(e))
+			i++
+		case (n == 'd' || n == 'D') && i+4 < len(b):
+			v, err := strconv.Atoi(string(b[i+2 : i+5]))
+			if err == nil && v >= 0 && v < 256 {
+				enc = append(enc, byte(v))
+				sc.WriteRune(rune(v))
+				i += 4
+				continue
+			}
+			enc = append(enc, c)
+			sc.WriteRune(rune(c))
+		case n == '5' && i+4 < len(b):
+			i += 4 // a code page change: the bytes follow as they are
+		case n == '2' || n == '3':
+			i++ // structured append and reader programming: not content
+		case n >= '@' && n <= '_':
+			enc = append(enc, n-'@')
+			sc.WriteRune(rune(n - '@'))
+			i++
+		default:
+			enc = append(enc, c)
+			sc.WriteRune(rune(c))
+		}
+	}
+	return enc, sc.String(), gs1
 }
 
 func (l *labelState) dataMatrix(c zpl.Command, text string) {
+	// ^BXo,h,s,c,r,f,g,a
 	mod := clamp(c.IntParam(1, 5), 1, 100)
 	if q := c.Param(2); q != "" && q != "200" {
-		l.warn("^BX quality %s (only ECC 200 is drawn)", q)
+		l.notDrawn(c, text, "quality %s (only ECC 200 is drawn)", q)
+		return
 	}
-	enc := text
-	if esc := c.Param(6); esc != "" {
-		// With an escape character, "esc1" is FNC1 (GS1 DataMatrix).
-		enc = strings.ReplaceAll(enc, esc[:1]+"1", GS)
-	}
-	bc, err := datamatrix.Encode(enc)
+	enc, scanned, gs1 := dataMatrixData(text, c.Param(6))
+	bc, err := datamatrix.Encode(string(enc))
 	if err != nil {
-		l.warn("^BX %q cannot be encoded: %v", truncate(text, 30), err)
+		l.notDrawn(c, text, "%v", err)
 		return
 	}
 	b := bc.Bounds()
-	x, y := l.x, l.y
-	if l.typeset {
-		y -= b.Dy() * mod
-	}
-	r := l.drawGrid(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, x, y, mod, mod, l.orientation(c))
-	l.out.Barcodes = append(l.out.Barcodes, Barcode{Symbology: "datamatrix", Data: enc, Bounds: r})
+	mask := l.gridMask(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, mod, mod)
+	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "datamatrix", Data: scanned, GS1: gs1})
 }
 
 // qr handles ^BQ a,b,c,d,e with field data "<ecc><mode>,<data>".
@@ -306,10 +389,118 @@ func (l *labelState) qr(c zpl.Command, text string) {
 	}
 	bc, err := qr.Encode(data, level, qr.Auto)
 	if err != nil {
-		l.warn("^BQ %q cannot be encoded: %v", truncate(data, 30), err)
+		l.notDrawn(c, data, "%v", err)
 		return
 	}
 	b := bc.Bounds()
-	r := l.drawGrid(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, l.x, l.y, mag, mag, 'N')
-	l.out.Barcodes = append(l.out.Barcodes, Barcode{Symbology: "qr", Data: data, Bounds: r})
+	mask := l.gridMask(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, mag, mag)
+	// ^BQ is always upright (^FW does not turn it).
+	l.symbol2D(c, mask, 'N', Barcode{Symbology: "qr", Data: data})
+}
+
+// aztec handles ^BOa,b,c,d,e,f,g: magnification b, and d the error
+// correction percentage (1-99), compact layers (101-104), full-range
+// layers (201-232) or a rune (300, not drawn).
+func (l *labelState) aztec(c zpl.Command, text string) {
+	def := 3
+	switch {
+	case l.s.opts.DPI >= 600:
+		def = 12
+	case l.s.opts.DPI >= 300:
+		def = 6
+	case l.s.opts.DPI < 200:
+		def = 2
+	}
+	mag := clamp(c.IntParam(1, def), 1, 10)
+	d := c.IntParam(3, 0)
+	ecc, layers := 23, 0
+	switch {
+	case d >= 1 && d <= 99:
+		ecc = d
+	case d >= 101 && d <= 104:
+		layers = -(d - 100)
+	case d >= 201 && d <= 232:
+		layers = d - 200
+	case d == 300:
+		l.notDrawn(c, text, "Aztec runes are not drawn")
+		return
+	}
+	if yesNo(c.Param(4), false) || c.IntParam(5, 1) > 1 {
+		l.warn("^BO: menu symbols and structured append are drawn as plain symbols")
+	}
+	bc, err := encodeAztec([]byte(text), ecc, layers)
+	if err != nil {
+		l.notDrawn(c, text, "%v", err)
+		return
+	}
+	b := bc.Bounds()
+	mask := l.gridMask(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, mag, mag)
+	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "aztec", Data: text})
+}
+
+// encodeAztec calls the encoder, which panics on some impossible requests.
+func encodeAztec(data []byte, ecc, layers int) (bc barcode.Barcode, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			bc, err = nil, fmt.Errorf("aztec encoder: %v", p)
+		}
+	}()
+	return aztec.Encode(data, ecc, layers)
+}
+
+// maxiCode handles ^BDm,n,t. In modes 2 and 3 the field data starts with
+// the high-priority message (service class, country, postal code: 15
+// characters in mode 2, 12 in mode 3), then the low-priority message,
+// which carriers start with the "[)>RS01GSyy" header.
+func (l *labelState) maxiCode(c zpl.Command, text string) {
+	mode := c.IntParam(0, 2)
+	if mode < 2 || mode > 6 {
+		l.notDrawn(c, text, "MaxiCode mode %d", mode)
+		return
+	}
+	in := text
+	if mode == 2 || mode == 3 {
+		n := 15
+		if mode == 3 {
+			n = 12
+		}
+		const header = "[)>\x1e01\x1d"
+		if len(text) < n+len(header)+2 || !strings.HasPrefix(text[n:], header) {
+			l.notDrawn(c, text, "mode %d data must start with the %d-character primary message and a [)> header", mode, n)
+			return
+		}
+		class, country, postal := text[0:3], text[3:6], text[6:n]
+		lpm := text[n:]
+		in = lpm[:9] + postal + GS + country + GS + class + GS + lpm[9:]
+		if !strings.HasSuffix(in, "\x04") {
+			in += "\x04"
+		}
+	}
+	grid, err := encodeMaxiCode(mode, in)
+	if err != nil {
+		l.notDrawn(c, text, "%v", err)
+		return
+	}
+	// The symbol is 28.14 mm wide; the encoder draws 28 units.
+	img := grid.Draw(float64(l.s.opts.DPI) / 25.4 * 28.14 / 28).Image()
+	b := img.Bounds()
+	mask := image.NewAlpha(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			if _, _, _, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA(); a >= 0x8000 {
+				mask.Pix[y*mask.Stride+x] = 255
+			}
+		}
+	}
+	// MaxiCode is printed upright.
+	l.symbol2D(c, mask, 'N', Barcode{Symbology: "maxicode", Data: text})
+}
+
+func encodeMaxiCode(mode int, in string) (g *maxicode.SymbolGrid, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			g, err = nil, fmt.Errorf("maxicode encoder: %v", p)
+		}
+	}()
+	return maxicode.Encode(mode, 0, in)
 }

@@ -4,8 +4,10 @@
 // with the Go fonts), field blocks, hex escapes and character sets, boxes,
 // circles and lines, reverse fields, ^GF graphics in every encoding, stored
 // graphics, and the barcodes Code 128 (with mode D / GS1), Code 39, EAN-13,
-// Interleaved 2 of 5, PDF417, DataMatrix and QR. Commands it does not draw
-// are reported as warnings, never as errors.
+// Interleaved 2 of 5, PDF417, DataMatrix (GS1 too), QR, Aztec and MaxiCode,
+// and stored formats (^DF, ^XF with ^FN fields). Commands it does not draw
+// are reported as warnings, never as errors; a barcode it does not draw is
+// also listed in Label.Undrawn, so that verification fails over it.
 package render
 
 import (
@@ -29,15 +31,26 @@ type Options struct {
 
 // Barcode is a symbol drawn on a label, with what it carries.
 type Barcode struct {
-	Symbology string // "code128", "code39", "ean13", "itf", "pdf417", "datamatrix", "qr"
-	Data      string // the encoded content (GS1 element strings in their bracketed form)
+	Symbology string // "code128", "code39", "ean13", "itf", "pdf417", "datamatrix", "qr", "aztec", "maxicode"
+	Data      string // what a scanner reports: FNC1 separators as GS, without the leading FNC1
+	GS1       bool   // FNC1 in the first position: GS1-128 or GS1 DataMatrix
+	Clipped   bool   // part of the symbol is off the label, as it is on the printer
 	Bounds    image.Rectangle
+}
+
+// Undrawn is a barcode (or a stored format that may hold barcodes) that
+// the preview could not draw.
+type Undrawn struct {
+	Command string // "^BD", "^XF", …
+	Data    string
+	Reason  string
 }
 
 // Label is one rendered ^XA … ^XZ.
 type Label struct {
 	Image    *zpl.Mono // a dot per pixel, as the printer would print it
 	Barcodes []Barcode
+	Undrawn  []Undrawn
 	Warnings []string
 }
 
@@ -78,27 +91,37 @@ func Render(src []byte, opts Options) ([]*Label, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &session{opts: opts, fonts: fonts, graphics: map[string]*zpl.Mono{}}
+	st := &session{opts: opts, fonts: fonts, graphics: map[string]*zpl.Mono{}, formats: map[string][]zpl.Command{}}
 	labels, outside := zpl.SplitLabels(cmds)
 	for _, c := range outside {
 		st.outside(c)
 	}
 	var out []*Label
+	stored := 0
 	for _, l := range labels {
+		if st.storeFormat(l.Commands) {
+			stored++
+			continue
+		}
 		out = append(out, st.label(l.Commands))
 	}
 	if len(out) == 0 {
+		if stored > 0 {
+			return nil, fmt.Errorf("the input only stores formats (^DF) and prints no label")
+		}
 		return nil, fmt.Errorf("no label (^XA … ^XZ) in the input")
 	}
 	return out, nil
 }
 
-// session keeps what lives across labels: stored graphics.
+// session keeps what lives across labels, as the printer's memory does:
+// stored graphics and formats.
 type session struct {
 	opts     Options
 	fonts    *fontSet
 	graphics map[string]*zpl.Mono
-	pw, ll   int // ^PW and ^LL persist on the printer
+	formats  map[string][]zpl.Command // ^DF, by normalised name
+	pw, ll   int                      // ^PW and ^LL persist on the printer
 }
 
 func (s *session) outside(c zpl.Command) {
@@ -167,6 +190,10 @@ type labelState struct {
 	barcode   *zpl.Command
 	data      *string
 	invert    bool // ^POI
+	// stored formats
+	inFormat bool            // the command comes from a stored format
+	fn       int             // ^FN of the current field
+	fnValues map[int]fnValue // the recalling label's ^FN data
 }
 
 type fieldBlock struct {
@@ -175,7 +202,8 @@ type fieldBlock struct {
 	indent                int
 }
 
-func (s *session) label(cmds []zpl.Command) *Label {
+func (s *session) label(src []zpl.Command) *Label {
+	cmds, fromFormat, missing := s.expandFormats(src)
 	l := &labelState{
 		s:       s,
 		out:     &Label{},
@@ -219,7 +247,15 @@ func (s *session) label(cmds []zpl.Command) *Label {
 		canvas, _ = zpl.NewMono(min(w, 4000), min(h, 4000))
 	}
 	l.canvas = canvas
-	for _, c := range cmds {
+	for _, m := range missing {
+		l.out.Undrawn = append(l.out.Undrawn, Undrawn{Command: "^XF", Data: m, Reason: "the format is stored on the printer, not in this job"})
+		l.warn("^XF %s: the format is not in this job (it may be stored on the printer); its fields are not drawn", m)
+	}
+	if len(fromFormat) > 0 {
+		l.fnValues = fieldNumberValues(cmds, fromFormat)
+	}
+	for i, c := range cmds {
+		l.inFormat = i < len(fromFormat) && fromFormat[i]
 		l.command(c)
 	}
 	if l.data != nil || l.barcode != nil {
@@ -343,13 +379,17 @@ func (l *labelState) command(c zpl.Command) {
 		l.graphic(c)
 	case "XG":
 		l.recall(c)
-	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2":
+	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2", "BO", "BD":
 		cc := c
 		l.barcode = &cc
+	case "FN":
+		l.fn = leadingInt(c.Args)
+	case "XF", "DF":
+		// Expanded before drawing (see expandFormats).
 	case "XZ", "XA":
 	default:
 		if strings.HasPrefix(c.Name, "B") && len(c.Name) == 2 {
-			l.warn("barcode %s is not drawn in the preview", c.Code())
+			// Drawn as undrawn at ^FS: a barcode the preview cannot draw.
 			cc := c
 			l.barcode = &cc
 			return
@@ -361,6 +401,19 @@ func (l *labelState) command(c zpl.Command) {
 }
 
 func (l *labelState) fieldSeparator() {
+	if l.fn > 0 && l.fnValues != nil {
+		if !l.inFormat {
+			// The recalling label's ^FN field only carries data for the format.
+			l.data = nil
+			l.barcode = nil
+		} else if v, ok := l.fnValues[l.fn]; ok {
+			d := v.data
+			l.data = &d
+			if v.hex != 0 {
+				l.hexInd = v.hex
+			}
+		}
+	}
 	if l.data != nil {
 		text := zpl.FieldText(*l.data, l.hexInd, l.ci)
 		if l.barcode != nil {
@@ -376,6 +429,7 @@ func (l *labelState) fieldSeparator() {
 	l.block = nil
 	l.font = l.defFont
 	l.typeset = false
+	l.fn = 0
 }
 
 // put sets or (for reverse fields) flips one dot.
@@ -457,6 +511,62 @@ func (l *labelState) graphic(c zpl.Command) {
 		y -= m.H
 	}
 	l.blit(m, l.x, y, 1, 1)
+}
+
+// place draws a field's mask turned by orient (N, R 90 degrees clockwise,
+// I 180, B 270). With ^FT the point (ax, ay) of the unturned mask lands on
+// the field origin and the field turns around it, as the guide says the
+// typeset origin is fixed to the field's contents; with ^FO the top left
+// of the turned field is at the origin. It returns the area drawn.
+func (l *labelState) place(mask *image.Alpha, ax, ay int, orient byte) image.Rectangle {
+	b := mask.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if !l.typeset {
+		switch orient {
+		case 'R':
+			ax, ay = 0, h
+		case 'I':
+			ax, ay = w, h
+		case 'B':
+			ax, ay = w, 0
+		default:
+			ax, ay = 0, 0
+		}
+	}
+	px, py := l.x, l.y
+	// The turned mask's corners, for the returned area.
+	var r image.Rectangle
+	switch orient {
+	case 'R':
+		r = image.Rect(px-(h-ay), py-ax, px+ay, py+w-ax)
+	case 'I':
+		r = image.Rect(px-(w-ax), py-(h-ay), px+ax, py+ay)
+	case 'B':
+		r = image.Rect(px-ay, py-(w-ax), px+h-ay, py+ax)
+	default:
+		r = image.Rect(px-ax, py-ay, px+w-ax, py+h-ay)
+	}
+	for my := 0; my < h; my++ {
+		for mx := 0; mx < w; mx++ {
+			if mask.Pix[my*mask.Stride+mx] < 128 {
+				continue
+			}
+			dx, dy := mx-ax, my-ay
+			var tx, ty int
+			switch orient {
+			case 'R':
+				tx, ty = px-dy-1, py+dx
+			case 'I':
+				tx, ty = px-dx-1, py-dy-1
+			case 'B':
+				tx, ty = px+dy, py-dx-1
+			default:
+				tx, ty = px+dx, py+dy
+			}
+			l.put(tx, ty, l.reverse)
+		}
+	}
+	return r
 }
 
 func (l *labelState) recall(c zpl.Command) {

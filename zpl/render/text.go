@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"image"
-	"image/draw"
 	"math"
 	"strings"
 
@@ -227,62 +226,12 @@ func (l *labelState) drawText(text string) {
 		lines = lines[:200]
 	}
 	mask := textMask(face, stretch, lines, l.block, lineH)
-	x, y := l.x, l.y
+	ay := 0
 	if l.typeset && l.block == nil {
-		// ^FT gives the baseline.
-		y -= mt.Ascent.Ceil()
+		// ^FT gives the start of the baseline.
+		ay = mt.Ascent.Ceil()
 	}
-	l.drawMask(mask, x, y, l.font.orient)
-}
-
-// drawMask places a mask rotated per orientation: N normal, R 90 degrees
-// clockwise, I 180, B 270 (read bottom up).
-func (l *labelState) drawMask(mask *image.Alpha, x, y int, orient byte) {
-	b := mask.Bounds()
-	w, h := b.Dx(), b.Dy()
-	for my := 0; my < h; my++ {
-		for mx := 0; mx < w; mx++ {
-			if mask.Pix[my*mask.Stride+mx] < 128 {
-				continue
-			}
-			var tx, ty int
-			switch orient {
-			case 'R':
-				tx, ty = x+h-1-my, y+mx
-			case 'I':
-				tx, ty = x+w-1-mx, y+h-1-my
-			case 'B':
-				tx, ty = x+my, y+w-1-mx
-			default:
-				tx, ty = x+mx, y+my
-			}
-			l.put(tx, ty, l.reverse)
-		}
-	}
-}
-
-// drawModules draws a symbol given as a module grid with its top left at
-// x, y; modW x modH dots per module, rotated by orientation.
-func (l *labelState) drawGrid(cols, rows int, dark func(c, r int) bool, x, y, modW, modH int, orient byte) image.Rectangle {
-	w, h := cols*modW, rows*modH
-	if int64(w)*int64(h) > int64(zpl.MaxGraphicBytes)*8 {
-		l.warn("barcode of %dx%d dots is too large to draw", w, h)
-		return image.Rectangle{}
-	}
-	mask := image.NewAlpha(image.Rect(0, 0, w, h))
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			if !dark(c, r) {
-				continue
-			}
-			draw.Draw(mask, image.Rect(c*modW, r*modH, (c+1)*modW, (r+1)*modH), image.Opaque, image.Point{}, draw.Src)
-		}
-	}
-	l.drawMask(mask, x, y, orient)
-	if orient == 'R' || orient == 'B' {
-		w, h = h, w
-	}
-	return image.Rect(x, y, x+w, y+h)
+	l.place(mask, 0, ay, l.font.orient)
 }
 
 func truncate(s string, n int) string {

@@ -4,9 +4,12 @@
 // decode before it wastes a label (or, worse, ships a parcel that cannot be
 // sorted).
 //
-// Code 128, Code 39, EAN-13, Interleaved 2 of 5, DataMatrix and QR are read
-// with gozxing. PDF417 cannot be read by gozxing; such symbols are reported
-// as unverified rather than as failures.
+// Code 128, Code 39, EAN-13, Interleaved 2 of 5, DataMatrix, QR and Aztec
+// are read with gozxing, GS1 structure included (FNC1 first and as
+// separator). PDF417 and MaxiCode cannot be read by gozxing; such symbols
+// are reported as unverified rather than as failures. A barcode command the
+// renderer could not draw is always a failure: a label is never verified
+// over a barcode nobody saw.
 package verify
 
 import (
@@ -17,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/aztec"
 	"github.com/makiuchi-d/gozxing/datamatrix"
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -27,8 +31,9 @@ import (
 
 // Symbol is a decoded barcode.
 type Symbol struct {
-	Format string // "code128", "code39", "ean13", "itf", "datamatrix", "qr"
+	Format string // "code128", "code39", "ean13", "itf", "datamatrix", "qr", "aztec"
 	Text   string
+	GS1    bool            // FNC1 in the first position (symbology identifier ]C1 or ]d2)
 	Bounds image.Rectangle // where it was found (approximate for 1D)
 }
 
@@ -43,11 +48,13 @@ type Expectation struct {
 type Report struct {
 	Found      []Symbol
 	Missing    []Expectation // expected but not decoded
-	Unverified []Expectation // drawn but not readable by this verifier (PDF417)
+	Unverified []Expectation // drawn but not readable by this verifier (PDF417, MaxiCode)
+	Undrawn    []render.Undrawn // barcode commands the renderer could not draw
 }
 
-// OK reports whether every expected barcode was read.
-func (r Report) OK() bool { return len(r.Missing) == 0 }
+// OK reports whether every expected barcode was read and every barcode
+// command was drawn.
+func (r Report) OK() bool { return len(r.Missing) == 0 && len(r.Undrawn) == 0 }
 
 // ErrUnreadable is returned (wrapped) when expected barcodes do not decode.
 var ErrUnreadable = errors.New("barcode does not scan")
@@ -58,6 +65,9 @@ func (r Report) Err() error {
 		return nil
 	}
 	var parts []string
+	for _, u := range r.Undrawn {
+		parts = append(parts, fmt.Sprintf("%s %q not drawn (%s)", u.Command, u.Data, u.Reason))
+	}
 	for _, m := range r.Missing {
 		f := m.Format
 		if f == "" {
@@ -65,8 +75,15 @@ func (r Report) Err() error {
 		}
 		parts = append(parts, fmt.Sprintf("%s %q", f, m.Text))
 	}
+	if len(r.Missing) == 0 {
+		return fmt.Errorf("%w: %s", ErrNotDrawn, strings.Join(parts, ", "))
+	}
 	return fmt.Errorf("%w: %s", ErrUnreadable, strings.Join(parts, ", "))
 }
+
+// ErrNotDrawn is returned (wrapped) when the label has barcodes the
+// preview could not draw, so they could not be checked.
+var ErrNotDrawn = errors.New("barcode not drawn, cannot be verified")
 
 // normalise drops what scanners and encoders disagree on: GS1 group
 // separators and symbology identifiers.
@@ -90,6 +107,8 @@ func formatName(f gozxing.BarcodeFormat) string {
 		return "datamatrix"
 	case gozxing.BarcodeFormat_QR_CODE:
 		return "qr"
+	case gozxing.BarcodeFormat_AZTEC:
+		return "aztec"
 	}
 	return strings.ToLower(f.String())
 }
@@ -107,8 +126,15 @@ func readers() []reader {
 		{"code39", oned.NewCode39Reader()},
 		{"ean13", oned.NewEAN13Reader()},
 		{"itf", oned.NewITFReader()},
+		{"aztec", aztec.NewAztecReader()},
 	}
 }
+
+// twoD are the matrix symbologies, found per region rather than per line.
+var twoD = map[string]bool{"datamatrix": true, "qr": true, "aztec": true}
+
+// unreadable are symbologies gozxing cannot read.
+var unreadable = map[string]bool{"pdf417": true, "maxicode": true}
 
 func readersFor(format string) []reader {
 	var out []reader
@@ -132,8 +158,21 @@ func decode(r gozxing.Reader, bmp *gozxing.BinaryBitmap) (res *gozxing.Result, e
 			res, err = nil, fmt.Errorf("barcode reader failed: %v", p)
 		}
 	}()
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_ASSUME_GS1: true}
 	return r.Decode(bmp, hints)
+}
+
+// symbol turns a result into what a scanner reports: the text without
+// the symbology identifier, GS for FNC1 separators, and the GS1 flag.
+func symbol(res *gozxing.Result, bounds image.Rectangle) Symbol {
+	text := res.GetText()
+	id, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_SYMBOLOGY_IDENTIFIER].(string)
+	gs1 := id == "]C1" || id == "]d2"
+	text = strings.TrimPrefix(text, "]C1")
+	if id == "]d2" {
+		text = strings.TrimPrefix(text, render.GS)
+	}
+	return Symbol{Format: formatName(res.GetBarcodeFormat()), Text: text, GS1: gs1, Bounds: bounds}
 }
 
 // gray copies an image into an 8-bit grey image with a white quiet zone
@@ -194,12 +233,12 @@ func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 		}
 		// 2D symbols here; linear ones are found on the whole image below.
 		for _, r := range readers() {
-			if r.name != "datamatrix" && r.name != "qr" {
+			if !twoD[r.name] {
 				continue
 			}
 			res, err := decode(r.r, bmp)
 			if err == nil {
-				add(Symbol{Format: formatName(res.GetBarcodeFormat()), Text: res.GetText(), Bounds: rg})
+				add(symbol(res, rg))
 				break
 			}
 		}
@@ -215,7 +254,7 @@ func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 			break
 		}
 		for _, r := range readers() {
-			if r.name == "datamatrix" || r.name == "qr" {
+			if twoD[r.name] {
 				continue
 			}
 			res, err := decode(r.r, bmp)
@@ -223,7 +262,7 @@ func Scan(ctx context.Context, img image.Image) ([]Symbol, error) {
 				continue
 			}
 			rect := erase1D(work, res.GetResultPoints())
-			add(Symbol{Format: formatName(res.GetBarcodeFormat()), Text: res.GetText(), Bounds: rect})
+			add(symbol(res, rect))
 			hit = true
 			break
 		}
@@ -361,13 +400,13 @@ func matches(found []Symbol, w Expectation) bool {
 // ZPL draws is read back from its own region of the image and must carry
 // the data it was given; extra values in want must be found anywhere.
 func CheckLabel(ctx context.Context, l *render.Label, want []Expectation) (Report, error) {
-	var rep Report
+	rep := Report{Undrawn: append([]render.Undrawn(nil), l.Undrawn...)}
 	for _, bc := range l.Barcodes {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
 		exp := Expectation{Format: bc.Symbology, Text: bc.Data}
-		if bc.Symbology == "pdf417" {
+		if unreadable[bc.Symbology] && !bc.Clipped {
 			rep.Unverified = append(rep.Unverified, exp)
 			continue
 		}
@@ -382,9 +421,10 @@ func CheckLabel(ctx context.Context, l *render.Label, want []Expectation) (Repor
 			if err != nil {
 				continue
 			}
-			s := Symbol{Format: formatName(res.GetBarcodeFormat()), Text: res.GetText(), Bounds: bc.Bounds}
+			s := symbol(res, bc.Bounds)
 			rep.Found = append(rep.Found, s)
-			if normalise(s.Text) == normalise(bc.Data) {
+			// Exactly what the field encodes, GS1 structure included.
+			if s.Text == bc.Data && s.GS1 == bc.GS1 {
 				ok = true
 			}
 		}
@@ -426,6 +466,7 @@ func CheckZPL(ctx context.Context, src []byte, opts render.Options, want []Expec
 		all.Found = append(all.Found, rep.Found...)
 		all.Missing = append(all.Missing, rep.Missing...)
 		all.Unverified = append(all.Unverified, rep.Unverified...)
+		all.Undrawn = append(all.Undrawn, rep.Undrawn...)
 	}
 	return all, nil
 }
@@ -511,6 +552,7 @@ func CheckJob(ctx context.Context, conv *zpl.Converter, kind string, in, out []b
 		all.Found = append(all.Found, rep.Found...)
 		all.Missing = append(all.Missing, rep.Missing...)
 		all.Unverified = append(all.Unverified, rep.Unverified...)
+		all.Undrawn = append(all.Undrawn, rep.Undrawn...)
 	}
 	return all, nil
 }
