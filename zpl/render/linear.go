@@ -32,7 +32,8 @@ var code39Wide = map[byte]string{
 const code39Chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%"
 
 // code39 returns the runs of a Code 39 symbol with start/stop, an optional
-// mod-43 check character, and the text as encoded (without * and check);
+// mod-43 check character, and the text as encoded (with the check
+// character, as a scanner transmits it, without the * start/stop);
 // characters Code 39 cannot carry are dropped and counted.
 func code39(data string, check bool, narrow int, ratio float64) (runs []int, text string, dropped int) {
 	wide := wideDots(narrow, ratio)
@@ -49,11 +50,10 @@ func code39(data string, check bool, narrow int, ratio float64) (runs []int, tex
 		b.WriteByte(c)
 	}
 	text = b.String()
-	full := "*" + text
-	if check {
-		full += string(code39Chars[sum%43])
+	if check && text != "" {
+		text += string(code39Chars[sum%43])
 	}
-	full += "*"
+	full := "*" + text + "*"
 	for i := range len(full) {
 		if i > 0 {
 			runs = append(runs, narrow) // inter-character gap
