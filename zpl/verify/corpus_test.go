@@ -95,7 +95,6 @@ var corpusScanned = map[string][]want{
 	"dhlparceluk": {{"code128", "AGL55655500001868043001", false, false}},
 }
 
-
 func corpusFiles(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}

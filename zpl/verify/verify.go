@@ -47,8 +47,8 @@ type Expectation struct {
 // Report is the outcome of a check.
 type Report struct {
 	Found      []Symbol
-	Missing    []Expectation // expected but not decoded
-	Unverified []Expectation // drawn but not readable by this verifier (PDF417, MaxiCode)
+	Missing    []Expectation    // expected but not decoded
+	Unverified []Expectation    // drawn but not readable by this verifier (PDF417, MaxiCode)
 	Undrawn    []render.Undrawn // barcode commands the renderer could not draw
 }
 
