@@ -10,6 +10,8 @@ STATICCHECK_VERSION := v0.8.2
 # and benchmark harnesses).
 BUILD_PKGS := gcc libusb-1.0-0-dev pkg-config
 TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils
+# zbarimg and dmtxread read the preview's barcodes independently of gozxing.
+TEST_PKGS  += zbar-tools dmtx-utils
 
 .PHONY: all build run test test-short bench lint fuzz deps deps-test clean
 
