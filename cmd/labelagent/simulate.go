@@ -42,6 +42,12 @@ The simulator answers in DHL's real shapes, also the rare ones:
     checks skipped): 400 with {propertyPath: "shipments[i]….country", message} items;
   - cancelling (or reprinting) a number DHL does not know, or one cancelled already:
     item status 204 UnknownShipmentNumber, in a 207 for several numbers and a 400 for one;
+  - tracking 7777777770 (DHL's documented express number): an answer whose id is a JSON
+    number; an unknown number: 404 problem document (title, status, detail, instance);
+  - tracking SIM-429: 429 without Retry-After (calls too fast, as DHL's 1-per-second limit
+    answers); SIM-429-RA: 429 with Retry-After: 2; SIM-QUOTA: 429 saying the daily quota is
+    used up (Retry-After until midnight, Berlin). The real limits apply too (1 call a second,
+    250 a day per API key).
 
 INTERNETMARKE is served on the same address: a Portokasse with 50,00 € in it and the app
 approved; its state and faults are under URL/_sim/internetmarke (GET state, POST faults,

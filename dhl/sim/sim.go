@@ -291,7 +291,7 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault) {
 	}
 	detail := map[int]string{
 		401: "Unauthorized for given resource.",
-		429: "Too many requests; slow down.",
+		429: rateLimitDetail,
 		500: "An unexpected internal error occurred.",
 		502: "Bad gateway.",
 		503: "The service is temporarily unavailable.",

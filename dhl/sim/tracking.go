@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -62,26 +63,84 @@ func route(sp *shipment, now time.Time) []trackEvent {
 	return ev
 }
 
+// Tracking numbers that make the simulator answer with DHL's rarer shapes
+// (see "labelagent simulate --help").
+const (
+	// TrackExpress is the express number of DHL's own documentation; its
+	// answer carries the id as a JSON number, as express answers do.
+	TrackExpress = "7777777770"
+	// TrackRateLimited answers 429 without Retry-After (calls too fast).
+	TrackRateLimited = "SIM-429"
+	// TrackRateLimitedRetryAfter answers 429 with Retry-After: 2.
+	TrackRateLimitedRetryAfter = "SIM-429-RA"
+	// TrackQuota answers 429 for a used-up daily quota.
+	TrackQuota = "SIM-QUOTA"
+)
+
+// DHL's words for a tracking 429 of calls too fast (recorded), and the
+// simulator's for the used-up daily quota (the answer says so, and its
+// Retry-After points to the next Berlin day).
+const (
+	rateLimitDetail = "Too many requests within defined time period, please try again later."
+	quotaDetailFmt  = "The daily quota of %d calls is used up. Try again tomorrow."
+)
+
+// trackingProblem writes Unified Tracking's problem document: title,
+// status, detail (and instance) — no statusCode, unlike Parcel DE.
+func trackingProblem(w http.ResponseWriter, status int, title, detail, instance string) {
+	doc := map[string]any{"title": title, "status": status, "detail": detail}
+	if instance != "" {
+		doc["instance"] = instance
+	}
+	writeJSON(w, status, "application/problem+json", doc)
+}
+
 func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get("DHL-API-Key")
 	if key != s.opt.APIKey {
-		writeProblem(w, http.StatusUnauthorized, "Unauthorized", "Invalid or missing DHL-API-Key.")
+		trackingProblem(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized for given resource.", "")
 		return
 	}
 	now := s.opt.Now()
-	if wait, ok := s.trackingAllowed(key, now); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		writeProblem(w, http.StatusTooManyRequests, "Too Many Requests", "Rate limit or daily quota exceeded.")
-		return
-	}
 	q := r.URL.Query()
 	no := strings.TrimSpace(q.Get("trackingNumber"))
-	if no == "" {
-		writeProblem(w, http.StatusBadRequest, "Bad Request", "trackingNumber is required.")
+	switch no {
+	case TrackRateLimited:
+		trackingProblem(w, http.StatusTooManyRequests, "Too Many Requests", rateLimitDetail, "")
+		return
+	case TrackRateLimitedRetryAfter:
+		w.Header().Set("Retry-After", "2")
+		trackingProblem(w, http.StatusTooManyRequests, "Too Many Requests", rateLimitDetail, "")
+		return
+	case TrackQuota:
+		w.Header().Set("Retry-After", strconv.Itoa(int(untilTomorrow(now)/time.Second)+1))
+		trackingProblem(w, http.StatusTooManyRequests, "Too Many Requests", fmt.Sprintf(quotaDetailFmt, max(s.opt.TrackingDailyQuota, 250)), "")
 		return
 	}
-	if svc := q.Get("service"); svc != "" && svc != "parcel-de" && svc != "post-de" {
-		writeProblem(w, http.StatusNotFound, "No result found", "No shipment with given tracking number found.")
+	if wait, quota, ok := s.trackingAllowed(key, now); !ok {
+		if quota {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			trackingProblem(w, http.StatusTooManyRequests, "Too Many Requests", fmt.Sprintf(quotaDetailFmt, s.opt.TrackingDailyQuota), "")
+			return
+		}
+		// DHL's per-second limit answers without Retry-After
+		trackingProblem(w, http.StatusTooManyRequests, "Too Many Requests", rateLimitDetail, "")
+		return
+	}
+	if no == "" {
+		trackingProblem(w, http.StatusBadRequest, "Invalid input", "Input is invalid: trackingNumber is required.", "")
+		return
+	}
+	svc := q.Get("service")
+	if no == TrackExpress && (svc == "" || svc == "express") {
+		s.trackExpress(w, now)
+		return
+	}
+	notFound := func() {
+		trackingProblem(w, http.StatusNotFound, "No result found", "No shipment with given tracking number found.", "/shipment/"+no)
+	}
+	if svc != "" && svc != "parcel-de" && svc != "post-de" {
+		notFound()
 		return
 	}
 	s.mu.Lock()
@@ -97,7 +156,7 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 		evs = route(sp, now)
 	}
 	if sp == nil {
-		writeProblem(w, http.StatusNotFound, "No result found", "No shipment with given tracking number found.")
+		notFound()
 		return
 	}
 	full := q.Get("recipientPostalCode") != "" && q.Get("recipientPostalCode") == sp.DestPostal
@@ -127,8 +186,37 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{"shipments": []any{shipmentDoc}})
 }
 
-// trackingAllowed applies the per-second limit and the daily quota.
-func (s *Server) trackingAllowed(key string, now time.Time) (time.Duration, bool) {
+// trackExpress answers for DHL's documented express number: the id is a
+// JSON number, times carry an offset, most optional fields are missing.
+func (s *Server) trackExpress(w http.ResponseWriter, now time.Time) {
+	ts := func(t time.Time) string { return t.In(berlin).Format(time.RFC3339) }
+	ev := func(at time.Time, code, desc, where string) map[string]any {
+		return map[string]any{"timestamp": ts(at), "statusCode": code, "status": code, "description": desc,
+			"location": map[string]any{"address": map[string]any{"addressLocality": where}}}
+	}
+	events := []any{
+		ev(now.Add(-2*time.Hour), "transit", "Shipment has departed from a DHL facility", "LEIPZIG - GERMANY"),
+		ev(now.Add(-20*time.Hour), "transit", "Processed at LEIPZIG - GERMANY", "LEIPZIG - GERMANY"),
+		ev(now.Add(-26*time.Hour), "pre-transit", "Shipment picked up", "BONN - GERMANY"),
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"shipments": []any{map[string]any{
+		"id": json.Number(TrackExpress), "service": "express",
+		"origin":      map[string]any{"address": map[string]any{"addressLocality": "BONN - GERMANY"}},
+		"destination": map[string]any{"address": map[string]any{"addressLocality": "LONDON - UNITED KINGDOM"}},
+		"status":      events[0],
+		"details":     map[string]any{"proofOfDeliverySignedAvailable": false, "totalNumberOfPieces": 1, "pieceIds": []string{"JD014600006281230704"}},
+		"events":      events,
+	}}})
+}
+
+func untilTomorrow(now time.Time) time.Duration {
+	y, m, d := now.In(berlin).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, berlin).Sub(now)
+}
+
+// trackingAllowed applies the per-second limit and the daily quota; quota
+// reports which one refused.
+func (s *Server) trackingAllowed(key string, now time.Time) (wait time.Duration, quota, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := &s.tracking
@@ -140,18 +228,17 @@ func (s *Server) trackingAllowed(key string, now time.Time) (time.Duration, bool
 		l.day, l.count = day, map[string]int{}
 	}
 	if q := s.opt.TrackingDailyQuota; q > 0 && l.count[key] >= q {
-		y, m, d := now.In(berlin).Date()
-		return time.Date(y, m, d+1, 0, 0, 0, 0, berlin).Sub(now), false
+		return untilTomorrow(now), true, false
 	}
 	if ps := s.opt.TrackingPerSecond; ps > 0 {
 		gap := time.Duration(float64(time.Second) / ps)
 		if last, ok := l.last[key]; ok && now.Sub(last) < gap {
-			return gap - now.Sub(last), false
+			return gap - now.Sub(last), false, false
 		}
 	}
 	l.last[key] = now
 	l.count[key]++
-	return 0, true
+	return 0, false, true
 }
 
 // String describes the simulator for logs.

@@ -6,6 +6,7 @@
 package tracking
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,10 +34,19 @@ const (
 	Unknown    = "unknown"
 )
 
-// ErrQuotaExhausted is returned without calling DHL once the day's calls are used up.
+// ErrQuotaExhausted is returned once the day's calls are used up: by the
+// client's own count, or when DHL's 429 says so (a Retry-After of an hour
+// or more, or words of a quota). Then no call is sent until the Berlin day
+// changes.
 var ErrQuotaExhausted = errors.New("the daily tracking quota is used up; try again tomorrow")
 
-// ErrNotFound is returned when DHL knows no shipment with the number.
+// ErrRateLimited is returned when DHL answered 429 for calls that came too
+// fast and retrying within the call did not help: try again shortly. It
+// does not block the rest of the day.
+var ErrRateLimited = errors.New("DHL's tracking rate limit was hit; try again shortly")
+
+// ErrNotFound is returned when DHL knows no shipment with the number; the
+// error also carries DHL's *transport.APIError (status, title, detail).
 var ErrNotFound = errors.New("no shipment found with this tracking number")
 
 // Berlin is the zone of parcel-de timestamps that carry no offset.
@@ -53,6 +63,10 @@ var berlin = func() *time.Location {
 type Time struct {
 	time.Time
 	DateOnly bool
+	// Raw is the text DHL sent when it is no timestamp this client can
+	// read; the time is then zero (an odd timestamp of one event does not
+	// lose the whole answer).
+	Raw string
 }
 
 var shortOffset = regexp.MustCompile(`([+-])(\d):(\d\d)$`)
@@ -112,7 +126,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	v, err := ParseTime(s, berlin)
 	if err != nil {
-		return err
+		if len(s) > 64 {
+			s = s[:64]
+		}
+		*t = Time{Raw: s}
+		return nil
 	}
 	*t = v
 	return nil
@@ -121,7 +139,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes RFC 3339 (or the date).
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
-		return []byte(`""`), nil
+		return json.Marshal(t.Raw)
 	}
 	if t.DateOnly {
 		return json.Marshal(t.Format(time.DateOnly))
@@ -135,6 +153,35 @@ type Address struct {
 	PostalCode      string `json:"postalCode,omitempty"`
 	AddressLocality string `json:"addressLocality,omitempty"`
 	StreetAddress   string `json:"streetAddress,omitempty"`
+}
+
+// UnmarshalJSON reads the address's fields as text, whether DHL's services
+// send them as strings or numbers (a postal code of 53113).
+func (a *Address) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*a = Address{CountryCode: text(raw["countryCode"]), PostalCode: text(raw["postalCode"]),
+		AddressLocality: text(raw["addressLocality"]), StreetAddress: text(raw["streetAddress"])}
+	return nil
+}
+
+// text reads a JSON string or number as text ("" for anything else).
+func text(b json.RawMessage) string {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if len(b) == 0 || d.Decode(&v) != nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	}
+	return ""
 }
 
 // Place wraps an address.
@@ -164,10 +211,58 @@ type Shipment struct {
 	Events                  []Event         `json:"events,omitempty"` // newest first
 }
 
+// UnmarshalJSON reads a shipment; its id may be a string or a JSON number
+// (express shipments: "id": 7777777770), read digit-exact.
+func (s *Shipment) UnmarshalJSON(b []byte) error {
+	type plain Shipment
+	var raw struct {
+		plain
+		ID json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*s = Shipment(raw.plain)
+	s.ID = text(raw.ID)
+	return nil
+}
+
 // Response is the answer of /track/shipments.
 type Response struct {
 	Shipments                      []Shipment `json:"shipments"`
 	PossibleAdditionalShipmentsURL []string   `json:"possibleAdditionalShipmentsUrl,omitempty"`
+}
+
+// ParseResponse reads an answer of /track/shipments: tolerant where DHL's
+// services differ (ids as strings or numbers, optional fields missing,
+// status codes added later read as unknown), strict where it matters: an
+// answer without a shipments list, or a shipment without an id, is refused
+// rather than shown as a status of no parcel.
+func ParseResponse(body []byte) (*Response, error) {
+	var probe struct {
+		Shipments json.RawMessage `json:"shipments"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, err
+	}
+	if len(probe.Shipments) == 0 || string(probe.Shipments) == "null" {
+		return nil, errors.New("the answer has no shipments list")
+	}
+	var r Response
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, err
+	}
+	for i := range r.Shipments {
+		sh := &r.Shipments[i]
+		if strings.TrimSpace(sh.ID) == "" {
+			return nil, fmt.Errorf("shipment %d of the answer has no id", i+1)
+		}
+		sh.Status.StatusCode = normaliseCode(sh.Status.StatusCode)
+		for j := range sh.Events {
+			sh.Events[j].StatusCode = normaliseCode(sh.Events[j].StatusCode)
+		}
+	}
+	return &r, nil
 }
 
 func normaliseCode(c string) string {
@@ -210,7 +305,8 @@ type Client struct {
 	mu        sync.Mutex
 	day       string
 	used      int
-	exhausted string // the Berlin day the server said the quota is gone
+	exhausted string    // the Berlin day the server said the quota is gone
+	coolUntil time.Time // DHL's Retry-After of a rate limit
 	cache     map[string]cached
 	calls     int
 }
@@ -285,6 +381,11 @@ func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
 		c.mu.Unlock()
 		return nil, ErrQuotaExhausted
 	}
+	if now.Before(c.coolUntil) {
+		wait := c.coolUntil.Sub(now)
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w (DHL asked to wait %s)", ErrRateLimited, wait.Round(time.Second))
+	}
 	c.used++ // counted before the call: a call that fails still costs quota
 	c.mu.Unlock()
 
@@ -313,32 +414,32 @@ func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
 	if err != nil {
 		var ae *transport.APIError
 		if errors.As(err, &ae) {
-			switch ae.StatusCode {
-			case http.StatusNotFound:
-				return nil, fmt.Errorf("%w: %s", ErrNotFound, q.TrackingNumber)
-			case http.StatusTooManyRequests:
-				if ae.RetryAfter > 0 && ae.RetryAfter <= time.Minute {
-					return nil, fmt.Errorf("tracking %s: rate limited: %w", q.TrackingNumber, err)
-				}
+			switch {
+			case ae.StatusCode == http.StatusNotFound:
+				return nil, fmt.Errorf("%w: %s: %w", ErrNotFound, q.TrackingNumber, err)
+			case ae.QuotaExhausted():
+				// only when DHL's answer says so: nothing more today
 				c.mu.Lock()
 				c.exhausted = c.day
 				c.mu.Unlock()
-				return nil, fmt.Errorf("%w (%w)", ErrQuotaExhausted, err)
+				return nil, fmt.Errorf("%w: %w", ErrQuotaExhausted, err)
+			case ae.StatusCode == http.StatusTooManyRequests:
+				if ae.RetryAfter > 0 {
+					c.mu.Lock()
+					c.coolUntil = c.opt.Now().Add(ae.RetryAfter)
+					c.mu.Unlock()
+				}
+				return nil, fmt.Errorf("tracking %s: %w: %w", q.TrackingNumber, ErrRateLimited, err)
 			}
 		}
 		return nil, fmt.Errorf("tracking %s: %w", q.TrackingNumber, err)
 	}
-	var r Response
-	if err := json.Unmarshal(resp.Body, &r); err != nil {
+	r, err := ParseResponse(resp.Body)
+	if err != nil {
 		return nil, fmt.Errorf("tracking %s: unreadable answer: %w", q.TrackingNumber, err)
 	}
 	ttl := c.opt.CacheTTL
-	for i := range r.Shipments {
-		sh := &r.Shipments[i]
-		sh.Status.StatusCode = normaliseCode(sh.Status.StatusCode)
-		for j := range sh.Events {
-			sh.Events[j].StatusCode = normaliseCode(sh.Events[j].StatusCode)
-		}
+	for _, sh := range r.Shipments {
 		if sh.Status.StatusCode == Delivered && ttl < 24*time.Hour {
 			ttl = 24 * time.Hour // nothing more will happen
 		}
@@ -351,7 +452,7 @@ func (c *Client) Track(ctx context.Context, q Query) (*Response, error) {
 			}
 		}
 	}
-	c.cache[q.key()] = cached{resp: &r, at: now, ttl: ttl}
+	c.cache[q.key()] = cached{resp: r, at: now, ttl: ttl}
 	c.mu.Unlock()
-	return &r, nil
+	return r, nil
 }

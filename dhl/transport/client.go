@@ -174,7 +174,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		wait := bo.NextBackOff()
 		switch {
 		case isAPI && ae.StatusCode == http.StatusTooManyRequests:
-			if ae.RetryAfter > c.cfg.MaxRetryWait {
+			if ae.QuotaExhausted() || ae.RetryAfter > c.cfg.MaxRetryWait {
 				return nil, err // e.g. a daily quota: waiting here helps nobody
 			}
 			if ae.RetryAfter > 0 {

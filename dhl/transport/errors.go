@@ -51,13 +51,37 @@ func (e *APIError) Error() string {
 	case http.StatusForbidden:
 		b.WriteString(" (the user lacks the permission for this function in the business portal)")
 	case http.StatusTooManyRequests:
-		if e.RetryAfter > 0 {
-			fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
-		} else {
-			b.WriteString(" (rate limit or daily quota reached)")
+		switch {
+		case e.QuotaExhausted() && e.RetryAfter > 0:
+			fmt.Fprintf(&b, " (quota used up; retry after %s)", e.RetryAfter)
+		case e.QuotaExhausted():
+			b.WriteString(" (quota used up)")
+		case e.RetryAfter > 0:
+			fmt.Fprintf(&b, " (rate limit; retry after %s)", e.RetryAfter)
+		default:
+			b.WriteString(" (rate limit; try again later)")
 		}
 	}
 	return b.String()
+}
+
+// QuotaWait is the shortest Retry-After that marks a 429 as a used-up
+// quota rather than a rate limit: DHL's rate limits clear in seconds.
+const QuotaWait = time.Hour
+
+// QuotaExhausted reports whether a 429 says that a quota (DHL's tracking
+// quota is per day) is used up — by a Retry-After of an hour or more, or by
+// words of quota in its body — rather than that calls came too fast. A 429
+// that says neither is a rate limit: back off and retry.
+func (e *APIError) QuotaExhausted() bool {
+	if e.StatusCode != http.StatusTooManyRequests {
+		return false
+	}
+	if e.RetryAfter >= QuotaWait {
+		return true
+	}
+	text := strings.ToLower(e.Title + " " + e.Detail)
+	return strings.Contains(text, "quota") || strings.Contains(text, "daily") || strings.Contains(text, "per day")
 }
 
 // Temporary reports whether the same request may succeed later.
@@ -110,17 +134,46 @@ func toValidUTF8(b []byte) []byte {
 	return []byte(strings.ToValidUTF8(string(b), "\uFFFD"))
 }
 
-// problem is the union of RFC 7807 and DHL's RequestStatus/LabelDataResponse.
+// problem is the union of RFC 7807, DHL's RequestStatus/LabelDataResponse,
+// OAuth errors and the API gateway's fault document. Fields whose type
+// varies between these are read loosely (text), so that one odd field never
+// loses the others.
 type problem struct {
-	Title      string          `json:"title"`
-	Status     json.RawMessage `json:"status"` // a number (RFC 7807) or a RequestStatus object
-	StatusCode int             `json:"statusCode"`
-	Detail     string          `json:"detail"`
-	Instance   string          `json:"instance"`
-	Type       string          `json:"type"`
-	Error      string          `json:"error"`             // OAuth errors
-	ErrorDesc  string          `json:"error_description"` // OAuth errors
-	Message    string          `json:"message"`
+	Title     looseText       `json:"title"`
+	Status    json.RawMessage `json:"status"` // a number (RFC 7807) or a RequestStatus object
+	Detail    looseText       `json:"detail"`
+	Instance  looseText       `json:"instance"`
+	Error     looseText       `json:"error"`             // OAuth errors
+	ErrorDesc looseText       `json:"error_description"` // OAuth errors
+	Message   looseText       `json:"message"`
+	// Fault is the API gateway's answer, e.g. for a used-up quota:
+	// {"fault":{"faultstring":"Rate limit quota violation…","detail":{"errorcode":"policies.ratelimit.QuotaViolation"}}}.
+	Fault *struct {
+		FaultString looseText `json:"faultstring"`
+		Detail      struct {
+			ErrorCode looseText `json:"errorcode"`
+		} `json:"detail"`
+	} `json:"fault"`
+}
+
+// looseText reads a JSON string, number or boolean as text; objects and
+// arrays read as empty.
+type looseText string
+
+func (t *looseText) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case string:
+		*t = looseText(x)
+	case float64, bool:
+		*t = looseText(strings.TrimSpace(string(b)))
+	default:
+		*t = ""
+	}
+	return nil
 }
 
 // ParseError builds the *APIError for a response with status >= 400. body
@@ -134,23 +187,33 @@ func ParseError(method, path string, status int, header http.Header, body []byte
 	if strings.HasSuffix(media, "json") || (media == "" && len(text) > 0 && text[0] == '{') {
 		var p problem
 		if json.Unmarshal(text, &p) == nil {
-			e.Title, e.Detail, e.Instance = p.Title, p.Detail, p.Instance
+			e.Title, e.Detail, e.Instance = string(p.Title), string(p.Detail), string(p.Instance)
 			var inner problem
 			if len(p.Status) > 0 && p.Status[0] == '{' && json.Unmarshal(p.Status, &inner) == nil {
 				if e.Title == "" {
-					e.Title = inner.Title
+					e.Title = string(inner.Title)
 				}
 				if e.Detail == "" {
-					e.Detail = inner.Detail
+					e.Detail = string(inner.Detail)
 				}
 			}
 			if e.Title == "" && p.Error != "" {
-				e.Title = p.Error
+				e.Title = string(p.Error)
 			}
 			if e.Detail == "" {
-				e.Detail = firstNonEmpty(p.ErrorDesc, p.Message)
+				e.Detail = firstNonEmpty(string(p.ErrorDesc), string(p.Message))
 			}
-			return e
+			if f := p.Fault; f != nil {
+				if e.Title == "" {
+					e.Title = string(f.Detail.ErrorCode)
+				}
+				if e.Detail == "" {
+					e.Detail = string(f.FaultString)
+				}
+			}
+			if e.Title != "" || e.Detail != "" {
+				return e
+			}
 		}
 	}
 	e.Detail = readableText(string(text), 300)

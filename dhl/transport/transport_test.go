@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -127,5 +128,60 @@ func TestDecodeConfigIsStrict(t *testing.T) {
 	}
 	if _, err := DecodeConfig(doc.Content[0]); err == nil || !strings.Contains(err.Error(), "api_kee") {
 		t.Fatalf("a typo must be reported: %v", err)
+	}
+}
+
+// TestErrorsKeepDHLsWords: every error answer keeps its HTTP status, title
+// and detail, whatever shape DHL's gateways give it; a 429 is a rate limit
+// unless the answer itself says a quota is used up.
+func TestErrorsKeepDHLsWords(t *testing.T) {
+	pj := http.Header{"Content-Type": {"application/problem+json"}}
+	withRA := func(s string) http.Header {
+		h := pj.Clone()
+		h.Set("Retry-After", s)
+		return h
+	}
+	tests := []struct {
+		name          string
+		status        int
+		header        http.Header
+		body          string
+		title, detail string
+		quota         bool
+		words         string
+	}{
+		{"tracking 404", 404, pj, `{"title":"No result found","detail":"No shipment with given tracking number found.","status":404,"instance":"/shipment/8264715546"}`,
+			"No result found", "No shipment with given tracking number found.", false, "HTTP 404 Not Found: No result found: No shipment with given tracking number found."},
+		{"tracking 429 without Retry-After", 429, pj, `{"status":429,"title":"Too Many Requests","detail":"Too many requests within defined time period, please try again later."}`,
+			"Too Many Requests", "Too many requests within defined time period, please try again later.", false, "rate limit; try again later"},
+		{"429 with a short Retry-After", 429, withRA("2"), `{"status":429,"title":"Too Many Requests","detail":"Too many requests within defined time period, please try again later."}`,
+			"Too Many Requests", "Too many requests within defined time period, please try again later.", false, "retry after 2s"},
+		{"429 until tomorrow", 429, withRA("50000"), `{"status":429,"title":"Too Many Requests","detail":"Too many requests within defined time period, please try again later."}`,
+			"Too Many Requests", "Too many requests within defined time period, please try again later.", true, "quota used up; retry after 13h53m20s"},
+		{"429 saying the daily quota", 429, pj, `{"status":429,"title":"Too Many Requests","detail":"The daily quota of 250 calls is used up."}`,
+			"Too Many Requests", "The daily quota of 250 calls is used up.", true, "quota used up"},
+		{"gateway quota fault", 429, http.Header{"Content-Type": {"application/json"}}, `{"fault":{"faultstring":"Rate limit quota violation. Quota limit  exceeded. Identifier : _default","detail":{"errorcode":"policies.ratelimit.QuotaViolation"}}}`,
+			"policies.ratelimit.QuotaViolation", "Rate limit quota violation. Quota limit  exceeded. Identifier : _default", true, "quota used up"},
+		{"detail as an object", 500, pj, `{"title":"Internal Server Error","status":500,"detail":{"code":7}}`,
+			"Internal Server Error", "", false, "HTTP 500"},
+		{"cancel refused", 400, pj, `{"status":{"title":"Bad Request","statusCode":400,"detail":"0 of 1 shipment successfully canceled."},"items":[{"shipmentNo":"1","sstatus":{"title":"UnknownShipmentNumber","statusCode":204,"detail":"Unknown shipment number."}}]}`,
+			"Bad Request", "0 of 1 shipment successfully canceled.", false, "HTTP 400: Bad Request: 0 of 1 shipment successfully canceled."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ParseError("GET", "/p", tt.status, tt.header, []byte(tt.body))
+			if e.StatusCode != tt.status || e.Title != tt.title || e.Detail != tt.detail {
+				t.Errorf("status %d title %q detail %q", e.StatusCode, e.Title, e.Detail)
+			}
+			if e.QuotaExhausted() != tt.quota {
+				t.Errorf("quota used up: %v, want %v", e.QuotaExhausted(), tt.quota)
+			}
+			if !strings.Contains(e.Error(), tt.words) {
+				t.Errorf("error %q lacks %q", e.Error(), tt.words)
+			}
+			if StatusOf(fmt.Errorf("wrapped: %w", e)) != tt.status {
+				t.Error("StatusOf must find the status through wrapping")
+			}
+		})
 	}
 }
