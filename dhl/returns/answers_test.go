@@ -31,7 +31,7 @@ func TestReturnsAnswerShapes(t *testing.T) {
 		title, detail string
 	}{
 		{name: "201 Created, both documents", labelType: returns.LabelBoth, status: 201,
-			body: `{"sstatus":{"title":"Created","status":201},"shipmentNo":"999990010010","internationalShipmentNo":"","label":{"b64":"` + pdf + `"},"qrLabel":{"b64":"` + png + `"},"routingCode":"53113+99000900090","qrLink":"https://www.dhl.de/qr?x"}`,
+			body:       `{"sstatus":{"title":"Created","status":201},"shipmentNo":"999990010010","internationalShipmentNo":"","label":{"b64":"` + pdf + `"},"qrLabel":{"b64":"` + png + `"},"routingCode":"53113+99000900090","qrLink":"https://www.dhl.de/qr?x"}`,
 			shipmentNo: "999990010010", pdf: true, qr: true},
 		{name: "201 Created, PDF only", labelType: returns.LabelShipment, status: 201,
 			body:       `{"sstatus":{"title":"Created","statusCode":201},"shipmentNo":"999990010011","label":{"b64":"` + pdf + `"},"routingCode":"53113+99000900090"}`,
