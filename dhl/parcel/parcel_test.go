@@ -52,7 +52,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 		SkipResponse: func(code int) bool { return code == 502 || code == 503 },
 	}
 	cfg := s.Config(srv.URL)
-	cfg.Timeout = 5 * time.Second
+	cfg.Timeout = 60 * time.Second // generous: PDF rendering under -race on a loaded 2-core machine takes seconds
 	for _, o := range opts {
 		o(&cfg)
 	}
