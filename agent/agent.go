@@ -50,12 +50,13 @@ type Agent struct {
 	preparer Preparer
 	holdPoll time.Duration
 
-	store   *store.Store
-	conv    *zpl.Converter // PDF/PNG conversion, shared by jobs and stamps
-	postage *Postage       // nil unless INTERNETMARKE is configured
-	bus     *bus
-	workers map[string]*worker // fixed after Start
-	started time.Time
+	store    *store.Store
+	conv     *zpl.Converter // PDF/PNG conversion, shared by jobs and stamps
+	postage  *Postage       // nil unless INTERNETMARKE is configured
+	franking *Franking      // nil unless Online Franking is configured
+	bus      *bus
+	workers  map[string]*worker // fixed after Start
+	started  time.Time
 
 	runCtx      context.Context // ends: take no new work
 	runCancel   context.CancelFunc
@@ -163,6 +164,10 @@ func (a *Agent) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.startPostage(); err != nil {
+		a.closeAll()
+		return err
+	}
+	if err := a.startFranking(); err != nil {
 		a.closeAll()
 		return err
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/purchase"
 	"github.com/labelagent/labelagent/dhl/internetmarke"
+	"github.com/labelagent/labelagent/dhl/privateshipping"
 	"github.com/labelagent/labelagent/dhl/transport"
 	"github.com/labelagent/labelagent/zpl"
 )
@@ -87,6 +89,13 @@ func checkCarriers(cfg *config.Config) []error {
 	errs = append(errs, cfg.SectionProblems("internetmarke", err)...)
 	if im.Enabled {
 		errs = append(errs, sectionKeyed(internetmarkeKey, im.Validate())...)
+	}
+	if fr, err := privateshipping.DecodeConfig(&cfg.Franking, os.Getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, p := range fr.Problems() {
+			errs = append(errs, errors.New(p))
+		}
 	}
 	if cfg.DHL.Kind != 0 {
 		_, err := transport.DecodeConfig(&cfg.DHL)

@@ -165,6 +165,8 @@ type EventType string
 const (
 	EventJob     EventType = "job"
 	EventPrinter EventType = "printer"
+	// EventFranking: an Online Franking cart changed.
+	EventFranking EventType = "franking"
 	// EventLagged tells a slow subscriber that it missed events and should
 	// reload its view.
 	EventLagged EventType = "lagged"
@@ -177,6 +179,8 @@ type Event struct {
 	At      time.Time `json:"at"`
 	Job     *Job      `json:"job,omitempty"`
 	Printer *Printer  `json:"printer,omitempty"`
+	// Franking is set for EventFranking.
+	Franking *FrankingCart `json:"franking,omitempty"`
 }
 
 // Error is the body of every error answer. Message is in the language the

@@ -56,6 +56,8 @@ type Config struct {
 	// carrier packages, so this package does not depend on them.
 	DHL           yaml.Node `yaml:"dhl,omitempty"`
 	Internetmarke yaml.Node `yaml:"internetmarke,omitempty"`
+	// Franking is DHL Online Franking (Parcel DE Private Shipping).
+	Franking yaml.Node `yaml:"franking,omitempty"`
 
 	// source is the file this came from ("" for embedded defaults).
 	source string

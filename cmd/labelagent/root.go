@@ -84,6 +84,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newPreviewCmd(app),
 		newEmulateCmd(app),
 		newStampCmd(app),
+		newFrankingCmd(app),
 	)
 	return root
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/dhl/privateshipping"
 	"github.com/labelagent/labelagent/dhl/sim"
+	frsim "github.com/labelagent/labelagent/dhl/sim/franking"
 	imsim "github.com/labelagent/labelagent/dhl/sim/internetmarke"
 	"github.com/labelagent/labelagent/dhl/transport"
 )
@@ -51,7 +53,12 @@ The simulator answers in DHL's real shapes, also the rare ones:
 
 INTERNETMARKE is served on the same address: a Portokasse with 50,00 € in it and the app
 approved; its state and faults are under URL/_sim/internetmarke (GET state, POST faults,
-approve, balance, expire-tokens).`,
+approve, balance, expire-tokens).
+
+DHL Online Franking is served there too, under /parcel/de/shipping/private/v1; a cart is paid by
+opening its entryUrl, or by POST URL/_sim/franking/carts/{id}/pay?notifies=N, which then calls the
+cart's notify URL N times as DHL does. State: GET URL/_sim/franking/state; faults: POST
+URL/_sim/franking/faults {"path": …, "status": 503} or {"drop": true} (answer lost).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
@@ -72,6 +79,9 @@ approve, balance, expire-tokens).`,
 			for _, p := range []string{imsim.BasePath + "/", "/download/", imsim.ControlPath + "/"} {
 				mux.Handle(p, im.Handler())
 			}
+			fr := frsim.New(frsim.Options{Logger: app.Logger()})
+			mux.Handle(privateshipping.BasePath+"/", fr)
+			mux.Handle(frsim.ControlPath+"/", fr)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -108,6 +118,13 @@ dhl:
 %s`, base, base, transport.ShippingPath, base, transport.ReturnsPath, base, transport.TrackingPath, base, transport.TokenPath,
 				s.Validating(), base, key, secret, user, password,
 				cfg.BillingNumbers["V01PAK"], cfg.BillingNumbers["V53WPAK"], cfg.BillingNumbers["V54EPAK"], cfg.BillingNumbers["V62KP"], cfg.BillingNumbers["V66WPI"], im.ConfigYAML(base))
+			fmt.Fprintf(app.stdout, `franking:
+  enabled: true
+  base_url: %s
+  api_key: %s
+  default_product: PAKET_5KG_DE
+  sender: {name2: My Online Shop GmbH, street: Sträßchensweg, street_number: "10", postal_code: "53113", city: Bonn, country: DEU, email: versand@example.com}
+`, base, frsim.DefaultAPIKey)
 			if err := s.SpecError(); err != nil {
 				fmt.Fprintf(app.stderr, "warning: contract not loaded, requests are not checked: %v\n", err)
 			}

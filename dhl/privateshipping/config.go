@@ -138,7 +138,15 @@ func (c Config) Problems() []string {
 		if _, _, err := net.SplitHostPort(n.Listen); err != nil {
 			out = append(out, fmt.Sprintf("franking.notify.listen %q: want host:port", n.Listen))
 		}
-		if u, err := url.Parse(n.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		// DHL calls only https; plain http is allowed for a loopback host
+		// (the simulator and demos on one machine).
+		u, err := url.Parse(n.PublicURL)
+		loopback := false
+		if err == nil {
+			ip := net.ParseIP(u.Hostname())
+			loopback = u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+		}
+		if err != nil || u.Host == "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
 			out = append(out, "franking.notify.public_url must be the https:// URL DHL calls (registered with DHL)")
 		}
 		if (n.CertFile == "") != (n.KeyFile == "") {

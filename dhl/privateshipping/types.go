@@ -112,7 +112,7 @@ type Address struct {
 	StreetNumber     string `json:"streetNumber,omitempty" yaml:"street_number,omitempty"`
 	AddressAddition1 string `json:"addressAddition1,omitempty" yaml:"address_addition1,omitempty"`
 	AddressAddition2 string `json:"addressAddition2,omitempty" yaml:"address_addition2,omitempty"`
-	PLZ              string `json:"plz,omitempty" yaml:"plz,omitempty"`
+	PLZ              string `json:"plz,omitempty" yaml:"postal_code,omitempty"`
 	City             string `json:"city,omitempty" yaml:"city,omitempty"`
 	Province         string `json:"province,omitempty" yaml:"province,omitempty"`
 	Country          string `json:"country,omitempty" yaml:"country,omitempty"`

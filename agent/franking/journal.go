@@ -1,0 +1,873 @@
+// Package franking is the agent's journal of DHL Online Franking carts: it
+// prepares a prepaid cart from an order, records that the operator opened
+// the payment page, learns that the cart was paid (DHL's notify call, or
+// polling the cart, whichever comes first), and prints each parcel's label
+// through the agent's idempotent queue or keeps its QR code for drop-off.
+// Every step is on disk before the next starts, so a crash, a duplicate
+// notify or a notify racing the poller prints each label exactly once.
+//
+// The life of a cart:
+//
+//		intent ─► sending ─► created ─► paid ─► done
+//		             │          │         (labels queued / QR codes stored)
+//		             ▼          ▼
+//		          unknown    expired
+//
+//	  - intent: the request and its idempotency key are recorded, with the
+//	    hash of a fresh notify token (≥128 random bits).
+//	  - sending: recorded just before POST /shopping-carts. A crash or a lost
+//	    answer here leaves the outcome unknown: the request is never sent
+//	    again on its own. A cart created then can only be paid by someone
+//	    holding its entryUrl, which nobody has, so nothing is paid twice; if
+//	    DHL does call the notify URL with the cart's token, the cart is
+//	    adopted and its labels printed.
+//	  - created: DHL's shoppingCartId and entryUrl are recorded. The payment
+//	    page is opened by the operator (the CLI or tray; the agent records it).
+//	  - paid: the cart was loaded with status PAID and its PAKIDs recorded.
+//	  - done: every item's label was stored and handed to the print queue
+//	    under a key per cart and PAKID (or its QR code stored).
+//
+// The package depends on bbolt and the Online Franking client only; the
+// agent hands it its *bbolt.DB and a function that queues a print job.
+package franking
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	ps "github.com/labelagent/labelagent/dhl/privateshipping"
+)
+
+// State is where a cart stands.
+type State string
+
+// States of a cart; see the package documentation.
+const (
+	StateIntent  State = "intent"
+	StateSending State = "sending"
+	StateUnknown State = "unknown"
+	StateCreated State = "created"
+	StatePaid    State = "paid"
+	StateDone    State = "done"
+	StateExpired State = "expired"
+	StateFailed  State = "failed"
+)
+
+// Open reports whether the journal still has work to do on the cart.
+func (s State) Open() bool {
+	return s == StateIntent || s == StateCreated || s == StatePaid
+}
+
+// Output says what becomes of a paid parcel.
+const (
+	OutputLabel = "label" // the label is printed
+	OutputQR    = "qr"    // the QR code is kept for drop-off
+)
+
+// Errors callers test for.
+var (
+	ErrNotFound     = errors.New("no such cart")
+	ErrInvalid      = errors.New("invalid cart request")
+	ErrTokenInvalid = errors.New("notify token unknown")
+	ErrTokenUsed    = errors.New("notify token already used")
+	ErrTokenExpired = errors.New("notify token expired")
+	ErrMismatch     = errors.New("notify does not match the cart")
+	ErrNotPaid      = errors.New("the cart is not paid")
+	ErrConflict     = errors.New("conflict")
+)
+
+// Request is what the operator (or a packing rule) asked for.
+type Request struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	// OrderRef is the shop's order number, shown to the operator.
+	OrderRef    string     `json:"order_ref,omitempty"`
+	ProductID   string     `json:"product_id"`
+	Services    []string   `json:"services,omitempty"`
+	WeightGrams int        `json:"weight_grams,omitempty"`
+	Receiver    ps.Address `json:"receiver"`
+	// Sender overrides the configured sender.
+	Sender  *ps.Address `json:"sender,omitempty"`
+	Printer string      `json:"printer,omitempty"`
+	Output  string      `json:"output,omitempty"` // label (default) or qr
+	Pickup  *ps.Pickup  `json:"pickup,omitempty"`
+}
+
+// Item is one parcel of a cart.
+type Item struct {
+	ItemID     string `json:"item_id"`
+	ProductID  string `json:"product_id"`
+	Price      int64  `json:"price_cents"`
+	PAKID      string `json:"pakid,omitempty"`
+	ShipmentNo string `json:"shipment_no,omitempty"`
+	HasLabel   bool   `json:"has_label,omitempty"`
+	HasQR      bool   `json:"has_qr,omitempty"`
+	// JobID is the print job of the label.
+	JobID string `json:"job_id,omitempty"`
+}
+
+// Change is one step of a cart's history.
+type Change struct {
+	At    time.Time `json:"at"`
+	State State     `json:"state"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Cart is one cart in the journal.
+type Cart struct {
+	ID             string    `json:"id"`
+	Request        Request   `json:"request"`
+	State          State     `json:"state"`
+	ShoppingCartID string    `json:"shopping_cart_id,omitempty"`
+	EntryURL       string    `json:"entry_url,omitempty"`
+	Total          int64     `json:"total_cents"`
+	Items          []Item    `json:"items,omitempty"`
+	PaymentOpened  time.Time `json:"payment_opened,omitzero"`
+	PaidAt         time.Time `json:"paid_at,omitzero"`
+	DoneAt         time.Time `json:"done_at,omitzero"`
+	// PaidVia says how payment was learnt: notify or poll.
+	PaidVia string `json:"paid_via,omitempty"`
+	// Error is the last problem, in words for the operator.
+	Error string `json:"error,omitempty"`
+	// Action tells the operator what to do, when something is needed.
+	Action       string    `json:"action,omitempty"`
+	TokenExpires time.Time `json:"token_expires,omitzero"`
+	TokenUsed    bool      `json:"token_used,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+	History      []Change  `json:"history,omitempty"`
+}
+
+// API is the part of the Online Franking client the journal uses.
+type API interface {
+	Products(ctx context.Context, f ps.Filter) ([]ps.Product, error)
+	CreateCart(ctx context.Context, req ps.CartRequest, catalog []ps.Product) (*ps.Cart, error)
+	Cart(ctx context.Context, id string) (*ps.Cart, error)
+	Label(ctx context.Context, pakID string) ([]byte, error)
+	QRCode(ctx context.Context, pakID string) ([]byte, error)
+}
+
+// SubmitFunc queues a print job of a PDF label under an idempotency key and
+// returns the job id; the same key twice returns the first job.
+type SubmitFunc func(ctx context.Context, printer, key, name string, pdf []byte) (jobID string, err error)
+
+// Options configure a Journal.
+type Options struct {
+	Config ps.Config
+	Submit SubmitFunc
+	// OnChange is called after every change of a cart (events).
+	OnChange func(*Cart)
+	Now      func() time.Time
+	Log      *slog.Logger
+	// Step, when set, is called at named points of the flow; an error
+	// stops the flow there as a crash would (tests).
+	Step func(name string) error
+}
+
+var (
+	bucketCarts   = []byte("franking_carts")
+	bucketKeys    = []byte("franking_keys")
+	bucketTokens  = []byte("franking_tokens")
+	bucketDocs    = []byte("franking_docs")
+	bucketCatalog = []byte("franking_catalog")
+	catalogKey    = []byte("catalog")
+)
+
+// Journal keeps carts in the agent's store. It is safe for concurrent use.
+type Journal struct {
+	db   *bolt.DB
+	api  API
+	opts Options
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+	seq   uint64
+
+	catMu sync.Mutex // one catalog fetch at a time
+}
+
+// Open creates the journal's buckets.
+func Open(db *bolt.DB, api API, opts Options) (*Journal, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	opts.Config = opts.Config.WithDefaults()
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCarts, bucketKeys, bucketTokens, bucketDocs, bucketCatalog} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("franking journal: %w", err)
+	}
+	return &Journal{db: db, api: api, opts: opts, locks: map[string]*sync.Mutex{}}, nil
+}
+
+func (j *Journal) lock(id string) func() {
+	j.mu.Lock()
+	l, ok := j.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		j.locks[id] = l
+	}
+	j.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+func (j *Journal) step(name string) error {
+	if j.opts.Step != nil {
+		return j.opts.Step(name)
+	}
+	return nil
+}
+
+func (j *Journal) newID() string {
+	j.mu.Lock()
+	j.seq++
+	n := j.seq
+	j.mu.Unlock()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return "FR" + j.opts.Now().UTC().Format("060102150405") + strconv.FormatUint(n%100, 10) + strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// newToken returns a notify token of 256 random bits and its hash.
+func newToken() (token, hash string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	token = hex.EncodeToString(b[:])
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func (j *Journal) note(c *Cart, s State, note string) {
+	now := j.opts.Now().UTC()
+	c.State, c.Updated = s, now
+	c.History = append(c.History, Change{At: now, State: s, Note: note})
+}
+
+func (j *Journal) save(c *Cart) error {
+	buf, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := j.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCarts).Put([]byte(c.ID), buf)
+	}); err != nil {
+		return fmt.Errorf("franking journal: %w", err)
+	}
+	if j.opts.OnChange != nil {
+		cp := *c
+		j.opts.OnChange(&cp)
+	}
+	return nil
+}
+
+func getTx(tx *bolt.Tx, id string) (*Cart, error) {
+	v := tx.Bucket(bucketCarts).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	var c Cart
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("franking journal: cart %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// Get returns a cart.
+func (j *Journal) Get(id string) (*Cart, error) {
+	var c *Cart
+	err := j.db.View(func(tx *bolt.Tx) (err error) { c, err = getTx(tx, id); return })
+	return c, err
+}
+
+// ByKey returns the cart of an idempotency key, or ErrNotFound.
+func (j *Journal) ByKey(key string) (*Cart, error) {
+	var c *Cart
+	err := j.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketKeys).Get([]byte(key))
+		if id == nil {
+			return ErrNotFound
+		}
+		var err error
+		c, err = getTx(tx, string(id))
+		return err
+	})
+	return c, err
+}
+
+// ListFilter narrows List.
+type ListFilter struct {
+	OpenOnly bool
+	State    State
+	OrderRef string
+	Limit    int
+}
+
+// List returns carts, newest first.
+func (j *Journal) List(f ListFilter) ([]*Cart, error) {
+	var out []*Cart
+	err := j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCarts).ForEach(func(_, v []byte) error {
+			var c Cart
+			if err := json.Unmarshal(v, &c); err != nil {
+				return nil // a damaged record is skipped, not fatal to the list
+			}
+			if (f.OpenOnly && !c.State.Open()) || (f.State != "" && c.State != f.State) ||
+				(f.OrderRef != "" && c.Request.OrderRef != f.OrderRef) {
+				return nil
+			}
+			out = append(out, &c)
+			return nil
+		})
+	})
+	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, err
+}
+
+// Document returns a stored label (PDF, kind "label") or QR code (PNG,
+// kind "qr") of a cart's parcel.
+func (j *Journal) Document(id, pakID, kind string) ([]byte, error) {
+	var out []byte
+	err := j.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDocs).Get(docKey(id, pakID, kind))
+		if v == nil {
+			return fmt.Errorf("%w: no %s for %s in cart %s", ErrNotFound, kind, pakID, id)
+		}
+		out = append([]byte(nil), v...)
+		return nil
+	})
+	return out, err
+}
+
+func docKey(id, pak, kind string) []byte { return []byte(id + "/" + pak + "/" + kind) }
+
+func (j *Journal) normalize(r Request) (Request, error) {
+	cfg := j.opts.Config
+	r.ProductID = strings.TrimSpace(r.ProductID)
+	if r.ProductID == "" {
+		r.ProductID = cfg.DefaultProduct
+	}
+	if r.Output == "" {
+		r.Output = cfg.Output
+	}
+	if r.Output != OutputLabel && r.Output != OutputQR {
+		return r, fmt.Errorf("%w: output %q: want label or qr", ErrInvalid, r.Output)
+	}
+	if r.Printer == "" {
+		r.Printer = cfg.Printer
+	}
+	if r.Receiver.Country == "" && ps.TypeOf(r.Receiver) != ps.TypeParcelShop && ps.TypeOf(r.Receiver) != ps.TypePackstation {
+		r.Receiver.Country = "DEU"
+	}
+	if r.IdempotencyKey == "" {
+		if r.OrderRef != "" {
+			r.IdempotencyKey = "order:" + r.OrderRef
+		} else {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			r.IdempotencyKey = "auto:" + hex.EncodeToString(b[:])
+		}
+	}
+	return r, nil
+}
+
+func (j *Journal) sender(r Request) ps.Address {
+	if r.Sender != nil {
+		return *r.Sender
+	}
+	return j.opts.Config.Sender
+}
+
+func (j *Journal) cartRequest(r Request, notifyURL string) ps.CartRequest {
+	req := ps.CartRequest{Pickup: r.Pickup, NotifyURL: notifyURL}
+	if r.ProductID != "" {
+		req.Items = []ps.Item{{ProductID: r.ProductID, Services: r.Services, WeightGrams: r.WeightGrams,
+			Address: ps.Addresses{Sender: j.sender(r), Receiver: r.Receiver}}}
+	}
+	return req
+}
+
+// Create prepares a cart. The same idempotency key returns the first cart
+// (existing is true) whatever its state; a cart is created at DHL at most
+// once per key.
+func (j *Journal) Create(ctx context.Context, r Request) (c *Cart, existing bool, err error) {
+	r, err = j.normalize(r)
+	if err != nil {
+		return nil, false, err
+	}
+	catalog, _ := j.cachedCatalog()
+	// Check before anything is recorded: a request DHL would refuse is the
+	// caller's to correct, not the journal's.
+	if err := ps.Validate(j.cartRequest(r, ""), catalog.Products); err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	unlock := j.lock("key:" + r.IdempotencyKey)
+	defer unlock()
+	if prev, err := j.ByKey(r.IdempotencyKey); err == nil {
+		return prev, true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return nil, false, err
+	}
+	now := j.opts.Now().UTC()
+	c = &Cart{ID: j.newID(), Request: r, Created: now, TokenExpires: now.Add(j.opts.Config.Notify.TokenTTL)}
+	j.note(c, StateIntent, "")
+	buf, err := json.Marshal(c)
+	if err != nil {
+		return nil, false, err
+	}
+	err = j.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketCarts).Put([]byte(c.ID), buf); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketTokens).Put([]byte(hash), []byte(c.ID)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeys).Put([]byte(r.IdempotencyKey), []byte(c.ID))
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("franking journal: %w", err)
+	}
+	if err := j.step("intent"); err != nil {
+		return c, false, err
+	}
+	unlockCart := j.lock(c.ID)
+	defer unlockCart()
+	return c, false, j.send(ctx, c, token, catalog.Products)
+}
+
+func (j *Journal) notifyURL(token string) string {
+	base := strings.TrimRight(j.opts.Config.Notify.PublicURL, "/")
+	if base == "" || j.opts.Config.Notify.Listen == "" {
+		return ""
+	}
+	return base + "/" + token
+}
+
+// send posts the cart. Its state is on disk as sending first, so a crash
+// during the call is known afterwards as an unknown outcome.
+func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.Product) error {
+	j.note(c, StateSending, "")
+	if err := j.save(c); err != nil {
+		return err
+	}
+	if err := j.step("sending"); err != nil {
+		return err
+	}
+	dc, err := j.api.CreateCart(ctx, j.cartRequest(c.Request, j.notifyURL(token)), catalog)
+	if err != nil {
+		var uo *ps.UnknownOutcomeError
+		switch {
+		case errors.As(err, &uo):
+			c.Error = err.Error()
+			c.Action = "The answer was lost: DHL may hold an unpaid cart nobody can pay. It is not sent again on its own; " +
+				"create a new cart for the order with a new key, or wait: if DHL calls back for it, it is taken over."
+			j.note(c, StateUnknown, "create answer lost")
+		default:
+			c.Error = err.Error()
+			c.Action = "Correct the order and create a new cart."
+			if ps.StatusOf(err) == 429 || ps.StatusOf(err) >= 500 {
+				c.Action = "DHL refused for now (nothing was created): create the cart again with a new key later."
+			}
+			j.note(c, StateFailed, "DHL refused the cart")
+		}
+		if serr := j.save(c); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("online franking cart for %s: %w", cmpOr(c.Request.OrderRef, c.ID), err)
+	}
+	if err := j.step("created-unsaved"); err != nil {
+		return err
+	}
+	j.applyCart(c, dc)
+	c.Error, c.Action = "", "Open the payment page and pay the cart."
+	j.note(c, StateCreated, "cart "+dc.ShoppingCartID)
+	return j.save(c)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// applyCart copies DHL's view of a cart onto the record.
+func (j *Journal) applyCart(c *Cart, dc *ps.Cart) {
+	c.ShoppingCartID = dc.ShoppingCartID
+	if dc.Download.EntryURL != "" {
+		c.EntryURL = dc.Download.EntryURL
+	}
+	c.Total = int64(dc.Total)
+	old := map[string]Item{}
+	for _, it := range c.Items {
+		old[it.ItemID] = it
+	}
+	c.Items = c.Items[:0]
+	for _, it := range dc.Items {
+		n := old[it.ItemID]
+		n.ItemID, n.ProductID, n.Price = it.ItemID, it.ProductID, int64(it.Price)
+		if it.PAKID != "" {
+			n.PAKID, n.ShipmentNo = it.PAKID, it.ShipmentNo
+		}
+		c.Items = append(c.Items, n)
+	}
+}
+
+// MarkOpened records that the operator opened the payment page.
+func (j *Journal) MarkOpened(id string) (*Cart, error) {
+	unlock := j.lock(id)
+	defer unlock()
+	c, err := j.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != StateCreated {
+		return c, fmt.Errorf("%w: cart %s is %s, there is nothing to pay", ErrConflict, id, c.State)
+	}
+	c.PaymentOpened = j.opts.Now().UTC()
+	c.Action = "Pay in the DHL Online Franking page; the labels print when DHL confirms the payment."
+	c.History = append(c.History, Change{At: c.PaymentOpened, State: c.State, Note: "payment page opened"})
+	return c, j.save(c)
+}
+
+// Refresh asks DHL for the cart now and, if it is paid, finishes it.
+func (j *Journal) Refresh(ctx context.Context, id string) (*Cart, error) {
+	unlock := j.lock(id)
+	defer unlock()
+	c, err := j.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return c, j.advance(ctx, c, "poll")
+}
+
+// advance moves an open cart as far as it goes. Called with its lock held.
+func (j *Journal) advance(ctx context.Context, c *Cart, via string) error {
+	switch c.State {
+	case StateCreated:
+		dc, err := j.api.Cart(ctx, c.ShoppingCartID)
+		if err != nil {
+			return fmt.Errorf("online franking cart %s: %w", c.ShoppingCartID, err)
+		}
+		switch dc.Status {
+		case ps.StatusPaid:
+			if err := j.markPaid(c, dc, via); err != nil {
+				return err
+			}
+		case ps.StatusCancelled, ps.StatusExpired:
+			c.Action = ""
+			j.note(c, StateExpired, "DHL: "+strings.ToLower(dc.Status))
+			return j.save(c)
+		default:
+			if j.opts.Now().Sub(c.Created) > j.opts.Config.CartExpiry {
+				c.Action = "The cart was not paid in time; create a new one if the parcel is still to be sent."
+				j.note(c, StateExpired, "not paid within "+j.opts.Config.CartExpiry.String())
+				return j.save(c)
+			}
+			return nil
+		}
+		fallthrough
+	case StatePaid:
+		return j.finish(ctx, c)
+	}
+	return nil
+}
+
+func (j *Journal) markPaid(c *Cart, dc *ps.Cart, via string) error {
+	j.applyCart(c, dc)
+	if len(c.Items) > 0 && len(dc.PAKIDs()) < len(c.Items) {
+		return fmt.Errorf("online franking cart %s: paid, but DHL gave %d PAKIDs for %d parcels", c.ShoppingCartID, len(dc.PAKIDs()), len(c.Items))
+	}
+	c.PaidAt, c.PaidVia = j.opts.Now().UTC(), via
+	c.Error, c.Action = "", ""
+	j.note(c, StatePaid, "paid (learnt by "+via+")")
+	if err := j.save(c); err != nil {
+		return err
+	}
+	return j.step("paid")
+}
+
+// finish stores every parcel's document and queues its label. Each step is
+// saved, and the queue's key per cart and PAKID makes a repeat after a
+// crash return the first job instead of printing again.
+func (j *Journal) finish(ctx context.Context, c *Cart) error {
+	for i := range c.Items {
+		it := &c.Items[i]
+		if c.Request.Output == OutputQR {
+			if !it.HasQR {
+				png, err := j.api.QRCode(ctx, it.PAKID)
+				if err != nil {
+					return j.problem(c, fmt.Errorf("QR code of %s: %w", it.PAKID, err))
+				}
+				if err := j.putDoc(c.ID, it.PAKID, "qr", png); err != nil {
+					return err
+				}
+				it.HasQR = true
+				if err := j.save(c); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !it.HasLabel {
+			pdf, err := j.api.Label(ctx, it.PAKID)
+			if err != nil {
+				return j.problem(c, fmt.Errorf("label of %s: %w", it.PAKID, err))
+			}
+			if err := j.putDoc(c.ID, it.PAKID, "label", pdf); err != nil {
+				return err
+			}
+			it.HasLabel = true
+			if err := j.save(c); err != nil {
+				return err
+			}
+			if err := j.step("stored"); err != nil {
+				return err
+			}
+		}
+		if it.JobID == "" {
+			if err := j.printItem(ctx, c, it, "franking:"+c.ID+":"+it.PAKID); err != nil {
+				return j.problem(c, err)
+			}
+			if err := j.save(c); err != nil {
+				return err
+			}
+		}
+	}
+	c.DoneAt, c.Error, c.Action = j.opts.Now().UTC(), "", ""
+	note := "labels queued"
+	if c.Request.Output == OutputQR {
+		note = "QR codes ready for drop-off"
+		c.Action = "Show the QR code at a DHL Packstation or Postfiliale."
+	}
+	j.note(c, StateDone, note)
+	return j.save(c)
+}
+
+func (j *Journal) printItem(ctx context.Context, c *Cart, it *Item, key string) error {
+	if j.opts.Submit == nil {
+		return errors.New("no printer is set up for labels")
+	}
+	pdf, err := j.Document(c.ID, it.PAKID, "label")
+	if err != nil {
+		return err
+	}
+	if err := j.step("printing"); err != nil {
+		return err
+	}
+	name := "DHL " + it.ShipmentNo
+	if c.Request.OrderRef != "" {
+		name = c.Request.OrderRef + " " + name
+	}
+	id, err := j.opts.Submit(ctx, c.Request.Printer, key, name, pdf)
+	if err != nil {
+		return fmt.Errorf("printing the label of %s: %w", it.PAKID, err)
+	}
+	it.JobID = id
+	return nil
+}
+
+func (j *Journal) problem(c *Cart, err error) error {
+	c.Error = err.Error()
+	c.Action = "It is tried again every poll interval; nothing is bought twice."
+	c.Updated = j.opts.Now().UTC()
+	if serr := j.save(c); serr != nil {
+		return serr
+	}
+	return err
+}
+
+func (j *Journal) putDoc(id, pak, kind string, data []byte) error {
+	return j.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).Put(docKey(id, pak, kind), data)
+	})
+}
+
+// Reprint queues a paid cart's labels again, as new jobs (the operator
+// asked for another copy).
+func (j *Journal) Reprint(ctx context.Context, id string) (*Cart, error) {
+	unlock := j.lock(id)
+	defer unlock()
+	c, err := j.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != StateDone || c.Request.Output != OutputLabel {
+		return c, fmt.Errorf("%w: cart %s has no printed labels (%s)", ErrConflict, id, c.State)
+	}
+	n := 0
+	for _, ch := range c.History {
+		if strings.HasPrefix(ch.Note, "reprint") {
+			n++
+		}
+	}
+	for i := range c.Items {
+		it := c.Items[i]
+		if err := j.printItem(ctx, c, &it, fmt.Sprintf("franking:%s:%s:reprint%d", c.ID, it.PAKID, n+1)); err != nil {
+			return c, err
+		}
+	}
+	c.History = append(c.History, Change{At: j.opts.Now().UTC(), State: c.State, Note: fmt.Sprintf("reprint %d", n+1)})
+	return c, j.save(c)
+}
+
+// Notify handles DHL's payment callback: the token must be one the journal
+// handed out, unused and unexpired, and belong to the cart named.
+// Processing is idempotent; the token is used up once the payment is
+// recorded, so a repeated notify is refused and prints nothing.
+func (j *Journal) Notify(ctx context.Context, token, cartID, partner string) (*Cart, error) {
+	if partner != ps.NotifyPartner {
+		return nil, fmt.Errorf("%w: dhlPartner %q", ErrMismatch, partner)
+	}
+	if len(token) < 32 || cartID == "" {
+		return nil, ErrTokenInvalid
+	}
+	hash := hashToken(token)
+	var id string
+	_ = j.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketTokens).Get([]byte(hash)); v != nil {
+			id = string(v)
+		}
+		return nil
+	})
+	if id == "" {
+		return nil, ErrTokenInvalid
+	}
+	unlock := j.lock(id)
+	defer unlock()
+	c, err := j.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.TokenUsed {
+		return c, ErrTokenUsed
+	}
+	if j.opts.Now().After(c.TokenExpires) {
+		return c, ErrTokenExpired
+	}
+	switch {
+	case c.ShoppingCartID == "" && (c.State == StateUnknown || c.State == StateSending):
+		// The create answer was lost; DHL's callback names the cart.
+		c.ShoppingCartID = cartID
+		c.History = append(c.History, Change{At: j.opts.Now().UTC(), State: c.State, Note: "cart " + cartID + " taken over from DHL's notify"})
+		j.note(c, StateCreated, "")
+	case subtle.ConstantTimeCompare([]byte(c.ShoppingCartID), []byte(cartID)) != 1:
+		return c, fmt.Errorf("%w: the token belongs to another cart", ErrMismatch)
+	}
+	if c.State == StateCreated {
+		dc, err := j.api.Cart(ctx, c.ShoppingCartID)
+		if err != nil {
+			return c, fmt.Errorf("online franking cart %s: %w", c.ShoppingCartID, err)
+		}
+		if dc.Status != ps.StatusPaid {
+			return c, fmt.Errorf("%w: DHL says the cart is %s", ErrNotPaid, dc.Status)
+		}
+		if err := j.markPaid(c, dc, "notify"); err != nil {
+			return c, err
+		}
+	}
+	// Paid is on disk: the token has done its work. Its hash stays, so a
+	// repeat is told apart from a token that never existed.
+	c.TokenUsed = true
+	if err := j.save(c); err != nil {
+		return c, err
+	}
+	if err := j.finish(ctx, c); err != nil {
+		// Paid and recorded: the poller finishes it, the notify succeeded.
+		j.opts.Log.Warn("online franking: paid cart not finished yet", "cart", c.ID, "err", err)
+	}
+	return c, nil
+}
+
+// Reconcile advances every open cart: unpaid ones are asked for their
+// status, paid ones finished. It is what the poller runs.
+func (j *Journal) Reconcile(ctx context.Context) error {
+	open, err := j.List(ListFilter{OpenOnly: true})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range open {
+		if c.State == StateIntent {
+			// Recorded, never sent: a crash came before the call. Safe to send.
+			unlock := j.lock(c.ID)
+			cur, err := j.Get(c.ID)
+			if err == nil && cur.State == StateIntent {
+				token, hash, terr := newToken()
+				if terr == nil {
+					terr = j.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTokens).Put([]byte(hash), []byte(cur.ID)) })
+				}
+				if terr != nil {
+					err = terr
+				} else {
+					catalog, _ := j.cachedCatalog()
+					err = j.send(ctx, cur, token, catalog.Products)
+				}
+			}
+			unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if _, err := j.Refresh(ctx, c.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run polls open carts every interval and keeps the catalog fresh, until
+// ctx ends.
+func (j *Journal) Run(ctx context.Context) {
+	t := time.NewTicker(j.opts.Config.PollInterval)
+	defer t.Stop()
+	for {
+		if err := j.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			j.opts.Log.Warn("online franking: open carts", "err", err)
+		}
+		if _, err := j.Catalog(ctx, false); err != nil && ctx.Err() == nil {
+			j.opts.Log.Warn("online franking: product catalog", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
