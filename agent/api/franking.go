@@ -35,14 +35,10 @@ func (s *Server) frankingRoutes() {
 	s.Handle("GET /api/v1/franking/carts/{id}/documents/{pakid}/{kind}", s.frankingDocument)
 }
 
-func loc(r *http.Request) *i18n.Localizer {
-	return i18n.For(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), i18n.English))
-}
-
 func (s *Server) frankingService(w http.ResponseWriter, r *http.Request) *agent.Franking {
 	f := s.a.Franking()
 	if f == nil {
-		s.fail(w, r, &Error{http.StatusServiceUnavailable, codeFrankingNotConfigured, loc(r).T("franking.not_configured")})
+		s.fail(w, r, Refuse(http.StatusServiceUnavailable, codeFrankingNotConfigured, "franking.not_configured"))
 	}
 	return f
 }
@@ -69,32 +65,34 @@ func localizeInput(l *i18n.Localizer, es ps.InputErrors) string {
 	return l.T("franking.input.refused", "problems", strings.Join(parts, "; "))
 }
 
-// frankingError turns journal and DHL errors into answers.
+// frankingError turns journal and DHL errors into answers, worded by the
+// catalog where the words are ours and DHL's own where they are DHL's.
 func (s *Server) frankingError(w http.ResponseWriter, r *http.Request, err error) {
-	l := loc(r)
-	e := &Error{Status: http.StatusBadGateway, Code: apitype.CodeCarrierUnavailable, Message: err.Error()}
 	var uo *ps.UnknownOutcomeError
 	if es, ok := ps.AsInputErrors(err); ok {
-		e.Status, e.Code, e.Message = http.StatusUnprocessableEntity, apitype.CodeBadRequest, localizeInput(l, es)
-	} else {
-		switch st := ps.StatusOf(err); {
-		case errors.Is(err, franking.ErrNotFound):
-			e.Status, e.Code, e.Message = http.StatusNotFound, apitype.CodeNotFound, l.T("franking.not_found", "id", r.PathValue("id"))
-		case errors.Is(err, franking.ErrConflict):
-			e.Status, e.Code = http.StatusConflict, apitype.CodeConflict
-		case errors.Is(err, franking.ErrInvalid):
-			e.Status, e.Code = http.StatusBadRequest, apitype.CodeBadRequest
-		case errors.As(err, &uo):
-			e.Status, e.Code, e.Message = http.StatusAccepted, codeFrankingUnknown, l.T("franking.outcome_unknown")
-		case st == http.StatusUnauthorized || st == http.StatusForbidden:
-			e.Code, e.Message = apitype.CodeCarrierAuth, l.T("franking.auth", "detail", err.Error())
-		case st == http.StatusTooManyRequests:
-			e.Status, e.Code = http.StatusTooManyRequests, apitype.CodeRateLimited
-		case st >= 400 && st < 500:
-			e.Status, e.Code = http.StatusUnprocessableEntity, codeFrankingRefused
-		}
+		s.fail(w, r, Refuse(http.StatusUnprocessableEntity, apitype.CodeBadRequest, "franking.input.refused",
+			"problems", localizeInput(i18n.For(s.Lang(r)), es)))
+		return
 	}
-	s.fail(w, r, e)
+	st := ps.StatusOf(err)
+	switch {
+	case errors.Is(err, franking.ErrNotFound):
+		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "franking.not_found", "id", r.PathValue("id")))
+	case errors.Is(err, franking.ErrConflict):
+		s.fail(w, r, &Error{http.StatusConflict, apitype.CodeConflict, err.Error()})
+	case errors.Is(err, franking.ErrInvalid):
+		s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, err.Error()})
+	case errors.As(err, &uo):
+		s.fail(w, r, Refuse(http.StatusAccepted, codeFrankingUnknown, "franking.outcome_unknown"))
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		s.fail(w, r, Refuse(http.StatusBadGateway, apitype.CodeCarrierAuth, "franking.auth", "detail", err.Error()))
+	case st == http.StatusTooManyRequests:
+		s.fail(w, r, &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, err.Error()})
+	case st >= 400 && st < 500:
+		s.fail(w, r, &Error{http.StatusUnprocessableEntity, codeFrankingRefused, err.Error()})
+	default:
+		s.fail(w, r, &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, err.Error()})
+	}
 }
 
 func (s *Server) frankingProducts(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +105,7 @@ func (s *Server) frankingProducts(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("weight_grams"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, loc(r).T("franking.bad_weight")})
+			s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "franking.bad_weight"))
 			return
 		}
 		flt.WeightGrams = n
@@ -163,7 +161,7 @@ func (s *Server) frankingCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if jr.Printer != "" {
 		if _, ok := s.a.Config().Printer(jr.Printer); !ok {
-			s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeUnknownPrinter, loc(r).T("franking.unknown_printer", "name", jr.Printer)})
+			s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeUnknownPrinter, "franking.unknown_printer", "name", jr.Printer))
 			return
 		}
 	}
@@ -193,7 +191,7 @@ func (s *Server) frankingList(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, loc(r).T("franking.bad_limit")})
+			s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "franking.bad_limit"))
 			return
 		}
 		flt.Limit = min(n, 1000)
@@ -274,7 +272,7 @@ func (s *Server) frankingDocument(w http.ResponseWriter, r *http.Request) {
 	kind := r.PathValue("kind")
 	ct := map[string]string{"label": "application/pdf", "qr": "image/png"}[kind]
 	if ct == "" {
-		s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, loc(r).T("franking.bad_kind")})
+		s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "franking.bad_kind"))
 		return
 	}
 	b, err := f.Journal.Document(r.PathValue("id"), r.PathValue("pakid"), kind)
