@@ -52,6 +52,9 @@ type Config struct {
 	DefaultPrinter string           `yaml:"default_printer"`
 	Printers       []printer.Config `yaml:"printers"`
 
+	// Browser is the browser API, the dashboard and Browser Print compatibility.
+	Browser BrowserConfig `yaml:"browser"`
+
 	// Carrier sections are kept as raw YAML here and decoded strictly by the
 	// carrier packages, so this package does not depend on them.
 	DHL           yaml.Node `yaml:"dhl,omitempty"`
@@ -168,6 +171,7 @@ func (c *Config) applyDefaults() {
 	if c.DefaultPrinter == "" && len(c.Printers) > 0 {
 		c.DefaultPrinter = c.Printers[0].Name
 	}
+	c.Browser.applyDefaults()
 }
 
 // applyEnv lets the environment override the file.
@@ -316,6 +320,7 @@ func (c *Config) Validate() []error {
 	if c.DefaultPrinter != "" && !seen[c.DefaultPrinter] {
 		add(problem("default_printer", "config.not_a_printer", "value", c.DefaultPrinter, "allowed", names))
 	}
+	errs = append(errs, c.Browser.validate()...)
 	return errs
 }
 

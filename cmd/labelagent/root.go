@@ -85,6 +85,8 @@ through its control API on localhost, or work offline where they say so.`,
 		newEmulateCmd(app),
 		newStampCmd(app),
 		newFrankingCmd(app),
+		newOriginsCmd(app),
+		newBrowserCmd(app),
 	)
 	return root
 }

@@ -84,13 +84,20 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 	} else {
 		control.MountStamps(nil) // the endpoints say INTERNETMARKE is not configured
 	}
+	browsers, err := startBrowser(cfg, a, control, key, log)
+	if err != nil {
+		endRequests()
+		ln.Close()
+		_ = a.Stop(context.Background())
+		return err
+	}
 	srv := control.NewHTTPServer()
 	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	srv.RegisterOnShutdown(endRequests) // ends open event streams
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	app.banner(cfg, ln.Addr().String())
+	app.banner(cfg, ln.Addr().String(), browsers)
 	// Package initialisation (pdfcpu's width tables, the contract parser)
 	// leaves megabytes of garbage; an idle service should not keep it.
 	debug.FreeOSMemory()
@@ -105,6 +112,7 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	browsers.stop(shutdownCtx)
 	_ = srv.Shutdown(shutdownCtx)
 	cancel()
 	endRequests()
@@ -114,11 +122,17 @@ func (app *cliApp) runAgent(ctx context.Context) error {
 }
 
 // banner tells the person who started the agent where things are.
-func (app *cliApp) banner(cfg *config.Config, addr string) {
+func (app *cliApp) banner(cfg *config.Config, addr string, browsers *browserSurface) {
 	w := tabwriter.NewWriter(app.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "labelagent %s is running (Ctrl+C stops it)\n", app.version)
 	fmt.Fprintf(w, "  control API\thttp://%s/api/v1/\n", addr)
 	fmt.Fprintf(w, "  API key\t%s\n", apikey.Path(cfg.DataDir))
+	if d := browsers.dashboard(); d != "" {
+		fmt.Fprintf(w, "  dashboard\t%s\n", d)
+	}
+	for _, l := range browsers.lines {
+		fmt.Fprintf(w, "  %s\t%s\n", l[0], l[1])
+	}
 	fmt.Fprintf(w, "  data\t%s\n", cfg.DataDir)
 	fmt.Fprintf(w, "  config\t%s\n", cfg.Source())
 	for _, p := range cfg.Printers {

@@ -221,3 +221,23 @@ func (p *Printer) closeLocked() {
 		p.conn = nil
 	}
 }
+
+var _ printer.Exchanger = (*Printer)(nil)
+
+// Exchange sends cmd on the job connection and returns the printer's
+// answer, in turn with jobs and status polls.
+func (p *Printer) Exchange(ctx context.Context, cmd []byte, wait time.Duration) ([]byte, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer p.lock.Unlock()
+	if err := p.openLocked(ctx); err != nil {
+		return nil, err
+	}
+	out, err := link.Exchange(ctx, p.in, p.send, cmd, wait, 150*time.Millisecond)
+	if err != nil {
+		p.closeLocked()
+		return out, fmt.Errorf("printer %q at %s: %w", p.name, p.addr, err)
+	}
+	return out, nil
+}

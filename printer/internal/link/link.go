@@ -372,3 +372,29 @@ func WriteDeadlined(ctx context.Context, w DeadlineWriter, b []byte, chunk int, 
 	w.SetWriteDeadline(time.Time{})
 	return total, nil
 }
+
+// Exchange sends cmd with write and collects what arrives in in: it waits
+// up to wait for the first byte, then until the line has been quiet for
+// quiet. An empty answer (nothing came in wait) is not an error.
+func Exchange(ctx context.Context, in *Inbox, write func(context.Context, []byte) error, cmd []byte, wait, quiet time.Duration) ([]byte, error) {
+	in.Reset()
+	if err := write(ctx, cmd); err != nil {
+		return nil, fmt.Errorf("send command: %w", err)
+	}
+	all := func(b []byte) (int, bool) { return len(b), len(b) > 0 }
+	var out []byte
+	d := wait
+	for {
+		c, cancel := context.WithTimeout(ctx, d)
+		got, err := in.Await(c, all)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				return out, nil
+			}
+			return out, err
+		}
+		out = append(out, got...)
+		d = quiet
+	}
+}

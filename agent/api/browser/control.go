@@ -1,0 +1,46 @@
+package browser
+
+import (
+	"net/http"
+
+	"github.com/labelagent/labelagent/agent/api"
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/agent/pairing"
+)
+
+// MountOrigins adds the control API's pairing endpoints, which the CLI
+// (`labelagent origins …`) and the tray use:
+//
+//	GET  /api/v1/origins                  every origin, open requests first
+//	POST /api/v1/origins/approve|deny|revoke   {"origin": …, "scopes": […]}
+func MountOrigins(ctl *api.Server, reg *pairing.Registry) {
+	ctl.Handle("GET /api/v1/origins", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, apitype.OriginList{Origins: reg.List()})
+	})
+	ctl.Handle("POST /api/v1/origins/{verb}", func(w http.ResponseWriter, r *http.Request) {
+		var d apitype.OriginDecision
+		if err := api.DecodeJSON(w, r, maxSmallBody, &d); err != nil {
+			if e, ok := err.(*api.Error); ok {
+				controlError(w, r, e.Status, e.Code, err)
+				return
+			}
+			controlError(w, r, http.StatusBadRequest, apitype.CodeBadRequest, err)
+			return
+		}
+		o, err := Decide(reg, r.PathValue("verb"), d)
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, o)
+		case pairing.IsError(err, pairing.ErrUnknown), pairing.IsError(err, errUnknownVerb):
+			controlError(w, r, http.StatusNotFound, apitype.CodeNotFound, err)
+		default:
+			controlError(w, r, http.StatusBadRequest, apitype.CodeBadRequest, err)
+		}
+	})
+}
+
+func controlError(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
+	l := i18n.For(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), i18n.English))
+	writeJSON(w, status, apitype.Error{Status: status, Code: code, Message: l.Err(err)})
+}
