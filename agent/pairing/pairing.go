@@ -17,7 +17,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -515,5 +514,3 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// IsError reports whether err is one of the package's errors with the same id.
-func IsError(err, target error) bool { return errors.Is(err, target) }

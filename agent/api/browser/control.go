@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labelagent/labelagent/agent/api"
@@ -32,7 +33,7 @@ func MountOrigins(ctl *api.Server, reg *pairing.Registry) {
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, o)
-		case pairing.IsError(err, pairing.ErrUnknown), pairing.IsError(err, errUnknownVerb):
+		case errors.Is(err, pairing.ErrUnknown), errors.Is(err, errUnknownVerb):
 			controlError(w, r, http.StatusNotFound, apitype.CodeNotFound, err)
 		default:
 			controlError(w, r, http.StatusBadRequest, apitype.CodeBadRequest, err)

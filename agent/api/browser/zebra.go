@@ -202,21 +202,27 @@ func (s *Server) zConfig(w http.ResponseWriter, r *http.Request, _ *zebraState, 
 	}})
 }
 
-// zebraBody is what BrowserPrint.js posts, as text/plain JSON.
-type zebraBody struct {
+// ZebraBody is what BrowserPrint.js posts to /write and /read, as
+// text/plain JSON.
+type ZebraBody struct {
 	Device *Device `json:"device"`
 	Data   string  `json:"data"`
 }
 
-// readZebraBody accepts the body as BrowserPrint.js sends it (JSON in a
-// text/plain body), as JSON, or as a form with "device" and "data".
-func readZebraBody(w http.ResponseWriter, r *http.Request, limit int64) (zebraBody, error) {
-	var b zebraBody
+// readZebraBody reads a Browser Print request body within limit bytes.
+func readZebraBody(w http.ResponseWriter, r *http.Request, limit int64) (ZebraBody, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return b, err
+		return ZebraBody{}, err
 	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ParseZebraBody(raw, r.Header.Get("Content-Type"))
+}
+
+// ParseZebraBody accepts a body as BrowserPrint.js sends it (JSON in a
+// text/plain body), as JSON, or as a form with "device" and "data".
+func ParseZebraBody(raw []byte, contentType string) (ZebraBody, error) {
+	var b ZebraBody
+	ct, _, _ := mime.ParseMediaType(contentType)
 	if ct == "application/x-www-form-urlencoded" {
 		v, err := url.ParseQuery(string(raw))
 		if err != nil {
@@ -226,7 +232,7 @@ func readZebraBody(w http.ResponseWriter, r *http.Request, limit int64) (zebraBo
 		if d := v.Get("device"); d != "" {
 			b.Device = &Device{}
 			if err := json.Unmarshal([]byte(d), b.Device); err != nil {
-				return b, i18n.Wrap(err, "browser.err_bad_json")
+				return ZebraBody{}, i18n.Wrap(err, "browser.err_bad_json")
 			}
 		}
 		return b, nil
@@ -235,7 +241,7 @@ func readZebraBody(w http.ResponseWriter, r *http.Request, limit int64) (zebraBo
 		return b, nil
 	}
 	if err := json.Unmarshal(raw, &b); err != nil {
-		return b, i18n.Wrap(err, "browser.err_bad_json")
+		return ZebraBody{}, i18n.Wrap(err, "browser.err_bad_json")
 	}
 	return b, nil
 }
