@@ -50,14 +50,14 @@ const (
 
 // Errors; they are catalog errors, so the API answers in the reader's language.
 var (
-	ErrNotPaired   = i18n.E("browser.err_not_paired")
-	ErrDenied      = i18n.E("browser.err_denied")
-	ErrPending     = i18n.E("browser.err_pending")
-	ErrBadToken    = i18n.E("browser.err_bad_token")
-	ErrTooMany     = i18n.E("browser.err_too_many_requests")
-	ErrUnknown     = i18n.E("browser.err_unknown_origin")
-	ErrBadScope    = i18n.E("browser.err_bad_scope")
-	ErrBadOrigin   = i18n.E("browser.err_bad_origin")
+	ErrNotPaired = i18n.E("browser.err_not_paired")
+	ErrDenied    = i18n.E("browser.err_denied")
+	ErrPending   = i18n.E("browser.err_pending")
+	ErrBadToken  = i18n.E("browser.err_bad_token")
+	ErrTooMany   = i18n.E("browser.err_too_many_requests")
+	ErrUnknown   = i18n.E("browser.err_unknown_origin")
+	ErrBadScope  = i18n.E("browser.err_bad_scope")
+	ErrBadOrigin = i18n.E("browser.err_bad_origin")
 )
 
 // record is an origin as stored.
@@ -513,4 +513,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-

@@ -487,4 +487,3 @@ func bufioLines(r io.Reader) <-chan apitype.Event {
 	}()
 	return out
 }
-
