@@ -323,35 +323,37 @@ func langOf(r *http.Request) i18n.Lang {
 
 // fail writes an error answer in the reader's language; the one place that does.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
-	msg := i18n.For(langOf(r)).Err(err)
+	out := errorBody(status, code, err, langOf(r))
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError
 	}
 	s.log.Log(r.Context(), level, "browser request refused", "method", r.Method, "path", r.URL.Path,
 		"origin", r.Header.Get("Origin"), "status", status, "err", err)
-	writeJSON(w, status, apitype.Error{Status: status, Code: code, Message: msg})
+	writeJSON(w, status, out)
 }
 
-// failAgent maps the agent's errors to answers.
+// errorBody is the error answer in lang, with the catalog id and arguments
+// so that clients can word it themselves.
+func errorBody(status int, code string, err error, lang i18n.Lang) apitype.Error {
+	out := apitype.Error{Status: status, Code: code, Message: i18n.For(lang).Err(err)}
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		out.ID, out.Args = ie.ID, ie.ArgMap()
+	}
+	return out
+}
+
+// failAgent answers the agent's errors as the control API does.
 func (s *Server) failAgent(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig), errors.Is(err, agent.ErrTooLarge):
+	if errors.As(err, &tooBig) {
 		s.fail(w, r, http.StatusRequestEntityTooLarge, apitype.CodeTooLarge, i18n.Wrap(err, "browser.err_too_large"))
-	case errors.Is(err, agent.ErrUnknownPrinter):
-		s.fail(w, r, http.StatusNotFound, apitype.CodeUnknownPrinter, err)
-	case errors.Is(err, agent.ErrNotFound):
-		s.fail(w, r, http.StatusNotFound, apitype.CodeNotFound, err)
-	case errors.Is(err, agent.ErrInvalid):
-		s.fail(w, r, http.StatusBadRequest, apitype.CodeBadRequest, err)
-	case errors.Is(err, agent.ErrConflict):
-		s.fail(w, r, http.StatusConflict, apitype.CodeConflict, err)
-	case errors.Is(err, agent.ErrStopped):
-		s.fail(w, r, http.StatusServiceUnavailable, apitype.CodeUnavailable, err)
-	default:
-		s.fail(w, r, http.StatusInternalServerError, apitype.CodeInternal, err)
+		return
 	}
+	e := api.Answer(err, langOf(r))
+	s.log.Debug("browser request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "status", e.Status, "err", err)
+	writeJSON(w, e.Status, e)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

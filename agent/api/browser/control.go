@@ -22,11 +22,8 @@ func MountOrigins(ctl *api.Server, reg *pairing.Registry) {
 	ctl.Handle("POST /api/v1/origins/{verb}", func(w http.ResponseWriter, r *http.Request) {
 		var d apitype.OriginDecision
 		if err := api.DecodeJSON(w, r, maxSmallBody, &d); err != nil {
-			if e, ok := err.(*api.Error); ok {
-				controlError(w, r, e.Status, e.Code, err)
-				return
-			}
-			controlError(w, r, http.StatusBadRequest, apitype.CodeBadRequest, err)
+			e := api.Answer(err, i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), i18n.English))
+			writeJSON(w, e.Status, e)
 			return
 		}
 		o, err := Decide(reg, r.PathValue("verb"), d)
@@ -42,6 +39,5 @@ func MountOrigins(ctl *api.Server, reg *pairing.Registry) {
 }
 
 func controlError(w http.ResponseWriter, r *http.Request, status int, code string, err error) {
-	l := i18n.For(i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), i18n.English))
-	writeJSON(w, status, apitype.Error{Status: status, Code: code, Message: l.Err(err)})
+	writeJSON(w, status, errorBody(status, code, err, i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"), i18n.English)))
 }
