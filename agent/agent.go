@@ -18,6 +18,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/transports"
@@ -38,6 +39,10 @@ type Options struct {
 	HoldPoll time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ShipmentCrash, for crash tests of the real binary: called at each
+	// step of a shipment ("intent", "answered", "stored", "printing",
+	// "dayend-intent", "dayend-closed"); it may end the process there.
+	ShipmentCrash func(step string) error
 }
 
 // Agent is the running core.
@@ -57,6 +62,9 @@ type Agent struct {
 	bus      *bus
 	workers  map[string]*worker // fixed after Start
 	started  time.Time
+	// shipments is the DHL shipment journal; nil without a dhl: section.
+	shipments     *shipment.Journal
+	shipmentCrash func(step string) error
 
 	runCtx      context.Context // ends: take no new work
 	runCancel   context.CancelFunc
@@ -98,6 +106,8 @@ func New(opts Options) (*Agent, error) {
 		preparer: opts.Preparer,
 		holdPoll: opts.HoldPoll,
 		done:     make(chan struct{}),
+
+		shipmentCrash: opts.ShipmentCrash,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -168,6 +178,10 @@ func (a *Agent) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.startFranking(); err != nil {
+		a.closeAll()
+		return err
+	}
+	if err := a.startShipments(); err != nil {
 		a.closeAll()
 		return err
 	}

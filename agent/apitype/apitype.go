@@ -167,6 +167,9 @@ const (
 	EventPrinter EventType = "printer"
 	// EventFranking: an Online Franking cart changed.
 	EventFranking EventType = "franking"
+	// EventShipment: a shipment of the journal changed (created, printed,
+	// cancelled, closed out, tracked).
+	EventShipment EventType = "shipment"
 	// EventLagged tells a slow subscriber that it missed events and should
 	// reload its view.
 	EventLagged EventType = "lagged"
@@ -181,6 +184,8 @@ type Event struct {
 	Printer *Printer  `json:"printer,omitempty"`
 	// Franking is set for EventFranking.
 	Franking *FrankingCart `json:"franking,omitempty"`
+	// Shipment is set for EventShipment (without history).
+	Shipment *Shipment `json:"shipment,omitempty"`
 }
 
 // Error is the body of every error answer. Message is in the language the

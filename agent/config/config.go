@@ -62,6 +62,9 @@ type Config struct {
 	// Franking is DHL Online Franking (Parcel DE Private Shipping).
 	Franking yaml.Node `yaml:"franking,omitempty"`
 
+	// Shipments configures the agent's DHL shipment service (shipments.go).
+	Shipments ShipmentsConfig `yaml:"shipments,omitempty"`
+
 	// source is the file this came from ("" for embedded defaults).
 	source string
 	// ix locates keys in the file; origin names the environment variable

@@ -31,7 +31,9 @@ section of the configuration. Requests are checked against the official contract
 ../shared/specs is found. Faults can be injected with POST /_sim/faults, e.g.
   curl -d '{"path":"/parcel/de/shipping/v2/orders","status":429,"retry_after_s":2}' URL/_sim/faults
 Fields: method, path (prefix), status (400–599, or 0 with delay_ms for a slow answer),
-retry_after_s, delay_ms, latin1_html (an ISO-8859-1 HTML error page), times.
+retry_after_s, delay_ms, latin1_html (an ISO-8859-1 HTML error page), drop (carry the
+request out, then cut the connection: a lost answer), times.
+GET URL/_sim/shipments lists the shipments created (what the business portal would show).
 POST URL/_sim/expire-tokens revokes all access tokens (the next call gets a 401).
 
 The simulator answers in DHL's real shapes, also the rare ones:

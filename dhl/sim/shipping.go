@@ -950,10 +950,17 @@ func (s *Server) manifestPDF(day, billing string) ([]byte, error) {
 	return imagePDF([]pdfPage{{img: s.fonts.textPage("DHL Einlieferungsliste / Manifest", lines), wmm: 210, hmm: 297}})
 }
 
-// Shipment is what the simulator knows about a shipment, for tests.
+// Shipment is what the simulator knows about a shipment, for tests (also
+// served as JSON by GET /_sim/shipments).
 type Shipment struct {
-	No, ReturnNo, Product, BillingNumber, RoutingCode string
-	Cancelled, Manifested                             bool
+	No            string `json:"shipmentNo"`
+	ReturnNo      string `json:"returnShipmentNo,omitempty"`
+	Product       string `json:"product"`
+	BillingNumber string `json:"billingNumber"`
+	RoutingCode   string `json:"routingCode,omitempty"`
+	RefNo         string `json:"refNo,omitempty"`
+	Cancelled     bool   `json:"cancelled"`
+	Manifested    bool   `json:"manifested"`
 }
 
 // Shipments lists the shipments created, in order.
@@ -964,7 +971,7 @@ func (s *Server) Shipments() []Shipment {
 	for _, no := range s.order {
 		sp := s.shipments[no]
 		out = append(out, Shipment{No: sp.No, ReturnNo: sp.ReturnNo, Product: sp.Product, BillingNumber: sp.Billing,
-			RoutingCode: sp.Routing, Cancelled: sp.Cancelled, Manifested: !sp.Manifested.IsZero()})
+			RoutingCode: sp.Routing, RefNo: sp.Ref, Cancelled: sp.Cancelled, Manifested: !sp.Manifested.IsZero()})
 	}
 	return out
 }

@@ -67,6 +67,9 @@ type Fault struct {
 	// Latin1HTML answers with an HTML page in ISO-8859-1, as some DHL
 	// gateways do, instead of application/problem+json.
 	Latin1HTML bool
+	// Drop serves the request normally (a create creates the shipments)
+	// and then cuts the connection before the answer: a lost answer.
+	Drop bool
 	// Times is how many requests it applies to (0: one).
 	Times int
 }
@@ -148,6 +151,9 @@ func New(opt Options) *Server {
 	s.routesReturns()
 	s.routesTracking()
 	s.mux.HandleFunc("POST /_sim/faults", s.adminFault)
+	s.mux.HandleFunc("GET /_sim/shipments", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, "application/json", s.Shipments())
+	})
 	s.mux.HandleFunc("POST /_sim/expire-tokens", func(w http.ResponseWriter, _ *http.Request) {
 		s.ExpireTokens()
 		w.WriteHeader(http.StatusNoContent)
@@ -221,6 +227,7 @@ func (s *Server) adminFault(w http.ResponseWriter, r *http.Request) {
 		RetryAfterS float64 `json:"retry_after_s"`
 		DelayMS     int     `json:"delay_ms"`
 		Latin1HTML  bool    `json:"latin1_html"`
+		Drop        bool    `json:"drop"`
 		Times       int     `json:"times"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
@@ -234,7 +241,7 @@ func (s *Server) adminFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Inject(Fault{Method: in.Method, Path: in.Path, Status: in.Status, RetryAfter: time.Duration(in.RetryAfterS * float64(time.Second)),
-		Delay: time.Duration(in.DelayMS) * time.Millisecond, Latin1HTML: in.Latin1HTML, Times: in.Times})
+		Delay: time.Duration(in.DelayMS) * time.Millisecond, Latin1HTML: in.Latin1HTML, Drop: in.Drop, Times: in.Times})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -271,6 +278,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if fault.Status != 0 {
 			s.writeFault(w, *fault)
 			return
+		}
+		if fault.Drop {
+			// Carry the request out, then lose the answer.
+			s.mux.ServeHTTP(discardWriter{h: http.Header{}}, r)
+			panic(http.ErrAbortHandler)
 		}
 	}
 	s.mux.ServeHTTP(w, r)
@@ -386,5 +398,12 @@ func (s *Server) withAuth(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// discardWriter swallows an answer that is to be lost.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 func randRead(b []byte) (int, error) { return rand.Read(b) }

@@ -1,0 +1,353 @@
+package shipment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/dhl/parcel"
+	"github.com/labelagent/labelagent/dhl/returns"
+	"github.com/labelagent/labelagent/dhl/tracking"
+)
+
+// ReturnRequest asks for a return label: for a shipment of the journal
+// (ForID; the customer's address is taken from it) or for an address (Order).
+type ReturnRequest struct {
+	ForID     string
+	OrderRef  string
+	Key       string
+	Order     returns.Order
+	LabelType string
+	Print     bool
+	Printer   string
+	// New: another return label although the shipment has one.
+	New bool
+}
+
+// Return creates a return label, stores it and prints or hands it out.
+// A second request for a shipment that has a return label returns it.
+func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, error) {
+	if j.opts.Returns == nil {
+		return nil, false, fmt.Errorf("%w: return labels (Returns API)", ErrUnavailable)
+	}
+	rq.LabelType = strings.ToUpper(strings.TrimSpace(rq.LabelType))
+	if rq.LabelType == "" {
+		rq.LabelType = returns.LabelShipment
+	}
+	switch rq.LabelType {
+	case returns.LabelShipment, returns.LabelQR, returns.LabelBoth:
+	default:
+		return nil, false, fmt.Errorf("%w: label type %q: use SHIPMENT_LABEL, QR_LABEL or BOTH", ErrInvalid, rq.LabelType)
+	}
+	var parent *Record
+	if rq.ForID != "" {
+		p, err := j.Find(rq.ForID)
+		if err != nil {
+			return nil, false, err
+		}
+		parent = p
+		if p.Kind != apitype.ShipmentKindOutbound || p.Order == nil {
+			return nil, false, fmt.Errorf("%w: %s is not an outbound shipment", ErrInvalid, rq.ForID)
+		}
+		if !rq.New {
+			for i := len(p.Returns) - 1; i >= 0; i-- {
+				if r, err := j.Get(p.Returns[i]); err == nil && r.State == apitype.ShipmentCreated {
+					return r, true, nil
+				}
+			}
+		}
+		o, err := returnOrderFor(p)
+		if err != nil {
+			return nil, false, err
+		}
+		if rq.Order.ItemWeight == nil {
+			rq.Order = o
+		} else {
+			w := rq.Order.ItemWeight
+			rq.Order = o
+			rq.Order.ItemWeight = w
+		}
+		if rq.OrderRef == "" {
+			rq.OrderRef = p.OrderRef
+		}
+	}
+	if rq.Order.ReceiverID == "" {
+		rq.Order.ReceiverID = j.opts.ReturnReceiverID
+		if c := strings.ToUpper(rq.Order.Shipper.Country); c != "" && c != "DEU" {
+			rq.Order.ReceiverID = strings.ToLower(c)
+		}
+	}
+	if rq.Order.CustomerReference == "" && rq.OrderRef != "" {
+		rq.Order.CustomerReference = truncate(rq.OrderRef, 30)
+	}
+	if rq.Order.CreationSoftware == "" {
+		rq.Order.CreationSoftware = "labelagent"
+	}
+	rq.Order.Normalize()
+	if err := rq.Order.Validate(rq.LabelType); err != nil {
+		return nil, false, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	now := j.now()
+	var r *Record
+	existing := false
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		r, existing = nil, false
+		if rq.Key != "" {
+			if id := tx.Bucket(bucketKeys).Get([]byte(rq.Key)); id != nil {
+				got, err := getRecord(tx, string(id))
+				r, existing = got, true
+				return err
+			}
+		}
+		id, err := newID(tx, now)
+		if err != nil {
+			return err
+		}
+		o := rq.Order
+		r = &Record{ID: id, Kind: apitype.ShipmentKindReturn, OrderRef: rq.OrderRef, Key: rq.Key, State: apitype.ShipmentRequested,
+			Day: now.In(berlin).Format(time.DateOnly), ReturnOrder: &o, LabelType: rq.LabelType, Print: rq.Print, Printer: rq.Printer,
+			Created: now, Updated: now}
+		if parent != nil {
+			r.ForID = parent.ID
+			p, err := getRecord(tx, parent.ID)
+			if err != nil {
+				return err
+			}
+			p.Returns = append(p.Returns, id)
+			p.step(now, "return label requested: "+id)
+			if err := putRecord(tx, p); err != nil {
+				return err
+			}
+		}
+		r.step(now, "return order recorded; asking DHL for the label")
+		if rq.Key != "" {
+			if err := tx.Bucket(bucketKeys).Put([]byte(rq.Key), []byte(id)); err != nil {
+				return err
+			}
+		}
+		if rq.OrderRef != "" {
+			ids := orderIDs(tx, rq.OrderRef)
+			b, _ := json.Marshal(append(ids, id))
+			if err := tx.Bucket(bucketOrders).Put([]byte(rq.OrderRef), b); err != nil {
+				return err
+			}
+		}
+		return putRecord(tx, r)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("shipment journal: recording the return: %w", err)
+	}
+	if existing {
+		return r, true, nil
+	}
+	j.changed(r)
+	unlock := j.lock(r.ID)
+	defer unlock()
+	return r, false, j.sendReturn(ctx, r)
+}
+
+// sendReturn asks the Returns API for r's label and records the outcome.
+// Return labels cost nothing until used, so this may be repeated.
+func (j *Journal) sendReturn(ctx context.Context, r *Record) error {
+	l, err := j.opts.Returns.Create(ctx, *r.ReturnOrder, r.LabelType)
+	now := j.now()
+	if l == nil {
+		r.State, r.Error = apitype.ShipmentFailed, err.Error()
+		r.Retryable = true
+		r.step(now, "return label not created: "+err.Error())
+		if serr := j.save(r, nil); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	r.State, r.ShipmentNo, r.RoutingCode, r.InternationalNo, r.QRLink, r.Error = apitype.ShipmentCreated, l.ShipmentNo, l.RoutingCode, l.InternationalShipmentNo, l.QRLink, ""
+	docs := map[string][]byte{}
+	if len(l.PDF) > 0 {
+		docs[DocReturnLabel] = l.PDF
+		r.Docs = replaceDoc(r.Docs, apitype.ShipmentDocument{Kind: DocReturnLabel, Format: parcel.DocFormatPDF, Size: len(l.PDF)})
+	}
+	if len(l.QRCode) > 0 {
+		docs[DocQR] = l.QRCode
+		r.Docs = replaceDoc(r.Docs, apitype.ShipmentDocument{Kind: DocQR, Format: "PNG", Size: len(l.QRCode)})
+	}
+	note := "return label created: " + l.ReturnID()
+	if err != nil {
+		note += "; " + err.Error()
+	}
+	r.PrintPending = r.Print && len(l.PDF) > 0
+	r.step(now, note)
+	if err := j.save(r, docs); err != nil {
+		return err
+	}
+	if r.PrintPending {
+		return j.printReturn(ctx, r)
+	}
+	return nil
+}
+
+func (j *Journal) printReturn(ctx context.Context, r *Record) error {
+	if j.opts.Submit == nil {
+		return fmt.Errorf("%w: no printer", ErrUnavailable)
+	}
+	data, _, err := j.Document(r.ID, DocReturnLabel)
+	if err != nil {
+		return err
+	}
+	jobID, err := j.opts.Submit(ctx, PrintRequest{Printer: r.Printer, Key: fmt.Sprintf("shipment-%s-%s-1", r.ID, DocReturnLabel),
+		Name: truncate("DHL Retoure RET"+r.ShipmentNo+" "+r.OrderRef, 200), Kind: apitype.KindPDF, Data: data})
+	p := apitype.ShipmentPrint{N: 1, Document: DocReturnLabel, JobID: jobID, Printer: r.Printer, At: j.now()}
+	if err != nil {
+		p.Error = err.Error()
+	}
+	r.Prints = append(r.Prints, p)
+	r.PrintPending = false
+	r.step(j.now(), "return label handed to the printer")
+	if serr := j.save(r, nil); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// returnOrderFor makes a return order from an outbound shipment's consignee:
+// the customer sends the parcel back from the address it went to.
+func returnOrderFor(p *Record) (returns.Order, error) {
+	c := p.Order.Consignee.Contact
+	if c == nil {
+		return returns.Order{}, fmt.Errorf("%w: shipment %s went to a Packstation, post office or PO box; give the customer's street address for the return label", ErrInvalid, p.ID)
+	}
+	o := returns.Order{
+		ShipmentReference: p.ShipmentNo,
+		Shipper: returns.Shipper{Name1: c.Name1, Name2: c.Name2, Name3: c.Name3, AddressStreet: c.AddressStreet, AddressHouse: c.AddressHouse,
+			PostalCode: c.PostalCode, City: c.City, Country: c.Country, Email: c.Email},
+	}
+	if w := p.Order.Details.Weight; w.Value > 0 {
+		o.ItemWeight = &returns.Weight{UOM: w.UOM, Value: w.Value}
+	}
+	return o, nil
+}
+
+// ---- tracking ----
+
+// Track asks DHL's Unified Tracking for a shipment's status now and keeps
+// the newest status on the record.
+func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
+	if j.opts.Tracker == nil {
+		return nil, fmt.Errorf("%w: tracking", ErrUnavailable)
+	}
+	unlock := j.lock(id)
+	defer unlock()
+	r, err := j.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if r.ShipmentNo == "" {
+		return r, fmt.Errorf("%w: shipment %s has no DHL shipment number (%s)", ErrConflict, id, r.State)
+	}
+	q := tracking.Query{TrackingNumber: r.ShipmentNo, Service: "parcel-de", Language: "de"}
+	if r.Order != nil && r.Order.Consignee.Contact != nil {
+		q.RecipientPostalCode = r.Order.Consignee.Contact.PostalCode
+	}
+	resp, terr := j.opts.Tracker.Track(ctx, q)
+	now := j.now()
+	t := &apitype.ShipmentTracking{Checked: now, Status: tracking.Unknown}
+	if r.Tracking != nil {
+		*t = *r.Tracking
+		t.Checked, t.Error = now, ""
+	}
+	switch {
+	case terr != nil:
+		t.Error = terr.Error()
+	case len(resp.Shipments) == 0:
+		t.Error = "DHL knows no status for this shipment yet"
+	default:
+		sh := resp.Shipments[0]
+		ev := sh.Status
+		prev := t.Status
+		t.Status, t.Description = firstNonEmpty(ev.StatusCode, tracking.Unknown), firstNonEmpty(ev.Description, ev.Status)
+		t.Location = ""
+		if ev.Location != nil {
+			t.Location = strings.TrimSpace(ev.Location.Address.PostalCode + " " + ev.Location.Address.AddressLocality)
+		}
+		if !ev.Timestamp.IsZero() {
+			at := ev.Timestamp.Time
+			t.At = &at
+		}
+		t.EstimatedAt = nil
+		if sh.EstimatedTimeOfDelivery != nil && !sh.EstimatedTimeOfDelivery.IsZero() {
+			e := sh.EstimatedTimeOfDelivery.Time
+			t.EstimatedAt = &e
+		}
+		if prev != t.Status || r.Tracking == nil {
+			r.step(now, "tracking: "+t.Status+" "+t.Description)
+		}
+	}
+	r.Tracking = t
+	if err := j.save(r, nil); err != nil {
+		return r, err
+	}
+	if terr != nil {
+		return r, terr
+	}
+	return r, nil
+}
+
+// TrackOpen refreshes the tracking of shipments still under way (created
+// or closed, not delivered, at most maxAge old, not checked within every),
+// oldest check first, leaving reserve calls of the day's quota for the
+// operator. It returns how many were asked.
+func (j *Journal) TrackOpen(ctx context.Context, every, maxAge time.Duration, reserve int) (int, error) {
+	if j.opts.Tracker == nil {
+		return 0, nil
+	}
+	now := j.now()
+	var due []*Record
+	if err := j.all(func(r *Record) bool {
+		if r.Kind != apitype.ShipmentKindOutbound || r.ShipmentNo == "" || now.Sub(r.Created) > maxAge {
+			return true
+		}
+		if r.State != apitype.ShipmentCreated && r.State != apitype.ShipmentClosed {
+			return true
+		}
+		if r.Tracking != nil && (r.Tracking.Status == tracking.Delivered || now.Sub(r.Tracking.Checked) < every) {
+			return true
+		}
+		due = append(due, r)
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	sortByChecked(due)
+	n := 0
+	for _, r := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		if rem := j.opts.Tracker.Remaining(); rem >= 0 && rem <= reserve {
+			j.log.Info("tracking refresh paused: the day's quota is kept for the operator", "remaining", rem, "left", len(due)-n)
+			break
+		}
+		_, err := j.Track(ctx, r.ID)
+		n++
+		if errors.Is(err, tracking.ErrQuotaExhausted) {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func sortByChecked(rs []*Record) {
+	checked := func(r *Record) time.Time {
+		if r.Tracking == nil {
+			return time.Time{}
+		}
+		return r.Tracking.Checked
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return checked(rs[a]).Before(checked(rs[b])) })
+}
