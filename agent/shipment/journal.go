@@ -7,20 +7,20 @@
 // One record per shipment intent, keyed by the caller's order reference and
 // idempotency key:
 //
-//	requested ─► created ─► closed (day's end)
-//	    │           │
-//	    ├─► failed  └─► cancelled
-//	    └─► unknown ─(operator: resolve)─► created | failed
+//		requested ─► created ─► closed (day's end)
+//		    │           │
+//		    ├─► failed  └─► cancelled
+//		    └─► unknown ─(operator: resolve)─► created | failed
 //
-//   - requested: the order as it will be sent is on disk before the call.
-//   - created: DHL's shipment number, routing code and documents (label,
-//     return label, customs papers) are stored in one transaction with the
-//     state, the moment the answer arrives: DHL refuses to hand labels out
-//     after the closeout.
-//   - unknown: the answer was lost, or the agent stopped while the call was
-//     under way. The order is never sent again on its own (that could create
-//     and bill a second parcel); the record says what the operator can do,
-//     and the day's end names the shipments DHL has that the journal lacks.
+//	  - requested: the order as it will be sent is on disk before the call.
+//	  - created: DHL's shipment number, routing code and documents (label,
+//	    return label, customs papers) are stored in one transaction with the
+//	    state, the moment the answer arrives: DHL refuses to hand labels out
+//	    after the closeout.
+//	  - unknown: the answer was lost, or the agent stopped while the call was
+//	    under way. The order is never sent again on its own (that could create
+//	    and bill a second parcel); the record says what the operator can do,
+//	    and the day's end names the shipments DHL has that the journal lacks.
 //
 // Labels print through the agent's idempotent job queue, keyed per
 // shipment, document and print number: a crash after DHL answered prints
@@ -88,8 +88,8 @@ type JobFunc func(id string) (apitype.Job, error)
 // Options configure a Journal.
 type Options struct {
 	Parcel  Parcel
-	Returns Returns  // nil: return labels are not available
-	Tracker Tracker  // nil: tracking is not available
+	Returns Returns // nil: return labels are not available
+	Tracker Tracker // nil: tracking is not available
 	Submit  SubmitFunc
 	Job     JobFunc
 	// Defaults completes an order (billing number, shipper) from the configuration.
@@ -179,27 +179,27 @@ type Record struct {
 	PrintPending bool   `json:"printPending,omitempty"`
 	Printer      string `json:"printer,omitempty"`
 
-	ShipmentNo        string                      `json:"shipmentNo,omitempty"`
-	ReturnShipmentNo  string                      `json:"returnShipmentNo,omitempty"`
-	RoutingCode       string                      `json:"routingCode,omitempty"`
-	ReturnRoutingCode string                      `json:"returnRoutingCode,omitempty"`
-	InternationalNo   string                      `json:"internationalNo,omitempty"`
-	QRLink            string                      `json:"qrLink,omitempty"`
-	ForID             string                      `json:"forId,omitempty"`
-	Returns           []string                    `json:"returns,omitempty"`
-	BatchID           string                      `json:"batchId,omitempty"`
-	Messages          []apitype.ShipmentMessage   `json:"messages,omitempty"`
-	Error             string                      `json:"error,omitempty"`
-	Retryable         bool                        `json:"retryable,omitempty"`
-	Docs              []apitype.ShipmentDocument  `json:"docs,omitempty"`
-	Prints            []apitype.ShipmentPrint     `json:"prints,omitempty"`
-	Tracking          *apitype.ShipmentTracking   `json:"tracking,omitempty"`
-	DayEndID          string                      `json:"dayEndId,omitempty"`
-	Created           time.Time                   `json:"created"`
-	Updated           time.Time                   `json:"updated"`
-	Cancelled         *time.Time                  `json:"cancelled,omitempty"`
-	Closed            *time.Time                  `json:"closed,omitempty"`
-	History           []apitype.ShipmentStep      `json:"history,omitempty"`
+	ShipmentNo        string                     `json:"shipmentNo,omitempty"`
+	ReturnShipmentNo  string                     `json:"returnShipmentNo,omitempty"`
+	RoutingCode       string                     `json:"routingCode,omitempty"`
+	ReturnRoutingCode string                     `json:"returnRoutingCode,omitempty"`
+	InternationalNo   string                     `json:"internationalNo,omitempty"`
+	QRLink            string                     `json:"qrLink,omitempty"`
+	ForID             string                     `json:"forId,omitempty"`
+	Returns           []string                   `json:"returns,omitempty"`
+	BatchID           string                     `json:"batchId,omitempty"`
+	Messages          []apitype.ShipmentMessage  `json:"messages,omitempty"`
+	Error             string                     `json:"error,omitempty"`
+	Retryable         bool                       `json:"retryable,omitempty"`
+	Docs              []apitype.ShipmentDocument `json:"docs,omitempty"`
+	Prints            []apitype.ShipmentPrint    `json:"prints,omitempty"`
+	Tracking          *apitype.ShipmentTracking  `json:"tracking,omitempty"`
+	DayEndID          string                     `json:"dayEndId,omitempty"`
+	Created           time.Time                  `json:"created"`
+	Updated           time.Time                  `json:"updated"`
+	Cancelled         *time.Time                 `json:"cancelled,omitempty"`
+	Closed            *time.Time                 `json:"closed,omitempty"`
+	History           []apitype.ShipmentStep     `json:"history,omitempty"`
 }
 
 // Doc returns the document of a kind, if stored.
