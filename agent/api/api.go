@@ -42,6 +42,7 @@ func New(a *agent.Agent, key string, log *slog.Logger) *Server {
 	s := &Server{a: a, key: key, log: log, mux: http.NewServeMux(),
 		lang: i18n.Detect(os.Getenv, a.Config().Language)}
 	s.routes()
+	s.mountShipments()
 	return s
 }
 

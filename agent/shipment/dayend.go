@@ -240,11 +240,16 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 		if err != nil {
 			return &de.DayEnd, fmt.Errorf("shipment journal: storing the manifest: %w", err)
 		}
-		if de.Print && j.opts.Submit != nil {
-			printer := de.Printer
-			if printer == "" {
-				printer = j.opts.DocumentPrinter
-			}
+		printer := de.Printer
+		if printer == "" {
+			printer = j.opts.DocumentPrinter
+		}
+		switch {
+		case !de.Print || j.opts.Submit == nil:
+		case printer == "":
+			// An A4 list does not belong on a label printer.
+			de.PrintError = "no document printer configured (shipments.document_printer): the manifest is stored; download it or name a printer"
+		default:
 			jobID, perr := j.opts.Submit(ctx, PrintRequest{Printer: printer, Key: "dayend-" + de.ID + "-manifest-1",
 				Name: "DHL Einlieferungsliste " + de.Day, Kind: apitype.KindPDF, Data: doc.PDF})
 			de.PrintJob = jobID

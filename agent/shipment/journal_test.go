@@ -136,7 +136,8 @@ func (w *world) start(crashAt string) {
 				s.Shipper = parcel.Shipper{Name1: "Shop GmbH", AddressStreet: "Sträßchensweg 10", PostalCode: "53113", City: "Bonn", Country: "DEU"}
 			}
 		},
-		Postage: map[string]int64{"V01PAK": 499},
+		Postage:         map[string]int64{"V01PAK": 499},
+		DocumentPrinter: "office",
 		OnChange: func(s apitype.Shipment) {
 			w.mu.Lock()
 			w.events = append(w.events, s)

@@ -1,0 +1,613 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/shipment"
+	"github.com/labelagent/labelagent/dhl/parcel"
+	"github.com/labelagent/labelagent/dhl/returns"
+	"github.com/labelagent/labelagent/dhl/tracking"
+	"github.com/labelagent/labelagent/dhl/transport"
+)
+
+// mountShipments adds /api/v1/shipments, /api/v1/returns and
+// /api/v1/dayend. Without a dhl: section they answer that DHL is not
+// configured.
+func (s *Server) mountShipments() {
+	h := &shipHandlers{s: s}
+	s.Handle("POST /api/v1/shipments", h.create)
+	s.Handle("POST /api/v1/shipments/batch", h.batch)
+	s.Handle("POST /api/v1/shipments/validate", h.validate)
+	s.Handle("GET /api/v1/shipments", h.list)
+	s.Handle("GET /api/v1/shipments/export", h.export)
+	s.Handle("GET /api/v1/shipments/{id}", h.get)
+	s.Handle("GET /api/v1/shipments/{id}/documents/{kind}", h.document)
+	s.Handle("POST /api/v1/shipments/{id}/reprint", h.reprint)
+	s.Handle("POST /api/v1/shipments/{id}/cancel", h.cancel)
+	s.Handle("POST /api/v1/shipments/{id}/resolve", h.resolve)
+	s.Handle("POST /api/v1/shipments/{id}/return", h.returnFor)
+	s.Handle("POST /api/v1/shipments/{id}/track", h.track)
+	s.Handle("POST /api/v1/returns", h.returnAddr)
+	s.Handle("POST /api/v1/dayend", h.dayEnd)
+	s.Handle("GET /api/v1/dayend", h.dayEnds)
+	s.Handle("GET /api/v1/dayend/{id}", h.getDayEnd)
+	s.Handle("GET /api/v1/dayend/{id}/manifest", h.manifest)
+	s.Handle("GET /api/v1/dayend/{id}/csv", h.dayEndCSV)
+}
+
+type shipHandlers struct{ s *Server }
+
+const maxShipBody = 1 << 20
+
+// A caller that hangs up must not cut a shipment short between DHL's
+// answer and storing the label: the work runs on for up to two minutes.
+const shipWork = 2 * time.Minute
+
+func (h *shipHandlers) journal(w http.ResponseWriter, r *http.Request) *shipment.Journal {
+	j := h.s.a.Shipments()
+	if j == nil {
+		h.s.fail(w, r, &Error{http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured,
+			"DHL shipments are not configured: add a dhl: section with the account (\"labelagent simulate\" prints one for the local simulator)"})
+	}
+	return j
+}
+
+func (h *shipHandlers) work(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), shipWork)
+}
+
+// shipError maps journal and DHL errors to answers.
+func shipError(err error) *Error {
+	msg := err.Error()
+	var ae *transport.APIError
+	isAPI := errors.As(err, &ae)
+	switch {
+	case errors.Is(err, shipment.ErrNotFound):
+		return &Error{http.StatusNotFound, apitype.CodeNotFound, msg}
+	case errors.Is(err, shipment.ErrInvalid):
+		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, msg}
+	case errors.Is(err, shipment.ErrConflict):
+		return &Error{http.StatusConflict, apitype.CodeConflict, msg}
+	case errors.Is(err, shipment.ErrUnavailable):
+		return &Error{http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured, msg}
+	case errors.Is(err, shipment.ErrUnknown):
+		return &Error{http.StatusAccepted, apitype.CodeOutcomeUnknown, msg}
+	case errors.Is(err, tracking.ErrQuotaExhausted):
+		return &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, msg}
+	case isAPI && ae.StatusCode == http.StatusUnauthorized, isAPI && ae.StatusCode == http.StatusForbidden:
+		return &Error{http.StatusBadGateway, apitype.CodeCarrierAuth, msg}
+	case isAPI && ae.StatusCode == http.StatusTooManyRequests:
+		return &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, msg}
+	case isAPI && ae.StatusCode >= 500:
+		return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+	case errors.Is(err, shipment.ErrRefused), errors.Is(err, tracking.ErrNotFound), isAPI:
+		return &Error{http.StatusUnprocessableEntity, apitype.CodeShipmentRefused, msg}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, transport.ErrNotSent):
+		return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+}
+
+func (h *shipHandlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := shipError(err)
+	if e.Status == http.StatusTooManyRequests {
+		var ae *transport.APIError
+		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.5)))
+		}
+	}
+	h.s.fail(w, r, e)
+}
+
+// parseOrder reads a Shipping v2 shipment from the request strictly enough
+// to catch typos (DHL ignores unknown fields silently).
+func parseOrder(raw json.RawMessage) (parcel.Shipment, error) {
+	var sh parcel.Shipment
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return sh, fmt.Errorf("%w: the order is missing (a Shipping v2 shipment: product, consignee, details …)", shipment.ErrInvalid)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sh); err != nil {
+		return sh, fmt.Errorf("%w: order: %w", shipment.ErrInvalid, err)
+	}
+	return sh, nil
+}
+
+func (h *shipHandlers) toRequest(r *http.Request, in apitype.ShipmentCreateRequest) (shipment.Request, error) {
+	o, err := parseOrder(in.Order)
+	if err != nil {
+		return shipment.Request{}, err
+	}
+	key := in.IdempotencyKey
+	if key == "" {
+		key = r.Header.Get("Idempotency-Key")
+	}
+	return shipment.Request{OrderRef: in.OrderRef, Key: key, Order: o, NewShipment: in.NewShipment, Reprint: in.Reprint,
+		Print: in.Print == nil || *in.Print, Printer: in.Printer, DocFormat: strings.ToUpper(in.DocFormat), PrintFormat: in.PrintFormat,
+		AllowUnencodable: in.AllowUnencodable}, nil
+}
+
+func (h *shipHandlers) result(res shipment.Result, j *shipment.Journal) (apitype.ShipmentResult, int) {
+	out := apitype.ShipmentResult{Existing: res.Existing, Additional: res.Additional}
+	status := http.StatusCreated
+	if res.Existing {
+		status = http.StatusOK
+	}
+	if res.Record != nil {
+		out.Shipment = j.Wire(res.Record)
+	}
+	if res.Err != nil {
+		e := shipError(res.Err)
+		out.Error = &apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message}
+		status = e.Status
+	}
+	return out, status
+}
+
+func (h *shipHandlers) create(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	var in apitype.ShipmentCreateRequest
+	if err := DecodeJSON(w, r, maxShipBody, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	req, err := h.toRequest(r, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	res, err := j.Create(ctx, []shipment.Request{req})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if res[0].Record == nil { // refused before anything was recorded
+		h.fail(w, r, res[0].Err)
+		return
+	}
+	out, status := h.result(res[0], j)
+	writeJSON(w, status, out)
+}
+
+func (h *shipHandlers) batch(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	var in apitype.ShipmentBatchRequest
+	if err := DecodeJSON(w, r, 8*maxShipBody, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	if len(in.Shipments) == 0 || len(in.Shipments) > parcel.MaxShipments {
+		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("send 1 to %d shipments", parcel.MaxShipments)})
+		return
+	}
+	reqs := make([]shipment.Request, len(in.Shipments))
+	bad := map[int]error{}
+	for i, s := range in.Shipments {
+		req, err := h.toRequest(r, s)
+		if err != nil {
+			bad[i] = err
+			// An order that cannot be read is reported in place; a request
+			// without reference is refused by the journal without a call.
+			req = shipment.Request{}
+		}
+		if s.IdempotencyKey == "" {
+			req.Key = "" // the header names the batch, not each shipment
+		}
+		reqs[i] = req
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	res, err := j.Create(ctx, reqs)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := apitype.ShipmentBatchResult{Results: make([]apitype.ShipmentResult, len(res))}
+	codes := map[int]bool{}
+	for i, rr := range res {
+		if e, ok := bad[i]; ok {
+			rr = shipment.Result{Err: e}
+		}
+		sr, status := h.result(rr, j)
+		if rr.Record == nil && sr.Error == nil {
+			sr.Error = &apitype.Error{Status: http.StatusBadRequest, Code: apitype.CodeBadRequest, Message: "not recorded"}
+		}
+		out.Results[i] = sr
+		codes[status] = true
+	}
+	status := http.StatusOK
+	if len(codes) > 1 {
+		status = http.StatusMultiStatus
+	} else {
+		for c := range codes {
+			status = c
+		}
+	}
+	writeJSON(w, status, out)
+}
+
+func (h *shipHandlers) validate(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	var in apitype.ShipmentValidateRequest
+	if err := DecodeJSON(w, r, 8*maxShipBody, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	orders := make([]parcel.Shipment, len(in.Orders))
+	for i, raw := range in.Orders {
+		o, err := parseOrder(raw)
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("order %d: %w", i+1, err))
+			return
+		}
+		orders[i] = o
+	}
+	res, err := j.Validate(r.Context(), orders)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apitype.ShipmentValidationList{Results: res})
+}
+
+func (h *shipHandlers) list(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	q := r.URL.Query()
+	f := shipment.Filter{Day: q.Get("day"), State: apitype.ShipmentState(q.Get("state")), OrderRef: q.Get("order_ref"), Kind: q.Get("kind"), Before: q.Get("before")}
+	if f.Day == "today" {
+		f.Day = j.Today()
+	}
+	if f.Day != "" {
+		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
+			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("day %q: use YYYY-MM-DD or today", f.Day)})
+			return
+		}
+	}
+	if f.State != "" && !f.State.Valid() {
+		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("state %q: one of requested, unknown, failed, created, cancelled, closed", f.State)})
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "limit must be a positive number"})
+			return
+		}
+		f.Limit = min(n, 1000)
+	}
+	rs, err := j.List(f)
+	if err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	out := apitype.ShipmentList{Shipments: []apitype.Shipment{}}
+	for _, rec := range rs {
+		s := j.Wire(rec)
+		s.History = nil
+		out.Shipments = append(out.Shipments, s)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *shipHandlers) get(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	rec, err := j.Find(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j.Wire(rec))
+}
+
+func (h *shipHandlers) document(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	rec, err := j.Find(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data, d, err := j.Document(rec.ID, r.PathValue("kind"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ct, ext := "application/pdf", ".pdf"
+	switch d.Format {
+	case parcel.DocFormatZPL2:
+		ct, ext = "application/vnd.zebra-zpl", ".zpl"
+	case "PNG":
+		ct, ext = "image/png", ".png"
+	}
+	name := firstNonEmpty(rec.ShipmentNo, rec.ID) + "-" + d.Kind + ext
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// optionalJSON decodes an optional body (empty is fine).
+func optionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return DecodeJSON(w, r, maxShipBody, v)
+}
+
+type reprintBody struct {
+	Document string `json:"document,omitempty"`
+	Printer  string `json:"printer,omitempty"`
+}
+
+func (h *shipHandlers) reprint(w http.ResponseWriter, r *http.Request) {
+	var in reprintBody
+	if err := optionalJSON(w, r, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	h.action(w, r, func(ctx context.Context, j *shipment.Journal, id string) (*shipment.Record, error) {
+		return j.Reprint(ctx, id, in.Document, in.Printer)
+	})
+}
+
+func (h *shipHandlers) cancel(w http.ResponseWriter, r *http.Request) {
+	h.action(w, r, func(ctx context.Context, j *shipment.Journal, id string) (*shipment.Record, error) {
+		return j.Cancel(ctx, id)
+	})
+}
+
+func (h *shipHandlers) resolve(w http.ResponseWriter, r *http.Request) {
+	var in apitype.ShipmentResolveRequest
+	if err := DecodeJSON(w, r, maxShipBody, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	h.action(w, r, func(ctx context.Context, j *shipment.Journal, id string) (*shipment.Record, error) {
+		return j.Resolve(ctx, id, in.ShipmentNo, in.NotCreated)
+	})
+}
+
+func (h *shipHandlers) track(w http.ResponseWriter, r *http.Request) {
+	h.action(w, r, func(ctx context.Context, j *shipment.Journal, id string) (*shipment.Record, error) {
+		return j.Track(ctx, id)
+	})
+}
+
+// action runs fn on the shipment named by the path (id, shipment number or
+// order reference) and answers with the record.
+func (h *shipHandlers) action(w http.ResponseWriter, r *http.Request, fn func(context.Context, *shipment.Journal, string) (*shipment.Record, error)) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	rec, err := j.Find(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	rec, err = fn(ctx, j, rec.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j.Wire(rec))
+}
+
+func (h *shipHandlers) returnFor(w http.ResponseWriter, r *http.Request) {
+	h.doReturn(w, r, r.PathValue("id"))
+}
+
+func (h *shipHandlers) returnAddr(w http.ResponseWriter, r *http.Request) {
+	h.doReturn(w, r, "")
+}
+
+func (h *shipHandlers) doReturn(w http.ResponseWriter, r *http.Request, forID string) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	var in apitype.ReturnRequest
+	if err := optionalJSON(w, r, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	rq := shipment.ReturnRequest{ForID: forID, OrderRef: in.OrderRef, Key: cmpOr(in.IdempotencyKey, r.Header.Get("Idempotency-Key")),
+		LabelType: in.LabelType, Printer: in.Printer}
+	if len(bytes.TrimSpace(in.Order)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(in.Order))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rq.Order); err != nil {
+			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "return order: " + err.Error()})
+			return
+		}
+	} else if forID == "" {
+		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "give the customer's address as order (a Returns v1 order), or ask for the return of a shipment"})
+		return
+	}
+	if in.ReceiverID != "" {
+		rq.Order.ReceiverID = in.ReceiverID
+	}
+	lt := strings.ToUpper(in.LabelType)
+	rq.Print = lt != returns.LabelQR
+	if in.Print != nil {
+		rq.Print = *in.Print
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	rec, existing, err := j.Return(ctx, rq)
+	if err != nil && rec == nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := apitype.ShipmentResult{Existing: existing}
+	status := http.StatusCreated
+	if existing {
+		status = http.StatusOK
+	}
+	if rec != nil {
+		out.Shipment = j.Wire(rec)
+	}
+	if err != nil {
+		e := shipError(err)
+		out.Error = &apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message}
+		status = e.Status
+	}
+	writeJSON(w, status, out)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (h *shipHandlers) dayEnd(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	var in apitype.DayEndRequest
+	if err := optionalJSON(w, r, &in); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	de, err := j.DayEnd(ctx, shipment.DayEndRequest{BillingNumber: in.BillingNumber, Print: in.Print == nil || *in.Print, Printer: in.Printer})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, de)
+}
+
+func (h *shipHandlers) dayEnds(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	des, err := j.DayEnds(100)
+	if err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	if des == nil {
+		des = []apitype.DayEnd{}
+	}
+	writeJSON(w, http.StatusOK, apitype.DayEndList{DayEnds: des})
+}
+
+func (h *shipHandlers) getDayEnd(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	de, err := j.GetDayEnd(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, de)
+}
+
+func (h *shipHandlers) manifest(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	pdf, err := j.Manifest(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="manifest-`+r.PathValue("id")+`.pdf"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	_, _ = w.Write(pdf)
+}
+
+func (h *shipHandlers) export(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	day := r.URL.Query().Get("day")
+	if day == "" || day == "today" {
+		day = j.Today()
+	}
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("day %q: use YYYY-MM-DD or today", day)})
+		return
+	}
+	h.csv(w, r, j, day, "", "shipments-"+day+".csv")
+}
+
+func (h *shipHandlers) dayEndCSV(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := j.GetDayEnd(id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.csv(w, r, j, "", id, "dayend-"+id+".csv")
+}
+
+func (h *shipHandlers) csv(w http.ResponseWriter, r *http.Request, j *shipment.Journal, day, dayEndID, name string) {
+	var buf bytes.Buffer
+	if err := j.ExportCSV(&buf, day, dayEndID); err != nil {
+		h.s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	_, _ = w.Write(buf.Bytes())
+}
