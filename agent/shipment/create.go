@@ -343,9 +343,10 @@ func (j *Journal) send(ctx context.Context, recs []*Record) ([]error, error) {
 	now := j.now()
 	errs := make([]error, len(recs))
 	docs := make([]map[string][]byte, len(recs))
-	var rej *parcel.RejectedError
 	switch {
-	case res != nil && len(res.Shipments) == len(recs) && (callErr == nil || errors.As(callErr, &rej)):
+	case res != nil && len(res.Shipments) == len(recs):
+		// One result per shipment (DHL's items are matched by position or
+		// request index; a missing one is "not answered": unknown).
 		for n, r := range recs {
 			docs[n], errs[n] = j.settle(r, res.Shipments[n], now)
 		}
@@ -436,6 +437,9 @@ func retryable(err error) bool {
 }
 
 // settle records one shipment's outcome; it returns the documents to store.
+// A shipment DHL created is recorded as created even when its label is
+// missing or broken (it exists and is billed): a reprint fetches it again.
+// A shipment DHL's answer says nothing clear about is "unknown".
 func (j *Journal) settle(r *Record, sr parcel.ShipmentResult, now time.Time) (map[string][]byte, error) {
 	r.Messages = nil
 	for _, m := range sr.Messages {
@@ -445,7 +449,14 @@ func (j *Journal) settle(r *Record, sr parcel.ShipmentResult, now time.Time) (ma
 		}
 		r.Messages = append(r.Messages, apitype.ShipmentMessage{Field: m.Field, Text: m.Text, Severity: sev})
 	}
-	if sr.Outcome == parcel.OutcomeError || sr.ShipmentNo == "" {
+	created := sr.Created || (sr.Outcome.OK() && sr.ShipmentNo != "")
+	switch {
+	case created:
+	case sr.Problem == parcel.ProblemNotAnswered || sr.Problem == parcel.ProblemNoStatus:
+		r.State, r.Error = apitype.ShipmentUnknown, sr.Problem.String()
+		r.step(now, "outcome unknown: "+r.Error+"; not sent again")
+		return nil, fmt.Errorf("%w (shipment %s): %s", ErrUnknown, r.ID, r.Error)
+	default:
 		r.State = apitype.ShipmentFailed
 		r.Error = refusal(sr)
 		r.step(now, "DHL refused: "+r.Error)
@@ -457,13 +468,18 @@ func (j *Journal) settle(r *Record, sr parcel.ShipmentResult, now time.Time) (ma
 	r.Error = ""
 	docs := j.collectDocs(r, sr)
 	note := fmt.Sprintf("created by DHL: shipment %s, documents stored (%d)", sr.ShipmentNo, len(docs))
+	if !sr.Outcome.OK() {
+		r.Error = "DHL created the shipment but its label is missing or unreadable (" + sr.Problem.String() + "): reprint fetches it again, or cancel the shipment"
+		note += "; " + r.Error
+	}
 	if sr.DecodeErr != nil {
-		note += "; a document could not be read: " + sr.DecodeErr.Error()
+		note += "; " + sr.DecodeErr.Error()
 	}
 	if len(r.Messages) > 0 {
 		note += fmt.Sprintf("; %d notes from DHL", len(r.Messages))
 	}
-	r.PrintPending = r.Print && len(docs) > 0
+	_, hasLabel := docs[DocLabel]
+	r.PrintPending = r.Print && hasLabel
 	r.step(now, note)
 	return docs, nil
 }
@@ -499,6 +515,9 @@ func replaceDoc(ds []apitype.ShipmentDocument, d apitype.ShipmentDocument) []api
 
 // refusal is DHL's reason in its own words.
 func refusal(sr parcel.ShipmentResult) string {
+	if sr.Reason != "" {
+		return sr.Reason
+	}
 	var parts []string
 	for _, m := range sr.Messages {
 		if m.Severity != parcel.OutcomeError {
@@ -511,7 +530,7 @@ func refusal(sr parcel.ShipmentResult) string {
 		}
 	}
 	if len(parts) == 0 {
-		parts = append(parts, firstNonEmpty(sr.Status.Detail, sr.Status.Title, "refused without a reason"))
+		parts = append(parts, firstNonEmpty(sr.Status.Detail, sr.Status.Title, sr.Problem.String(), "refused without a reason"))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -612,6 +631,13 @@ func (j *Journal) Reprint(ctx context.Context, id, kind, printer string) (*Recor
 	if kind == "" {
 		kind = DocLabel
 	}
+	if _, ok := r.Doc(kind); !ok && kind == DocLabel && r.State == apitype.ShipmentCreated && r.Kind == apitype.ShipmentKindOutbound {
+		// DHL created it but its label did not arrive intact: fetch it again
+		// (possible until the day's end).
+		if err := j.refetch(ctx, r); err != nil {
+			return r, err
+		}
+	}
 	if _, ok := r.Doc(kind); !ok {
 		return r, fmt.Errorf("%w: shipment %s (%s) has no stored %s to print", ErrConflict, id, r.State, kind)
 	}
@@ -619,6 +645,25 @@ func (j *Journal) Reprint(ctx context.Context, id, kind, printer string) (*Recor
 		return r, j.printOne(ctx, r, kind, printer)
 	}
 	return r, j.printDocs(ctx, r, true, printer)
+}
+
+// refetch asks DHL for a created shipment's documents again and stores them.
+func (j *Journal) refetch(ctx context.Context, r *Record) error {
+	res, err := j.opts.Parcel.GetLabels(ctx, []string{r.ShipmentNo}, parcel.LabelOptions{DocFormat: r.DocFormat, PrintFormat: r.PrintFormat})
+	if res == nil || len(res.Shipments) != 1 || !res.Shipments[0].Outcome.OK() {
+		why := "no answer"
+		switch {
+		case res != nil && len(res.Shipments) == 1:
+			why = refusal(res.Shipments[0])
+		case err != nil:
+			why = err.Error()
+		}
+		return fmt.Errorf("%w: DHL did not hand out the label of shipment %s again: %s", ErrRefused, r.ShipmentNo, why)
+	}
+	docs := j.collectDocs(r, res.Shipments[0])
+	r.Error = ""
+	r.step(j.now(), fmt.Sprintf("documents fetched again from DHL (%d)", len(docs)))
+	return j.save(r, docs)
 }
 
 func (j *Journal) printOne(ctx context.Context, r *Record, kind, printer string) error {
@@ -677,7 +722,7 @@ func (j *Journal) Cancel(ctx context.Context, id string) (*Record, error) {
 	}
 	res, err := j.opts.Parcel.Cancel(ctx, j.profile(), r.ShipmentNo)
 	now := j.now()
-	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome != parcel.OutcomeError {
+	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome.OK() {
 		r.State, r.Cancelled = apitype.ShipmentCancelled, &now
 		r.step(now, "cancelled at DHL (not billed)")
 		return r, j.save(r, nil)
@@ -729,8 +774,9 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 		return r, fmt.Errorf("%w: shipment number %s belongs to %s already", ErrConflict, shipmentNo, other.ID)
 	}
 	res, err := j.opts.Parcel.GetLabels(ctx, []string{shipmentNo}, parcel.LabelOptions{DocFormat: r.DocFormat, PrintFormat: r.PrintFormat})
-	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome != parcel.OutcomeError {
+	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome.OK() {
 		sr := res.Shipments[0]
+		sr.Created = true
 		if sr.ShipmentNo == "" {
 			sr.ShipmentNo = shipmentNo
 		}
@@ -809,7 +855,10 @@ func (j *Journal) Validate(ctx context.Context, orders []parcel.Shipment) ([]api
 	}
 	for n, sr := range res.Shipments {
 		v := &out[idx[n]]
-		v.Valid = sr.Outcome != parcel.OutcomeError
+		v.Valid = sr.Outcome.OK()
+		if !v.Valid && len(sr.Messages) == 0 {
+			v.Messages = append(v.Messages, apitype.ShipmentMessage{Text: refusal(sr), Severity: "error"})
+		}
 		for _, m := range sr.Messages {
 			sev := "warning"
 			if m.Severity == parcel.OutcomeError {

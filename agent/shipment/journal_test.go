@@ -363,6 +363,25 @@ func TestBatchWithMixedOutcomes(t *testing.T) {
 	if w.q.count() != 2 {
 		t.Fatalf("%d labels printed, want 2", w.q.count())
 	}
+	// DHL's rarer item shapes: 206 with a number but no shipment, and a
+	// created shipment whose label cannot be decoded.
+	gen, broken := order("Gerd G"), order("Bruno B")
+	gen.RefNo, broken.RefNo = sim.RefGeneralError+"-0001", sim.RefBrokenLabel+"-0001"
+	res, err = w.j.Create(context.Background(), []Request{{OrderRef: "batch-0005", Order: gen, Print: true}, {OrderRef: "batch-0006", Order: broken, Print: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0].Record; r.State != apitype.ShipmentFailed || !strings.Contains(r.Error, "General") || !errors.Is(res[0].Err, ErrRefused) {
+		t.Fatalf("206: %+v %v", r, res[0].Err)
+	}
+	if r := res[1].Record; r.State != apitype.ShipmentCreated || r.ShipmentNo == "" || r.Error == "" || len(r.Prints) != 0 {
+		t.Fatalf("created with a broken label: %+v", r)
+	} else if _, ok := r.Doc(DocLabel); ok {
+		t.Fatal("a broken label was stored as the label")
+	}
+	if w.q.count() != 2 {
+		t.Fatal("something without a label was printed")
+	}
 	// The refused order can be sent again once corrected (a failed record
 	// is not live).
 	r := w.create("batch-0002", "", order("Otto Normal"))
