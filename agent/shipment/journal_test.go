@@ -120,7 +120,7 @@ func (w *world) start(crashAt string) {
 	}
 	w.db = db
 	cfg := w.sim.Config(w.srv.URL)
-	cfg.Timeout, cfg.MaxRetryWait = 5*time.Second, 100*time.Millisecond
+	cfg.Timeout, cfg.MaxRetryWait = time.Minute, 100*time.Millisecond
 	tr, err := transport.New(cfg, transport.WithHTTPClient(&http.Client{}), transport.WithSleep(func(context.Context, time.Duration) error { return nil }))
 	if err != nil {
 		w.t.Fatal(err)
