@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/printers/{name}/resume", s.authed(s.resumePrinter))
 	m.HandleFunc("GET /api/v1/events", s.authed(s.events))
 	s.frankingRoutes()
+	s.previewRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "api.no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})

@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
-	"image"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/labelagent/labelagent/zpl"
-	"github.com/labelagent/labelagent/zpl/render"
+	"github.com/labelagent/labelagent/agent/api"
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/zpl/preview"
 	"github.com/labelagent/labelagent/zpl/verify"
 )
 
@@ -20,66 +23,58 @@ func newPreviewCmd(app *cliApp) *cobra.Command {
 		kind   string
 		check  bool
 		expect []string
+		job    string
 	)
 	cmd := &cobra.Command{
-		Use:   "preview IN.zpl",
-		Short: "Draw a label as the printer would print it (ZPL, or PDF/PNG after conversion) into a PNG, offline",
-		Long: `Render a ZPL file with labelagent's own ZPL renderer and write a PNG per label, one pixel per
-printer dot. PDF and PNG input is first converted for the printer profile, so the preview
-shows what the printer would get. Commands the renderer does not draw are listed as
-warnings. With --verify, every barcode on the label is scanned and the command fails if one
-does not decode. Works without the agent running.`,
+		Use:   "preview IN.zpl|IN.pdf|IN.png | --job ID",
+		Short: "Draw a label as the printer would print it into a PNG (offline, or a job's from the agent)",
+		Long: `Prepare a label file for the printer profile exactly as printing does (ZPL completed for
+the media and converted to the printer's resolution, PDF and PNG converted) and draw it with
+labelagent's own ZPL renderer: one PNG per label, one pixel per printer dot, on the profile's
+label size unless the ZPL sets its own (^PW, ^LL). This is the same preview the agent's API,
+the tray and the dashboard show. Commands the renderer does not draw are listed as warnings;
+a barcode it cannot draw is listed as not drawn. With --verify, every barcode is read back
+and the command fails if one does not decode to what the field encodes (GS1 structure
+included) or was not drawn. Works without the agent running; with --job it asks the running
+agent for a job's preview on that job's printer.`,
 		Example: `  labelagent preview label.zpl -o label.png
-  labelagent preview dhl.pdf --printer-profile zebra --verify -o preview.png`,
-		Args: cobra.ExactArgs(1),
+  labelagent preview label.zpl --label 4x6in --dpi 300 -o label.png
+  labelagent preview dhl.pdf --printer-profile zebra --verify -o preview.png
+  labelagent preview --job 42 --verify -o job42.png`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if job != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return fmt.Errorf("-o OUT.png is required")
+				return usage(i18n.E("preview.need_output"))
+			}
+			if job != "" {
+				return previewJob(cmd, app, job, out, check)
 			}
 			data, err := readInput(app, args[0])
 			if err != nil {
 				return err
 			}
-			if kind == "" {
-				kind = zpl.DetectKind(data)
-			}
 			p, err := pf.profile(app, cmd)
 			if err != nil {
 				return err
-			}
-			opts := render.Options{DPI: p.DPI, Width: p.WidthDots, Height: p.HeightDots}
-			conv := newCLIConverter(app)
-			defer conv.Close()
-			src := data
-			if kind != zpl.KindZPL {
-				if src, err = convertInput(cmd.Context(), conv, kind, data, p, "", zpl.EncodingAuto); err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
-				}
-			} else if !cmd.Flags().Changed("dpi") && pf.printer == "" {
-				// ZPL as it is: its own ^PW/^LL, at 203 dpi unless told.
-				opts = render.Options{DPI: zpl.DefaultDPI}
-			}
-			labels, err := render.Render(src, opts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			var exp []verify.Expectation
 			for _, e := range expect {
 				exp = append(exp, verify.Expectation{Text: e})
 			}
-			var sources []image.Image
-			if (check || len(exp) > 0) && kind != zpl.KindZPL {
-				if sources, err = verify.SourceImages(cmd.Context(), conv, kind, data, p.DPI); err != nil {
-					return err
-				}
+			conv := newCLIConverter(app)
+			defer conv.Close()
+			res, err := preview.Render(cmd.Context(), conv, preview.Request{Kind: kind, Payload: data, Profile: p, Verify: check, Expect: exp})
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			failed := 0
-			for i, l := range labels {
-				name := out
-				if len(labels) > 1 {
-					ext := filepath.Ext(out)
-					name = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(out, ext), i+1, ext)
-				}
+			desc := api.DescribePreview(res)
+			for i, l := range res.Labels {
+				name := labelFile(out, i, len(res.Labels))
 				png, err := l.PNG()
 				if err != nil {
 					return err
@@ -87,32 +82,28 @@ does not decode. Works without the agent running.`,
 				if err := writeFileAtomic(name, png); err != nil {
 					return err
 				}
-				fmt.Fprintf(app.stderr, "%s: label %d, %dx%d dots\n", name, i+1, l.Image.W, l.Image.H)
-				for _, w := range l.Warnings {
-					fmt.Fprintf(app.stderr, "  warning: %s\n", w)
+				desc.Labels[i].File = name
+				if app.jsonOut {
+					continue
 				}
-				if check || len(exp) > 0 {
-					rep, err := verify.CheckLabel(cmd.Context(), l, exp)
-					if err != nil {
-						return err
-					}
-					if i < len(sources) {
-						conv, err := verify.CheckConversion(cmd.Context(), sources[i], l)
-						if err != nil {
-							return err
-						}
-						rep.Found = append(rep.Found, conv.Found...)
-						rep.Missing = append(rep.Missing, conv.Missing...)
-					}
-					printReport(app, "  ", rep)
-					if err := rep.Err(); err != nil {
-						fmt.Fprintf(app.stderr, "  FAILED: %v\n", err)
-						failed++
-					}
+				app.note("preview.written", "file", name, "label", i+1, "width", l.Image.W, "height", l.Image.H)
+				for _, w := range l.Warnings {
+					app.note("preview.warning", "text", w)
+				}
+				for _, u := range l.Undrawn {
+					app.note("preview.undrawn", "command", u.Command, "data", strconv.Quote(truncateRunes(u.Data, 40)), "reason", u.Reason)
+				}
+				if rep := l.Report; rep != nil {
+					printPreviewReport(app, *rep)
 				}
 			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d labels have barcodes that do not scan", failed, len(labels))
+			if app.jsonOut {
+				if err := app.printJSON(desc); err != nil {
+					return err
+				}
+			}
+			if failed := res.Failed(); failed > 0 {
+				return i18n.E("preview.labels_failed", "failed", failed, "total", len(res.Labels))
 			}
 			return nil
 		},
@@ -121,7 +112,106 @@ does not decode. Works without the agent running.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&out, "output", "o", "", "output PNG (several labels: OUT-1.png, OUT-2.png, …)")
 	fl.StringVar(&kind, "kind", "", "input kind: zpl, pdf or png (default: from the content)")
-	fl.BoolVar(&check, "verify", false, "scan every barcode and fail if one does not decode")
+	fl.BoolVar(&check, "verify", false, "scan every barcode and fail if one does not decode or is not drawn")
 	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (repeatable)")
+	fl.StringVar(&job, "job", "", "preview this job of the running agent, on its printer's profile")
 	return cmd
+}
+
+// labelFile names the PNG of label i: OUT.png, or OUT-1.png, OUT-2.png, …
+func labelFile(out string, i, n int) string {
+	if n <= 1 {
+		return out
+	}
+	ext := filepath.Ext(out)
+	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(out, ext), i+1, ext)
+}
+
+// previewJob fetches a job's preview from the agent: every label as PNG
+// and, with --verify, the agent's check.
+func previewJob(cmd *cobra.Command, app *cliApp, id, out string, check bool) error {
+	c := app.Client()
+	ctx := cmd.Context()
+	info, err := c.JobPreviewInfo(ctx, id, client.PreviewOptions{Verify: check})
+	if err != nil {
+		return err
+	}
+	for i := range info.Labels {
+		img, err := c.JobPreview(ctx, id, client.PreviewOptions{Label: i + 1})
+		if err != nil {
+			return err
+		}
+		name := labelFile(out, i, len(info.Labels))
+		if err := writeFileAtomic(name, img.PNG); err != nil {
+			return err
+		}
+		info.Labels[i].File = name
+		if app.jsonOut {
+			continue
+		}
+		l := info.Labels[i]
+		app.note("preview.written", "file", name, "label", i+1, "width", l.WidthDots, "height", l.HeightDots)
+		printPreviewLabel(app, l)
+	}
+	if app.jsonOut {
+		if err := app.printJSON(info); err != nil {
+			return err
+		}
+	}
+	if info.Verified != nil && !*info.Verified {
+		failed := 0
+		for _, l := range info.Labels {
+			if len(l.Problems) > 0 {
+				failed++
+			}
+		}
+		return i18n.E("preview.labels_failed", "failed", failed, "total", len(info.Labels))
+	}
+	return nil
+}
+
+func printPreviewLabel(app *cliApp, l apitype.PreviewLabel) {
+	for _, w := range l.Warnings {
+		app.note("preview.warning", "text", w)
+	}
+	for _, u := range l.Undrawn {
+		app.note("preview.undrawn", "command", u.Command, "data", strconv.Quote(truncateRunes(u.Data, 40)), "reason", u.Reason)
+	}
+	for _, u := range l.Unverified {
+		app.note("preview.unverified", "format", u, "text", "")
+	}
+	for _, p := range l.Problems {
+		app.note("preview.check_failed", "error", p)
+	}
+}
+
+func printPreviewReport(app *cliApp, rep verify.Report) {
+	seen := map[string]bool{}
+	for _, f := range rep.Found {
+		k := f.Format + "\x00" + f.Text
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		text := strconv.Quote(f.Text)
+		if f.GS1 {
+			app.note("preview.scanned_gs1", "format", f.Format, "text", text)
+		} else {
+			app.note("preview.scanned", "format", f.Format, "text", text)
+		}
+	}
+	for _, u := range rep.Unverified {
+		app.note("preview.unverified", "format", u.Format, "text", strconv.Quote(u.Text))
+	}
+	if err := rep.Err(); err != nil {
+		app.note("preview.check_failed", "error", err.Error())
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }

@@ -294,6 +294,7 @@ var noted = map[string]bool{
 	"HQ": true, "WC": true, "JS": true, "PP": true, "PL": true, "PS": true, "MF": true, "XB": true,
 	"ID": true, "LR": false, "CW": false, "FC": false, "PW": true, "LL": true, "ML": true, "TA": true,
 	"JB": true, "EG": true, "PH": true, "JC": true, "JD": true, "JE": true, "KN": true, "KP": true, "SZ": true,
+	"MC": true, "CV": true, "DN": true, "FV": true,
 }
 
 func (l *labelState) command(c zpl.Command) {
