@@ -215,3 +215,27 @@ func TestSimulatorTrackingShapes(t *testing.T) {
 		t.Fatalf("a second later the call goes through: %v", err)
 	}
 }
+
+// FuzzParseResponse feeds tracking answers (outside input) to the reader:
+// no panic, and what is accepted has an id per shipment and a known code.
+func FuzzParseResponse(f *testing.F) {
+	f.Add(`{"shipments":[{"id":7777777770,"service":"express","status":{"statusCode":"transit","timestamp":"2026-11-20T08:00:00+01:00"}}]}`)
+	f.Add(`{"shipments":[{"id":"1","status":{"timestamp":"x","location":{"address":{"postalCode":53113}}}}]}`)
+	f.Add(`{"shipments":[]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		r, err := tracking.ParseResponse([]byte(in))
+		if err != nil {
+			return
+		}
+		for _, sh := range r.Shipments {
+			if strings.TrimSpace(sh.ID) == "" {
+				t.Fatal("accepted a shipment without id")
+			}
+			switch sh.Status.StatusCode {
+			case tracking.PreTransit, tracking.Transit, tracking.Delivered, tracking.Failure, tracking.Unknown:
+			default:
+				t.Fatalf("status code %q not normalised", sh.Status.StatusCode)
+			}
+		}
+	})
+}
