@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
@@ -324,7 +326,7 @@ func (a *Agent) Printers() []apitype.Printer {
 func (a *Agent) Printer(name string) (apitype.Printer, error) {
 	w, ok := a.workers[name]
 	if !ok {
-		return apitype.Printer{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+		return apitype.Printer{}, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", name, "allowed", strings.Join(a.printerNames(), ", "))
 	}
 	return w.snapshot(), nil
 }
@@ -343,7 +345,7 @@ func (a *Agent) ResumePrinter(name string) (apitype.Printer, error) {
 func (a *Agent) setPaused(name string, paused bool) (apitype.Printer, error) {
 	w, ok := a.workers[name]
 	if !ok {
-		return apitype.Printer{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+		return apitype.Printer{}, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", name, "allowed", strings.Join(a.printerNames(), ", "))
 	}
 	v := ""
 	if paused {

@@ -590,7 +590,7 @@ func TestBadSubmissionsAreRefusedClearly(t *testing.T) {
 		msg  string
 	}{
 		{"unknown printer", apitype.SubmitRequest{Printer: "nope", Kind: apitype.KindZPL, Payload: zplLabel(1)}, agent.ErrUnknownPrinter, `"nope" (configured: zebra, file)`},
-		{"empty payload", apitype.SubmitRequest{Kind: apitype.KindZPL}, agent.ErrInvalid, "payload is empty"},
+		{"empty payload", apitype.SubmitRequest{Kind: apitype.KindZPL}, agent.ErrInvalid, "label is empty"},
 		{"too large", apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: big}, agent.ErrTooLarge, "jobs.max_payload"},
 		{"bad kind", apitype.SubmitRequest{Kind: "docx", Payload: []byte("x")}, agent.ErrInvalid, `kind "docx"`},
 		{"negative copies", apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: zplLabel(1), Copies: -1}, agent.ErrInvalid, "copies -1"},

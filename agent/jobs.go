@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/zpl"
 )
@@ -30,7 +31,7 @@ func (a *Agent) Submit(ctx context.Context, req apitype.SubmitRequest) (job apit
 		return apitype.Job{}, false, err
 	}
 	if a.runCtx == nil || a.runCtx.Err() != nil {
-		return apitype.Job{}, false, ErrStopped
+		return apitype.Job{}, false, i18n.K(ErrStopped, "job.agent_stopping")
 	}
 	if err := a.validate(&req); err != nil {
 		return apitype.Job{}, false, err
@@ -55,14 +56,15 @@ func (a *Agent) Submit(ctx context.Context, req apitype.SubmitRequest) (job apit
 	}
 	if existing {
 		if diff := keyMismatch(saved, req); diff != "" {
-			return apitype.Job{}, false, fmt.Errorf("%w: idempotency key %q was used for job %s with a different %s; use a new key for a different job",
-				ErrKeyReused, req.IdempotencyKey, saved.ID, diff)
+			return apitype.Job{}, false, i18n.K(ErrKeyReused, "job.key_reused", "key", req.IdempotencyKey, "id", saved.ID, "diff", diff)
 		}
 		a.log.Debug("duplicate submission answered with the existing job", "job", saved.ID, "key", saved.IdempotencyKey)
+		a.withWait(&saved)
 		return saved, true, nil
 	}
 	w.enqueue(saved.ID)
 	a.publishJob(saved)
+	a.withWait(&saved) // the submitter hears at once why it will wait
 	return saved, false, nil
 }
 
@@ -92,25 +94,25 @@ func (a *Agent) validate(req *apitype.SubmitRequest) error {
 		req.Printer = a.cfg.DefaultPrinter
 	}
 	if _, ok := a.workers[req.Printer]; !ok {
-		return fmt.Errorf("%w %q (configured: %s)", ErrUnknownPrinter, req.Printer, strings.Join(a.printerNames(), ", "))
+		return i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", req.Printer, "allowed", strings.Join(a.printerNames(), ", "))
 	}
 	if req.Kind == "" {
 		req.Kind = sniffKind(req.Payload)
 	}
 	if !req.Kind.Valid() {
-		return fmt.Errorf("%w: kind %q is not one of zpl, raw, pdf, png", ErrInvalid, req.Kind)
+		return i18n.K(ErrInvalid, "job.bad_kind", "value", string(req.Kind), "allowed", []string{"zpl", "raw", "pdf", "png"})
 	}
 	if len(req.Payload) == 0 {
-		return fmt.Errorf("%w: the payload is empty", ErrInvalid)
+		return i18n.K(ErrInvalid, "job.empty_payload")
 	}
 	if max := int64(a.cfg.Jobs.MaxPayload); int64(len(req.Payload)) > max {
-		return fmt.Errorf("%w: %d bytes, the limit is %s (jobs.max_payload)", ErrTooLarge, len(req.Payload), a.cfg.Jobs.MaxPayload)
+		return i18n.K(ErrTooLarge, "job.too_large", "size", len(req.Payload), "limit", a.cfg.Jobs.MaxPayload.String())
 	}
 	if req.Copies == 0 {
 		req.Copies = 1
 	}
 	if req.Copies < 1 || req.Copies > a.cfg.Jobs.MaxCopies {
-		return fmt.Errorf("%w: copies %d is not between 1 and %d (jobs.max_copies)", ErrInvalid, req.Copies, a.cfg.Jobs.MaxCopies)
+		return i18n.K(ErrInvalid, "job.bad_copies", "value", req.Copies, "max", a.cfg.Jobs.MaxCopies)
 	}
 	if err := checkText("idempotency key", req.IdempotencyKey, maxKeyLen); err != nil {
 		return err
@@ -134,7 +136,7 @@ func (a *Agent) validate(req *apitype.SubmitRequest) error {
 		p, err := zpl.ProfileFrom(a.workers[req.Printer].cfg.Profile)
 		if err == nil && !p.Raw {
 			if _, err := zpl.PrepareZPL(req.Payload, p, 0); err != nil {
-				return fmt.Errorf("%w: printer %q cannot print this ZPL: %w", ErrInvalid, req.Printer, err)
+				return i18n.KWrap(ErrInvalid, err, "job.zpl_not_printable", "printer", req.Printer)
 			}
 		}
 	}
@@ -146,14 +148,14 @@ func (a *Agent) validate(req *apitype.SubmitRequest) error {
 // in lists, logs and terminals, where they would be taken as commands.
 func checkText(field, s string, maxLen int) error {
 	if len(s) > maxLen {
-		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, maxLen)
+		return i18n.K(ErrInvalid, "job.text_too_long", "field", field, "max", maxLen)
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+		return i18n.K(ErrInvalid, "job.text_not_utf8", "field", field)
 	}
 	for i, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return fmt.Errorf("%w: %s contains the control character %U at byte %d", ErrInvalid, field, r, i)
+			return i18n.K(ErrInvalid, "job.text_control", "field", field, "char", fmt.Sprintf("%U", r), "at", i)
 		}
 	}
 	return nil
@@ -164,10 +166,10 @@ func checkText(field, s string, maxLen int) error {
 // limits), at submission, while the submitter is still there to hear it.
 func checkPayload(kind apitype.Kind, p []byte) error {
 	if kind == apitype.KindZPL && !looksLikeZPL(p) {
-		return fmt.Errorf("%w: the payload is not ZPL (no ^XA label start and no ~ command); send other data as kind raw", ErrInvalid)
+		return i18n.K(ErrInvalid, "job.not_zpl")
 	}
 	if err := zpl.CheckInput(string(kind), p); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return i18n.KWrap(ErrInvalid, err, "job.bad_payload", "kind", string(kind))
 	}
 	return nil
 }
@@ -208,7 +210,7 @@ func (a *Agent) printerNames() []string {
 func (a *Agent) Job(id string) (apitype.Job, error) {
 	j, err := a.store.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return apitype.Job{}, fmt.Errorf("%w: job %s", ErrNotFound, id)
+		return apitype.Job{}, i18n.K(ErrNotFound, "job.not_found", "id", id)
 	}
 	a.withWait(&j)
 	return j, err
@@ -220,16 +222,16 @@ type JobFilter = store.Filter
 // Jobs lists jobs newest first.
 func (a *Agent) Jobs(f JobFilter) ([]apitype.Job, error) {
 	if f.State != "" && !validState(f.State) {
-		return nil, fmt.Errorf("%w: state %q", ErrInvalid, f.State)
+		return nil, i18n.K(ErrInvalid, "job.bad_state", "value", string(f.State), "allowed", []string{"queued", "preparing", "printing", "done", "failed", "cancelled"})
 	}
 	if f.Printer != "" {
 		if _, ok := a.workers[f.Printer]; !ok {
-			return nil, fmt.Errorf("%w %q", ErrUnknownPrinter, f.Printer)
+			return nil, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", f.Printer, "allowed", strings.Join(a.printerNames(), ", "))
 		}
 	}
 	jobs, err := a.store.List(f)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, i18n.KWrap(ErrInvalid, err, "job.bad_before")
 	}
 	for i := range jobs {
 		jobs[i].History = nil // lists stay small; Job has the details
@@ -264,11 +266,11 @@ func (a *Agent) Cancel(ctx context.Context, id string) (apitype.Job, error) {
 		return j, err
 	}
 	if j.State.Terminal() {
-		return j, fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
+		return j, i18n.K(ErrConflict, "job.already_finished", "id", id, "state", i18n.Message{ID: "cli.state." + string(j.State)})
 	}
 	w, ok := a.workers[j.Printer]
 	if !ok {
-		return j, fmt.Errorf("%w %q", ErrUnknownPrinter, j.Printer)
+		return j, i18n.K(ErrUnknownPrinter, "job.printer_gone", "printer", j.Printer)
 	}
 	if err := w.cancel(ctx, id); err != nil {
 		return j, err
@@ -284,11 +286,11 @@ func (a *Agent) Retry(ctx context.Context, id string) (apitype.Job, error) {
 		return j, err
 	}
 	if !j.State.Terminal() {
-		return j, fmt.Errorf("%w: job %s is still %s", ErrConflict, id, j.State)
+		return j, i18n.K(ErrConflict, "job.not_finished", "id", id, "state", i18n.Message{ID: "cli.state." + string(j.State)})
 	}
 	w, ok := a.workers[j.Printer]
 	if !ok {
-		return j, fmt.Errorf("%w %q: configure it before retrying", ErrUnknownPrinter, j.Printer)
+		return j, i18n.K(ErrUnknownPrinter, "job.printer_gone", "printer", j.Printer)
 	}
 	note := "retried by the operator"
 	if j.State == apitype.StateDone {

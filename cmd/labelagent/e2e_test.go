@@ -370,12 +370,12 @@ func TestCLIAgainstTheRunningAgent(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"print", "--printer", "nope", f}, `unknown printer "nope"`},
+		{[]string{"print", "--printer", "nope", f}, `there is no printer "nope" (configured: desk)`},
 		{[]string{"print", "--kind", "pdf", f}, "not a PDF"},
 		{[]string{"print", "/does/not/exist.zpl"}, "no such file"},
-		{[]string{"jobs", "show", "999"}, "not found"},
+		{[]string{"jobs", "show", "999"}, "there is no job 999"},
 		{[]string{"jobs", "cancel", "1"}, "already done"},
-		{[]string{"printers", "pause", "nope"}, "unknown printer"},
+		{[]string{"printers", "pause", "nope"}, `there is no printer "nope"`},
 	} {
 		out, code := e.cli(c.args...)
 		if code == 0 || !strings.Contains(out, c.want) {

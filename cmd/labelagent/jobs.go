@@ -2,12 +2,21 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
+
+var jobStates = []string{"queued", "preparing", "printing", "done", "failed", "cancelled"}
+
+// JobResultsJSON is `jobs cancel|retry --json`: the jobs as they are now.
+type JobResultsJSON struct {
+	Jobs []apitype.Job `json:"jobs"`
+}
 
 func (app *cliApp) newJobsCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -20,9 +29,15 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List jobs, newest first",
+		Short:   "List jobs, newest first, with why a waiting job waits",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if state != "" && !slices.Contains(jobStates, state) {
+				return app.refuse("--state", state, jobStates)
+			}
+			if q.Limit < 1 {
+				return usage(i18n.E("cli.limit_positive", "value", q.Limit))
+			}
 			q.State = apitype.JobState(state)
 			jobs, err := app.Client().Jobs(cmd.Context(), q)
 			if err != nil {
@@ -31,14 +46,14 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 			return app.printJobs(jobs)
 		},
 	}
-	list.Flags().StringVar(&state, "state", "", "only jobs in this state: queued, printing, done, failed, cancelled")
+	list.Flags().StringVar(&state, "state", "", "only jobs in this state: queued, preparing, printing, done, failed, cancelled")
 	list.Flags().StringVarP(&q.Printer, "printer", "p", "", "only jobs for this printer")
 	list.Flags().IntVarP(&q.Limit, "limit", "n", 20, "at most this many jobs")
 	list.Flags().StringVar(&q.Before, "before", "", "only jobs older than this job id (to page back)")
 
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show a job with its history",
+		Short: "Show a job with its history and why it waits",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			j, err := app.Client().Job(cmd.Context(), args[0])
@@ -48,19 +63,48 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 			return app.printJob(j)
 		},
 	}
+	// cancel and retry act on each job named; one that cannot be changed
+	// is reported and the others still are.
+	each := func(cmd *cobra.Command, args []string, do func(id string) (apitype.Job, error), done string) error {
+		var jobs []apitype.Job
+		var failed []error
+		for _, id := range args {
+			j, err := do(id)
+			if err != nil {
+				failed = append(failed, err) // the agent's words name the job
+				if !app.jsonOut {
+					fmt.Fprintln(app.stderr, "labelagent: "+app.L().Err(failed[len(failed)-1]))
+				}
+				continue
+			}
+			jobs = append(jobs, j)
+			if !app.jsonOut {
+				app.say(done, "id", j.ID, "state", jobStatus(app.L(), j), "printer", j.Printer)
+			}
+		}
+		if app.jsonOut {
+			if jobs == nil {
+				jobs = []apitype.Job{}
+			}
+			if err := app.printJSON(JobResultsJSON{Jobs: jobs}); err != nil {
+				return err
+			}
+			if len(failed) > 0 {
+				return failed[0]
+			}
+			return nil
+		}
+		if len(failed) > 0 {
+			return quiet(1)
+		}
+		return nil
+	}
 	cancel := &cobra.Command{
 		Use:   "cancel ID...",
 		Short: "Cancel jobs: a waiting job never prints, one being printed is stopped",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, id := range args {
-				j, err := app.Client().Cancel(cmd.Context(), id)
-				if err != nil {
-					return fmt.Errorf("job %s: %w", id, err)
-				}
-				fmt.Fprintf(app.stdout, "job %s %s\n", j.ID, j.State)
-			}
-			return nil
+			return each(cmd, args, func(id string) (apitype.Job, error) { return app.Client().Cancel(cmd.Context(), id) }, "cli.job_cancelled")
 		},
 	}
 	retry := &cobra.Command{
@@ -68,39 +112,44 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 		Short: "Queue failed or cancelled jobs again (a done job is printed again)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, id := range args {
-				j, err := app.Client().Retry(cmd.Context(), id)
-				if err != nil {
-					return fmt.Errorf("job %s: %w", id, err)
-				}
-				fmt.Fprintf(app.stdout, "job %s %s for %s\n", j.ID, j.State, j.Printer)
-			}
-			return nil
+			return each(cmd, args, func(id string) (apitype.Job, error) { return app.Client().Retry(cmd.Context(), id) }, "cli.job_requeued")
 		},
 	}
 	watch := &cobra.Command{
 		Use:   "watch",
-		Short: "Follow job and printer changes as they happen (Ctrl+C ends)",
+		Short: "Follow job and printer changes as they happen (Ctrl+C ends; --json: one event per line)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return app.Client().WatchEvents(cmd.Context(), func(e apitype.Event) error {
+			l := app.L()
+			err := app.Client().WatchEvents(cmd.Context(), func(e apitype.Event) error {
 				if app.jsonOut {
-					return app.printJSON(e)
+					return app.printJSONLine(e)
 				}
-				at := e.At.Local().Format("15:04:05.000")
+				at := e.At.Local().Format("15:04:05")
 				switch {
 				case e.Job != nil:
-					fmt.Fprintf(app.stdout, "%s job %s %s on %s %s\n", at, e.Job.ID, e.Job.State, e.Job.Printer, short(e.Job.LastError, 80))
+					j := e.Job
+					why := apitype.Printable(j.LastError)
+					if j.Wait != nil && !j.State.Terminal() {
+						why = waitText(l, j.Wait)
+					}
+					app.say("cli.watch_job", "at", at, "id", j.ID, "state", stateWord(l, j.State), "printer", j.Printer, "why", short(why, 80))
 				case e.Printer != nil:
 					p := e.Printer
-					fmt.Fprintf(app.stdout, "%s printer %s %s%s, %d queued %s\n", at, p.Name, p.Status.State, map[bool]string{true: " (paused)"}[p.Paused], p.Queued, short(p.Status.Detail, 60))
+					app.say("cli.watch_printer", "at", at, "name", p.Name, "state", printerStatus(l, *p),
+						"jobs", l.N("cli.jobs_waiting", p.Queued), "detail", short(apitype.Printable(p.Status.Detail), 60))
 				case e.Type == apitype.EventLagged:
-					fmt.Fprintf(app.stdout, "%s (missed some events)\n", at)
+					app.say("cli.watch_lagged", "at", at)
 				}
 				return nil
 			})
+			if interrupted(cmd.Context(), err) {
+				return nil // Ctrl+C ends watching; that is not a failure
+			}
+			return err
 		},
 	}
 	cmd.AddCommand(list, show, cancel, retry, watch)
 	return cmd
 }
+

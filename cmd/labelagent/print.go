@@ -2,17 +2,38 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
+
+// PrintLine is one line of `print --json` (JSON Lines): for every file a
+// "submitted" (or "existing", for a reused idempotency key) line; with
+// --wait also "waiting" each time the reason changes, "printing", and
+// "finished" with the final job.
+type PrintLine struct {
+	File  string      `json:"file"`
+	Event string      `json:"event"` // submitted | existing | waiting | printing | finished
+	Job   apitype.Job `json:"job"`
+}
+
+// Print events.
+const (
+	printSubmitted = "submitted"
+	printExisting  = "existing"
+	printWaiting   = "waiting"
+	printPrinting  = "printing"
+	printFinished  = "finished"
+)
+
+var printKinds = []string{"zpl", "raw", "pdf", "png"}
 
 func (app *cliApp) newPrintCmd() *cobra.Command {
 	var (
@@ -26,20 +47,26 @@ func (app *cliApp) newPrintCmd() *cobra.Command {
 		Long: `Send each FILE (or - for standard input) as a print job to the running agent. The kind is
 taken from --kind, else from the file's content (PDF, PNG, ZPL, otherwise raw).
 
-The command returns once the agent has stored the job safely; with --wait it waits until
-the job is printed and fails if it is not.`,
+The command returns once the agent has stored the job safely, saying why it waits if the
+printer cannot print now; with --wait it follows the job, reports each new reason it waits
+for (no paper, head open, printer unreachable, …), and fails if the job does not print.
+Ctrl+C stops waiting (the job stays queued) and ends with status 0.`,
 		Example: `  labelagent print label.zpl
   labelagent print --printer zebra --copies 2 --wait return.pdf
   curl -s https://shop.example/label.zpl | labelagent print -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 && req.IdempotencyKey != "" {
-				return errors.New("--key names one job: use it with one file")
+				return usage(i18n.E("cli.print_key_one_file"))
 			}
 			req.Kind = apitype.Kind(kind)
-			if kind != "" && !req.Kind.Valid() {
-				return fmt.Errorf("--kind %q: use zpl, raw, pdf or png", kind)
+			if kind != "" && !slices.Contains(printKinds, kind) {
+				return app.refuse("--kind", kind, printKinds)
 			}
+			if req.Copies < 1 {
+				return usage(i18n.E("cli.copies_positive", "value", req.Copies))
+			}
+			ctx := cmd.Context()
 			cl := app.Client()
 			failed := 0
 			for _, f := range args {
@@ -55,31 +82,28 @@ the job is printed and fails if it is not.`,
 				if r.Source == "" {
 					r.Source = "cli"
 				}
-				resp, err := cl.Submit(cmd.Context(), r)
+				resp, err := cl.Submit(ctx, r)
 				if err != nil {
-					return fmt.Errorf("%s: %w", f, err)
+					return i18n.Wrap(err, "cli.file_prefix", "file", f)
 				}
-				j := resp.Job
-				if resp.Existing {
-					fmt.Fprintf(app.stdout, "%s: already submitted as job %s (%s)\n", f, j.ID, j.State)
-				} else {
-					fmt.Fprintf(app.stdout, "%s: job %s queued for %s\n", f, j.ID, j.Printer)
+				app.printSubmitted(f, resp)
+				if !wait {
+					continue
 				}
-				if wait {
-					final, err := waitJob(cmd.Context(), cl, j.ID)
-					if err != nil {
-						return err
-					}
-					if final.State != apitype.StateDone {
-						failed++
-						fmt.Fprintf(app.stdout, "%s: job %s %s: %s\n", f, j.ID, final.State, final.LastError)
-					} else {
-						fmt.Fprintf(app.stdout, "%s: job %s printed\n", f, j.ID)
-					}
+				final, err := app.follow(ctx, cl, f, resp.Job)
+				if interrupted(ctx, err) {
+					app.note("cli.print_stopped_waiting", "file", f, "id", resp.Job.ID)
+					return nil // Ctrl+C: the job stays queued; that is not a failure
+				}
+				if err != nil {
+					return err
+				}
+				if final.State != apitype.StateDone {
+					failed++
 				}
 			}
 			if failed > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("%d job(s) did not print", failed)}
+				return &exitError{code: 1, err: i18n.E("cli.print_not_printed", "jobs", app.L().N("jobs.count", failed))}
 			}
 			return nil
 		},
@@ -90,8 +114,76 @@ the job is printed and fails if it is not.`,
 	f.IntVarP(&req.Copies, "copies", "n", 1, "number of copies")
 	f.StringVar(&req.Name, "name", "", "what the operator sees for this job (default: the file name)")
 	f.StringVar(&req.IdempotencyKey, "key", "", "idempotency key: submitting the same key again returns the first job")
-	f.BoolVarP(&wait, "wait", "w", false, "wait until the job is printed (or fails)")
+	f.BoolVarP(&wait, "wait", "w", false, "wait until the job is printed (or fails), reporting why it waits")
 	return cmd
+}
+
+func (app *cliApp) printSubmitted(file string, resp apitype.SubmitResponse) {
+	j := resp.Job
+	if app.jsonOut {
+		ev := printSubmitted
+		if resp.Existing {
+			ev = printExisting
+		}
+		_ = app.printJSONLine(PrintLine{File: file, Event: ev, Job: j})
+		return
+	}
+	l := app.L()
+	switch {
+	case resp.Existing:
+		app.say("cli.print_existing", "file", file, "id", j.ID, "state", jobStatus(l, j))
+	case j.Wait != nil && j.Wait.Code != apitype.WaitBehind:
+		app.say("cli.print_queued_waiting", "file", file, "id", j.ID, "printer", j.Printer, "why", waitText(l, j.Wait))
+	default:
+		app.say("cli.print_queued", "file", file, "id", j.ID, "printer", j.Printer)
+	}
+}
+
+// follow reports a job's progress until it is finished: each new reason it
+// waits for, when it starts printing, and the end.
+func (app *cliApp) follow(ctx context.Context, cl *client.Client, file string, j apitype.Job) (apitype.Job, error) {
+	l := app.L()
+	// The last reason or state reported, as the reader saw it: a change
+	// only in words the reader is not shown is no news.
+	var last string
+	if j.Wait != nil {
+		last = waitText(l, j.Wait)
+	}
+	report := func(j apitype.Job) {
+		var key, ev string
+		switch {
+		case j.State.Terminal():
+			key, ev = "end", printFinished
+		case j.Wait != nil:
+			key, ev = waitText(l, j.Wait), printWaiting
+		case j.State == apitype.StatePrinting:
+			key, ev = "printing", printPrinting
+		default:
+			return
+		}
+		if key == last {
+			return
+		}
+		last = key
+		if app.jsonOut {
+			_ = app.printJSONLine(PrintLine{File: file, Event: ev, Job: j})
+			return
+		}
+		switch ev {
+		case printWaiting:
+			app.say("cli.print_waiting", "file", file, "id", j.ID, "why", waitText(l, j.Wait))
+		case printPrinting:
+			app.say("cli.print_printing", "file", file, "id", j.ID, "printer", j.Printer)
+		case printFinished:
+			if j.State == apitype.StateDone {
+				app.say("cli.print_done", "file", file, "id", j.ID)
+			} else {
+				app.say("cli.print_failed", "file", file, "id", j.ID, "state", stateWord(l, j.State), "error", apitype.Printable(j.LastError))
+			}
+		}
+	}
+	final, err := waitJob(ctx, cl, j.ID, report)
+	return final, err
 }
 
 func readInput(app *cliApp, name string) ([]byte, error) {
@@ -100,14 +192,15 @@ func readInput(app *cliApp, name string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, i18n.Wrap(err, "cli.cannot_read", "file", name)
 	}
 	return data, nil
 }
 
-// waitJob follows the event stream until the job is finished. It looks at
-// the job once the stream is open, so a job that finished before is not missed.
-func waitJob(ctx context.Context, cl *client.Client, id string) (apitype.Job, error) {
+// waitJob follows the event stream until the job is finished, calling seen
+// with every version of the job it learns of. It looks at the job once the
+// stream is open, so a change before that is not missed.
+func waitJob(ctx context.Context, cl *client.Client, id string, seen func(apitype.Job)) (apitype.Job, error) {
 	stream, err := cl.Events(ctx)
 	if err != nil {
 		return apitype.Job{}, err
@@ -115,6 +208,9 @@ func waitJob(ctx context.Context, cl *client.Client, id string) (apitype.Job, er
 	defer stream.Close()
 	check := func() (apitype.Job, bool, error) {
 		j, err := cl.Job(ctx, id)
+		if err == nil {
+			seen(j)
+		}
 		return j, err == nil && j.State.Terminal(), err
 	}
 	if j, done, err := check(); done || err != nil {
@@ -123,15 +219,28 @@ func waitJob(ctx context.Context, cl *client.Client, id string) (apitype.Job, er
 	for {
 		e, err := stream.Next()
 		if err != nil {
-			return apitype.Job{}, fmt.Errorf("waiting for job %s: %w", id, err)
+			if ctx.Err() != nil {
+				return apitype.Job{}, ctx.Err()
+			}
+			return apitype.Job{}, i18n.Wrap(err, "cli.waiting_for_job", "id", id)
 		}
 		switch {
 		case e.Type == apitype.EventLagged:
 			if j, done, err := check(); done || err != nil {
 				return j, err
 			}
-		case e.Job != nil && e.Job.ID == id && e.Job.State.Terminal():
-			return cl.Job(ctx, id)
+		case e.Job != nil && e.Job.ID == id:
+			if e.Job.State.Terminal() {
+				j, _, err := check() // the full job, with its history
+				return j, err
+			}
+			seen(*e.Job)
+		case e.Printer != nil:
+			// A printer-wide change (paper out on a long queue) may not
+			// come with a job event: look at the job again.
+			if j, done, err := check(); done || err != nil {
+				return j, err
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,8 +28,9 @@ type cliApp struct {
 	jsonOut    bool
 	lang       string
 
-	env func(string) string // nil: os.Getenv (tests set it)
-	loc *i18n.Localizer
+	env   func(string) string // nil: os.Getenv (tests set it)
+	clock func() time.Time    // nil: time.Now (golden tests fix it)
+	loc   *i18n.Localizer
 
 	cfg    *config.Config
 	cfgErr error

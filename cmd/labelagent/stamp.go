@@ -42,7 +42,7 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 			if app.jsonOut {
 				return app.printJSON(b)
 			}
-			fmt.Fprintf(app.stdout, "Portokasse: %s (as of %s)\n", b.Text, ago(b.At))
+			fmt.Fprintf(app.stdout, "Portokasse: %s (as of %s)\n", b.Text, app.ago(b.At))
 			return nil
 		},
 	}
@@ -200,7 +200,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				if note == "" {
 					note = p.PrintError
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, p.Total, p.ShopOrderID, ago(p.Created), short(note, 60))
+				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, p.Total, p.ShopOrderID, app.ago(p.Created), short(note, 60))
 			}
 			return t.Flush()
 		},
