@@ -152,4 +152,3 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 	cmd.AddCommand(list, show, cancel, retry, watch)
 	return cmd
 }
-
