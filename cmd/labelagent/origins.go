@@ -112,11 +112,11 @@ func listOrigins(app *cliApp, cmd *cobra.Command) error {
 		when := ""
 		switch {
 		case o.Requested != nil:
-			when = ago(*o.Requested)
+			when = app.ago(*o.Requested)
 		case o.LastUsed != nil:
-			when = ago(*o.LastUsed)
+			when = app.ago(*o.LastUsed)
 		case o.Decided != nil:
-			when = ago(*o.Decided)
+			when = app.ago(*o.Decided)
 		}
 		fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Origin, l.T(stateID(o.State)), o.Code, scopeWords(l, o.Scopes), short(o.App, 30), when)
 	}
