@@ -370,3 +370,24 @@ func TestSimulatorAnswersLikeDHL(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestItemStatus: closing out, too, counts a shipment done only on
+// its own 200.
+func TestManifestItemStatus(t *testing.T) {
+	body := `{"status":{"title":"Multi-Status","statusCode":207},"items":[
+		{"shipmentNo":"1","sstatus":{"title":"OK","statusCode":200}},
+		{"shipmentNo":"2","sstatus":{"title":"Already manifested","statusCode":200,"detail":"The shipment was closed out earlier."}},
+		{"shipmentNo":"3","sstatus":{"title":"UnknownShipmentNumber","statusCode":204,"detail":"Unknown shipment number."}},
+		{"shipmentNo":"4","sstatus":{"title":"Bad Request","statusCode":400}},
+		{"shipmentNo":"5"}]}`
+	res, err := canned(t, 207, body).Manifest(context.Background(), parcel.ManifestRequest{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []parcel.Outcome{parcel.OutcomeSuccess, parcel.OutcomeWarning, parcel.OutcomeError, parcel.OutcomeError, parcel.OutcomeError}
+	for i, it := range res.Shipments {
+		if it.Outcome != want[i] {
+			t.Errorf("shipment %s: %v, want %v", it.ShipmentNo, it.Outcome, want[i])
+		}
+	}
+}

@@ -77,12 +77,14 @@ func (c *Client) Manifest(ctx context.Context, r ManifestRequest) (*ManifestResu
 		res.Status = *mr.Status
 	}
 	for _, it := range mr.Items {
-		mi := ManifestItem{ShipmentNo: string(it.ShipmentNo), Status: it.SStatus, Outcome: OutcomeSuccess}
-		switch code := it.SStatus.Code(); {
-		case code >= 400:
-			mi.Outcome = OutcomeError
-		case code != 200 && code != 0, it.SStatus.Title != "" && !strings.EqualFold(it.SStatus.Title, "ok"):
-			mi.Outcome = OutcomeWarning // e.g. closed out before
+		// only the shipment's own 200 closes it out; a title other than
+		// OK with it is DHL's warning (closed out before)
+		mi := ManifestItem{ShipmentNo: string(it.ShipmentNo), Status: it.SStatus, Outcome: OutcomeError}
+		if it.SStatus.Code() == http.StatusOK {
+			mi.Outcome = OutcomeSuccess
+			if it.SStatus.Title != "" && !strings.EqualFold(it.SStatus.Title, "ok") {
+				mi.Outcome = OutcomeWarning
+			}
 		}
 		res.Shipments = append(res.Shipments, mi)
 	}

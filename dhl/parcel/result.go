@@ -64,8 +64,9 @@ func (o Outcome) String() string {
 func (o Outcome) OK() bool { return o == OutcomeSuccess || o == OutcomeWarning }
 
 // Problem is this client's reason, as a code, why a shipment is not ok; the
-// words an operator reads are chosen by the caller (the agent translates
-// them). DHL's own words are in ShipmentResult.Reason and Messages.
+// words an operator reads are chosen by the caller (the agent's catalog has
+// them as dhl.problem.<code>, the summary as dhl.summary.<op>). DHL's own
+// words are in ShipmentResult.Reason and Messages.
 type Problem string
 
 // Problems.
