@@ -80,6 +80,11 @@ type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 	Format string `yaml:"format"` // text or json
 	File   string `yaml:"file"`   // empty: standard error (the journal or the service manager collects it)
+	// The file is rotated (lumberjack) at MaxSizeMB, keeping MaxFiles old
+	// files for at most MaxAgeDays; 0 takes the defaults 10, 5 and 30.
+	MaxSizeMB  int `yaml:"max_size_mb,omitempty"`
+	MaxFiles   int `yaml:"max_files,omitempty"`
+	MaxAgeDays int `yaml:"max_age_days,omitempty"`
 }
 
 // JobsConfig: queue behaviour.
@@ -280,6 +285,14 @@ func (c *Config) Validate() []error {
 	}
 	if !slices.Contains(logFormats, c.Log.Format) {
 		add(problem("log.format", "config.not_one_of", "value", c.Log.Format, "allowed", logFormats))
+	}
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"log.max_size_mb", c.Log.MaxSizeMB}, {"log.max_files", c.Log.MaxFiles}, {"log.max_age_days", c.Log.MaxAgeDays}} {
+		if f.v < 0 {
+			add(problem(f.key, "config.negative", "value", f.v))
+		}
 	}
 	j := c.Jobs
 	if j.MaxPayload < 1024 {

@@ -89,6 +89,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newFrankingCmd(app),
 		newOriginsCmd(app),
 		newBrowserCmd(app),
+		app.newServiceCmd(),
 	)
 	return root
 }

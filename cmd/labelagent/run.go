@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent"
@@ -38,17 +36,19 @@ Without a configuration file it runs on built-in defaults: one "file" printer th
 each label into the output folder of the data directory, so it works with no printer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return app.runAgent(cmd.Context())
+			return app.runAgent(cmd.Context(), nil)
 		},
 	}
 }
 
-func (app *cliApp) runAgent(ctx context.Context) error {
+// runAgent runs the agent until ctx ends. sys is the service manager's log
+// (the Windows Event Log) when the agent runs as a Windows service, else nil.
+func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 	cfg, err := app.checkedConfig()
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := openLog(cfg, app.stderr)
+	log, closeLog, err := openLog(cfg, app.stderr, sys)
 	if err != nil {
 		return err
 	}
@@ -144,26 +144,4 @@ func (app *cliApp) banner(cfg *config.Config, addr string, browsers *browserSurf
 	}
 	fmt.Fprintf(w, "Print a label from another terminal:  labelagent print label.zpl\n")
 	w.Flush()
-}
-
-// openLog sends logs to the configured file, else to standard error (where
-// the service manager or the journal collects them).
-func openLog(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), error) {
-	out, closer := stderr, func() {}
-	if cfg.Log.File != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o750); err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		out, closer = f, func() { f.Close() }
-	}
-	opts := &slog.HandlerOptions{Level: parseLevel(cfg.Log.Level)}
-	var h slog.Handler = slog.NewTextHandler(out, opts)
-	if cfg.Log.Format == "json" {
-		h = slog.NewJSONHandler(out, opts)
-	}
-	return slog.New(h), closer, nil
 }
