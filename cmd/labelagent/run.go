@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
@@ -19,7 +18,6 @@ import (
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/config"
-	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // How long a stopping agent lets the job being written finish.
@@ -69,7 +67,7 @@ func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
 		log.Error("agent did not start", "err", err)
-		return storeRefusal(err, app.version, i18n.For(i18n.Detect(os.Getenv, "")))
+		return storeRefusal(err, app.version, app.L())
 	}
 	key, err := apikey.Ensure(cfg.DataDir, log)
 	if err != nil {

@@ -305,8 +305,6 @@ func (app *cliApp) newService(o *serviceOpts) (service.Service, error) {
 	return service.New(&agentService{}, c)
 }
 
-func (app *cliApp) words() *i18n.Localizer { return i18n.For(i18n.Detect(os.Getenv, "")) }
-
 func needAdmin(err error, l *i18n.Localizer) error {
 	if errors.Is(err, os.ErrPermission) || (err != nil && strings.Contains(strings.ToLower(err.Error()), "access is denied")) {
 		return fmt.Errorf("%s (%w)", l.T("service.need_admin"), err)
@@ -315,7 +313,7 @@ func needAdmin(err error, l *i18n.Localizer) error {
 }
 
 func (app *cliApp) serviceInstall(o *serviceOpts) error {
-	l := app.words()
+	l := app.L()
 	if !isAdmin() {
 		return errors.New(l.T("service.need_admin"))
 	}
@@ -351,7 +349,7 @@ func (app *cliApp) serviceInstall(o *serviceOpts) error {
 }
 
 func (app *cliApp) serviceUninstall(o *serviceOpts) error {
-	l := app.words()
+	l := app.L()
 	if !isAdmin() {
 		return errors.New(l.T("service.need_admin"))
 	}
@@ -383,7 +381,7 @@ func (app *cliApp) serviceUninstall(o *serviceOpts) error {
 }
 
 func (app *cliApp) serviceControl(o *serviceOpts, verb string) error {
-	l := app.words()
+	l := app.L()
 	s, err := app.newService(o)
 	if err != nil {
 		return err
@@ -438,7 +436,7 @@ func serviceState(s service.Service, name string) ServiceStatus {
 }
 
 func (app *cliApp) serviceStatus(o *serviceOpts) error {
-	l := app.words()
+	l := app.L()
 	s, err := app.newService(o)
 	if err != nil {
 		return err
