@@ -37,7 +37,7 @@ func TestShipReportsDHLsFailures(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("a batch with a failed shipment must exit non-zero:\n%s", out)
 	}
-	for _, w := range []string{"General Shipment Backend Error", "1 of 2 shipments successfully created."} {
+	for _, w := range []string{"General Shipment Backend Error", "1 of 2 shipments successfully created"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("ship must say %q:\n%s", w, out)
 		}
@@ -64,7 +64,7 @@ func TestShipReportsDHLsFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code = run("ship", "--file", single, "-o", t.TempDir())
-	if code == 0 || !strings.Contains(out, "0 of 1 shipment successfully created.") {
+	if code == 0 || !strings.Contains(out, "0 of 1 shipment successfully created") {
 		t.Fatalf("a shipment without a usable label must fail (exit %d):\n%s", code, out)
 	}
 }
