@@ -222,6 +222,17 @@ func TestDHLAnswerShapes(t *testing.T) {
 			want: []shipmentWant{{outcome: parcel.OutcomeSuccess},
 				{outcome: parcel.OutcomeError, problem: parcel.ProblemRefused, reason: "Within the shipment there was at least one weak validation error."}},
 			summary: "1 of 2 shipments validated OK.", dhl: "1 of 2 shipments validated OK. Details included."},
+		{name: "validate two: 207 numbered from 0: read by position", op: parcel.OpValidate, sent: two, status: 207,
+			body: `{"status":{"title":"Multi-Status","statusCode":207,"detail":"1 of 2 shipments validated OK. Details included."},"items":[
+				{"requestIndex":0,"sstatus":{"title":"OK","statusCode":200}},
+				{"requestIndex":1,"sstatus":{"title":"Bad Request","statusCode":400},"validationMessages":[{"property":"consignee","validationMessage":"The street entered could not be found.","validationState":"Error"}]}]}`,
+			want: []shipmentWant{{outcome: parcel.OutcomeSuccess},
+				{outcome: parcel.OutcomeError, problem: parcel.ProblemRefused, reason: "consignee: The street entered could not be found."}},
+			summary: "1 of 2 shipments validated OK.", dhl: "1 of 2 shipments validated OK. Details included."},
+		{name: "create one: 400 schema error of the request itself", op: parcel.OpCreate, sent: one, status: 400, rejected: true,
+			body: `{"status":{"title":"Bad Request","status":400,"detail":"Your request contained technical errors as listed below."},"items":[{"propertyPath":"profile","message":"must not be empty"}]}`,
+			want:    []shipmentWant{{outcome: parcel.OutcomeError, problem: parcel.ProblemBatchRefused, reason: "Your request contained technical errors as listed below: profile: must not be empty"}},
+			summary: "0 of 1 shipment successfully created.", errWords: []string{"profile: must not be empty"}},
 		{name: "validate one: 400 weak validation error", op: parcel.OpValidate, sent: one, status: 400, rejected: true,
 			body: `{"status":{"title":"Bad Request","status":400,"detail":"0 of 1 shipment validated OK. Details included."},"items":[
 				{"sequenceNumber":1,"sstatus":{"title":"Within the shipment there was at least one weak validation error.","status":400},"validationMessages":[

@@ -374,6 +374,8 @@ func newResult(op Op, httpStatus int, ldr *LabelDataResponse, n int, nos []strin
 	schema := make([][]Message, n)
 	anySchema := false
 	pos := 0
+	byRequestIndex := numbered(ldr.Items, n, func(it ResponseItem) int { return it.RequestIndex })
+	bySequence := numbered(ldr.Items, n, func(it ResponseItem) int { return it.SequenceNumber })
 	for _, it := range ldr.Items {
 		if isSchemaItem(it) {
 			anySchema = true
@@ -387,10 +389,11 @@ func newResult(op Op, httpStatus int, ldr *LabelDataResponse, n int, nos []strin
 		}
 		i := pos
 		pos++
-		if ri := it.RequestIndex; ri >= 1 && ri <= n {
-			i = ri - 1
-		} else if sn := it.SequenceNumber; sn >= 1 && sn <= n {
-			i = sn - 1
+		switch {
+		case byRequestIndex:
+			i = it.RequestIndex - 1
+		case bySequence:
+			i = it.SequenceNumber - 1
 		}
 		if i >= n || answered[i] {
 			continue // DHL answered for more shipments than were sent; call reports it
@@ -419,11 +422,32 @@ func newResult(op Op, httpStatus int, ldr *LabelDataResponse, n int, nos []strin
 		if anySchema || (httpStatus == http.StatusBadRequest && len(res.Messages) > 0) {
 			sr.Problem = ProblemBatchRefused
 			sr.Reason = firstNonEmpty(res.Status.Detail, res.Status.Title)
+			if len(res.Messages) > 0 {
+				sr.Reason = strings.TrimRight(sr.Reason, ".: ") + ": " + joinMessages(res.Messages)
+			}
 		} else {
 			sr.Problem = ProblemNotAnswered
 		}
 	}
 	return res
+}
+
+// numbered reports whether the answer's items with a status carry their
+// own request numbers (from 1) — all of them, each once, none beyond n —
+// so that they can be placed by them rather than by position.
+func numbered(items []ResponseItem, n int, num func(ResponseItem) int) bool {
+	seen := map[int]bool{}
+	for _, it := range items {
+		if isSchemaItem(it) {
+			continue
+		}
+		k := num(it)
+		if k < 1 || k > n || seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return len(seen) > 0
 }
 
 func pathIndex(p string) (int, bool) {
