@@ -230,7 +230,7 @@ func TestDHLAnswerShapes(t *testing.T) {
 				{outcome: parcel.OutcomeError, problem: parcel.ProblemRefused, reason: "consignee: The street entered could not be found."}},
 			summary: "1 of 2 shipments validated OK.", dhl: "1 of 2 shipments validated OK. Details included."},
 		{name: "create one: 400 schema error of the request itself", op: parcel.OpCreate, sent: one, status: 400, rejected: true,
-			body: `{"status":{"title":"Bad Request","status":400,"detail":"Your request contained technical errors as listed below."},"items":[{"propertyPath":"profile","message":"must not be empty"}]}`,
+			body:    `{"status":{"title":"Bad Request","status":400,"detail":"Your request contained technical errors as listed below."},"items":[{"propertyPath":"profile","message":"must not be empty"}]}`,
 			want:    []shipmentWant{{outcome: parcel.OutcomeError, problem: parcel.ProblemBatchRefused, reason: "Your request contained technical errors as listed below: profile: must not be empty"}},
 			summary: "0 of 1 shipment successfully created.", errWords: []string{"profile: must not be empty"}},
 		{name: "validate one: 400 weak validation error", op: parcel.OpValidate, sent: one, status: 400, rejected: true,
