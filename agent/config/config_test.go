@@ -94,7 +94,7 @@ func TestBadFilesListEveryProblem(t *testing.T) {
 		body string
 		want []string
 	}{
-		{"unknown key names line and key", "listen: 127.0.0.1:1\nprinterz: []\n", []string{"config.yaml:2: printerz:", `unknown key "printerz"`, "known here: browser, data_dir"}},
+		{"unknown key names line and key", "listen: 127.0.0.1:1\nprinterz: []\n", []string{"config.yaml:2: printerz:", `unknown key "printerz"; did you mean "printers"?`}},
 		{"unknown nested key", "printers:\n  - name: a\n    transport: file\n    colour: red\n", []string{"config.yaml:4: printers[0].colour:", `unknown key "colour"`}},
 		{"wrong type", "jobs:\n  max_attempts: many\n", []string{"config.yaml:2: jobs.max_attempts:", `"many" is not a whole number`}},
 		{"bad size", "jobs:\n  max_payload: 12 parsecs\n", []string{"config.yaml:2: jobs.max_payload:", "is not a size such as 16MiB"}},

@@ -178,6 +178,9 @@ func (ix *index) yamlProblems(file string, msgs []string) []error {
 				known = strings.Split(sm[3], ", ")
 			}
 			p.Err = i18n.E("config.unknown_key", "name", sm[1], "allowed", strings.Join(known, ", "))
+			if near := nearest(sm[1], known); near != "" {
+				p.Err = i18n.E("config.unknown_key_near", "name", sm[1], "near", near)
+			}
 			if known == nil {
 				p.Err = i18n.E("config.unknown_key_bare", "name", sm[1])
 			}
@@ -309,4 +312,36 @@ func (c *Config) SectionProblems(section string, err error) []error {
 		return ix.yamlProblems(c.source, te.Errors)
 	}
 	return []error{&Problem{Key: section, Err: err}}
+}
+
+// nearest is the known key a typo most likely meant: at most two edits
+// away (adress → address, retention_days → none).
+func nearest(key string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

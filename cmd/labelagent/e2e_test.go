@@ -157,6 +157,7 @@ func (e *e2e) kill() {
 func (e *e2e) cli(args ...string) (string, int) {
 	e.tb.Helper()
 	cmd := exec.Command(e.bin, append([]string{"--addr", e.addr, "--data-dir", filepath.Join(e.dir, "data")}, args...)...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8") // English, whatever the machine's language (tests of German say --lang de)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	var ee *exec.ExitError

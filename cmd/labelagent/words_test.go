@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the CLI's output")
+
+// golden compares got with testdata/golden/NAME, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to write it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestConfigCheckFindsEverything: one run of config check lists every
+// problem of a file with problems of every kind — unknown keys (also in
+// the carrier sections), wrong types, values not allowed (with the allowed
+// ones), problems found after parsing, a value from an environment
+// variable — each with file, line and key; run refuses with the same list.
+func TestConfigCheckFindsEverything(t *testing.T) {
+	bin := binary(t)
+	fixture, err := filepath.Abs(filepath.Join("testdata", "config-problems.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "LABELAGENT_LISTEN=0.0.0.0:9180", "LABELAGENT_DATA_DIR="+t.TempDir(), "LABELAGENT_CONFIG=")
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := osexec.Command(bin, args...)
+		cmd.Env = env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if err != nil {
+			code = cmd.ProcessState.ExitCode()
+		}
+		clean := func(s string) string { return strings.ReplaceAll(s, fixture, "config-problems.yaml") }
+		return clean(out.String()), clean(errb.String()), code
+	}
+	for _, lang := range []string{"en", "de"} {
+		_, check, code := run("--lang", lang, "config", "check", fixture)
+		if code != 1 {
+			t.Errorf("config check exit %d, want 1", code)
+		}
+		golden(t, "config-check."+lang, check)
+		_, refused, code := run("--lang", lang, "run", "--config", fixture)
+		if code != 1 {
+			t.Errorf("run exit %d, want 1", code)
+		}
+		if refused != "labelagent: "+check {
+			t.Errorf("run refused with other words than config check:\n--- run\n%s\n--- config check\n%s", refused, check)
+		}
+		lines := 0
+		for _, l := range strings.Split(check, "\n") {
+			if strings.HasPrefix(l, "  - config-problems.yaml:") {
+				lines++
+			}
+		}
+		if lines < 20 {
+			t.Errorf("only %d problems with a line:\n%s", lines, check)
+		}
+	}
+	out, _, code := run("config", "check", "--json", fixture)
+	if code != 1 {
+		t.Errorf("config check --json exit %d", code)
+	}
+	var res ConfigCheckJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("config check --json: %v\n%s", err, out)
+	}
+	if res.Valid || len(res.Problems) < 20 {
+		t.Errorf("config check --json: valid %v, %d problems", res.Valid, len(res.Problems))
+	}
+	var env0 ProblemJSON
+	for _, p := range res.Problems {
+		if p.Env != "" {
+			env0 = p
+		}
+		if p.Message == "" || (p.Line == 0 && p.Env == "") {
+			t.Errorf("problem without words or place: %+v", p)
+		}
+	}
+	if env0.Env != "LABELAGENT_LISTEN" || env0.Key != "listen" || env0.Line != 0 {
+		t.Errorf("the listen address from the environment is not blamed on the variable: %+v", env0)
+	}
+	golden(t, "config-check.json", out)
+}
