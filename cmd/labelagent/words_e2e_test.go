@@ -179,4 +179,3 @@ func TestPrintWaitJSONLines(t *testing.T) {
 		t.Errorf("events %q, want submitted:ribbon_out … finished", got)
 	}
 }
-
