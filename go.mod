@@ -12,6 +12,7 @@ require (
 	github.com/google/gousb v1.1.3
 	github.com/ingridhq/maxicode v1.4.0
 	github.com/kardianos/service v1.3.0
+	github.com/klauspost/compress v1.20.4
 	github.com/klippa-app/go-pdfium v1.19.8
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/nicksnyder/go-i18n/v2 v2.7.0

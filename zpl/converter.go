@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,28 +168,59 @@ func (c *Converter) PrepareConfig(ctx context.Context, kind string, data []byte,
 
 // PDFLabels renders the selected pages of a PDF as labels for p.
 func (c *Converter) PDFLabels(ctx context.Context, data []byte, p Profile, opts PDFOptions) ([]byte, error) {
-	if err := checkPDF(data); err != nil {
-		return nil, err
-	}
+	out, _, err := c.PDFLabelsNotes(ctx, data, p, opts)
+	return out, err
+}
+
+// PDFLabelsNotes is PDFLabels, also saying for each label how its page was
+// put on it: a label found on an A4 or letter sheet and cut out, turned,
+// or a page shrunk to fit.
+func (c *Converter) PDFLabelsNotes(ctx context.Context, data []byte, p Profile, opts PDFOptions) ([]byte, []PageNote, error) {
 	// Page count and sizes come from pdfcpu before the renderer is touched,
 	// so a document with thousands of pages is refused cheaply.
-	if _, err := PDFPages(data); err != nil {
-		return nil, err
+	info, err := PDFPages(data)
+	if err != nil {
+		return nil, nil, err
 	}
 	e, err := c.lockEngine(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	pages, err := pdfToMonos(ctx, e, data, p, opts)
+	pages, err := pdfToMonos(ctx, e, data, info, p, opts)
 	c.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out bytes.Buffer
+	notes := make([]PageNote, 0, len(pages))
 	for _, pg := range pages {
 		out.Write(placedLabel(pg, p, opts.Encoding))
+		notes = append(notes, pg.note)
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), notes, nil
+}
+
+// String says in a line what happened to the page, for logs ("" when the
+// page was printed as it is).
+func (n PageNote) String() string {
+	var parts []string
+	if n.Sheet {
+		parts = append(parts, fmt.Sprintf("label %d of %d cut from the %.0f x %.0f mm page at %.0f,%.0f mm (%.0f x %.0f mm)",
+			n.Label, n.OfLabels, n.PageMM.W, n.PageMM.H, n.AreaMM.X, n.AreaMM.Y, n.AreaMM.W, n.AreaMM.H))
+	}
+	if n.Rotate != 0 {
+		parts = append(parts, fmt.Sprintf("turned %d°", n.Rotate))
+	}
+	if n.Scale > 0 && n.Scale < 1 {
+		parts = append(parts, fmt.Sprintf("shrunk to %.0f %%", n.Scale*100))
+	}
+	if n.Dropped > 0 {
+		parts = append(parts, fmt.Sprintf("%d small separate parts of the page left out", n.Dropped))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("page %d: %s", n.Page, strings.Join(parts, ", "))
 }
 
 // RenderPDFPage renders page (1-based) of a PDF at dpi to a 1-bit image,

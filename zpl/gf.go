@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	kzlib "github.com/klauspost/compress/zlib"
 )
 
 // Encoding is a way to write ^GF graphic data.
@@ -48,8 +50,10 @@ func GraphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	case EncodingZ64:
 		data = encodeZ64(m)
 	default:
+		// ACS costs a fraction of a millisecond even for a whole page and
+		// wins only on tiny or nearly blank graphics; Z64 is encoded once.
 		data = encodeACS(m)
-		if z64 {
+		if z64 && len(data) > acsOnlyBelow {
 			if z := encodeZ64(m); len(z) < len(data) {
 				data = z
 			}
@@ -142,13 +146,69 @@ func encodeACS(m *Mono) []byte {
 	return out
 }
 
-func encodeZ64(m *Mono) []byte {
-	var buf bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
-	_, _ = zw.Write(m.Pix)
+// acsOnlyBelow is the ACS size under which Z64 is not tried: zlib's
+// header, checksum, base64 and the CRC alone take more than 20 bytes.
+const acsOnlyBelow = 24
+
+// Z64Level is the deflate level of :Z64: graphics (klauspost/compress). It
+// was chosen by measurement on real carrier labels (docs/benchmarks.md):
+// level 9 saves 3-4 % of the bytes but takes 8-13 ms a page, longer than
+// sending those bytes takes on TCP or USB; level 7 is within 1 % of level 8
+// and takes about 1 ms.
+const Z64Level = 8
+
+// estimateGraphic is about the size of "^FOx,y" + GraphicField(m, enc,
+// z64) + "^FS", found cheaply: Z64 is estimated by deflate's fastest level,
+// which on label graphics comes out 3-8 % larger than Z64Level.
+func estimateGraphic(m *Mono, enc Encoding, z64 bool) int {
+	const header = 32 // ^FOx,y^GFA,n,n,s, … ^FS
+	m.clearPadding()
+	switch enc {
+	case EncodingHex:
+		return header + len(m.Pix)*2 + m.H
+	case EncodingZ64:
+		return header + zlibSize(m.Pix, 1)*4/3 + 10
+	}
+	n := len(encodeACS(m))
+	if z64 && n > acsOnlyBelow {
+		n = min(n, zlibSize(m.Pix, 1)*4/3+10)
+	}
+	return header + n
+}
+
+func zlibSize(pix []byte, level int) int {
+	var c countWriter
+	zw, err := kzlib.NewWriterLevel(&c, level)
+	if err != nil {
+		panic(err)
+	}
+	_, _ = zw.Write(pix)
 	_ = zw.Close()
-	b64 := base64.StdEncoding.EncodeToString(buf.Bytes())
-	return fmt.Appendf(nil, ":Z64:%s:%04X", b64, crc16([]byte(b64)))
+	return int(c)
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+func encodeZ64(m *Mono) []byte {
+	return encodeZ64Level(m.Pix, Z64Level)
+}
+
+func encodeZ64Level(pix []byte, level int) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(pix)/8 + 64)
+	zw, err := kzlib.NewWriterLevel(&buf, level)
+	if err != nil {
+		// Only an invalid level fails; Z64Level is valid.
+		panic(err)
+	}
+	_, _ = zw.Write(pix)
+	_ = zw.Close()
+	out := make([]byte, 0, 5+base64.StdEncoding.EncodedLen(buf.Len())+5)
+	out = append(out, ":Z64:"...)
+	out = base64.StdEncoding.AppendEncode(out, buf.Bytes())
+	return fmt.Appendf(out, ":%04X", crc16(out[5:]))
 }
 
 // crc16 is the CRC-16/XMODEM (polynomial 0x1021, initial 0) Zebra puts after

@@ -18,8 +18,17 @@ import (
 // barcode command instead of dots: the printer draws it from a few bytes.
 type nativeSymbol struct {
 	rect image.Rectangle // in the graphic's coordinates
+	size image.Point     // printed size from rect.Min when it differs from rect's (whole-dot modules)
 	cmd  string          // without ^FO
 	kind string
+}
+
+// printed is where the printer draws the symbol.
+func (s nativeSymbol) printed() image.Rectangle {
+	if s.size == (image.Point{}) {
+		return s.rect
+	}
+	return image.Rectangle{Min: s.rect.Min, Max: s.rect.Min.Add(s.size)}
 }
 
 // findNativeSymbols finds DataMatrix symbols in m that are recognised

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -279,6 +280,7 @@ type pagePlacement struct {
 	scale  float64 // 1 renders at the printer's resolution
 	w, h   int     // render size in pixels (unrotated)
 	exact  bool    // the page is the label: rendered to exactly its dots
+	sheet  bool    // the page is larger than the label either way (A4, letter)
 }
 
 // placePage works out the render size for a page of wPt x hPt points on p.
@@ -297,6 +299,7 @@ func placePage(wPt, hPt float64, p Profile) pagePlacement {
 	case fits(hd, wd):
 		pl.rotate = 90
 	default:
+		pl.sheet = true
 		// Larger than the label either way: the orientation that needs the
 		// least shrinking wins; trimming may still make it fit at 1:1.
 		if math.Min(lw/hd, lh/wd) > math.Min(lw/wd, lh/hd) {
@@ -339,11 +342,7 @@ type PDFOptions struct {
 
 // pdfToMonos renders the selected pages for p, each fitted to the label.
 // The caller holds the converter's lock on e.
-func pdfToMonos(ctx context.Context, e *pdfEngine, data []byte, p Profile, opts PDFOptions) ([]placedMono, error) {
-	pages, err := PDFPages(data)
-	if err != nil {
-		return nil, err
-	}
+func pdfToMonos(ctx context.Context, e *pdfEngine, data []byte, pages []PDFPage, p Profile, opts PDFOptions) ([]placedMono, error) {
 	if opts.Pages != "" {
 		ps, err := pdfapi.ParsePageSelection(opts.Pages)
 		if err != nil {
@@ -386,14 +385,17 @@ func pdfToMonos(ctx context.Context, e *pdfEngine, data []byte, p Profile, opts 
 		if err != nil {
 			return nil, err
 		}
-		pm, err := renderPlaced(doc, i, wPt, hPt, p, opts.Threshold)
+		pms, err := renderPlaced(doc, i, wPt, hPt, p, opts.Threshold)
 		if err != nil {
 			return nil, err
 		}
-		if !opts.BitmapBarcodes {
-			pm = pm.nativeBarcodes()
+		for _, pm := range pms {
+			pm.note.Page = pg.Number
+			if !opts.BitmapBarcodes {
+				pm = pm.nativeBarcodes(p)
+			}
+			out = append(out, pm)
 		}
-		out = append(out, pm)
 	}
 	return out, nil
 }
@@ -404,6 +406,29 @@ type placedMono struct {
 	m       *Mono // nil for a blank page
 	x, y    int
 	natives []placedNative
+	note    PageNote
+}
+
+// PageNote says how one PDF page (or one label found on a sheet) was put
+// on the label, for the operator: what was cut out, turned or shrunk.
+type PageNote struct {
+	Page     int     // 1-based page of the PDF
+	Label    int     // 1-based label on that page (a sheet may hold several)
+	OfLabels int     // labels found on the page
+	Sheet    bool    // the page is larger than the label (A4, letter): the label was found on it
+	AreaMM   MMRect  // the part of the page printed, in mm from its top left (before turning)
+	PageMM   MMRect  // the page's size
+	Rotate   int     // clockwise degrees the content was turned
+	Scale    float64 // 1 prints at the page's size; below 1 the content was shrunk to fit
+	Dropped  int     // separate bits of ink on the sheet left out (none is a label)
+}
+
+// MMRect is a rectangle in millimetres.
+type MMRect struct{ X, Y, W, H float64 }
+
+func (p Profile) rectMM(r image.Rectangle) MMRect {
+	f := 25.4 / float64(p.DPI)
+	return MMRect{X: float64(r.Min.X) * f, Y: float64(r.Min.Y) * f, W: float64(r.Dx()) * f, H: float64(r.Dy()) * f}
 }
 
 type placedNative struct {
@@ -412,21 +437,30 @@ type placedNative struct {
 }
 
 // nativeBarcodes moves exactly recognised symbols out of the bitmap into
-// ZPL barcode commands.
-func (pm placedMono) nativeBarcodes() placedMono {
+// ZPL barcode commands. A symbol whose whole-dot modules make it a little
+// larger than on the page stays dots if it would then touch other ink or
+// leave the label.
+func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 	if pm.m == nil {
 		return pm
 	}
-	syms := findNativeSymbols(pm.m)
+	syms := append(findLinearSymbols(pm.m), findNativeSymbols(pm.m)...)
 	if len(syms) == 0 {
 		return pm
 	}
 	m := pm.m.Clone()
 	for _, s := range syms {
-		for y := s.rect.Min.Y; y < s.rect.Max.Y; y++ {
-			for x := s.rect.Min.X; x < s.rect.Max.X; x++ {
-				m.Set(x, y, false)
-			}
+		clearRect(m, s.rect)
+	}
+	label := image.Rect(-pm.x, -pm.y, p.WidthDots-pm.x, MaxDots)
+	if p.HeightDots > 0 {
+		label.Max.Y = p.HeightDots - pm.y
+	}
+	for _, s := range syms {
+		pr := s.printed()
+		if !pr.In(label) || !blank(m, pr) {
+			m.Paste(pm.m.Crop(s.rect), s.rect.Min.X, s.rect.Min.Y)
+			continue
 		}
 		pm.natives = append(pm.natives, placedNative{x: pm.x + s.rect.Min.X, y: pm.y + s.rect.Min.Y, cmd: s.cmd})
 	}
@@ -437,8 +471,202 @@ func (pm placedMono) nativeBarcodes() placedMono {
 	return pm
 }
 
-func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) (placedMono, error) {
+func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) ([]placedMono, error) {
 	pl := placePage(wPt, hPt, p)
+	pageMM := MMRect{W: wPt * 25.4 / 72, H: hPt * 25.4 / 72}
+	if pl.sheet {
+		pms, err := sheetLabels(doc, i, wPt, hPt, p, threshold)
+		if err != nil || len(pms) > 0 {
+			for k := range pms {
+				pms[k].note.PageMM = pageMM
+			}
+			return pms, err
+		}
+	}
+	pm, err := renderFitted(doc, i, pl, p, threshold)
+	pm.note.PageMM, pm.note.Label, pm.note.OfLabels, pm.note.Sheet = pageMM, 1, 1, pl.sheet
+	if pm.note.Scale == 0 {
+		pm.note.Scale = 1
+	}
+	if pm.note.AreaMM == (MMRect{}) {
+		pm.note.AreaMM = pageMM
+	}
+	pm.note.Rotate = pl.rotate
+	return []placedMono{pm}, err
+}
+
+// sheetLabels finds the labels on a page larger than the label (an A4 or
+// letter sheet): the ink is grouped into clusters separated by white
+// gaps, clusters are joined while together they still fit the label at
+// 1:1 (turned if need be), and every group of at least a fifth of the
+// label's area is printed 1:1 as its own label. Nothing is returned (and
+// the whole page is shrunk instead) when some ink would not fit a label
+// at 1:1 or no group is large enough.
+func sheetLabels(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) ([]placedMono, error) {
+	w, h := int(math.Round(wPt/72*float64(p.DPI))), int(math.Round(hPt/72*float64(p.DPI)))
+	if int64(w)*int64(h) > MaxRenderPixels {
+		return nil, nil
+	}
+	m, err := doc.render(i, w, h, threshold)
+	if err != nil {
+		return nil, err
+	}
+	areas, dropped := labelAreas(m, p)
+	var out []placedMono
+	for k, a := range areas {
+		c := m.Crop(a)
+		if c == nil {
+			continue
+		}
+		rot := 0
+		if !fitsLabel(c.W, c.H, p) {
+			rot = 90
+			if c, err = c.Rotate(90); err != nil {
+				return nil, err
+			}
+		}
+		lw, lh := p.WidthDots, p.HeightDots
+		y := 0
+		if lh > 0 {
+			y = (lh - c.H) / 2
+		}
+		out = append(out, placedMono{m: c, x: (lw - c.W) / 2, y: y, note: PageNote{
+			Label: k + 1, OfLabels: len(areas), Sheet: true, AreaMM: p.rectMM(a),
+			Rotate: rot, Scale: 1, Dropped: dropped,
+		}})
+	}
+	return out, nil
+}
+
+func fitsLabel(w, h int, p Profile) bool {
+	return w <= p.WidthDots && (p.HeightDots == 0 || h <= p.HeightDots)
+}
+
+// labelAreas groups the ink of a sheet into label-sized areas, in reading
+// order, and counts the small separate bits left out.
+func labelAreas(m *Mono, p Profile) (areas []image.Rectangle, dropped int) {
+	fit := func(r image.Rectangle) bool { return fitsLabel(r.Dx(), r.Dy(), p) || fitsLabel(r.Dy(), r.Dx(), p) }
+	regs := inkClusters(m, max(4, p.MMToDots(3)), 2000)
+	if len(regs) == 0 || len(regs) >= 2000 {
+		return nil, 0
+	}
+	slices.SortFunc(regs, func(a, b image.Rectangle) int { return area(b) - area(a) })
+	var groups []image.Rectangle
+	for _, r := range regs {
+		if !fit(r) {
+			return nil, 0 // ink larger than a label: not a sheet of labels
+		}
+		best, growth := -1, 0
+		for k, g := range groups {
+			u := g.Union(r)
+			if fit(u) && (best < 0 || area(u)-area(g) < growth) {
+				best, growth = k, area(u)-area(g)
+			}
+		}
+		if best >= 0 {
+			groups[best] = groups[best].Union(r)
+		} else {
+			groups = append(groups, r)
+		}
+	}
+	labelArea := p.WidthDots * max(p.HeightDots, p.WidthDots)
+	for _, g := range groups {
+		if area(g)*5 >= labelArea {
+			areas = append(areas, g)
+		} else {
+			dropped++
+		}
+	}
+	slices.SortFunc(areas, func(a, b image.Rectangle) int {
+		if a.Min.Y/100 != b.Min.Y/100 {
+			return a.Min.Y - b.Min.Y
+		}
+		return a.Min.X - b.Min.X
+	})
+	if len(areas) == 0 {
+		return nil, 0
+	}
+	return areas, dropped
+}
+
+func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
+
+// blank reports whether m has no black dot in r.
+func blank(m *Mono, r image.Rectangle) bool {
+	r = r.Intersect(m.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if m.Black(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// inkClusters returns the bounds of connected groups of inked cells of
+// cell x cell dots (all of them, however small), at most limit.
+func inkClusters(m *Mono, cell, limit int) []image.Rectangle {
+	cw, ch := (m.W+cell-1)/cell, (m.H+cell-1)/cell
+	ink := make([]bool, cw*ch)
+	for y := 0; y < m.H; y++ {
+		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
+		for i, b := range row {
+			if b != 0 {
+				for bit := 0; bit < 8; bit++ {
+					if b&(0x80>>bit) != 0 && i*8+bit < m.W {
+						ink[(y/cell)*cw+(i*8+bit)/cell] = true
+					}
+				}
+			}
+		}
+	}
+	var out []image.Rectangle
+	var stack []int
+	seen := make([]bool, len(ink))
+	for i, v := range ink {
+		if !v || seen[i] {
+			continue
+		}
+		seen[i] = true
+		stack = append(stack[:0], i)
+		r := image.Rectangle{}
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			cx, cy := j%cw, j/cw
+			r = r.Union(image.Rect(cx, cy, cx+1, cy+1))
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := cx+dx, cy+dy
+					if nx < 0 || ny < 0 || nx >= cw || ny >= ch {
+						continue
+					}
+					if k := ny*cw + nx; ink[k] && !seen[k] {
+						seen[k] = true
+						stack = append(stack, k)
+					}
+				}
+			}
+		}
+		// The exact bounds of the ink inside the cells.
+		px := image.Rect(r.Min.X*cell, r.Min.Y*cell, min(m.W, r.Max.X*cell), min(m.H, r.Max.Y*cell))
+		if c := m.Crop(px); c != nil {
+			if _, tr := c.Trim(); !tr.Empty() {
+				px = tr.Add(px.Min)
+			}
+		}
+		out = append(out, px)
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// renderFitted renders a page that is the label, or is to be fitted to
+// it: at the printer's resolution, cut by at most 2 mm, else shrunk.
+func renderFitted(doc *pdfDoc, i int, pl pagePlacement, p Profile, threshold int) (placedMono, error) {
 	// Cap the render size: a poster-sized page is rendered smaller, then
 	// fitted below.
 	if px := float64(pl.w) * float64(pl.h); px > MaxRenderPixels {
@@ -505,5 +733,5 @@ func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int
 	if t.W > lw || t.H > lh { // rounding: crop the last dot
 		t = t.Crop(image.Rect(0, 0, lw, lh))
 	}
-	return placedMono{m: t, x: (lw - t.W) / 2, y: max(0, (min(lh, p.HeightDots)-t.H)/2)}, nil
+	return placedMono{m: t, x: (lw - t.W) / 2, y: max(0, (min(lh, p.HeightDots)-t.H)/2), note: PageNote{Scale: f}}, nil
 }

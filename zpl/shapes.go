@@ -187,14 +187,13 @@ type placedPart struct {
 
 // graphicCommands writes m at x, y as one ^GF, or as ^GB rules for its
 // long solid rectangles plus one ^GF per band of content between white
-// rows, whichever is smaller. Both draw exactly the same dots.
+// rows (gaps of 2 or 6 mm), whichever is smallest. All draw exactly the
+// same dots. The candidates are compared by a cheap estimate (ACS, and
+// deflate at its fastest level) and only the chosen one is encoded at
+// Z64Level: encoding every candidate at full strength cost more time than
+// sending the few bytes it saved (docs/benchmarks.md).
 func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 	z64 := !p.NoZ64
-	var whole bytes.Buffer
-	fmt.Fprintf(&whole, "^FO%d,%d", x, y)
-	whole.Write(GraphicField(m, enc, z64))
-	whole.WriteString("^FS")
-
 	rest := m.Clone()
 	// Rules of 40 mm and more: longer than barcode bars and glyph strokes.
 	rects := solidRects(rest, p.MMToDots(40))
@@ -203,20 +202,27 @@ func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 		t := min(r.Dx(), r.Dy())
 		fmt.Fprintf(&rules, "^FO%d,%d^GB%d,%d,%d^FS", x+r.Min.X, y+r.Min.Y, r.Dx(), r.Dy(), t)
 	}
-	best := whole.Bytes()
-	// Each graphic costs a header; splitting pays where white rows are
-	// many. Try splitting at white gaps of 2 and 6 mm, keep the smallest.
+	best := []placedPart{{m: m}}
+	bestCost := estimateGraphic(m, enc, z64)
+	bestRules := false
 	for _, gap := range []int{p.MMToDots(2), p.MMToDots(6)} {
-		var split bytes.Buffer
-		split.Write(rules.Bytes())
-		for _, b := range bands(rest, gap) {
-			fmt.Fprintf(&split, "^FO%d,%d", x+b.x, y+b.y)
-			split.Write(GraphicField(b.m, enc, z64))
-			split.WriteString("^FS")
+		parts := bands(rest, gap)
+		cost := rules.Len()
+		for _, b := range parts {
+			cost += estimateGraphic(b.m, enc, z64)
 		}
-		if split.Len() < len(best) {
-			best = split.Bytes()
+		if cost < bestCost {
+			best, bestCost, bestRules = parts, cost, true
 		}
 	}
-	return best
+	var out bytes.Buffer
+	if bestRules {
+		out.Write(rules.Bytes())
+	}
+	for _, b := range best {
+		fmt.Fprintf(&out, "^FO%d,%d", x+b.x, y+b.y)
+		out.Write(GraphicField(b.m, enc, z64))
+		out.WriteString("^FS")
+	}
+	return out.Bytes()
 }

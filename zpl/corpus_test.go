@@ -1,0 +1,245 @@
+package zpl_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/render"
+	"github.com/labelagent/labelagent/zpl/verify"
+)
+
+// corpusDir holds real carrier PDFs (../shared/corpus/pdf beside the
+// repository, as in CI); their barcodes are listed in its README.
+const corpusDir = "../../shared/corpus/pdf"
+
+// corpusLabel is one PDF of the corpus, the label a user would print it on
+// and the barcodes its README lists. A value ending in "…" is the start of
+// a longer value.
+type corpusLabel struct {
+	file  string
+	label string
+	want  []verify.Expectation
+}
+
+var corpusLabels = []corpusLabel{
+	{"dhl_parcel_de_8a9d39e6.pdf", "910-300-600", []verify.Expectation{
+		{Format: "code128", Text: "40327610117+99000933000000"},
+		{Format: "itf", Text: "60701001756402"},
+	}},
+	{"dhl_parcel_de_9097dab5.pdf", "910-300-600", []verify.Expectation{
+		{Format: "code128", Text: "00340433333010200227…"},
+		{Format: "code128", Text: "40327680807+99000943042250"},
+	}},
+	{"mydhl_6ff018ed.pdf", "4x8in", []verify.Expectation{
+		{Format: "code128", Text: "2LUS76449+48000001"},
+		{Format: "code128", Text: "JJD014600004617230770"},
+		{Format: "code39", Text: "1103733901"},
+	}},
+	{"usps_7d0a397a.pdf", "4x6in", []verify.Expectation{
+		{Format: "code128", Text: "42073108" + "\x1d" + "92" + "34690361980900000142"},
+		{Format: "datamatrix", Text: "42073108" + "\x1d" + "92" + "34690361980900000142"},
+	}},
+}
+
+// corpus reads a corpus file or skips the test when ../shared is absent.
+func corpus(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(corpusDir, name))
+	if os.IsNotExist(err) {
+		t.Skipf("the real-label corpus %s is absent (../shared beside the repository, as in CI): %v", corpusDir, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// find returns the decoded text of a symbol matching w: same format and
+// the same text once GS1 separators are dropped ("…" matches a prefix).
+func find(found []verify.Symbol, w verify.Expectation) (string, bool) {
+	plain := func(s string) string { return strings.ReplaceAll(strings.TrimPrefix(s, "]C1"), "\x1d", "") }
+	want := plain(w.Text)
+	prefix := strings.HasSuffix(want, "…")
+	want = strings.TrimSuffix(want, "…")
+	for _, f := range found {
+		if f.Format != w.Format {
+			continue
+		}
+		if got := plain(f.Text); got == want || (prefix && strings.HasPrefix(got, want)) {
+			return f.Text, true
+		}
+	}
+	return "", false
+}
+
+var nativeLinear = regexp.MustCompile(`\^B[C23][NRIB],`)
+
+// Every barcode the corpus README lists reads on the source page and, with
+// exactly the same decoded text, on the converted label at 203 and 300
+// dpi: through the project's renderer and gozxing (natively sent barcodes
+// are read from their own place and the whole label is scanned), and
+// with zbarimg where it is installed.
+func TestCorpusBarcodesDecodeIdentically(t *testing.T) {
+	nativeSeen := map[string]bool{}
+	for _, c := range corpusLabels {
+		data := corpus(t, c.file)
+		for _, dpi := range []int{203, 300} {
+			t.Run(strings.TrimSuffix(c.file, ".pdf")+"/"+map[int]string{203: "203dpi", 300: "300dpi"}[dpi], func(t *testing.T) {
+				ctx := testContext(t)
+				p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: c.label})
+				src, err := conv.RenderPDFPage(ctx, data, 1, dpi)
+				if err != nil {
+					t.Fatal(err)
+				}
+				srcFound, err := verify.Scan(ctx, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := conv.Prepare(ctx, zpl.KindPDF, data, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				labels, err := render.Render(out, render.Options{DPI: dpi, Width: p.WidthDots, Height: p.HeightDots})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(labels) != 1 {
+					t.Fatalf("%d labels, want 1", len(labels))
+				}
+				l := labels[0]
+				rep, err := verify.CheckLabel(ctx, l, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Missing) > 0 {
+					t.Errorf("natively sent barcodes that do not read back: %v", rep.Missing)
+				}
+				scanned, err := verify.Scan(ctx, l.Image)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := append(rep.Found, scanned...)
+				zbar := zbarTexts(t, l.Image)
+				for _, w := range c.want {
+					before, ok := find(srcFound, w)
+					if !ok {
+						t.Errorf("%s %q does not read on the source page", w.Format, w.Text)
+						continue
+					}
+					after, ok := find(got, verify.Expectation{Format: w.Format, Text: before})
+					if !ok || after != before {
+						t.Errorf("%s %q: converted label reads %q (found %v)", w.Format, before, after, got)
+					}
+					if zbar != nil && w.Format != "datamatrix" && !zbar[strings.ReplaceAll(before, "\x1d", "")] {
+						t.Errorf("%s %q: zbarimg does not read it on the converted label (it read %v)", w.Format, before, zbar)
+					}
+				}
+				for _, n := range nativeLinear.FindAll(out, -1) {
+					nativeSeen[string(n[:3])] = true
+				}
+				t.Logf("%d bytes; native: %q", len(out), nativeCommands(out))
+			})
+		}
+	}
+	// The corpus has Code 128, Interleaved 2 of 5 and Code 39 symbols
+	// printed with whole-dot modules at one of the resolutions: each kind
+	// must have gone out natively somewhere.
+	for _, k := range []string{"^BC", "^B2", "^B3"} {
+		if !nativeSeen[k] {
+			t.Errorf("no %s sent natively on the whole corpus", k)
+		}
+	}
+}
+
+var nativeAny = regexp.MustCompile(`\^FO\d+,\d+(\^BY[\d,.]+)?\^B[C23X7E][^^]*(\^FH_)?\^FD[^^]*`)
+
+func nativeCommands(out []byte) []string {
+	var s []string
+	for _, m := range nativeAny.FindAll(out, -1) {
+		s = append(s, string(m))
+	}
+	return s
+}
+
+// zbarTexts reads img with zbarimg (nil when zbarimg is not installed),
+// GS1 separators dropped.
+func zbarTexts(t *testing.T, img image.Image) map[string]bool {
+	t.Helper()
+	if _, err := exec.LookPath("zbarimg"); err != nil {
+		return nil
+	}
+	name := filepath.Join(t.TempDir(), "label.png")
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(context.Background(), "zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", "-Scode39.enable", "-Si25.enable", name)
+	out, _ := cmd.Output() // exit status 4: nothing found
+	got := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if line = strings.TrimSpace(strings.ReplaceAll(line, "\x1d", "")); line != "" {
+			got[strings.TrimPrefix(line, "]C1")] = true
+		}
+	}
+	return got
+}
+
+// A label on an A4 sheet is found and printed 1:1 instead of the whole
+// sheet shrunk onto the label, and the conversion says so.
+func TestCorpusSheetLabelCroppedOneToOne(t *testing.T) {
+	data := corpus(t, "dhl_parcel_de_9097dab5.pdf")
+	for _, dpi := range []int{203, 300} {
+		p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: "910-300-600"})
+		out, notes, err := conv.PDFLabelsNotes(testContext(t), data, p, zpl.PDFOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(notes) != 1 {
+			t.Fatalf("%d dpi: %d labels from the sheet, want 1: %+v", dpi, len(notes), notes)
+		}
+		n := notes[0]
+		if !n.Sheet || n.Scale != 1 || n.Rotate != 0 {
+			t.Errorf("%d dpi: note %+v, want the label found on the sheet, 1:1, upright", dpi, n)
+		}
+		// The label is on the right half of the landscape A4 sheet and
+		// about 100 x 195 mm.
+		if n.AreaMM.X < 140 || n.AreaMM.W < 90 || n.AreaMM.W > 103 || n.AreaMM.H < 180 || n.AreaMM.H > 199 {
+			t.Errorf("%d dpi: area %+v mm is not the label", dpi, n.AreaMM)
+		}
+		// 1:1: the rendered sheet's content and the label's are the same
+		// dots.
+		src, err := conv.RenderPDFPage(testContext(t), data, 1, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bitmap, err := conv.PDFLabels(testContext(t), data, p, zpl.PDFOptions{BitmapBarcodes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels, err := render.Render(bitmap, render.Options{DPI: dpi})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := src.Trim()
+		b, _ := labels[0].Image.Trim()
+		if !a.Equal(b) {
+			t.Errorf("%d dpi: the label is not the sheet's content dot for dot (%dx%d vs %dx%d)", dpi, a.W, a.H, b.W, b.H)
+		}
+		if len(out) == 0 {
+			t.Fatal("no output")
+		}
+	}
+}
