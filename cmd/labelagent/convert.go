@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
 	"github.com/labelagent/labelagent/zpl/verify"
@@ -100,14 +101,22 @@ func newCLIConverter(app *cliApp) *zpl.Converter {
 	return zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.Logger()})
 }
 
-// convertInput turns a file's content into ZPL for p.
-func convertInput(ctx context.Context, conv *zpl.Converter, kind string, data []byte, p zpl.Profile, pages string, enc zpl.Encoding) ([]byte, error) {
+// convertInput turns a file's content into ZPL for p; for PDF input it
+// says on stderr how pages were put on the label (cut from a sheet,
+// turned, shrunk).
+func convertInput(ctx context.Context, app *cliApp, conv *zpl.Converter, kind string, data []byte, p zpl.Profile, pages string, enc zpl.Encoding) ([]byte, error) {
 	if kind == "" {
 		kind = zpl.DetectKind(data)
 	}
 	switch kind {
 	case zpl.KindPDF:
-		return conv.PDFLabels(ctx, data, p, zpl.PDFOptions{Pages: pages, Encoding: enc})
+		out, notes, err := conv.PDFLabelsNotes(ctx, data, p, zpl.PDFOptions{Pages: pages, Encoding: enc})
+		for _, n := range notes {
+			for _, line := range pageNoteLines(app.L(), n) {
+				fmt.Fprintln(app.stderr, line)
+			}
+		}
+		return out, err
 	case zpl.KindPNG:
 		img, err := zpl.DecodePNG(data)
 		if err != nil {
@@ -118,6 +127,26 @@ func convertInput(ctx context.Context, conv *zpl.Converter, kind string, data []
 		return zpl.PrepareZPL(data, p, 0)
 	}
 	return nil, fmt.Errorf("the input is neither PDF, PNG nor ZPL (use --kind to say which)")
+}
+
+// pageNoteLines words what happened to a PDF page on its way to the label.
+func pageNoteLines(l *i18n.Localizer, n zpl.PageNote) []string {
+	mm := func(f float64) string { return l.Number(f, 0) }
+	var lines []string
+	if n.Sheet && n.Scale == 1 {
+		lines = append(lines, l.T("pdf.sheet_cut", "page", n.Page, "label", n.Label, "labels", n.OfLabels,
+			"page_w", mm(n.PageMM.W), "page_h", mm(n.PageMM.H), "x", mm(n.AreaMM.X), "y", mm(n.AreaMM.Y), "w", mm(n.AreaMM.W), "h", mm(n.AreaMM.H)))
+	}
+	if n.Rotate != 0 {
+		lines = append(lines, l.T("pdf.turned", "page", n.Page, "degrees", n.Rotate))
+	}
+	if n.Scale > 0 && n.Scale < 1 {
+		lines = append(lines, l.T("pdf.shrunk", "page", n.Page, "percent", l.Number(n.Scale*100, 0)))
+	}
+	if n.Dropped > 0 {
+		lines = append(lines, l.N("pdf.left_out", n.Dropped, "page", n.Page))
+	}
+	return lines
 }
 
 func parseEncoding(s string) (zpl.Encoding, error) {
@@ -214,7 +243,7 @@ the printer reads. Works without the agent running.`,
 			}
 			conv := newCLIConverter(app)
 			defer conv.Close()
-			zplOut, err := convertInput(cmd.Context(), conv, kind, data, p, pages, enc)
+			zplOut, err := convertInput(cmd.Context(), app, conv, kind, data, p, pages, enc)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}

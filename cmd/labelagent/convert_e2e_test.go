@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// convert finds the label on an A4 sheet, prints it 1:1 with its Code 128
+// sent natively, says in the operator's language what it cut out, and
+// --verify reads every barcode of the source on the result.
+func TestConvertSheetSaysWhatWasCut(t *testing.T) {
+	sheet := filepath.Join("..", "..", "..", "shared", "corpus", "pdf", "dhl_parcel_de_9097dab5.pdf")
+	if _, err := os.Stat(sheet); err != nil {
+		t.Skipf("the real-label corpus is absent (../shared beside the repository, as in CI): %v", err)
+	}
+	bin := binary(t)
+	out := filepath.Join(t.TempDir(), "label.zpl")
+	// The compiled PDF renderer is kept between runs: compiling it takes
+	// seconds.
+	data := filepath.Join(os.TempDir(), "labelagent-e2e-convert")
+	cmd := exec.Command(bin, "convert", "--data-dir", data, "--lang", "de", "--dpi", "203", "--label", "910-300-600", "--verify", "-o", out, sheet)
+	stderr, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("convert: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"Seite 1: Etikett 1 von 1 aus der 297 × 210 mm großen Seite ausgeschnitten", "1:1 gedruckt", "40327680807+99000943042250"} {
+		if !strings.Contains(string(stderr), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	zpl, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(zpl), "^BCN,") {
+		t.Errorf("no native Code 128 in the output")
+	}
+}
