@@ -3,10 +3,12 @@ package zpl_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,94 @@ func BenchmarkGraphicEncodings(b *testing.B) {
 			}
 			reportTransfer(b, len(out))
 		})
+	}
+}
+
+// BenchmarkCorpusPDF converts each real carrier PDF of ../shared/corpus/pdf
+// (warm renderer) with labelagent and with the open pipeline pdftoppm -mono
+// + zpl-image, alternately in the same loop so both see the same machine
+// load, and reports per page: wall and CPU milliseconds, ZPL bytes and the
+// ratios (speedup = pipeline time / labelagent time; bytes-ratio =
+// labelagent bytes / pipeline bytes). Needs node with bench/zpl's
+// node_modules (npm ci in bench/zpl) and pdftoppm for the comparison.
+func BenchmarkCorpusPDF(b *testing.B) {
+	script, _ := filepath.Abs("../bench/zpl/pbm2zpl.js")
+	pipeline := true
+	for _, tool := range []string{"pdftoppm", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			pipeline = false
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "zpl-image")); err != nil {
+		pipeline = false
+	}
+	if !pipeline {
+		b.Log("pdftoppm, node or bench/zpl/node_modules missing: labelagent alone")
+	}
+	for _, c := range corpusLabels {
+		data := corpus(b, c.file)
+		for _, dpi := range []int{203, 300} {
+			b.Run(fmt.Sprintf("%s/%ddpi", strings.TrimSuffix(c.file, ".pdf"), dpi), func(b *testing.B) {
+				ctx := context.Background()
+				p := mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label})
+				if _, err := conv.Prepare(ctx, zpl.KindPDF, data, p); err != nil { // warm
+					b.Fatal(err)
+				}
+				dir := b.TempDir()
+				in := filepath.Join(dir, "label.pdf")
+				if err := os.WriteFile(in, data, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				var la, pipe struct {
+					wall, cpu time.Duration
+					bytes     int
+				}
+				n := 0
+				for b.Loop() {
+					n++
+					c0 := cpuTime()
+					t0 := time.Now()
+					out, err := conv.Prepare(ctx, zpl.KindPDF, data, p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					la.wall += time.Since(t0)
+					la.cpu += cpuTime() - c0
+					la.bytes = len(out)
+					if !pipeline {
+						continue
+					}
+					t0 = time.Now()
+					pdftoppm := exec.Command("pdftoppm", "-r", fmt.Sprint(dpi), "-mono", "-singlefile", in, filepath.Join(dir, "page"))
+					if err := pdftoppm.Run(); err != nil {
+						b.Fatal(err)
+					}
+					node := exec.Command("node", script, filepath.Join(dir, "page.pbm"))
+					node.Dir = filepath.Dir(script)
+					zplOut, err := node.Output()
+					if err != nil {
+						b.Fatal(err)
+					}
+					pipe.wall += time.Since(t0)
+					for _, ps := range []*os.ProcessState{pdftoppm.ProcessState, node.ProcessState} {
+						pipe.cpu += ps.UserTime() + ps.SystemTime()
+					}
+					pipe.bytes = len(zplOut)
+				}
+				ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+				b.ReportMetric(ms(la.wall), "ms/page")
+				b.ReportMetric(ms(la.cpu), "cpu-ms/page")
+				b.ReportMetric(float64(la.bytes), "zpl-bytes")
+				if pipeline {
+					b.ReportMetric(ms(pipe.wall), "pipe-ms/page")
+					b.ReportMetric(ms(pipe.cpu), "pipe-cpu-ms/page")
+					b.ReportMetric(float64(pipe.bytes), "pipe-bytes")
+					b.ReportMetric(float64(pipe.wall)/float64(la.wall), "speedup")
+					b.ReportMetric(float64(pipe.cpu)/float64(la.cpu), "cpu-speedup")
+					b.ReportMetric(float64(la.bytes)/float64(pipe.bytes), "bytes-ratio")
+				}
+				b.ReportMetric(0, "ns/op")
+			})
+		}
 	}
 }
