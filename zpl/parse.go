@@ -199,23 +199,36 @@ func binaryGraphic(src []byte, i int, caret, tilde, delim byte) (data []byte, en
 // '_') followed by two hex digits is a byte. The bytes are then read in the
 // ^CI character set (UTF-8 for ^CI28, Latin-1 for the others).
 func FieldText(data string, hexIndicator byte, ci int) string {
+	return DecodeText(FieldBytes(data, hexIndicator), ci)
+}
+
+// FieldBytes is field data as the printer holds it: with ^FH active, the
+// indicator followed by two hex digits is one byte. Barcodes encode these
+// bytes; text is drawn from them in the ^CI character set (DecodeText).
+func FieldBytes(data string, hexIndicator byte) []byte {
 	b := []byte(data)
-	if hexIndicator != 0 {
-		out := make([]byte, 0, len(b))
-		for i := 0; i < len(b); i++ {
-			if b[i] == hexIndicator && i+2 < len(b) {
-				h, ok1 := hexVal(b[i+1])
-				l, ok2 := hexVal(b[i+2])
-				if ok1 && ok2 {
-					out = append(out, h<<4|l)
-					i += 2
-					continue
-				}
-			}
-			out = append(out, b[i])
-		}
-		b = out
+	if hexIndicator == 0 {
+		return b
 	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == hexIndicator && i+2 < len(b) {
+			h, ok1 := hexVal(b[i+1])
+			l, ok2 := hexVal(b[i+2])
+			if ok1 && ok2 {
+				out = append(out, h<<4|l)
+				i += 2
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+// DecodeText reads field bytes in the ^CI character set: UTF-8 for ^CI28
+// to 30, else Latin-1 (^CI27: Windows-1252).
+func DecodeText(b []byte, ci int) string {
 	switch ci {
 	case 28, 29, 30:
 		return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))

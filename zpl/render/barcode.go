@@ -146,6 +146,16 @@ func (l *labelState) code128(c zpl.Command, text string) {
 		Barcode{Symbology: "code128", Data: sym.scanned, GS1: sym.gs1}, sym.human)
 }
 
+// latin1 is what a reader reports for symbol bytes without a character
+// set of their own: one character per byte.
+func latin1(b string) string {
+	r := make([]rune, len(b))
+	for i := range len(b) {
+		r[i] = rune(b[i])
+	}
+	return string(r)
+}
+
 // stripInvocations drops Code 128 invocation codes (">x").
 func stripInvocations(s string) string {
 	var b strings.Builder
@@ -256,7 +266,7 @@ func (l *labelState) pdf417(c zpl.Command, text string) {
 	rows := b.Dy() / 2
 	rowH := clamp(c.IntParam(1, max(1, l.byH/max(rows, 1))), 1, 255)
 	mask := l.gridMask(b.Dx(), rows, func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry*2) }, l.byW, rowH)
-	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "pdf417", Data: text})
+	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "pdf417", Data: latin1(text)})
 }
 
 // dataMatrixData applies ^BX's escape character: e1 is FNC1 (first: GS1
@@ -435,7 +445,7 @@ func (l *labelState) aztec(c zpl.Command, text string) {
 	}
 	b := bc.Bounds()
 	mask := l.gridMask(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, mag, mag)
-	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "aztec", Data: text})
+	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "aztec", Data: latin1(text)})
 }
 
 // encodeAztec calls the encoder, which panics on some impossible requests.
@@ -493,7 +503,7 @@ func (l *labelState) maxiCode(c zpl.Command, text string) {
 		}
 	}
 	// MaxiCode is printed upright.
-	l.symbol2D(c, mask, 'N', Barcode{Symbology: "maxicode", Data: text})
+	l.symbol2D(c, mask, 'N', Barcode{Symbology: "maxicode", Data: latin1(text)})
 }
 
 func encodeMaxiCode(mode int, in string) (g *maxicode.SymbolGrid, err error) {

@@ -112,7 +112,7 @@ func (o *c128Out) char(c byte) bool {
 // value adds a raw symbol value (subset A digit pairs, invocation codes).
 func (o *c128Out) value(v int) {
 	o.sym.values = append(o.sym.values, v)
-	if v < 96 {
+	if v < 96 || (o.subset == 'C' && v < 100) {
 		var c byte
 		switch o.subset {
 		case 'A':
@@ -124,7 +124,12 @@ func (o *c128Out) value(v int) {
 		case 'B':
 			c = byte(v + 32)
 		}
-		if o.subset != 'C' {
+		if o.subset == 'C' {
+			// In subset C every value below 100 is a digit pair.
+			pair := []byte{byte('0' + v/10), byte('0' + v%10)}
+			o.human.Write(pair)
+			o.scan.Write(pair)
+		} else {
 			if c >= 32 {
 				o.human.WriteByte(c)
 			}
@@ -181,9 +186,11 @@ func code128ModeN(s string) code128Symbol {
 		}
 	}
 	o.sym.values = []int{start}
+	shift := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '>' && i+1 < len(s) {
+			shift = false
 			i++
 			switch s[i] {
 			case '<':
@@ -194,12 +201,16 @@ func code128ModeN(s string) code128Symbol {
 				o.value(94)
 			case '1':
 				o.value(95)
-			case '2':
-				o.sym.values = append(o.sym.values, c128FNC3)
-			case '3':
-				o.sym.values = append(o.sym.values, c128FNC2)
-			case '4':
-				o.sym.values = append(o.sym.values, c128Shift)
+			case '2', '3', '4':
+				// FNC3, FNC2, SHIFT in subsets A and B; the pairs 96-98
+				// in subset C (Zebra's table).
+				v := map[byte]int{'2': c128FNC3, '3': c128FNC2, '4': c128Shift}[s[i]]
+				if o.subset == 'C' {
+					o.value(v)
+				} else {
+					o.sym.values = append(o.sym.values, v)
+					shift = v == c128Shift
+				}
 			case '5':
 				o.switchTo('C')
 			case '6':
@@ -214,6 +225,17 @@ func code128ModeN(s string) code128Symbol {
 			default:
 				o.sym.dropped++
 			}
+			continue
+		}
+		if shift {
+			// SHIFT: the one next character is of the other subset.
+			shift = false
+			cur := o.subset
+			o.subset = map[byte]byte{'A': 'B', 'B': 'A'}[cur]
+			if !o.char(c) {
+				o.sym.dropped++
+			}
+			o.subset = cur
 			continue
 		}
 		if o.subset == 'B' {

@@ -416,11 +416,13 @@ func (l *labelState) fieldSeparator() {
 		}
 	}
 	if l.data != nil {
-		text := zpl.FieldText(*l.data, l.hexInd, l.ci)
+		raw := zpl.FieldBytes(*l.data, l.hexInd)
 		if l.barcode != nil {
-			l.drawBarcode(*l.barcode, text)
+			// Symbols carry the field's bytes, whatever ^CI says about
+			// how text shows them.
+			l.drawBarcode(*l.barcode, string(raw))
 		} else {
-			l.drawText(text)
+			l.drawText(zpl.DecodeText(raw, l.ci))
 		}
 	}
 	l.data = nil
