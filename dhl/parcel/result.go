@@ -557,7 +557,7 @@ func decodeDoc(d *Document, errs *[]error, what string) *Label {
 		if l.Format == "" {
 			l.Format = DocFormatZPL2
 		}
-		if !bytes.Contains(l.Data, []byte("^XA")) {
+		if !hasXA(l.Data) {
 			*errs = append(*errs, fmt.Errorf("%s: the ZPL has no ^XA (no label format in it)", what))
 			l.Data = nil
 		}
@@ -571,7 +571,7 @@ func decodeDoc(d *Document, errs *[]error, what string) *Label {
 			l.Format = DocFormatPDF
 		}
 		switch {
-		case strings.EqualFold(l.Format, DocFormatZPL2) && bytes.Contains(b, []byte("^XA")):
+		case strings.EqualFold(l.Format, DocFormatZPL2) && hasXA(b):
 		case bytes.HasPrefix(bytes.TrimLeft(b, "\x00\r\n\t "), []byte("%PDF-")):
 		default:
 			*errs = append(*errs, fmt.Errorf("%s: the decoded %s is not a %s document", what, l.Format, l.Format))
@@ -580,4 +580,9 @@ func decodeDoc(d *Document, errs *[]error, what string) *Label {
 		l.Data = b
 	}
 	return l
+}
+
+// hasXA reports whether ZPL text starts a label format (^XA, any case).
+func hasXA(b []byte) bool {
+	return bytes.Contains(b, []byte("^XA")) || bytes.Contains(b, []byte("^xa"))
 }
