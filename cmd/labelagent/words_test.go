@@ -13,10 +13,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of the CLI's output")
 
+// goldenDir is absolute: some tests change their working directory.
+var goldenDir = func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Join(wd, "testdata", "golden")
+}()
+
 // golden compares got with testdata/golden/NAME, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
+	path := filepath.Join(goldenDir, name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
