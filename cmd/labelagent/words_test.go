@@ -52,7 +52,8 @@ func TestConfigCheckFindsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "LABELAGENT_LISTEN=0.0.0.0:9180", "LABELAGENT_DATA_DIR="+t.TempDir(), "LABELAGENT_CONFIG=")
+	data := t.TempDir()
+	env := append(os.Environ(), "LABELAGENT_LISTEN=0.0.0.0:9180", "LABELAGENT_DATA_DIR="+data, "LABELAGENT_CONFIG=")
 	run := func(args ...string) (string, string, int) {
 		t.Helper()
 		cmd := osexec.Command(bin, args...)
@@ -64,7 +65,9 @@ func TestConfigCheckFindsEverything(t *testing.T) {
 		if err != nil {
 			code = cmd.ProcessState.ExitCode()
 		}
-		clean := func(s string) string { return strings.ReplaceAll(s, fixture, "config-problems.yaml") }
+		clean := func(s string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(s, fixture, "config-problems.yaml"), data, "$DATA")
+		}
 		return clean(out.String()), clean(errb.String()), code
 	}
 	for _, lang := range []string{"en", "de"} {
