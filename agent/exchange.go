@@ -3,8 +3,10 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
 )
 
@@ -15,7 +17,7 @@ import (
 func (a *Agent) Exchange(ctx context.Context, printerName string, cmd []byte) ([]byte, error) {
 	w, ok := a.workers[printerName]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownPrinter, printerName)
+		return nil, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", printerName, "allowed", strings.Join(a.printerNames(), ", "))
 	}
 	x, ok := w.p.(printer.Exchanger)
 	if !ok {

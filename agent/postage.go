@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/purchase"
 	"github.com/labelagent/labelagent/dhl/internetmarke"
 	"github.com/labelagent/labelagent/dhl/privateshipping"
@@ -54,7 +56,7 @@ func (a *Agent) startPostage() error {
 		}
 		pc, ok := a.cfg.Printer(name)
 		if !ok {
-			return zpl.Profile{}, fmt.Errorf("%w %q", ErrUnknownPrinter, name)
+			return zpl.Profile{}, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", name, "allowed", strings.Join(a.printerNames(), ", "))
 		}
 		return zpl.ProfileFrom(pc.Profile)
 	}

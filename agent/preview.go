@@ -3,10 +3,10 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/zpl"
 	"github.com/labelagent/labelagent/zpl/preview"
 )
@@ -36,13 +36,13 @@ func (a *Agent) PreviewPayload(ctx context.Context, printerName string, kind api
 		printerName = a.cfg.DefaultPrinter
 	}
 	if len(payload) == 0 {
-		return nil, fmt.Errorf("%w: empty payload", ErrInvalid)
+		return nil, i18n.K(ErrInvalid, "job.empty_payload")
 	}
 	if int64(len(payload)) > int64(a.cfg.Jobs.MaxPayload) {
-		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(payload))
+		return nil, i18n.K(ErrTooLarge, "job.too_large", "size", len(payload), "limit", a.cfg.Jobs.MaxPayload.String())
 	}
 	if kind != "" && !kind.Valid() {
-		return nil, fmt.Errorf("%w: kind %q", ErrInvalid, kind)
+		return nil, i18n.K(ErrInvalid, "job.bad_kind", "value", string(kind), "allowed", []string{"zpl", "raw", "pdf", "png"})
 	}
 	return a.preview(ctx, printerName, kind, payload, check)
 }
@@ -54,16 +54,16 @@ func (a *Agent) preview(ctx context.Context, printerName string, kind apitype.Ki
 		}
 		p, err := zpl.ProfileFrom(pc.Profile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: printer %q: %w", ErrInvalid, printerName, err)
+			return nil, i18n.KWrap(ErrInvalid, err, "job.printer_profile", "printer", printerName)
 		}
 		res, err := preview.Render(ctx, a.conv, preview.Request{Kind: string(kind), Payload: payload, Profile: p, Verify: check})
 		switch {
 		case errors.Is(err, preview.ErrNoPreview), errors.Is(err, zpl.ErrBadInput):
-			return nil, fmt.Errorf("%w: %w", ErrNoPreview, err)
+			return nil, i18n.KWrap(ErrNoPreview, err, "job.no_preview")
 		case err != nil:
 			return nil, err
 		}
 		return res, nil
 	}
-	return nil, fmt.Errorf("%w %q (configured: %s)", ErrUnknownPrinter, printerName, strings.Join(a.printerNames(), ", "))
+	return nil, i18n.K(ErrUnknownPrinter, "job.unknown_printer", "printer", printerName, "allowed", strings.Join(a.printerNames(), ", "))
 }
