@@ -21,6 +21,7 @@ import (
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/shipment"
+	"github.com/labelagent/labelagent/agent/sources"
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/transports"
@@ -62,6 +63,8 @@ type Agent struct {
 	postage  *Postage       // nil unless INTERNETMARKE is configured
 	franking *Franking      // nil unless Online Franking is configured
 	bus      *bus
+	srcMu    sync.Mutex
+	sources  []sources.Source   // hot folders, feeds, NATS
 	workers  map[string]*worker // fixed after Start
 	started  time.Time
 	// shipments is the DHL shipment journal; nil without a dhl: section.
@@ -199,6 +202,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.pruneLoop(a.runCtx)
 	}()
+	a.startSources()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

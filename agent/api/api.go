@@ -62,6 +62,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/events", s.authed(s.events))
 	s.frankingRoutes()
 	s.previewRoutes()
+	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: s.a.Sources()})
+	}))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "api.no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})

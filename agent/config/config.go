@@ -64,6 +64,8 @@ type Config struct {
 
 	// Shipments configures the agent's DHL shipment service (shipments.go).
 	Shipments ShipmentsConfig `yaml:"shipments,omitempty"`
+	// Sources are where jobs come from besides the control API.
+	Sources SourcesConfig `yaml:"sources,omitempty"`
 
 	// source is the file this came from ("" for embedded defaults).
 	source string
@@ -134,6 +136,7 @@ func Default() *Config {
 
 // applyDefaults fills what the file left out.
 func (c *Config) applyDefaults() {
+	defer c.sourceDefaults()
 	d := Default()
 	if c.Listen == "" {
 		c.Listen = d.Listen
@@ -337,6 +340,7 @@ func (c *Config) Validate() []error {
 		add(problem("default_printer", "config.not_a_printer", "value", c.DefaultPrinter, "allowed", names))
 	}
 	errs = append(errs, c.Browser.validate()...)
+	errs = append(errs, c.validateSources(seen, names)...)
 	return errs
 }
 

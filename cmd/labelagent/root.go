@@ -90,6 +90,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newOriginsCmd(app),
 		newBrowserCmd(app),
 		app.newServiceCmd(),
+		newSourcesCmd(app),
 	)
 	return root
 }
