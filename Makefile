@@ -12,6 +12,9 @@ BUILD_PKGS := gcc libusb-1.0-0-dev pkg-config
 TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils
 # zbarimg and dmtxread read the preview's barcodes independently of gozxing.
 TEST_PKGS  += zbar-tools dmtx-utils
+# The browser tests drive headless Chromium; `labelagent browser cert install`
+# is tested with NSS's certutil.
+TEST_PKGS  += chromium libnss3-tools
 
 .PHONY: all build run test test-short bench lint fuzz deps deps-test clean
 

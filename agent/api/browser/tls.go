@@ -38,7 +38,7 @@ func CertPath(dir string) string { return filepath.Join(dir, CertFile) }
 // which browsers must be told to trust again.
 func LoadOrCreateCert(dir string, now time.Time) (cert tls.Certificate, renewed bool, err error) {
 	cp, kp := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
-	if c, err := tls.LoadX509KeyPair(cp, kp); err == nil && c.Leaf != nil && now.Add(renewAt).Before(c.Leaf.NotAfter) {
+	if c, err := tls.LoadX509KeyPair(cp, kp); err == nil && c.Leaf != nil && !now.Before(c.Leaf.NotBefore) && now.Add(renewAt).Before(c.Leaf.NotAfter) {
 		return c, false, nil
 	}
 	certPEM, keyPEM, err := newCert(now)

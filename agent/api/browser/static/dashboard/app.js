@@ -63,7 +63,7 @@ function renderPrinters() {
     const st = p.paused ? "paused" : (p.status?.state || "unknown");
     tb.append(el("tr", { "data-printer": p.name },
       el("td", {}, p.name + (p.default ? " ★" : "")),
-      stateCell(st, S("state_" + st) + (p.status?.detail ? " – " + p.status.detail : "")),
+      stateCell(st, S("state_" + st) + (p.status?.detail && p.status.detail !== st ? " – " + p.status.detail : "")),
       el("td", {}, String(p.queued)),
       el("td", {},
         p.paused
