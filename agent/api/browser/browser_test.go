@@ -21,6 +21,7 @@ import (
 	"github.com/labelagent/labelagent/agent/pairing"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/emulator"
+	"gopkg.in/yaml.v3"
 )
 
 const (
@@ -42,6 +43,7 @@ type fixture struct {
 }
 
 type fixtureOpts struct {
+	dhl      *yaml.Node // a dhl: section (the DHL simulator's)
 	rate     float64
 	burst    int
 	maxBody  config.Size
@@ -71,6 +73,9 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		}
 		c.DefaultPrinter = "zebra"
 		c.Browser.Listen = "127.0.0.1:0"
+		if o.dhl != nil {
+			c.DHL = *o.dhl
+		}
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -96,6 +97,10 @@ func (s *Server) dashRoutes() {
 	m.HandleFunc("POST /dashboard/api/printers/{name}/test", s.sessioned(s.dashTestPrint))
 	m.HandleFunc("POST /dashboard/api/origins/{verb}", s.sessioned(s.dashOrigin))
 	m.HandleFunc("GET /dashboard/api/balance", s.sessioned(s.dashBalance))
+	m.HandleFunc("GET /dashboard/api/shipments", s.sessioned(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.RawQuery = "day=today"
+		s.proxy(w, r, "dashboard", "/api/v1/shipments")
+	}))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, apitype.CodeNotFound, i18n.E("browser.err_no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})
@@ -236,7 +241,8 @@ type DashState struct {
 	Printers []apitype.Printer     `json:"printers"`
 	Jobs     []apitype.Job         `json:"jobs"`
 	Origins  []apitype.Origin      `json:"origins"`
-	Postage  bool                  `json:"postage"` // INTERNETMARKE is configured
+	Postage  bool                  `json:"postage"`  // INTERNETMARKE is configured
+	Shipping bool                  `json:"shipping"` // DHL shipments are configured
 	Balance  *apitype.StampBalance `json:"balance,omitempty"`
 }
 
@@ -246,11 +252,12 @@ func (s *Server) dashState(w http.ResponseWriter, r *http.Request) {
 		s.failAgent(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DashState{Printers: s.a.Printers(), Jobs: jobs, Origins: s.origins.List(), Postage: s.a.Postage() != nil})
+	writeJSON(w, http.StatusOK, DashState{Printers: s.a.Printers(), Jobs: jobs, Origins: s.origins.List(), Postage: s.a.Postage() != nil,
+		Shipping: s.a.Shipments() != nil})
 }
 
 func (s *Server) dashBalance(w http.ResponseWriter, r *http.Request) {
-	s.viaControl("/api/v1/stamps/balance")(w, r, &caller{origin: "dashboard"})
+	s.proxy(w, r, "dashboard", "/api/v1/stamps/balance")
 }
 
 // dashEvents streams every job and printer change, and "origins" when a
@@ -278,12 +285,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) dashPreview(w http.ResponseWriter, r *http.Request) {
-	j, err := s.a.Job(r.PathValue("id"))
-	if err != nil {
-		s.failAgent(w, r, err)
-		return
-	}
-	s.writePreview(w, r, j)
+	s.proxy(w, r, "dashboard", "/api/v1/jobs/"+url.PathEscape(r.PathValue("id"))+"/preview")
 }
 
 func (s *Server) dashReprint(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,13 @@ func (s *Server) apiRoutes() {
 	s.handle("GET /v1/events", "", s.events)
 	s.handle("GET /v1/postage/balance", apitype.ScopePrint, s.viaControl("/api/v1/stamps/balance"))
 	s.handle("POST /v1/postage/stamps", apitype.ScopePostage, s.viaControl("/api/v1/stamps/purchases"))
+	s.handle("POST /v1/shipments", apitype.ScopeShipping, s.viaControl("/api/v1/shipments"))
+	s.handle("GET /v1/shipments/{id}", apitype.ScopeShipping, func(w http.ResponseWriter, r *http.Request, c *caller) {
+		s.proxy(w, r, c.origin, "/api/v1/shipments/"+url.PathEscape(r.PathValue("id")))
+	})
+	s.handle("POST /v1/shipments/{id}/reprint", apitype.ScopeShipping, func(w http.ResponseWriter, r *http.Request, c *caller) {
+		s.proxy(w, r, c.origin, "/api/v1/shipments/"+url.PathEscape(r.PathValue("id"))+"/reprint")
+	})
 	s.handle("/v1/", "", func(w http.ResponseWriter, r *http.Request, _ *caller) {
 		s.fail(w, r, http.StatusNotFound, apitype.CodeNotFound, i18n.E("browser.err_no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})
@@ -216,27 +224,36 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *caller) {
 	writeJSON(w, http.StatusOK, ownView(j))
 }
 
+// preview: the job's label drawn by the agent's one preview (the control
+// API's GET /api/v1/jobs/{id}/preview, with its label, format and verify).
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, c *caller) {
 	j, ok := s.ownJob(w, r, c)
 	if !ok {
 		return
 	}
-	s.writePreview(w, r, j)
+	s.proxy(w, r, c.origin, "/api/v1/jobs/"+url.PathEscape(j.ID)+"/preview")
 }
 
 // events streams the origin's own jobs and every printer as server-sent
 // events. Pages read it with fetch (EventSource cannot send the token).
 func (s *Server) events(w http.ResponseWriter, r *http.Request, c *caller) {
 	src := sourceFor(c.origin)
+	shipping := c.has(apitype.ScopeShipping)
 	s.stream(w, r, func(e apitype.Event) (apitype.Event, bool) {
-		if e.Job != nil {
-			if e.Job.Source != src {
+		switch e.Type {
+		case apitype.EventJob:
+			if e.Job == nil || e.Job.Source != src {
 				return e, false
 			}
 			j := ownView(*e.Job)
 			e.Job = &j
+			return e, true
+		case apitype.EventPrinter, apitype.EventLagged:
+			return e, true
+		case apitype.EventShipment:
+			return e, shipping
 		}
-		return e, true
+		return e, false // the rest is the operator's business
 	}, nil)
 }
 
@@ -292,47 +309,54 @@ type sse struct {
 
 // viaControl serves a browser API call with the control API's endpoint at
 // path, after the guard checked the origin's token and scope: the postage
-// and shipment services are the agent's, and reached one way only.
+// and shipment services and the one preview are the agent's, reached one
+// way only.
 func (s *Server) viaControl(path string) func(w http.ResponseWriter, r *http.Request, c *caller) {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) {
-		if s.control == nil {
-			s.fail(w, r, http.StatusServiceUnavailable, apitype.CodeUnavailable, i18n.E("browser.err_no_control"))
+	return func(w http.ResponseWriter, r *http.Request, c *caller) { s.proxy(w, r, c.origin, path) }
+}
+
+// proxy sends r to the control API's path (with r's query) and copies the
+// answer back.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request, who, path string) {
+	if s.control == nil {
+		s.fail(w, r, http.StatusServiceUnavailable, apitype.CodeUnavailable, i18n.E("browser.err_no_control"))
+		return
+	}
+	var body io.Reader = http.NoBody
+	if r.Method == http.MethodPost {
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			s.failAgent(w, r, err)
 			return
 		}
-		var body io.Reader = http.NoBody
-		if r.Method == http.MethodPost {
-			data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-			if err != nil {
-				s.failAgent(w, r, err)
-				return
-			}
-			body = bytes.NewReader(data)
-		}
-		u := path
-		if r.URL.RawQuery != "" {
-			u += "?" + r.URL.RawQuery
-		}
-		in := httptest.NewRequestWithContext(r.Context(), r.Method, u, body)
-		in.Host = "127.0.0.1"
-		in.RemoteAddr = r.RemoteAddr
-		in.Header.Set(apitype.HeaderAPIKey, s.key)
-		for _, h := range []string{"Content-Type", "Idempotency-Key", "Accept-Language"} {
-			if v := r.Header.Get(h); v != "" {
-				in.Header.Set(h, v)
-			}
-		}
-		rec := httptest.NewRecorder()
-		s.control.ServeHTTP(rec, in)
-		for _, h := range []string{"Content-Type", "Retry-After", "Location"} {
-			if v := rec.Header().Get(h); v != "" {
-				w.Header().Set(h, v)
-			}
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		s.log.Info("browser call through the control API", "origin", c.origin, "path", path, "status", rec.Code)
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		body = bytes.NewReader(data)
 	}
+	u := path
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	in := httptest.NewRequestWithContext(r.Context(), r.Method, u, body)
+	in.Host = "127.0.0.1"
+	in.RemoteAddr = r.RemoteAddr
+	in.Header.Set(apitype.HeaderAPIKey, s.key)
+	for _, h := range []string{"Content-Type", "Idempotency-Key", "Accept-Language"} {
+		if v := r.Header.Get(h); v != "" {
+			in.Header.Set(h, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.control.ServeHTTP(rec, in)
+	for _, h := range []string{"Content-Type", "Content-Length", "Retry-After"} {
+		if v := rec.Header().Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet {
+		s.log.Info("browser call through the control API", "origin", who, "method", r.Method, "path", path, "status", rec.Code)
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // decodeJSON reads a JSON body strictly within limit bytes.

@@ -10,7 +10,7 @@ function S(key, args = {}) {
   return s;
 }
 
-const state = { printers: new Map(), jobs: new Map(), origins: [], postage: false };
+const state = { printers: new Map(), jobs: new Map(), origins: [], postage: false, shipping: false, shipments: new Map() };
 
 async function call(method, path, body) {
   const init = { method, headers: { "Accept-Language": lang }, credentials: "same-origin" };
@@ -149,6 +149,29 @@ async function showPreview(id) {
   document.getElementById("preview-panel").hidden = false;
 }
 
+function renderShipments() {
+  const tb = document.querySelector("#shipments tbody");
+  tb.replaceChildren();
+  const today = [...state.shipments.values()].sort((a, b) => String(b.created).localeCompare(String(a.created)));
+  for (const sh of today) {
+    tb.append(el("tr", { "data-shipment": sh.id },
+      el("td", {}, sh.order_ref || ""),
+      el("td", {}, sh.shipment_no || ""),
+      el("td", {}, [sh.recipient, sh.destination].filter(Boolean).join(", ")),
+      el("td", { class: "state state-ship-" + sh.state, "data-state": sh.state }, S("ship_" + sh.state) + (sh.error ? " – " + sh.error : "")),
+      el("td", {}, fmtTime(sh.created))));
+  }
+  document.getElementById("shipments-none").hidden = today.length > 0;
+}
+
+async function loadShipments() {
+  try {
+    const l = await (await call("GET", "/dashboard/api/shipments")).json();
+    state.shipments = new Map((l.shipments || []).map(s => [s.id, s]));
+    renderShipments();
+  } catch (e) { say(e.message); }
+}
+
 async function loadBalance(refresh) {
   const out = document.getElementById("balance");
   try {
@@ -167,6 +190,9 @@ async function loadState() {
   renderPrinters(); renderJobs(); renderOrigins();
   document.getElementById("postage").hidden = !st.postage;
   if (st.postage) loadBalance(false);
+  state.shipping = st.shipping;
+  document.getElementById("shipments-section").hidden = !st.shipping;
+  if (st.shipping) loadShipments();
 }
 
 function connect() {
@@ -177,6 +203,12 @@ function connect() {
   es.addEventListener("job", (m) => upJob(JSON.parse(m.data).job));
   es.addEventListener("printer", (m) => upPrinter(JSON.parse(m.data).printer));
   es.addEventListener("origins", (m) => { state.origins = JSON.parse(m.data); renderOrigins(); });
+  es.addEventListener("shipment", (m) => {
+    const sh = JSON.parse(m.data).shipment;
+    if (!sh || !state.shipping) return;
+    const today = [...state.shipments.values()][0]?.day;
+    if (!today || sh.day === today) { state.shipments.set(sh.id, sh); renderShipments(); }
+  });
   es.addEventListener("lagged", () => loadState().catch(e => say(e.message)));
 }
 
