@@ -10,6 +10,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/zpl/preview"
+	"github.com/labelagent/labelagent/zpl/render"
 )
 
 // Label previews: the one preview (zpl/preview) for the job's printer
@@ -119,7 +120,7 @@ func previewError(err error) error {
 
 func (s *Server) writePreview(w http.ResponseWriter, r *http.Request, q previewQuery, res *preview.Result, job, printer string) {
 	if q.json {
-		d := DescribePreview(res)
+		d := DescribePreview(res, i18n.For(s.Lang(r)))
 		d.Job, d.Printer = job, printer
 		writeJSON(w, http.StatusOK, d)
 		return
@@ -146,13 +147,32 @@ func (s *Server) writePreview(w http.ResponseWriter, r *http.Request, q previewQ
 	_, _ = w.Write(png)
 }
 
+// NoteText words a renderer note in the reader's language.
+func NoteText(loc *i18n.Localizer, n render.Note, english string) string {
+	id := "preview.note." + n.Code
+	if !i18n.Default().Has(loc.Lang(), id) {
+		return english
+	}
+	kv := make([]any, 0, 2*len(n.Args))
+	for k, v := range n.Args {
+		kv = append(kv, k, v)
+	}
+	return loc.T(id, kv...)
+}
+
 // DescribePreview is a preview as the API and `labelagent preview --json`
-// describe it.
-func DescribePreview(res *preview.Result) apitype.Preview {
+// describe it, its warnings in loc's language.
+func DescribePreview(res *preview.Result, loc *i18n.Localizer) apitype.Preview {
 	out := apitype.Preview{Kind: apitype.Kind(res.Kind), DPI: res.DPI, Labels: make([]apitype.PreviewLabel, 0, len(res.Labels))}
 	checked, ok := false, true
 	for i, l := range res.Labels {
-		pl := apitype.PreviewLabel{Index: i + 1, WidthDots: l.Image.W, HeightDots: l.Image.H, Warnings: l.Warnings}
+		pl := apitype.PreviewLabel{Index: i + 1, WidthDots: l.Image.W, HeightDots: l.Image.H}
+		for j, w := range l.Warnings {
+			if j < len(l.Notes) {
+				w = NoteText(loc, l.Notes[j], w)
+			}
+			pl.Warnings = append(pl.Warnings, w)
+		}
 		for _, b := range l.Barcodes {
 			pl.Barcodes = append(pl.Barcodes, apitype.PreviewBarcode{Symbology: b.Symbology, Data: b.Data, GS1: b.GS1, Clipped: b.Clipped,
 				X: b.Bounds.Min.X, Y: b.Bounds.Min.Y, Width: b.Bounds.Dx(), Height: b.Bounds.Dy()})

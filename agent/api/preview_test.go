@@ -16,7 +16,9 @@ import (
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl/render"
 )
 
 // previewSetup starts an agent with a 203 dpi default printer and a 300 dpi
@@ -177,5 +179,22 @@ func TestPayloadPreviewAndRefusals(t *testing.T) {
 	resp.Body.Close()
 	if resp.Header.Get("Content-Type") != "image/png" || resp.Header.Get(apitype.HeaderPreviewLabels) != "1" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("headers %v", resp.Header)
+	}
+}
+
+// Every note the renderer makes has words in every language.
+func TestEveryRendererNoteIsInTheCatalog(t *testing.T) {
+	for _, code := range render.NoteCodes() {
+		for _, lang := range i18n.Langs() {
+			if !i18n.Default().Has(lang, "preview.note."+code) {
+				t.Errorf("preview.note.%s missing in %s", code, lang)
+			}
+		}
+	}
+	// And the API words them in the reader's language.
+	f := previewSetup(t)
+	status, _, body := f.do(t, "POST", "/api/v1/preview?format=json", "^XA^FO10,10^BAN,50^FDX^FS^XZ", map[string]string{apitype.HeaderAPIKey: key, "Accept-Language": "de"})
+	if status != 200 || !strings.Contains(string(body), "wird nicht gezeichnet") {
+		t.Errorf("%d %s", status, body)
 	}
 }

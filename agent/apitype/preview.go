@@ -27,7 +27,7 @@ type PreviewLabel struct {
 	// draw: the label may differ from the printer's there, and a check
 	// fails over them.
 	Undrawn  []PreviewUndrawn `json:"undrawn,omitempty"`
-	Warnings []string         `json:"warnings,omitempty"` // the renderer's notes, in English
+	Warnings []string         `json:"warnings,omitempty"` // the renderer's notes, in the reader's language
 	// Problems are the check's failures (barcodes that do not scan).
 	Problems   []string `json:"problems,omitempty"`
 	Unverified []string `json:"unverified,omitempty"` // drawn, but no reader for them (PDF417, MaxiCode)

@@ -72,7 +72,7 @@ agent for a job's preview on that job's printer.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			desc := api.DescribePreview(res)
+			desc := api.DescribePreview(res, app.L())
 			for i, l := range res.Labels {
 				name := labelFile(out, i, len(res.Labels))
 				png, err := l.PNG()
@@ -87,7 +87,7 @@ agent for a job's preview on that job's printer.`,
 					continue
 				}
 				app.note("preview.written", "file", name, "label", i+1, "width", l.Image.W, "height", l.Image.H)
-				for _, w := range l.Warnings {
+				for _, w := range desc.Labels[i].Warnings {
 					app.note("preview.warning", "text", w)
 				}
 				for _, u := range l.Undrawn {

@@ -55,8 +55,8 @@ func yesNo(s string, def bool) bool {
 // never pass a label over a barcode it did not see.
 func (l *labelState) notDrawn(c zpl.Command, data, format string, args ...any) {
 	reason := fmt.Sprintf(format, args...)
-	l.out.Undrawn = append(l.out.Undrawn, Undrawn{Command: c.Code(), Data: data, Reason: reason})
-	l.warn("%s %q is not drawn: %s", c.Code(), truncate(data, 30), reason)
+	l.out.Undrawn = append(l.out.Undrawn, Undrawn{Command: c.Code(), Data: latin1(data), Reason: reason})
+	l.warn("barcode_not_drawn", "%s %q is not drawn: %s", "command", c.Code(), "data", truncate(latin1(data), 30), "reason", reason)
 }
 
 func (l *labelState) drawBarcode(c zpl.Command, text string) {
@@ -71,7 +71,7 @@ func (l *labelState) drawBarcode(c zpl.Command, text string) {
 		// ^B3o,e,h,f,g
 		runs, enc, dropped := code39(text, yesNo(c.Param(1), false), l.byW, l.byR)
 		if dropped > 0 {
-			l.warn("^B3: %d characters Code 39 cannot carry were left out", dropped)
+			l.warn("dropped_code39", "^B3: %d characters Code 39 cannot carry were left out", "count", dropped)
 		}
 		if enc == "" {
 			l.notDrawn(c, text, "no character Code 39 can carry")
@@ -92,7 +92,7 @@ func (l *labelState) drawBarcode(c zpl.Command, text string) {
 		// ^B2o,h,f,g,e
 		runs, enc, dropped := itf(text, yesNo(c.Param(4), false), l.byW, l.byR)
 		if dropped > 0 {
-			l.warn("^B2: %d characters that are not digits were left out", dropped)
+			l.warn("dropped_itf", "^B2: %d characters that are not digits were left out", "count", dropped)
 		}
 		if enc == "" {
 			l.notDrawn(c, text, "no digits to encode")
@@ -135,7 +135,7 @@ func (l *labelState) code128(c zpl.Command, text string) {
 		sym = code128ModeN(text)
 	}
 	if sym.dropped > 0 {
-		l.warn("^BC: %d characters the chosen subsets cannot carry were left out", sym.dropped)
+		l.warn("dropped_code128", "^BC: %d characters the chosen subsets cannot carry were left out", "count", sym.dropped)
 	}
 	if len(sym.values) < 2 {
 		l.notDrawn(c, text, "no data the chosen subsets can carry")
@@ -222,7 +222,7 @@ func (l *labelState) linear(c zpl.Command, runs []int, height int, line, above b
 func (l *labelState) addBarcode(c zpl.Command, bc Barcode) {
 	if !bc.Bounds.In(l.canvas.Bounds()) {
 		bc.Clipped = true
-		l.warn("%s %q runs off the label (%v on a %dx%d label) and is cut there", c.Code(), truncate(bc.Data, 30), bc.Bounds, l.canvas.W, l.canvas.H)
+		l.warn("clipped", "%s %q runs off the label (%dx%d dots) and is cut there", "command", c.Code(), "data", truncate(bc.Data, 30), "width", l.canvas.W, "height", l.canvas.H)
 	}
 	l.out.Barcodes = append(l.out.Barcodes, bc)
 }
@@ -436,7 +436,7 @@ func (l *labelState) aztec(c zpl.Command, text string) {
 		return
 	}
 	if yesNo(c.Param(4), false) || c.IntParam(5, 1) > 1 {
-		l.warn("^BO: menu symbols and structured append are drawn as plain symbols")
+		l.warn("aztec_plain", "^BO: menu symbols and structured append are drawn as plain symbols")
 	}
 	bc, err := encodeAztec([]byte(text), ecc, layers)
 	if err != nil {

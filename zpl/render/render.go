@@ -51,7 +51,23 @@ type Label struct {
 	Image    *zpl.Mono // a dot per pixel, as the printer would print it
 	Barcodes []Barcode
 	Undrawn  []Undrawn
-	Warnings []string
+	Warnings []string // in English, one per note
+	Notes    []Note   // the same warnings as codes with arguments, to word them in any language
+}
+
+// NoteCodes lists every Note code the renderer uses.
+func NoteCodes() []string {
+	return []string{"more", "dg_params", "dg_bad", "label_size", "format_missing", "command_not_drawn", "gf_params",
+		"gf_bad", "graphic_missing", "text_no_origin", "font", "text_shortened", "barcode_not_drawn",
+		"dropped_code39", "dropped_itf", "dropped_code128", "clipped", "aztec_plain"}
+}
+
+// Note is a warning with a stable code and its arguments, for callers
+// that word it in the reader's language (the agent's catalog has
+// preview.note.<code>). Reason and error arguments are in English.
+type Note struct {
+	Code string
+	Args map[string]string
 }
 
 // PNG encodes the label image as a black and white PNG.
@@ -134,7 +150,7 @@ func (s *session) downloadGraphic(c zpl.Command, l *labelState) {
 	ps := strings.SplitN(c.Args, string(c.Delim), 4)
 	if len(ps) < 4 {
 		if l != nil {
-			l.warn("~DG with too few parameters")
+			l.warn("dg_params", "~DG with too few parameters")
 		}
 		return
 	}
@@ -143,7 +159,7 @@ func (s *session) downloadGraphic(c zpl.Command, l *labelState) {
 	m, err := zpl.DecodeGraphic('A', total, bpr, []byte(ps[3]))
 	if err != nil {
 		if l != nil {
-			l.warn("~DG %s: %v", ps[0], err)
+			l.warn("dg_bad", "~DG %s: %v", "name", ps[0], "error", err)
 		}
 		return
 	}
@@ -243,13 +259,13 @@ func (s *session) label(src []zpl.Command) *Label {
 	}
 	canvas, err := zpl.NewMono(w, h)
 	if err != nil {
-		l.warn("label size: %v", err)
+		l.warn("label_size", "label size: %v", "error", err)
 		canvas, _ = zpl.NewMono(min(w, 4000), min(h, 4000))
 	}
 	l.canvas = canvas
 	for _, m := range missing {
 		l.out.Undrawn = append(l.out.Undrawn, Undrawn{Command: "^XF", Data: m, Reason: "the format is stored on the printer, not in this job"})
-		l.warn("^XF %s: the format is not in this job (it may be stored on the printer); its fields are not drawn", m)
+		l.warn("format_missing", "^XF %s: the format is not in this job (it may be stored on the printer); its fields are not drawn", "name", m)
 	}
 	if len(fromFormat) > 0 {
 		l.fnValues = fieldNumberValues(cmds, fromFormat)
@@ -278,12 +294,27 @@ func (s *session) label(src []zpl.Command) *Label {
 	return l.out
 }
 
-func (l *labelState) warn(format string, args ...any) {
-	if len(l.out.Warnings) < maxWarnings {
-		l.out.Warnings = append(l.out.Warnings, fmt.Sprintf(format, args...))
-	} else if len(l.out.Warnings) == maxWarnings {
-		l.out.Warnings = append(l.out.Warnings, "more warnings left out")
+// warn records a note: code and key/value arguments, and english, the
+// text in English (a format string over the values in order).
+func (l *labelState) warn(code, english string, kv ...any) {
+	if len(l.out.Warnings) > maxWarnings {
+		return
 	}
+	if len(l.out.Warnings) == maxWarnings {
+		l.out.Warnings = append(l.out.Warnings, "more warnings left out")
+		l.out.Notes = append(l.out.Notes, Note{Code: "more"})
+		return
+	}
+	args := map[string]string{}
+	var vals []any
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		v := fmt.Sprint(kv[i+1])
+		args[k] = v
+		vals = append(vals, kv[i+1])
+	}
+	l.out.Warnings = append(l.out.Warnings, fmt.Sprintf(english, vals...))
+	l.out.Notes = append(l.out.Notes, Note{Code: code, Args: args})
 }
 
 // noted lists commands that have no visible effect on a preview.
@@ -304,7 +335,7 @@ func (l *labelState) command(c zpl.Command) {
 			l.s.downloadGraphic(c, l)
 		case "SD", "JA", "TA", "JS", "JC", "JD", "JE", "HS", "HQ", "JB", "PH":
 		default:
-			l.warn("%s is not drawn in the preview", c.Code())
+			l.warn("command_not_drawn", "%s is not drawn in the preview", "command", c.Code())
 		}
 		return
 	}
@@ -366,6 +397,10 @@ func (l *labelState) command(c zpl.Command) {
 	case "FD", "FV":
 		d := c.Args
 		l.data = &d
+	case "SN":
+		// Serialized data: the first label prints the starting value.
+		d := c.Param(0)
+		l.data = &d
 	case "FS":
 		l.fieldSeparator()
 	case "GB":
@@ -396,7 +431,7 @@ func (l *labelState) command(c zpl.Command) {
 			return
 		}
 		if !noted[c.Name] {
-			l.warn("%s is not drawn in the preview", c.Code())
+			l.warn("command_not_drawn", "%s is not drawn in the preview", "command", c.Code())
 		}
 	}
 }
@@ -491,7 +526,7 @@ func (l *labelState) blit(m *zpl.Mono, x, y, mx, my int) {
 func (l *labelState) graphic(c zpl.Command) {
 	ps := strings.SplitN(c.Args, string(c.Delim), 5)
 	if len(ps) < 4 {
-		l.warn("^GF with too few parameters")
+		l.warn("gf_params", "^GF with too few parameters")
 		return
 	}
 	format := byte('A')
@@ -506,7 +541,7 @@ func (l *labelState) graphic(c zpl.Command) {
 	}
 	m, err := zpl.DecodeGraphic(format, total, bpr, data)
 	if err != nil {
-		l.warn("^GF: %v", err)
+		l.warn("gf_bad", "^GF: %v", "error", err)
 		return
 	}
 	y := l.y
@@ -575,7 +610,7 @@ func (l *labelState) place(mask *image.Alpha, ax, ay int, orient byte) image.Rec
 func (l *labelState) recall(c zpl.Command) {
 	m := l.s.graphics[graphicName(c.Param(0))]
 	if m == nil {
-		l.warn("^XG %s: the graphic is not in this job (it may be stored on the printer)", c.Param(0))
+		l.warn("graphic_missing", "^XG %s: the graphic is not in this job (it may be stored on the printer)", "name", c.Param(0))
 		return
 	}
 	mx, my := clamp(c.IntParam(1, 1), 1, 10), clamp(c.IntParam(2, 1), 1, 10)

@@ -183,11 +183,11 @@ func wrap(face font.Face, stretch float64, text string, width, maxLines int) []s
 
 func (l *labelState) drawText(text string) {
 	if !l.hasOrigin {
-		l.warn("text %q has no ^FO or ^FT", truncate(text, 20))
+		l.warn("text_no_origin", "text %q has no ^FO or ^FT", "text", truncate(text, 20))
 	}
 	face, stretch, err := l.face(l.font)
 	if err != nil {
-		l.warn("font: %v", err)
+		l.warn("font", "font: %v", "error", err)
 		return
 	}
 	defer face.Close()
@@ -206,7 +206,7 @@ func (l *labelState) drawText(text string) {
 		lines = []string{strings.ReplaceAll(text, `\&`, " ")}
 	}
 	if len(text) > 4000 {
-		l.warn("field data of %d characters shortened in the preview", len(text))
+		l.warn("text_shortened", "field data of %d characters shortened in the preview", "count", len(text))
 		lines = []string{truncate(text, 4000)}
 	}
 	// Draw only what can land on the label.

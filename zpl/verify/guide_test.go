@@ -318,3 +318,12 @@ func TestUndrawnBarcodeFailsVerify(t *testing.T) {
 		t.Errorf("a label with an undrawn barcode verified: %v", rep.Err())
 	}
 }
+
+// ^SN: the first label carries the starting value.
+func TestSerializedBarcode(t *testing.T) {
+	l := renderOne(t, "^XA^FO50,50^BY2^BCN,80,N^SN000123,1,Y^FS^XZ")
+	got := readAll(t, l)
+	if len(got) != 1 || got[0].Text != "000123" {
+		t.Errorf("read %+v", got)
+	}
+}
