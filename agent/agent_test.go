@@ -216,9 +216,11 @@ func TestJobGoesThroughItsStatesAndIsPrinted(t *testing.T) {
 	if done.Attempts != 1 || done.Finished == nil {
 		t.Errorf("attempts %d finished %v", done.Attempts, done.Finished)
 	}
+	// Copies are the printer's own quantity (^PQ), so it counts them.
 	w := sp.got()
-	if len(w) != 1 || !bytes.Equal(w[0], append(zplLabel(1), zplLabel(1)...)) {
-		t.Fatalf("printer got %q, want the label twice in one write", w)
+	want := bytes.Replace(zplLabel(1), []byte("^XZ"), []byte("^PQ2^XZ"), 1)
+	if len(w) != 1 || !bytes.Equal(w[0], want) {
+		t.Fatalf("printer got %q, want %q in one write", w, want)
 	}
 	// The event stream told the same story, preparing included.
 	var seen []apitype.JobState

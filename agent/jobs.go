@@ -62,8 +62,8 @@ func (a *Agent) Submit(ctx context.Context, req apitype.SubmitRequest) (job apit
 		a.withWait(&saved)
 		return saved, true, nil
 	}
+	a.publishJob(saved) // first: the worker may take it at once and say "preparing"
 	w.enqueue(saved.ID)
-	a.publishJob(saved)
 	a.withWait(&saved) // the submitter hears at once why it will wait
 	return saved, false, nil
 }

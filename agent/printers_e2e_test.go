@@ -34,7 +34,13 @@ type e2eRig struct {
 
 func e2eStart(tb testing.TB, holdPoll time.Duration, mod func(*printer.Config)) *e2eRig {
 	tb.Helper()
-	r := &e2eRig{tcp: emulator.New(emulator.Options{})}
+	return e2eStartWith(tb, holdPoll, emulator.Options{}, mod)
+}
+
+// e2eStartWith is e2eStart with emulators made from eo.
+func e2eStartWith(tb testing.TB, holdPoll time.Duration, eo emulator.Options, mod func(*printer.Config)) *e2eRig {
+	tb.Helper()
+	r := &e2eRig{tcp: emulator.New(eo)}
 	tb.Cleanup(func() { r.tcp.Close() })
 	addr, err := r.tcp.ListenTCP("127.0.0.1:0")
 	if err != nil {
@@ -43,7 +49,7 @@ func e2eStart(tb testing.TB, holdPoll time.Duration, mod func(*printer.Config)) 
 	pcs := []printer.Config{{Name: "zebra-tcp", Transport: "tcp", StatusInterval: 50 * time.Millisecond,
 		TCP: printer.TCPConfig{Address: addr.String(), WriteTimeout: 2 * time.Second, StatusTimeout: 500 * time.Millisecond}}}
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
-		r.ser = emulator.New(emulator.Options{})
+		r.ser = emulator.New(eo)
 		tb.Cleanup(func() { r.ser.Close() })
 		dev, err := r.ser.OpenPTY(filepath.Join(tb.TempDir(), "ttyZebra"))
 		if err != nil {

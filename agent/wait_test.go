@@ -83,6 +83,11 @@ func TestHeldJobsSayWhyTheyWaitAndAnnounceIt(t *testing.T) {
 		{printer.StateRibbonOut, apitype.WaitRibbonOut},
 		{printer.StateBufferFull, apitype.WaitPrinterError},
 	}
+	// Out of paper before the pause ends, so nothing prints meanwhile.
+	sp.set(func(p *scriptPrinter) {
+		p.status = printer.Status{State: printer.StatePaperOut, Problems: []printer.State{printer.StatePaperOut}, Detail: "the printer says paper_out"}
+	})
+	time.Sleep(50 * time.Millisecond) // a few status polls
 	if _, err := a.ResumePrinter("zebra"); err != nil {
 		t.Fatal(err)
 	}

@@ -53,11 +53,12 @@ type worker struct {
 	printableAt time.Time // when the printer last proved it could print (only the run goroutine uses it)
 	bo          *backoff.ExponentialBackOff
 	pausedSince time.Time
-	retryErr    string              // why the head job waits for retryAt
-	retrySince  time.Time           // when that attempt failed
-	curWait     *apitype.WaitReason // the current job waits (e.g. a fault while it is in the printer's buffer)
-	lastWait    waitKey             // the printer-wide reason last announced on the bus
-	unreachable bool                // status is offline because the printer could not be asked
+	retryErr    string                  // why the head job waits for retryAt
+	retrySince  time.Time               // when that attempt failed
+	curWait     *apitype.WaitReason     // the current job waits (e.g. a fault while it is in the printer's buffer)
+	lastWait    waitKey                 // the printer-wide reason last announced on the bus
+	unreachable bool                    // status is offline because the printer could not be asked
+	progress    map[string]*jobProgress // jobs partly at the printer, by id
 }
 
 // waitKey is what makes a printer-wide wait reason different from the last
@@ -163,7 +164,7 @@ func (w *worker) finish() {
 	w.mu.Lock()
 	w.cancelCur()
 	close(w.curDone)
-	w.current, w.cancelCur, w.curDone = "", nil, nil
+	w.current, w.cancelCur, w.curDone, w.curWait = "", nil, nil, nil
 	w.mu.Unlock()
 	w.publish()
 }
@@ -210,7 +211,12 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// process prepares and writes one job and records the outcome.
+// process prepares and writes one job and records the outcome. For a
+// printer that reports its buffer (ZPL ~HS), done means printed: the job is
+// done only when the printer has taken it and holds nothing of it any
+// more, with no fault; a fault while it waits in the printer holds it
+// there, and what the printer lost (a power cycle) is sent again, and only
+// that. Other printers are done when the job is handed over.
 func (w *worker) process(ctx context.Context, id string) {
 	defer w.finish()
 	a := w.a
@@ -246,32 +252,314 @@ func (w *worker) process(ctx context.Context, id string) {
 		w.retryOrFail(j, fmt.Errorf("preparing the label: %w", err))
 		return
 	}
-	data = withCopies(data, j.Copies)
+	fs, total := w.formats(j, data)
+	pr := w.progressOf(id)
 
-	j.Attempts++
-	j = a.transition(j, apitype.StatePrinting, fmt.Sprintf("attempt %d, %d bytes", j.Attempts, len(data)))
-	if err := a.store.Put(j); err != nil {
-		// Without a durable record, printing could go unnoticed after a crash.
-		w.log.Error("cannot record the start of printing; the job waits", "job", id, "err", err)
-		w.requeue(id, w.a.holdPoll, err.Error())
-		return
-	}
-	a.publishJob(j)
-
-	err = w.p.Write(ctx, data)
-	if err == nil {
+	for {
+		counted := false // the printer reports its buffer: done means printed
+		var st printer.Status
+		if w.poll && total > 0 {
+			var ok bool
+			if st, ok = w.settle(ctx, &j, pr); !ok {
+				return
+			}
+			counted = st.Buffer != nil
+		}
+		rest := fs
+		if counted && pr.sent {
+			printed := pr.account(st, total)
+			if printed >= total {
+				w.done(j, pr, st, total, started)
+				return
+			}
+			rest = zpl.Remaining(fs, printed)
+			note := fmt.Sprintf("the printer printed %d of %d labels and holds none of the rest (it lost them: power cycle or cancel); sending the %d missing", printed, total, total-printed)
+			j = a.transition(j, apitype.StatePrinting, note)
+			w.log.Warn("printer lost part of a job; sending only what is missing", "job", id, "printed", printed, "labels", total)
+			if j.Attempts >= a.cfg.Jobs.MaxAttempts {
+				w.fail(j, fmt.Errorf("gave up after %d attempts: the printer lost %d of %d labels each time", j.Attempts, total-printed, total))
+				return
+			}
+		}
+		if counted && !pr.sent && st.Odometer != nil {
+			pr.base, pr.baseKnown = *st.Odometer, true
+		}
+		out := zpl.Join(rest)
+		j.Attempts++
+		j = a.transition(j, apitype.StatePrinting, fmt.Sprintf("attempt %d, %d bytes", j.Attempts, len(out)))
+		if err := a.store.Put(j); err != nil {
+			// Without a durable record, printing could go unnoticed after a crash.
+			w.log.Error("cannot record the start of printing; the job waits", "job", id, "err", err)
+			w.requeue(id, w.a.holdPoll, err.Error())
+			return
+		}
+		a.publishJob(j)
+		pr.sent = true
+		if err := w.send(ctx, rest, counted && !pr.baseKnown, pr); err != nil {
+			if w.interrupted(ctx, j) {
+				return
+			}
+			_ = w.p.Close() // reconnect on the next attempt
+			w.retryOrFail(j, err)
+			return
+		}
 		w.printableAt = a.now()
-		j = a.transition(j, apitype.StateDone, "")
-		j.LastError = ""
-		w.save(j)
-		w.log.Info("job printed", "job", id, "bytes", len(data), "copies", j.Copies, "took", a.now().Sub(started).Round(time.Millisecond))
+		if !counted {
+			w.done(j, pr, st, 0, started)
+			return
+		}
+		// Counted: settle again and see what came out.
+	}
+}
+
+// formats cuts a prepared job into the formats the printer counts, with
+// its copies as the printer's own quantity (^PQ) where the job is one
+// label format, or as repeated formats. total is the labels the job
+// prints, 0 where they cannot be counted (raw data, raw printers).
+func (w *worker) formats(j apitype.Job, data []byte) ([]zpl.Format, int) {
+	if w.cfg.Profile.Language == "raw" {
+		return []zpl.Format{{Data: withCopies(data, j.Copies)}}, 0
+	}
+	// Raw jobs to a ZPL printer are usually ZPL too: counted the same way,
+	// but their bytes are left as they are (copies are repeats).
+	fs := zpl.SplitFormats(data)
+	if zpl.Labels(fs) == 0 {
+		return []zpl.Format{{Data: withCopies(data, j.Copies)}}, 0
+	}
+	if j.Copies > 1 && j.Kind == apitype.KindRaw {
+		all := make([]zpl.Format, 0, len(fs)*j.Copies)
+		for range j.Copies {
+			all = append(all, fs...)
+		}
+		return all, zpl.Labels(all)
+	}
+	if j.Copies > 1 {
+		printing := -1
+		for i, f := range fs {
+			if f.Labels > 0 {
+				if printing >= 0 {
+					printing = -2
+					break
+				}
+				printing = i
+			}
+		}
+		if printing >= 0 {
+			f := fs[printing]
+			fs = slices.Clone(fs)
+			fs[printing] = zpl.Format{Data: zpl.WithQuantity(f.Data, f.Labels*j.Copies), Labels: f.Labels * j.Copies}
+		} else {
+			all := make([]zpl.Format, 0, len(fs)*j.Copies)
+			for range j.Copies {
+				all = append(all, fs...)
+			}
+			fs = all
+		}
+	}
+	return fs, zpl.Labels(fs)
+}
+
+// send writes formats. Without the printer's label counter to tell later
+// what came out, each format is its own write, confirmed received (~HS)
+// before the next: after a drop at most the format in flight is unknown.
+func (w *worker) send(ctx context.Context, fs []zpl.Format, oneByOne bool, pr *jobProgress) error {
+	if !oneByOne {
+		return w.p.Write(ctx, zpl.Join(fs))
+	}
+	for _, f := range fs {
+		if err := w.p.Write(ctx, f.Data); err != nil {
+			return err
+		}
+		pr.received += f.Labels
+	}
+	return nil
+}
+
+// jobProgress is what the worker knows of a job's labels at the printer,
+// across attempts (kept in memory: after a crash the job prints again).
+type jobProgress struct {
+	sent      bool  // some of it went to the printer
+	base      int64 // the printer's label counter before the first byte of it
+	baseKnown bool
+	received  int  // without a counter: labels of formats the printer confirmed receiving
+	remaining int  // labels of it last seen still to print in the printer
+	suspect   bool // the printer went away while holding some of it (power cycle?)
+}
+
+func (w *worker) progressOf(id string) *jobProgress {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.progress == nil {
+		w.progress = map[string]*jobProgress{}
+	}
+	pr := w.progress[id]
+	if pr == nil {
+		pr = &jobProgress{}
+		w.progress[id] = pr
+	}
+	return pr
+}
+
+// account works out how many of the job's labels came out, with the
+// printer's buffer empty: from its label counter where it has one, else
+// from the formats it confirmed receiving, less what it still had to print
+// when it went away (a power cycle loses that).
+func (pr *jobProgress) account(st printer.Status, total int) int {
+	if pr.baseKnown && st.Odometer != nil {
+		return int(max(0, min(int64(total), *st.Odometer-pr.base)))
+	}
+	printed := pr.received
+	if pr.suspect {
+		printed = max(0, printed-pr.remaining)
+		pr.received, pr.suspect = printed, false
+	}
+	return min(printed, total)
+}
+
+// settle waits until the printer holds nothing (the job before this one,
+// or this one, has printed) and can print. Meanwhile a fault holds the job
+// with the printer's words as its wait reason. It returns false when the
+// job was cancelled or the agent is stopping (recorded).
+func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (printer.Status, bool) {
+	poll := confirmPoll
+	cancels, uncounted := 0, 0
+	defer w.setCurWait(j, nil)
+	for {
+		st := w.refreshStatus(ctx)
+		if w.interrupted(ctx, *j) {
+			return st, false
+		}
+		unreachable := w.isUnreachable()
+		switch {
+		case unreachable:
+			if pr.sent && pr.remaining > 0 {
+				pr.suspect = true
+			}
+			w.setCurWait(j, &apitype.WaitReason{Code: apitype.WaitUnreachable, Detail: st.Detail})
+		case st.Buffer == nil:
+			return st, true // the printer does not count: nothing to wait for
+		case !st.CanPrint():
+			if pr.sent {
+				pr.remaining = st.Buffer.LabelsRemaining
+			}
+			w.setCurWait(j, &apitype.WaitReason{Code: waitCode(st), Detail: heldDetail(st)})
+		case st.Buffer.Formats > 0 || st.Buffer.LabelsRemaining > 0:
+			// (A format only half received is not waited for: it is what
+			// is left of a cut-off attempt on a line that stayed open, and
+			// the next ^XA makes the printer drop it.)
+			if pr.sent {
+				pr.remaining = st.Buffer.LabelsRemaining
+			}
+			w.setCurWait(j, nil)
+		case st.Buffer.Receiving && pr.sent && cancels < 3:
+			// What is left of our cut-off attempt on a line that stayed
+			// open (serial, USB): the printer holds nothing else, so
+			// cancel it (~JA), and it can count its labels again.
+			cancels++
+			if err := w.p.Write(ctx, []byte("~JA")); err != nil && w.interrupted(ctx, *j) {
+				return st, false
+			}
+			continue
+		case pr.baseKnown && st.Odometer == nil && uncounted < 20:
+			uncounted++ // the label counter did not answer this time: ask again
+		default:
+			return st, true
+		}
+		if unreachable || !st.CanPrint() {
+			w.sleep(ctx, w.a.holdPoll)
+			poll = confirmPoll
+		} else {
+			w.sleep(ctx, poll)
+			poll = min(poll*2, maxConfirmPoll)
+		}
+	}
+}
+
+// Confirmation polling: quick at first (a label takes a second or less),
+// slower while a long batch prints.
+const (
+	confirmPoll    = 10 * time.Millisecond
+	maxConfirmPoll = 250 * time.Millisecond
+)
+
+func heldDetail(st printer.Status) string {
+	if st.Buffer != nil && st.Buffer.Formats > 0 {
+		return fmt.Sprintf("%s (%d label format(s), %d label(s) waiting in the printer)", st.Detail, st.Buffer.Formats, st.Buffer.LabelsRemaining)
+	}
+	return st.Detail
+}
+
+// setCurWait records why the current job waits (nil: it does not), and
+// notes a new reason in its history and on the bus.
+func (w *worker) setCurWait(j *apitype.Job, r *apitype.WaitReason) {
+	w.mu.Lock()
+	old := w.curWait
+	same := (old == nil) == (r == nil) && (r == nil || (old.Code == r.Code && old.Detail == r.Detail))
+	if same {
+		w.mu.Unlock()
 		return
 	}
-	if w.interrupted(ctx, j) {
-		return
+	if r != nil {
+		r.Printer = w.cfg.Name
+		r.Since = w.a.now()
+		if old != nil && old.Code == r.Code {
+			r.Since = old.Since
+		}
 	}
-	_ = w.p.Close() // reconnect on the next attempt
-	w.retryOrFail(j, err)
+	w.curWait = r
+	w.mu.Unlock()
+	if j.State == apitype.StatePreparing {
+		// Not sent yet: it waits in the queue, as far as anyone can tell.
+		j.State = apitype.StateQueued
+	}
+	if r != nil && (old == nil || old.Code != r.Code) {
+		where := "waits for the printer"
+		if j.State == apitype.StatePrinting {
+			where = "held in the printer"
+		}
+		*j = w.a.transition(*j, j.State, fmt.Sprintf("%s: %s (%s)", where, r.Code, r.Detail))
+		w.save(*j)
+	} else if r == nil && old != nil {
+		*j = w.a.transition(*j, j.State, "the printer can print again")
+		w.save(*j)
+	} else {
+		w.a.publishJob(*j)
+	}
+}
+
+func (w *worker) isUnreachable() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.unreachable
+}
+
+// done records a finished job, saying what done means for this printer.
+func (w *worker) done(j apitype.Job, pr *jobProgress, st printer.Status, total int, started time.Time) {
+	note := w.handedOver()
+	if total > 0 {
+		note = fmt.Sprintf("printed: the printer took all %d label(s) and reports none of them left to print", total)
+		if pr.baseKnown && st.Odometer != nil {
+			note += fmt.Sprintf(" (its label counter went from %d to %d)", pr.base, *st.Odometer)
+		}
+	}
+	j = w.a.transition(j, apitype.StateDone, note)
+	j.LastError = ""
+	w.save(j)
+	w.log.Info("job printed", "job", j.ID, "copies", j.Copies, "labels", total, "took", w.a.now().Sub(started).Round(time.Millisecond))
+}
+
+// handedOver says what done means for a printer that does not report what
+// it printed.
+func (w *worker) handedOver() string {
+	switch {
+	case w.cfg.Transport == "file":
+		return "handed over: written to " + w.cfg.Address() + " (a file printer's job is done when the file is complete)"
+	case w.cfg.Transport == "spool":
+		return "handed over to the print queue " + w.cfg.Address() + " (the spooler prints it; done means the spooler took it)"
+	case w.cfg.Profile.Language == "raw":
+		return "handed over: every byte was sent (a raw printer is not asked for status, so done cannot mean printed)"
+	}
+	return "handed over: every byte was sent (this printer does not report what it has printed)"
 }
 
 // retryOrFail queues a job for another attempt after a backoff, or fails
@@ -324,6 +612,11 @@ func (w *worker) fail(j apitype.Job, err error) {
 }
 
 func (w *worker) save(j apitype.Job) {
+	if j.State.Terminal() {
+		w.mu.Lock()
+		delete(w.progress, j.ID)
+		w.mu.Unlock()
+	}
 	if err := w.a.store.Put(j); err != nil {
 		w.log.Error("cannot save job", "job", j.ID, "state", j.State, "err", err)
 	}
@@ -425,7 +718,10 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	w.mu.Lock()
 	old := w.status
 	w.status, w.unreachable = st, unreachable
-	changed := old.State != st.State || old.Detail != st.Detail || !slices.Equal(old.Problems, st.Problems)
+	// While ready, the detail only counts what waits in the buffer: that
+	// changes with every label and is no news.
+	changed := old.State != st.State || !slices.Equal(old.Problems, st.Problems) ||
+		(st.State != printer.StateReady && old.Detail != st.Detail)
 	if changed {
 		w.statusSince = st.Checked
 	}

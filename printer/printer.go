@@ -61,7 +61,23 @@ type Status struct {
 	Problems []State   `json:"problems,omitempty"`
 	Detail   string    `json:"detail,omitempty"` // free text for people, e.g. "head open, ribbon out"
 	Checked  time.Time `json:"checked"`
+	// Buffer is what the printer has received but not yet printed, for
+	// printers that say so (ZPL ~HS); nil when it cannot be known.
+	Buffer *Buffer `json:"buffer,omitempty"`
+	// Odometer is the printer's own count of labels printed in its life,
+	// kept through power cycles; nil where the printer has none.
+	Odometer *int64 `json:"odometer,omitempty"`
 }
+
+// Buffer is the printer's queue of received, unprinted work.
+type Buffer struct {
+	Formats         int  `json:"formats"`          // label formats received but not printed
+	LabelsRemaining int  `json:"labels_remaining"` // labels still to print of them
+	Receiving       bool `json:"receiving"`        // a format is arriving (partial)
+}
+
+// Empty reports whether nothing waits in the printer.
+func (b Buffer) Empty() bool { return b.Formats == 0 && b.LabelsRemaining == 0 && !b.Receiving }
 
 // CanPrint reports whether a job written now would come out. Unknown counts
 // as printable: a printer that cannot report status must not hold jobs forever.

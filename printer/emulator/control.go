@@ -15,6 +15,7 @@ const ControlHelp = `commands (one per line):
   paper-out|head-open|ribbon-out|pause|stop-reading on|off
   xoff on|off                     send XOFF / XON on serial lines (software handshake)
   clear                           clear every fault
+  power-cycle                     switch off and on: the buffer and connections are lost
   baud N [BITS]                   throttle to a serial line (BITS per char, default 10 = 8N1)
   rate N                          throttle to N bytes per second (0: unlimited)
   disconnect-after N              drop the connection after N more bytes
@@ -68,6 +69,8 @@ func (e *Emulator) Command(line string) (string, error) {
 		e.SetXoff(on)
 	case "clear":
 		e.SetFaults(Faults{})
+	case "power-cycle":
+		e.PowerCycle()
 	case "baud":
 		baud, err := number(1)
 		if err != nil {
@@ -114,8 +117,8 @@ func (e *Emulator) Summary() string {
 	if e.faults.StopReading {
 		reading = "not reading"
 	}
-	return fmt.Sprintf("%s (%s); %d formats printed (%d labels), %d buffered; %d bytes received; input %s, %s",
-		st.State, st.Detail, e.formatsPrinted, e.labelsPrinted, len(e.pending), e.received, rate, reading)
+	return fmt.Sprintf("%s (%s); %d formats printed (%d labels), %d buffered; %d bytes received; input %s, %s; %d power cycles",
+		st.State, st.Detail, e.formatsPrinted, e.labelsPrinted, len(e.pending), e.received, rate, reading, e.power)
 }
 
 // ServeControl answers control commands on ln, one line in, one line out,

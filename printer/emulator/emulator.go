@@ -9,10 +9,16 @@
 // slow serial line.
 //
 // Like a real printer, it keeps formats received during a fault in its
-// buffer and prints them when the fault clears.
+// buffer and prints them when the fault clears; with Options.PrintDelay it
+// takes time per label, so formats wait in its buffer (~HS shows them as
+// formats in buffer and labels remaining) and a fault can stop a ^PQ batch
+// in the middle. A power cycle loses the buffer and the connections but
+// not the label counter (the odometer, read with the SGD variable
+// odometer.total_label_count, as on Link-OS printers).
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +27,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,13 +48,20 @@ type Options struct {
 	KeepLabels int
 	// Logger gets one line per connection, label and fault; nil: silent.
 	Logger *slog.Logger
+	// PrintDelay is the time one label takes to print (a 6 ips printer
+	// needs about a second for a 150 mm label); 0 prints at once.
+	PrintDelay time.Duration
+	// NoOdometer makes the printer answer "?" for its label counter, like
+	// printers older than Link-OS.
+	NoOdometer bool
 }
 
 // Label is one format the emulator received and printed.
 type Label struct {
 	Seq      int       // 1, 2, … in order of arrival
 	Data     []byte    // ^XA … ^XZ
-	Copies   int       // from ^PQ, at least 1
+	Copies   int       // from ^PQ, at least 1 (0 for a format that only stores itself, ^DF)
+	Count    int       // labels of it that came out (fewer than Copies when a power cycle cut the batch)
 	Via      string    // "tcp" or "serial"
 	Received time.Time // when ^XZ arrived
 	Printed  time.Time // when it came out (later than Received after a fault)
@@ -88,6 +102,9 @@ type Emulator struct {
 	closers         map[io.Closer]struct{}
 	serialLines     map[io.Writer]struct{} // open serial lines, for XON/XOFF
 	xoff            bool
+	printConns      map[net.Conn]struct{} // open printing connections (not the control port)
+	power           int                   // power cycles so far: a connection's unfinished format is lost at one
+	engine          bool                  // the print engine goroutine runs (PrintDelay > 0)
 
 	wg sync.WaitGroup
 }
@@ -112,6 +129,7 @@ func New(opts Options) *Emulator {
 		disconnectAfter: -1,
 		closers:         map[io.Closer]struct{}{},
 		serialLines:     map[io.Writer]struct{}{},
+		printConns:      map[net.Conn]struct{}{},
 	}
 }
 
@@ -275,7 +293,7 @@ func (e *Emulator) HostStatus() zplstatus.HostStatus {
 func (e *Emulator) hostStatusLocked() zplstatus.HostStatus {
 	remaining := 0
 	for _, l := range e.pending {
-		remaining += l.Copies
+		remaining += l.Copies - l.Count
 	}
 	return zplstatus.HostStatus{
 		CommSettings:     30, // 9600 8N1 XON/XOFF, as a factory-default Zebra reports
@@ -316,37 +334,127 @@ func (e *Emulator) ExtendedStatus() zplstatus.ExtendedStatus {
 }
 
 // format is called by a connection when ^XZ completes a format.
-func (e *Emulator) format(data []byte, via string) {
+func (e *Emulator) format(data []byte, via string, power int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if power != e.power {
+		return // began before a power cycle: lost with it
+	}
 	e.seq++
 	l := Label{Seq: e.seq, Data: data, Copies: copies(data), Via: via, Received: time.Now()}
 	e.pending = append(e.pending, l)
+	if e.opts.PrintDelay > 0 && !e.engine && !e.closed {
+		e.engine = true
+		e.wg.Add(1)
+		go e.run()
+	}
 	e.printPendingLocked()
 	e.notify()
 }
 
+// printPendingLocked prints what the buffer holds, at once; with a
+// PrintDelay the engine goroutine does it, one label at a time.
 func (e *Emulator) printPendingLocked() {
-	if !e.faults.canPrint() {
+	if !e.faults.canPrint() || e.opts.PrintDelay > 0 {
 		return
 	}
-	for _, l := range e.pending {
-		l.Printed = time.Now()
-		e.printed = append(e.printed, l)
-		if len(e.printed) > e.opts.KeepLabels {
-			e.printed = append(e.printed[:0:0], e.printed[len(e.printed)-e.opts.KeepLabels:]...)
-		}
-		e.formatsPrinted++
-		e.labelsPrinted += l.Copies
-		e.log.Info("label printed", "seq", l.Seq, "bytes", len(l.Data), "copies", l.Copies, "via", l.Via)
-		if e.opts.Dir != "" {
-			name := filepath.Join(e.opts.Dir, fmt.Sprintf("%06d.zpl", l.Seq))
-			if err := os.WriteFile(name, l.Data, 0o644); err != nil {
-				e.log.Error("cannot store label", "file", name, "err", err)
-			}
+	for len(e.pending) > 0 {
+		l := &e.pending[0]
+		e.labelsPrinted += l.Copies - l.Count
+		l.Count = l.Copies
+		e.donePendingLocked()
+	}
+}
+
+// donePendingLocked moves the head of the buffer to the printed labels.
+func (e *Emulator) donePendingLocked() {
+	l := e.pending[0]
+	e.pending = e.pending[1:]
+	l.Printed = time.Now()
+	e.printed = append(e.printed, l)
+	if len(e.printed) > e.opts.KeepLabels {
+		e.printed = append(e.printed[:0:0], e.printed[len(e.printed)-e.opts.KeepLabels:]...)
+	}
+	e.formatsPrinted++
+	e.log.Info("label printed", "seq", l.Seq, "bytes", len(l.Data), "copies", l.Copies, "count", l.Count, "via", l.Via)
+	if e.opts.Dir != "" {
+		name := filepath.Join(e.opts.Dir, fmt.Sprintf("%06d.zpl", l.Seq))
+		if err := os.WriteFile(name, l.Data, 0o644); err != nil {
+			e.log.Error("cannot store label", "file", name, "err", err)
 		}
 	}
+}
+
+// run is the print engine: it prints the buffer one label per PrintDelay
+// while no fault stops it. A fault stops it between labels (the label in
+// progress is not counted), a power cycle empties the buffer under it.
+func (e *Emulator) run() {
+	defer e.wg.Done()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for !e.closed {
+		if len(e.pending) == 0 || !e.faults.canPrint() {
+			ch := e.changed
+			e.mu.Unlock()
+			<-ch
+			e.mu.Lock()
+			continue
+		}
+		if e.pending[0].Count >= e.pending[0].Copies { // ^DF: stores, prints nothing
+			e.donePendingLocked()
+			e.notify()
+			continue
+		}
+		seq, power := e.pending[0].Seq, e.power
+		e.mu.Unlock()
+		time.Sleep(e.opts.PrintDelay)
+		e.mu.Lock()
+		if e.closed || power != e.power || !e.faults.canPrint() || len(e.pending) == 0 || e.pending[0].Seq != seq {
+			continue // the label in progress did not come out
+		}
+		e.pending[0].Count++
+		e.labelsPrinted++
+		if e.pending[0].Count >= e.pending[0].Copies {
+			e.donePendingLocked()
+		}
+		e.notify()
+	}
+}
+
+// PowerCycle switches the printer off and on: the buffer (formats waiting
+// and the rest of a ^PQ batch) and every connection are lost, the label
+// counter and the physical faults (paper, ribbon, head) stay, a pause does
+// not.
+func (e *Emulator) PowerCycle() {
+	e.mu.Lock()
+	lost, remaining := len(e.pending), 0
+	for _, l := range e.pending {
+		remaining += l.Copies - l.Count
+	}
 	e.pending = nil
+	e.power++
+	e.faults.Paused, e.faults.StopReading = false, false
+	e.xoff = false
+	conns := make([]net.Conn, 0, len(e.printConns))
+	for c := range e.printConns {
+		conns = append(conns, c)
+	}
+	e.notify()
+	e.mu.Unlock()
+	e.log.Info("power cycle: buffer lost", "formats", lost, "labels", remaining)
+	for _, c := range conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // reset, as a printer that lost power
+		}
+		c.Close()
+	}
+}
+
+// Odometer is the printer's life-time label counter.
+func (e *Emulator) Odometer() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return int64(e.labelsPrinted)
 }
 
 // control handles ~ commands outside formats; it returns the reply to send.
@@ -369,6 +477,23 @@ func (e *Emulator) control(cmd string) []byte {
 		e.mu.Unlock()
 	}
 	return nil
+}
+
+// sgd answers a Set-Get-Do line ("! U1 getvar "name""): the label counter
+// where the printer has one, "?" for anything else, nothing for what is
+// not a getvar (setvar and do have no answer).
+func (e *Emulator) sgd(line string) []byte {
+	f := strings.Fields(line)
+	if len(f) < 4 || f[0] != "!" || !strings.EqualFold(f[1], "U1") || !strings.EqualFold(f[2], "getvar") {
+		return nil
+	}
+	name := strings.Trim(strings.ToLower(f[3]), `"`)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if name == "odometer.total_label_count" && !e.opts.NoOdometer {
+		return []byte(fmt.Sprintf("\"%d\"", e.labelsPrinted))
+	}
+	return []byte(`"?"`)
 }
 
 // track registers something to close on Close; it reports false when the
@@ -435,10 +560,18 @@ func (e *Emulator) ListenTCP(addr string) (net.Addr, error) {
 				// otherwise soak up megabytes the "printer" has not read.
 				tc.SetReadBuffer(64 << 10)
 			}
+			e.mu.Lock()
+			e.printConns[c] = struct{}{}
+			e.mu.Unlock()
 			e.wg.Add(1)
 			go func() {
 				defer e.wg.Done()
 				defer e.untrack(c)
+				defer func() {
+					e.mu.Lock()
+					delete(e.printConns, c)
+					e.mu.Unlock()
+				}()
 				e.log.Info("connection", "remote", c.RemoteAddr().String())
 				err := e.serve(c, "tcp", func() {
 					if tc, ok := c.(*net.TCPConn); ok {
@@ -494,6 +627,9 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 		}
 	}
 	var sp splitter
+	e.mu.Lock()
+	power := e.power
+	e.mu.Unlock()
 	buf := make([]byte, 32*1024)
 	var next time.Time // throttle: when the line may deliver the next byte
 	inFormat := false
@@ -546,12 +682,21 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 				}
 			}
 			e.received += int64(len(data))
+			if power != e.power { // switched off and on: what was half received is gone
+				power, sp = e.power, splitter{}
+			}
 			e.notify()
 			e.mu.Unlock()
 			for _, ev := range sp.feed(data) {
 				switch ev.kind {
 				case evFormat:
-					e.format(ev.data, via)
+					e.format(ev.data, via, power)
+				case evSGD:
+					if reply := e.sgd(ev.cmd); reply != nil {
+						if _, err := rw.Write(reply); err != nil {
+							return fmt.Errorf("reply: %w", err)
+						}
+					}
 				case evDropped:
 					e.log.Warn("unfinished format discarded: a new ^XA came before ^XZ", "bytes", len(ev.data), "via", via)
 				case evControl:
@@ -598,8 +743,12 @@ func (e *Emulator) waitReadable() (int, bool) {
 	return e.rate, !e.closed
 }
 
-// copies reads ^PQ's quantity from a format; 1 when absent or odd.
+// copies reads ^PQ's quantity from a format; 1 when absent or odd, 0 for
+// a format that stores itself (^DF) instead of printing.
 func copies(format []byte) int {
+	if bytes.Contains(bytes.ToUpper(format), []byte("^DF")) {
+		return 0
+	}
 	for i := 0; i+3 < len(format); i++ {
 		if (format[i] == '^') && (format[i+1] == 'P' || format[i+1] == 'p') && (format[i+2] == 'Q' || format[i+2] == 'q') {
 			n := 0

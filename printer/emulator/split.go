@@ -8,6 +8,7 @@ const (
 	evFormat  eventKind = iota // a complete ^XA…^XZ format
 	evControl                  // a ~ command, e.g. "HS", "HQES"
 	evDropped                  // an unfinished format replaced by a new ^XA
+	evSGD                      // a Set-Get-Do line outside formats ("! U1 getvar ...")
 )
 
 type event struct {
@@ -15,6 +16,9 @@ type event struct {
 	data []byte
 	cmd  string
 }
+
+// maxSGD bounds one SGD line.
+const maxSGD = 1024
 
 // maxFormat bounds one format in memory; a stream that never sends ^XZ
 // must not exhaust the emulator.
@@ -25,6 +29,7 @@ const maxFormat = 64 << 20
 //   - a format runs from ^XA to ^XZ;
 //   - control commands (~HS, ~HQxx, ~HI, ~PP, ~PS, ~JA) act the moment they
 //     arrive, also in the middle of a format, and are not part of it;
+//   - ~JA (cancel all) also drops a format being received;
 //   - a ^XA inside a format (the rest of the earlier one was lost, e.g. a
 //     job cut off on a serial line and sent again) starts a new format.
 type splitter struct {
@@ -58,11 +63,29 @@ func (s *splitter) feed(b []byte) []event {
 	}
 	start, end := 0, len(data) // start: first byte not yet added to cur
 	for i := 0; i < len(data); {
-		j := bytes.IndexAny(data[i:], "^~")
+		j := bytes.IndexAny(data[i:], "^~!")
 		if j < 0 {
 			break
 		}
 		i += j
+		if data[i] == '!' {
+			if s.inFormat {
+				i++
+				continue
+			}
+			// An SGD command runs to the end of its line.
+			nl := bytes.IndexByte(data[i:], '\n')
+			if nl < 0 {
+				if len(data)-i <= maxSGD {
+					s.carry, end = append([]byte(nil), data[i:]...), i
+				}
+				break
+			}
+			evs = append(evs, event{kind: evSGD, cmd: string(bytes.TrimRight(data[i:i+nl], "\r"))})
+			i += nl + 1
+			start = i
+			continue
+		}
 		if len(data)-i < 3 {
 			s.carry, end = append([]byte(nil), data[i:]...), i
 			break
@@ -82,6 +105,10 @@ func (s *splitter) feed(b []byte) []event {
 		case c == '~' && (immediate(cmd) || !s.inFormat):
 			if s.inFormat {
 				s.cur = append(s.cur, data[start:i]...)
+			}
+			if cmd == "JA" && s.inFormat { // cancel all: the format arriving too
+				evs = append(evs, event{kind: evDropped, data: s.cur})
+				s.cur, s.inFormat = nil, false
 			}
 			evs = append(evs, event{kind: evControl, cmd: cmd})
 			i += size

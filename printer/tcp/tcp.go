@@ -134,7 +134,7 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 		if err == nil {
 			break
 		}
-		p.closeLocked()
+		p.resetLocked()
 		if n == 0 && attempt == 0 && ctx.Err() == nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			// The printer closed an idle connection and we learned it only
 			// now; nothing of this job went out, so try once more.
@@ -147,7 +147,7 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 		return nil
 	}
 	if err := link.Confirm(ctx, p.in, p.send, p.writeTimeout); err != nil {
-		p.closeLocked()
+		p.resetLocked()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -213,6 +213,17 @@ func (p *Printer) Close() error {
 	defer p.lock.Unlock()
 	p.closeLocked()
 	return nil
+}
+
+// resetLocked abandons the connection with a reset, not a close: the
+// printer's network stack then drops what it has not read of a cut-off or
+// unconfirmed job, instead of handing it over (and printing it) later,
+// after the job was already sent again.
+func (p *Printer) resetLocked() {
+	if tc, ok := p.conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	p.closeLocked()
 }
 
 func (p *Printer) closeLocked() {

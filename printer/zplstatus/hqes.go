@@ -235,6 +235,7 @@ func Merge(now time.Time, hs HostStatus, es *ExtendedStatus) printer.Status {
 		parts = []string{"ready"}
 	}
 	st.Detail = strings.Join(parts, "; ")
+	st.Buffer = a.Buffer
 	return st
 }
 

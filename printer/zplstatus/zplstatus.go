@@ -274,7 +274,9 @@ func (hs HostStatus) Status(now time.Time) printer.Status {
 	if hs.LabelsRemaining > 0 {
 		c.note(plural(hs.LabelsRemaining, "label", "labels") + " still to print")
 	}
-	return c.status(now)
+	st := c.status(now)
+	st.Buffer = &printer.Buffer{Formats: hs.FormatsInBuffer, LabelsRemaining: hs.LabelsRemaining, Receiving: hs.PartialFormat}
+	return st
 }
 
 func plural(n int, one, many string) string {

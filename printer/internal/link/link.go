@@ -142,6 +142,9 @@ type Querier struct {
 	// answered: the printer has answered ~HS at least once, so silence
 	// now is a problem, not a printer that does not speak ZPL status.
 	answered bool
+	// odometer: nil unknown, then whether the printer answers the SGD
+	// label counter (Link-OS printers do; older ones stay silent or say "?").
+	odometer *bool
 }
 
 // Answered reports whether the printer has ever answered ~HS.
@@ -172,6 +175,58 @@ func (q *Querier) Status(ctx context.Context, in *Inbox, write func(context.Cont
 		return printer.Status{}, err
 	}
 	q.answered = true
+	st, err := q.extendedStatus(ctx, in, write, hs, timeout)
+	if err != nil {
+		return st, err
+	}
+	return q.withOdometer(ctx, in, write, st, timeout)
+}
+
+// withOdometer adds the printer's label counter to st where it has one:
+// done-means-printed counts labels with it across a power cycle.
+func (q *Querier) withOdometer(ctx context.Context, in *Inbox, write func(context.Context, []byte) error, st printer.Status, timeout time.Duration) (printer.Status, error) {
+	if q.odometer != nil && !*q.odometer {
+		return st, nil
+	}
+	if st.Buffer != nil && st.Buffer.Receiving {
+		// Inside an unfinished format the printer takes the SGD line
+		// for label data: no counter this time.
+		return st, nil
+	}
+	if err := write(ctx, []byte(zplstatus.GetVar(zplstatus.OdometerVar))); err != nil {
+		return printer.Status{}, fmt.Errorf("send counter query: %w", err)
+	}
+	wait := timeout
+	if q.odometer == nil {
+		wait = min(timeout, 500*time.Millisecond)
+	}
+	octx, cancel := context.WithTimeout(ctx, wait)
+	reply, err := in.Await(octx, zplstatus.SGDComplete)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return printer.Status{}, err
+		}
+		if q.odometer == nil { // never answered: a printer without SGD
+			no := false
+			q.odometer = &no
+			return st, nil
+		}
+		return printer.Status{}, fmt.Errorf("%w within %s (label counter)", ErrNoReply, wait)
+	}
+	n, ok, err := zplstatus.ParseCounter(reply)
+	if err != nil || !ok {
+		no := false
+		q.odometer = &no
+		return st, nil
+	}
+	yes := true
+	q.odometer = &yes
+	st.Odometer = &n
+	return st, nil
+}
+
+func (q *Querier) extendedStatus(ctx context.Context, in *Inbox, write func(context.Context, []byte) error, hs zplstatus.HostStatus, timeout time.Duration) (printer.Status, error) {
 	now := time.Now()
 	if q.extended != nil && !*q.extended {
 		return hs.Status(now), nil
@@ -186,7 +241,7 @@ func (q *Querier) Status(ctx context.Context, in *Inbox, write func(context.Cont
 		wait = min(timeout, 500*time.Millisecond)
 	}
 	ectx, cancel := context.WithTimeout(ctx, wait)
-	reply, err = in.Await(ectx, zplstatus.HQESComplete)
+	reply, err := in.Await(ectx, zplstatus.HQESComplete)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
@@ -224,9 +279,10 @@ func Confirm(ctx context.Context, in *Inbox, write func(context.Context, []byte)
 	return nil
 }
 
-// Forget makes the next Status find out again whether ~HQES is answered
-// (another printer may be at the other end after a reconnect).
-func (q *Querier) Forget() { q.extended = nil }
+// Forget makes the next Status find out again whether ~HQES and the label
+// counter are answered (another printer may be at the other end after a
+// reconnect).
+func (q *Querier) Forget() { q.extended, q.odometer = nil, nil }
 
 // ErrStalled means the printer took no bytes for the write timeout.
 var ErrStalled = errors.New("printer stopped taking data")
