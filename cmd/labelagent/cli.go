@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -274,4 +275,14 @@ func (app *cliApp) getenv(k string) string {
 		return app.env(k)
 	}
 	return os.Getenv(k)
+}
+
+// offlineLogger is the log of commands that work without the agent
+// (convert, preview): silent, since what they say goes through the
+// catalog, unless --log-level asks for the log.
+func (app *cliApp) offlineLogger() *slog.Logger {
+	if app.logLevel == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return app.Logger()
 }

@@ -79,16 +79,12 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 	return zpl.ProfileFrom(pc)
 }
 
-// pdfCacheDir is where the compiled PDF renderer is kept: the data
-// directory's cache when a configuration is available, else the user's
-// cache directory.
+// pdfCacheDir is where offline commands keep the compiled PDF renderer:
+// the user's cache directory.
 func pdfCacheDir(app *cliApp) string {
-	if app.dataDir != "" {
-		return filepath.Join(app.dataDir, "cache")
-	}
-	if cfg, err := app.Config(); err == nil && cfg != nil && cfg.DataDir != "" {
-		return filepath.Join(cfg.DataDir, "cache")
-	}
+	// Offline commands never write under the service's data directory
+	// (it belongs to the service account, and a user's run must not
+	// leave files there): the compiled renderer goes to the user's cache.
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "labelagent")
 	}
@@ -98,7 +94,7 @@ func pdfCacheDir(app *cliApp) string {
 // newCLIConverter returns a converter whose PDF renderer (started only
 // for PDF input) keeps its compiled code in the cache directory.
 func newCLIConverter(app *cliApp) *zpl.Converter {
-	return zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.Logger()})
+	return zpl.NewConverter(zpl.ConverterOptions{CacheDir: pdfCacheDir(app), Logger: app.offlineLogger()})
 }
 
 // convertInput turns a file's content into ZPL for p; for PDF input it

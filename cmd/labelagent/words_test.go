@@ -118,3 +118,40 @@ func TestConfigCheckFindsEverything(t *testing.T) {
 	}
 	golden(t, "config-check.json", out)
 }
+
+// TestOfflineCommandsLeaveTheServiceAlone: convert and preview print no
+// log lines, write nothing under the data directory, and "-o -" means
+// standard output.
+func TestOfflineCommandsLeaveTheServiceAlone(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "label.zpl")
+	if err := os.WriteFile(in, label(7), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "LABELAGENT_DATA_DIR="+data, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "LC_ALL=C.UTF-8", "LABELAGENT_CONFIG=")
+	for _, args := range [][]string{
+		{"convert", in, "-o", "-"},
+		{"convert", in, "--label", "4x6in", "-o", filepath.Join(dir, "out.zpl")},
+		{"preview", in, "-o", filepath.Join(dir, "out.png")},
+		{"--data-dir", data, "convert", in, "-o", "-"},
+	} {
+		cmd := osexec.Command(bin, args...)
+		cmd.Env = env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errb.String())
+		}
+		if strings.Contains(errb.String(), "level=") || strings.Contains(errb.String(), `"level"`) {
+			t.Errorf("%v printed log lines:\n%s", args, errb.String())
+		}
+		if args[len(args)-1] == "-" && !strings.HasPrefix(out.String(), "^XA") {
+			t.Errorf("%v: -o - did not write the ZPL to standard output: %q", args, out.String())
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Fatalf("%v wrote under the data directory %s (%v)", args, data, err)
+		}
+	}
+}
