@@ -5,9 +5,26 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/labelagent/labelagent/printer/discover"
 )
+
+// DiscoverJSON is `printers discover --json`.
+type DiscoverJSON struct {
+	Found    []FoundJSON `json:"found"`
+	Problems []string    `json:"problems"` // what could not be looked at, and why
+}
+
+// FoundJSON is one printer or port found: config is the entry for the
+// printers: list with the configuration file's keys, snippet the same as YAML.
+type FoundJSON struct {
+	Kind        string         `json:"kind"` // usb, serial, spool
+	Description string         `json:"description"`
+	Likely      bool           `json:"likely"` // looks like a label printer
+	Config      map[string]any `json:"config"`
+	Snippet     string         `json:"snippet"`
+}
 
 func newPrintersDiscoverCmd(app *cliApp) *cobra.Command {
 	var only []string
@@ -33,29 +50,33 @@ running agent.`,
 				case "spool", "cups", "windows":
 					src.Spool = true
 				default:
-					return fmt.Errorf("--only %q: use usb, serial or spool", o)
+					return app.refuse("--only", o, []string{"usb", "serial", "spool"})
 				}
 			}
 			found, errs := discover.Discover(cmd.Context(), src)
 			if app.jsonOut {
-				type result struct {
-					Found    []discover.Found `json:"found"`
-					Problems []string         `json:"problems,omitempty"`
+				r := DiscoverJSON{Found: []FoundJSON{}, Problems: []string{}}
+				for _, f := range found {
+					// The entry as it is written in the configuration file.
+					var entry map[string]any
+					if b, err := yaml.Marshal(f.Config); err == nil {
+						_ = yaml.Unmarshal(b, &entry)
+					}
+					r.Found = append(r.Found, FoundJSON{Kind: f.Kind, Description: f.Description, Likely: f.Likely, Config: entry, Snippet: f.Snippet()})
 				}
-				r := result{Found: found}
 				for _, e := range errs {
-					r.Problems = append(r.Problems, e.Error())
+					r.Problems = append(r.Problems, app.L().Err(e))
 				}
 				return app.printJSON(r)
 			}
 			out := app.stdout
 			if len(found) == 0 {
-				fmt.Fprintln(out, "No printers or ports found.")
+				app.say("cli.discover_none")
 			}
 			for _, f := range found {
 				mark := ""
 				if f.Likely {
-					mark = "  (looks like a label printer)"
+					mark = "  " + app.T("cli.discover_likely")
 				}
 				fmt.Fprintf(out, "%s: %s%s\n", f.Kind, f.Description, mark)
 				for _, line := range strings.Split(strings.TrimRight(f.Snippet(), "\n"), "\n") {
@@ -64,10 +85,10 @@ running agent.`,
 				fmt.Fprintln(out)
 			}
 			for _, e := range errs {
-				fmt.Fprintf(app.stderr, "note: %v\n", e)
+				app.note("cli.discover_note", "text", app.L().Err(e))
 			}
 			if len(found) > 0 {
-				fmt.Fprintln(out, "Add an entry under printers: in the configuration file, then run: labelagent config check")
+				app.say("cli.discover_next")
 			}
 			return nil
 		},

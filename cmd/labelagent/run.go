@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apikey"
+	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
 )
 
@@ -121,25 +125,67 @@ func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 
 // banner tells the person who started the agent where things are.
 func (app *cliApp) banner(cfg *config.Config, addr string, browsers *browserSurface) {
+	l := app.L()
 	w := tabwriter.NewWriter(app.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "labelagent %s is running (Ctrl+C stops it)\n", app.version)
-	fmt.Fprintf(w, "  control API\thttp://%s/api/v1/\n", addr)
-	fmt.Fprintf(w, "  API key\t%s\n", apikey.Path(cfg.DataDir))
+	fmt.Fprintln(w, l.T("cli.banner_running", "version", app.version))
+	row := func(id, v string) { fmt.Fprintf(w, "  %s\t%s\n", l.T(id), v) }
+	row("cli.banner_api", "http://"+addr+"/api/v1/")
+	row("cli.banner_key", apikey.Path(cfg.DataDir))
 	if d := browsers.dashboard(); d != "" {
-		fmt.Fprintf(w, "  dashboard\t%s\n", d)
+		row("cli.banner_dashboard", d)
 	}
-	for _, l := range browsers.lines {
-		fmt.Fprintf(w, "  %s\t%s\n", l[0], l[1])
+	for _, b := range browsers.lines {
+		fmt.Fprintf(w, "  %s\t%s\n", b[0], b[1])
 	}
-	fmt.Fprintf(w, "  data\t%s\n", cfg.DataDir)
-	fmt.Fprintf(w, "  config\t%s\n", cfg.Source())
+	row("cli.banner_data", cfg.DataDir)
+	row("cli.banner_config", cfg.Source())
 	for _, p := range cfg.Printers {
 		where := p.Address()
 		if p.Transport == "file" {
-			where = "output folder " + where
+			where = l.T("cli.banner_output_folder", "dir", where)
 		}
-		fmt.Fprintf(w, "  printer %s\t%s %s\n", p.Name, p.Transport, where)
+		fmt.Fprintf(w, "  %s\t%s %s\n", l.T("cli.banner_printer", "name", p.Name), p.Transport, where)
 	}
-	fmt.Fprintf(w, "Print a label from another terminal:  labelagent print label.zpl\n")
 	w.Flush()
+	// Commands that work as printed, from another terminal: this binary,
+	// and the flags that find this agent when the defaults would not.
+	self := app.selfCommand(cfg, addr)
+	fmt.Fprintln(app.stdout, l.T("cli.banner_try"))
+	fmt.Fprintf(app.stdout, "  echo '^XA^FO50,50^A0N,50,50^FDHallo^FS^XZ' | %s print --wait -\n", self)
+	fmt.Fprintf(app.stdout, "  %s jobs list\n", self)
+	fmt.Fprintf(app.stdout, "  %s printers\n", self)
+}
+
+// selfCommand is how to call this agent's CLI from another terminal: the
+// path this binary was started by (bin/labelagent under make run), and
+// --config, or --data-dir and --addr, where the defaults would miss it.
+func (app *cliApp) selfCommand(cfg *config.Config, addr string) string {
+	self := "labelagent"
+	if len(os.Args) > 0 && strings.ContainsRune(os.Args[0], filepath.Separator) && !strings.Contains(os.Args[0], "go-build") {
+		self = os.Args[0]
+		if !filepath.IsAbs(self) && !strings.HasPrefix(self, ".") {
+			self = "." + string(filepath.Separator) + self
+		}
+	}
+	args := []string{self}
+	quote := func(s string) string {
+		if strings.ContainsAny(s, " '\"$") {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+		return s
+	}
+	if app.configPath != "" {
+		args = append(args, "--config", quote(app.configPath))
+		if app.dataDir != "" {
+			args = append(args, "--data-dir", quote(cfg.DataDir))
+		}
+		return strings.Join(args, " ")
+	}
+	if cfg.DataDir != config.ClientDataDir() {
+		args = append(args, "--data-dir", quote(cfg.DataDir))
+	}
+	if cfg.Listen != client.DefaultAddr() {
+		args = append(args, "--addr", addr)
+	}
+	return strings.Join(args, " ")
 }
