@@ -51,6 +51,9 @@ func binary(tb testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
+	// Dates print in local time; the golden files are in UTC. Set before
+	// any goroutine runs: time.Local is not safe to change later.
+	time.Local = time.UTC
 	code := m.Run()
 	if builtBinary.path != "" {
 		os.RemoveAll(filepath.Dir(builtBinary.path))

@@ -31,11 +31,6 @@ type goldenRig struct {
 
 func newGoldenRig(t *testing.T) *goldenRig {
 	t.Helper()
-	// Dates print in local time; the golden files are written in UTC.
-	old := time.Local
-	time.Local = time.UTC
-	t.Cleanup(func() { time.Local = old })
-
 	at := time.Date(2026, 11, 24, 14, 5, 0, 0, time.UTC)
 	dir := t.TempDir()
 	// Paths people see are relative to the working directory, so the
