@@ -122,6 +122,20 @@ func ToMono(img image.Image, threshold int, dither bool) (*Mono, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g, ok := img.(*image.Gray); ok && !dither {
+		// The renderer's grey buffer is read in place (pdfium's own
+		// memory): no copy of the page.
+		for y := 0; y < m.H; y++ {
+			row := g.Pix[y*g.Stride : y*g.Stride+m.W]
+			out := m.Pix[y*m.Stride:]
+			for x, v := range row {
+				if int(v) < threshold {
+					out[x>>3] |= 0x80 >> (x & 7)
+				}
+			}
+		}
+		return m, nil
+	}
 	gray := grayOf(img)
 	if !dither {
 		for y := 0; y < m.H; y++ {

@@ -198,16 +198,25 @@ func dataMatrixAt(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
 	if err != nil {
 		return nativeSymbol{}, false
 	}
+	// GS1 DataMatrix: the decoder reports FNC1 as ASCII 29, the first one
+	// (which makes the symbol GS1) included. The printer writes FNC1 for
+	// the escape character followed by 1.
 	text := res
+	gs1 := strings.HasPrefix(text, "\x1d")
 	for _, c := range []byte(text) {
-		if c < 0x20 || c > 0x7E {
+		if (c < 0x20 && !(gs1 && c == 0x1d)) || c > 0x7E {
 			return nativeSymbol{}, false
 		}
 	}
-	// Encoded again, the symbol must have the same size, so the printer's
-	// symbol takes exactly the place of the original.
-	bc, err := datamatrix.Encode(text)
-	if err != nil || bc.Bounds().Dx() != cols || bc.Bounds().Dy() != rows {
+	// The printer is given the symbol's rows and columns; the data must
+	// fit that size, which another encoder's choice shows (it may need a
+	// smaller symbol: the printer then pads to the size asked for).
+	enc := text
+	if gs1 {
+		enc = strings.ReplaceAll(text, "\x1d", string([]byte{datamatrix.FNC1}))
+	}
+	bc, err := datamatrix.Encode(enc)
+	if err != nil || bc.Bounds().Dx() > cols || bc.Bounds().Dy() > rows {
 		return nativeSymbol{}, false
 	}
 	esc := ""
@@ -224,7 +233,11 @@ func dataMatrixAt(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
 	if cols != rows {
 		aspect = 2
 	}
-	cmd := fmt.Sprintf("^BXN,%d,200,%d,%d,,%s,%d^FH_^FD%s", mod, cols, rows, esc, aspect, hexEscape(text))
+	field := hexEscape(text)
+	if gs1 {
+		field = strings.ReplaceAll(field, "\x1d", esc+"1")
+	}
+	cmd := fmt.Sprintf("^BXN,%d,200,%d,%d,,%s,%d^FH_^FD%s", mod, cols, rows, esc, aspect, field)
 	return nativeSymbol{rect: r, cmd: cmd, kind: "datamatrix"}, true
 }
 

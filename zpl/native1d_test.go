@@ -1,6 +1,7 @@
 package zpl
 
 import (
+	"fmt"
 	"image"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
 	"github.com/boombuler/barcode/code39"
+	"github.com/boombuler/barcode/datamatrix"
 	"github.com/boombuler/barcode/twooffive"
 )
 
@@ -219,4 +221,37 @@ func FuzzLinearSymbol(f *testing.F) {
 			t.Fatalf("command without data: %q", cmd)
 		}
 	})
+}
+
+// A GS1 DataMatrix made by another encoder goes out natively when its
+// decoded content (FNC1 first and as separator) fits the same size; the
+// printer is told FNC1 through the escape character.
+func TestGS1DataMatrixNative(t *testing.T) {
+	content := string([]byte{datamatrix.FNC1}) + "42073108" + string([]byte{datamatrix.FNC1}) + "9234690361980900000142"
+	bc, err := datamatrix.Encode(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bc.Bounds()
+	const mod = 4
+	m, _ := NewMono(b.Dx()*mod+40, b.Dy()*mod+40)
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			if r, _, _, _ := bc.At(b.Min.X+x, b.Min.Y+y).RGBA(); r < 0x8000 {
+				for yy := 0; yy < mod; yy++ {
+					for xx := 0; xx < mod; xx++ {
+						m.Set(20+x*mod+xx, 20+y*mod+yy, true)
+					}
+				}
+			}
+		}
+	}
+	syms := findNativeSymbols(m)
+	if len(syms) != 1 {
+		t.Fatalf("%d symbols found", len(syms))
+	}
+	want := fmt.Sprintf("^BXN,4,200,%d,%d,,`,1^FH_^FD`142073108`19234690361980900000142", b.Dx(), b.Dy())
+	if syms[0].cmd != want {
+		t.Errorf("command %q, want %q", syms[0].cmd, want)
+	}
 }
