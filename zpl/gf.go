@@ -150,11 +150,11 @@ func encodeACS(m *Mono) []byte {
 // header, checksum, base64 and the CRC alone take more than 20 bytes.
 const acsOnlyBelow = 24
 
-// Z64Level is the deflate level of :Z64: graphics (klauspost/compress). It
-// was chosen by measurement on real carrier labels (docs/benchmarks.md):
-// level 9 saves 3-4 % of the bytes but takes 8-13 ms a page, longer than
-// sending those bytes takes on TCP or USB; level 7 is within 1 % of level 8
-// and takes about 1 ms.
+// Z64Level is the deflate level of :Z64: graphics (klauspost/compress),
+// chosen by measurement on the real carrier labels (BenchmarkZ64Levels,
+// docs/benchmarks.md): levels 5 to 8 take 2-6 ms a page, level 9 about
+// 25 ms; level 8 gives 2.6 % fewer bytes than 6 and 3.6 % more than 9.
+// Level 9's saving is worth its time only on a serial line.
 const Z64Level = 8
 
 // estimateGraphic is about the size of "^FOx,y" + GraphicField(m, enc,
