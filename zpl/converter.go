@@ -125,13 +125,21 @@ func (c *Converter) Warm(ctx context.Context) error {
 //     the label, one label per page;
 //   - "png": converted to one label.
 func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Profile) ([]byte, error) {
+	out, _, err := c.PrepareNotes(ctx, kind, data, p)
+	return out, err
+}
+
+// PrepareNotes is Prepare, also saying for PDF pages how each was put on
+// its label (see PDFLabelsNotes).
+func (c *Converter) PrepareNotes(ctx context.Context, kind string, data []byte, p Profile) ([]byte, []PageNote, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if kind == KindRaw || p.Raw {
-		return data, nil
+		return data, nil, nil
 	}
 	var out []byte
+	var notes []PageNote
 	err := p.Validate()
 	if err == nil {
 		switch kind {
@@ -140,7 +148,7 @@ func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Pro
 		case KindPNG:
 			out, err = PNGLabel(data, p)
 		case KindPDF:
-			out, err = c.PDFLabels(ctx, data, p, PDFOptions{})
+			out, notes, err = c.PDFLabelsNotes(ctx, data, p, PDFOptions{})
 		default:
 			err = fmt.Errorf("job kind %q: use zpl, raw, pdf or png", kind)
 		}
@@ -148,11 +156,11 @@ func (c *Converter) Prepare(ctx context.Context, kind string, data []byte, p Pro
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 			errors.Is(err, ErrClosed) || errors.Is(err, ErrRenderer) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	return out, nil
+	return out, notes, nil
 }
 
 // PrepareConfig is Prepare for a printer's configured profile: the agent's

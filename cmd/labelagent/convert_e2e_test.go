@@ -10,7 +10,8 @@ import (
 
 // convert finds the label on an A4 sheet, prints it 1:1 with its Code 128
 // sent natively, says in the operator's language what it cut out, and
-// --verify reads every barcode of the source on the result.
+// --verify reads every barcode of the source on the result; preview says
+// the same.
 func TestConvertSheetSaysWhatWasCut(t *testing.T) {
 	sheet := filepath.Join("..", "..", "..", "shared", "corpus", "pdf", "dhl_parcel_de_9097dab5.pdf")
 	if _, err := os.Stat(sheet); err != nil {
@@ -37,5 +38,14 @@ func TestConvertSheetSaysWhatWasCut(t *testing.T) {
 	}
 	if !strings.Contains(string(zpl), "^BCN,") {
 		t.Errorf("no native Code 128 in the output")
+	}
+	// The preview says the same.
+	png := filepath.Join(t.TempDir(), "label.png")
+	stderr, err = exec.Command(bin, "preview", "--data-dir", data, "--lang", "en", "--dpi", "203", "--label", "910-300-600", "-o", png, sheet).CombinedOutput()
+	if err != nil {
+		t.Fatalf("preview: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(string(stderr), "page 1: label 1 of 1 cut out of the 297 × 210 mm page") {
+		t.Errorf("preview does not say what it cut out:\n%s", stderr)
 	}
 }

@@ -73,6 +73,13 @@ agent for a job's preview on that job's printer.`,
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			desc := api.DescribePreview(res, app.L())
+			if !app.jsonOut {
+				for _, n := range res.Notes {
+					for _, line := range pageNoteLines(app.L(), n) {
+						fmt.Fprintln(app.stderr, line)
+					}
+				}
+			}
 			for i, l := range res.Labels {
 				name := labelFile(out, i, len(res.Labels))
 				png, err := l.PNG()

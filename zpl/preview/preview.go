@@ -45,6 +45,7 @@ type Result struct {
 	DPI    int // the printer's resolution: one pixel per dot
 	ZPL    []byte
 	Labels []Label
+	Notes  []zpl.PageNote // PDF: how pages were put on labels (cut from a sheet, turned, shrunk)
 }
 
 // Errors a caller maps to answers.
@@ -74,6 +75,7 @@ func Render(ctx context.Context, conv *zpl.Converter, req Request) (*Result, err
 	}
 	p := req.Profile
 	var src []byte
+	var notes []zpl.PageNote
 	var err error
 	if p.Raw {
 		// The printer takes the payload as it is: draw that.
@@ -91,7 +93,7 @@ func Render(ctx context.Context, conv *zpl.Converter, req Request) (*Result, err
 				err = fmt.Errorf("%w: %w", zpl.ErrBadInput, err)
 			}
 		} else {
-			src, err = conv.Prepare(ctx, kind, req.Payload, p)
+			src, notes, err = conv.PrepareNotes(ctx, kind, req.Payload, p)
 		}
 		if err != nil {
 			return nil, err
@@ -102,7 +104,7 @@ func Render(ctx context.Context, conv *zpl.Converter, req Request) (*Result, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", zpl.ErrBadInput, err)
 	}
-	res := &Result{Kind: kind, DPI: opts.DPI, ZPL: src, Labels: make([]Label, len(labels))}
+	res := &Result{Kind: kind, DPI: opts.DPI, ZPL: src, Labels: make([]Label, len(labels)), Notes: notes}
 	for i, l := range labels {
 		res.Labels[i].Label = l
 	}
