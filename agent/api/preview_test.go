@@ -111,7 +111,7 @@ func TestPayloadPreviewAndRefusals(t *testing.T) {
 	f := previewSetup(t)
 	ctx := context.Background()
 	// A barcode the renderer cannot draw: shown as not drawn, fails the check.
-	undrawn := []byte("^XA^FO50,50^BAN,100,Y,N,N^FDCODE93^FS^XZ")
+	undrawn := []byte("^XA^FO50,50^B1N,N,100,Y,N^FD0123-4^FS^XZ")
 	img, err := f.cl.PayloadPreview(ctx, "", "", undrawn, client.PreviewOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestEveryRendererNoteIsInTheCatalog(t *testing.T) {
 	}
 	// And the API words them in the reader's language.
 	f := previewSetup(t)
-	status, _, body := f.do(t, "POST", "/api/v1/preview?format=json", "^XA^FO10,10^BAN,50^FDX^FS^XZ", map[string]string{apitype.HeaderAPIKey: key, "Accept-Language": "de"})
+	status, _, body := f.do(t, "POST", "/api/v1/preview?format=json", "^XA^FO10,10^B1N,N,50^FD0123-4^FS^XZ", map[string]string{apitype.HeaderAPIKey: key, "Accept-Language": "de"})
 	if status != 200 || !strings.Contains(string(body), "wird nicht gezeichnet") {
 		t.Errorf("%d %s", status, body)
 	}

@@ -67,11 +67,11 @@ func TestPreviewCommand(t *testing.T) {
 	}
 	// A barcode the renderer cannot draw fails --verify.
 	bad := filepath.Join(dir, "bad.zpl")
-	if err := os.WriteFile(bad, []byte("^XA^FO50,50^BAN,100^FDCODE93^FS^XZ"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("^XA^FO50,50^B1N,N,100^FD0123-4^FS^XZ"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	msg, code = e.cli("preview", bad, "-o", out, "--verify")
-	if code == 0 || !strings.Contains(msg, "NOT DRAWN: ^BA") || !strings.Contains(msg, "1 of 1 labels") {
+	if code == 0 || !strings.Contains(msg, "NOT DRAWN: ^B1") || !strings.Contains(msg, "1 of 1 labels") {
 		t.Errorf("undrawn barcode verified: exit %d %s", code, msg)
 	}
 	// A job's preview from the agent, on its printer's profile.

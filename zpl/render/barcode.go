@@ -88,6 +88,33 @@ func (l *labelState) drawBarcode(c zpl.Command, text string) {
 		}
 		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
 			Barcode{Symbology: "ean13", Data: enc}, enc)
+	case "B8":
+		// ^B8o,h,f,g
+		runs, enc, err := ean8(text, l.byW)
+		if err != nil {
+			l.notDrawn(c, text, "%v", err)
+			return
+		}
+		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+			Barcode{Symbology: "ean8", Data: enc}, enc)
+	case "BU":
+		// ^BUo,h,f,g,e
+		runs, enc, err := upcA(text, l.byW)
+		if err != nil {
+			l.notDrawn(c, text, "%v", err)
+			return
+		}
+		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+			Barcode{Symbology: "upca", Data: enc}, enc)
+	case "BA":
+		// ^BAo,h,f,g,e
+		runs, err := code93(text, l.byW)
+		if err != nil {
+			l.notDrawn(c, text, "%v", err)
+			return
+		}
+		l.linear(c, runs, c.IntParam(1, l.byH), yesNo(c.Param(2), true), yesNo(c.Param(3), false),
+			Barcode{Symbology: "code93", Data: text}, text)
 	case "B2":
 		// ^B2o,h,f,g,e
 		runs, enc, dropped := itf(text, yesNo(c.Param(4), false), l.byW, l.byR)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 
+	code93enc "github.com/boombuler/barcode/code93"
 	"github.com/boombuler/barcode/ean"
 )
 
@@ -120,19 +121,40 @@ func itf(data string, check bool, narrow int, ratio float64) (runs []int, text s
 // and computes the 13th itself: a 13th digit in the data is replaced,
 // fewer than 12 are padded with zeros on the left.
 func ean13(data string, narrow int) (runs []int, text string, err error) {
+	return eanN(data, 12, narrow)
+}
+
+// ean8 is EAN-8 (^B8): 7 digits and the computed check digit.
+func ean8(data string, narrow int) (runs []int, text string, err error) {
+	return eanN(data, 7, narrow)
+}
+
+// upcA is UPC-A (^BU): 11 digits and the computed check digit, drawn as
+// the EAN-13 symbol with a leading zero that it is; text is the 12 digits.
+func upcA(data string, narrow int) (runs []int, text string, err error) {
+	runs, text, err = eanN("0"+digitsOf(data, 11), 12, narrow)
+	return runs, strings.TrimPrefix(text, "0"), err
+}
+
+func digitsOf(data string, n int) string {
 	var d []byte
 	for i := range len(data) {
 		if isDigit(data[i]) {
 			d = append(d, data[i])
 		}
 	}
-	if len(d) > 12 {
-		d = d[:12]
+	if len(d) > n {
+		d = d[:n]
 	}
-	for len(d) < 12 {
+	for len(d) < n {
 		d = append([]byte{'0'}, d...)
 	}
-	full := string(d) + string(mod10(string(d)))
+	return string(d)
+}
+
+func eanN(data string, n, narrow int) (runs []int, text string, err error) {
+	d := digitsOf(data, n)
+	full := d + string(mod10(d))
 	bc, err := ean.Encode(full)
 	if err != nil {
 		return nil, "", err
@@ -143,6 +165,28 @@ func ean13(data string, narrow int) (runs []int, text string, err error) {
 		mods[x] = dark(bc, b.Min.X+x, b.Min.Y)
 	}
 	return modulesToRuns(mods, narrow), full, nil
+}
+
+// code93 returns the runs of a Code 93 symbol (^BA) with its two check
+// characters; data outside Code 93's own 47 characters uses its full
+// ASCII shifts.
+func code93(data string, narrow int) (runs []int, err error) {
+	full := false
+	for i := range len(data) {
+		if !strings.ContainsRune(code39Chars, rune(data[i])) {
+			full = true
+		}
+	}
+	bc, err := code93enc.Encode(data, true, full)
+	if err != nil {
+		return nil, err
+	}
+	b := bc.Bounds()
+	mods := make([]bool, b.Dx())
+	for x := range mods {
+		mods[x] = dark(bc, b.Min.X+x, b.Min.Y)
+	}
+	return modulesToRuns(mods, narrow), nil
 }
 
 // modulesToRuns turns dark/light modules into runs of width narrow each,

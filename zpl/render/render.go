@@ -3,7 +3,7 @@
 // home, field origin and typeset, fonts (the scalable font 0 approximated
 // with the Go fonts), field blocks, hex escapes and character sets, boxes,
 // circles and lines, reverse fields, ^GF graphics in every encoding, stored
-// graphics, and the barcodes Code 128 (with mode D / GS1), Code 39, EAN-13,
+// graphics, and the barcodes Code 128 (with mode D / GS1), Code 39, Code 93, EAN-13, EAN-8, UPC-A,
 // Interleaved 2 of 5, PDF417, DataMatrix (GS1 too), QR, Aztec and MaxiCode,
 // and stored formats (^DF, ^XF with ^FN fields). Commands it does not draw
 // are reported as warnings, never as errors; a barcode it does not draw is
@@ -31,7 +31,7 @@ type Options struct {
 
 // Barcode is a symbol drawn on a label, with what it carries.
 type Barcode struct {
-	Symbology string // "code128", "code39", "ean13", "itf", "pdf417", "datamatrix", "qr", "aztec", "maxicode"
+	Symbology string // "code128", "code39", "code93", "ean13", "ean8", "upca", "itf", "pdf417", "datamatrix", "qr", "aztec", "maxicode"
 	Data      string // what a scanner reports: FNC1 separators as GS, without the leading FNC1
 	GS1       bool   // FNC1 in the first position: GS1-128 or GS1 DataMatrix
 	Clipped   bool   // part of the symbol is off the label, as it is on the printer
@@ -397,6 +397,12 @@ func (l *labelState) command(c zpl.Command) {
 	case "FD", "FV":
 		d := c.Args
 		l.data = &d
+	case "MU", "JM":
+		// Dots (^MUD) and full density (^JMA) are what the preview draws;
+		// other units and half density are not.
+		if p := strings.ToUpper(c.Param(0)); p != "" && p != map[string]string{"MU": "D", "JM": "A"}[c.Name] {
+			l.warn("command_not_drawn", "%s is not drawn in the preview", "command", c.Code()+p)
+		}
 	case "SN":
 		// Serialized data: the first label prints the starting value.
 		d := c.Param(0)
@@ -415,7 +421,7 @@ func (l *labelState) command(c zpl.Command) {
 		l.graphic(c)
 	case "XG":
 		l.recall(c)
-	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2", "BO", "BD":
+	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2", "BO", "BD", "B8", "BU", "BA":
 		cc := c
 		l.barcode = &cc
 	case "FN":

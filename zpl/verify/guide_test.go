@@ -92,6 +92,10 @@ func TestGuideBarcodes(t *testing.T) {
 		// ^B2 with a Code 128 invocation code in the data (a GLS label).
 		{"ITF with >;", "^XA^FO50,50^BY3,2.0,240^B2N,75,N,N,N^FD>;063070246563^FS^XZ", "itf", "063070246563", false},
 		{"ITF odd digits get a leading zero", "^XA^FO50,50^BY3^B2N,75,N,N,N^FD12345^FS^XZ", "itf", "012345", false},
+		{"EAN-8", "^XA^FO50,50^B8N,100,Y,N^FD1234567^FS^XZ", "ean8", "12345670", false},
+		{"UPC-A", "^XA^FO50,50^BUN,100,Y,N,Y^FD07000002198^FS^XZ", "upca", "070000021985", false},
+		{"Code 93", "^XA^FO50,50^BY2^BAN,100,Y,N,N^FDCODE93-1^FS^XZ", "code93", "CODE93-1", false},
+		{"Code 93 full ASCII", "^XA^FO50,50^BY2^BAN,100,Y,N,N^FDLabel a1^FS^XZ", "code93", "Label a1", false},
 		{"Code 39 with check", "^XA^FO50,50^BY2,2.5^B3N,Y,100,N,N^FDCODE39^FS^XZ", "code39", "CODE39W", false},
 		{"Aztec", "^XA^FO65,70^BON,5,,23^FDPart:123;Warehouse:BYZA;Position:12-12-1^FS^XZ", "aztec", "Part:123;Warehouse:BYZA;Position:12-12-1", false},
 		{"Aztec compact 3 layers", "^XA^FO65,70^BON,5,,103^FDABC^FS^XZ", "aztec", "ABC", false},
@@ -303,8 +307,8 @@ func inkIn(m interface{ Black(x, y int) bool }, r image.Rectangle) int {
 
 // A barcode command the preview cannot draw fails verification.
 func TestUndrawnBarcodeFailsVerify(t *testing.T) {
-	l := renderOne(t, "^XA^FO50,50^BAN,100,Y,N,N^FDCODE93^FS^FO50,300^BCN,80^FDOK^FS^XZ")
-	if len(l.Undrawn) != 1 || l.Undrawn[0].Command != "^BA" {
+	l := renderOne(t, "^XA^FO50,50^B1N,N,100,Y,N^FD0123-4^FS^FO50,300^BCN,80^FDOK^FS^XZ")
+	if len(l.Undrawn) != 1 || l.Undrawn[0].Command != "^B1" {
 		t.Fatalf("undrawn %+v", l.Undrawn)
 	}
 	if len(l.Warnings) == 0 {

@@ -101,6 +101,12 @@ func formatName(f gozxing.BarcodeFormat) string {
 		return "code39"
 	case gozxing.BarcodeFormat_EAN_13:
 		return "ean13"
+	case gozxing.BarcodeFormat_EAN_8:
+		return "ean8"
+	case gozxing.BarcodeFormat_UPC_A:
+		return "upca"
+	case gozxing.BarcodeFormat_CODE_93:
+		return "code93"
 	case gozxing.BarcodeFormat_ITF:
 		return "itf"
 	case gozxing.BarcodeFormat_DATA_MATRIX:
@@ -126,6 +132,9 @@ func readers() []reader {
 		{"code39", oned.NewCode39Reader()},
 		{"ean13", oned.NewEAN13Reader()},
 		{"itf", oned.NewITFReader()},
+		{"ean8", oned.NewEAN8Reader()},
+		{"upca", oned.NewUPCAReader()},
+		{"code93", oned.NewCode93Reader()},
 		{"aztec", aztec.NewAztecReader()},
 	}
 }
