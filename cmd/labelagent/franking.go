@@ -308,7 +308,7 @@ func frankingListCmd(app *cliApp) *cobra.Command {
 	}
 	c.Flags().BoolVar(&open, "open", false, "only carts still waiting for payment or printing")
 	c.Flags().StringVar(&order, "order", "", "only the carts of this order")
-	c.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	c.Flags().IntVarP(&limit, "limit", "n", 50, "at most this many")
 	return c
 }
 

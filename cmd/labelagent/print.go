@@ -111,7 +111,7 @@ Ctrl+C stops waiting (the job stays queued) and ends with status 0.`,
 	f := cmd.Flags()
 	f.StringVarP(&req.Printer, "printer", "p", "", "printer name (default: the agent's default printer)")
 	f.StringVarP(&kind, "kind", "k", "", "payload kind: zpl, raw, pdf, png (default: detected)")
-	f.IntVarP(&req.Copies, "copies", "n", 1, "number of copies")
+	f.IntVar(&req.Copies, "copies", 1, "number of copies")
 	f.StringVar(&req.Name, "name", "", "what the operator sees for this job (default: the file name)")
 	f.StringVar(&req.IdempotencyKey, "key", "", "idempotency key: submitting the same key again returns the first job")
 	f.BoolVarP(&wait, "wait", "w", false, "wait until the job is printed (or fails), reporting why it waits")

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
 )
 
@@ -42,7 +43,7 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 			if app.jsonOut {
 				return app.printJSON(b)
 			}
-			fmt.Fprintf(app.stdout, "Portokasse: %s (as of %s)\n", b.Text, app.ago(b.At))
+			app.say("cli.stamp_balance", "balance", app.L().Money(int64(b.Cents)), "ago", app.ago(b.At))
 			return nil
 		},
 	}
@@ -67,7 +68,7 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 				if p.Default {
 					def = "(default)"
 				}
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\n", p.Code, p.Name, p.Price, def)
+				fmt.Fprintf(t, "%d\t%s\t%s\t%s\n", p.Code, p.Name, app.L().Money(int64(p.PriceCents)), def)
 			}
 			return t.Flush()
 		},
@@ -124,7 +125,7 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 	preview.Flags().IntVar(&pv.Product, "product", 0, "product code (default: the configured one; see stamp products)")
 	preview.Flags().StringVar(&pv.Layout, "layout", "", "ADDRESS_ZONE or FRANKING_ZONE")
 	preview.Flags().StringVar(&pv.Format, "format", "", "png or pdf")
-	preview.Flags().StringVar(&pv.DPI, "dpi", "", "DPI203 or DPI300")
+	preview.Flags().Var(stampDPI{&pv.DPI}, "dpi", "printer resolution: 203 or 300")
 	preview.Flags().IntVar(&pv.PageFormat, "page-format", 0, "page format id for PDF (see stamp formats)")
 	preview.Flags().StringVarP(&pvOut, "output", "o", "", "file to write (default stamp-preview.png or .pdf)")
 
@@ -165,10 +166,10 @@ instead of buying again. Without --key a key is made up and printed.`,
 	bf := buy.Flags()
 	bf.StringVar(&br.IdempotencyKey, "key", "", "idempotency key, e.g. the order number")
 	bf.IntVar(&br.Product, "product", 0, "product code (default: the configured one)")
-	bf.IntVarP(&br.Quantity, "quantity", "n", 1, "number of stamps")
+	bf.IntVar(&br.Quantity, "quantity", 1, "number of stamps")
 	bf.StringVar(&br.Layout, "layout", "", "ADDRESS_ZONE or FRANKING_ZONE (default: ADDRESS_ZONE with --to-name, else the configured one)")
 	bf.StringVar(&br.Format, "format", "", "png (best for thermal printers) or pdf")
-	bf.StringVar(&br.DPI, "dpi", "", "DPI203 or DPI300 (default: the printer's resolution)")
+	bf.Var(stampDPI{&br.DPI}, "dpi", "printer resolution: 203 or 300 (default: the printer's)")
 	bf.IntVar(&br.PageFormat, "page-format", 0, "page format id for PDF stamps")
 	bf.StringVarP(&br.Printer, "printer", "p", "", "printer (default: the configured stamp printer)")
 	bf.StringVar(&br.Reference, "reference", "", "note for the operator, e.g. the order number")
@@ -200,7 +201,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				if note == "" {
 					note = p.PrintError
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, p.Total, p.ShopOrderID, app.ago(p.Created), short(note, 60))
+				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, app.L().Money(int64(p.TotalCents)), p.ShopOrderID, app.ago(p.Created), short(note, 60))
 			}
 			return t.Flush()
 		},
@@ -364,7 +365,7 @@ func (f *stampAddressFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.name2, "to-name2", "", "receiver's additional name (c/o, company)")
 	fl.StringVar(&f.street, "to-street", "", "receiver's street and house number")
 	fl.StringVar(&f.street2, "to-street2", "", "receiver's second address line")
-	fl.StringVar(&f.zip, "to-zip", "", "receiver's postal code")
+	fl.StringVar(&f.zip, "to-postal-code", "", "receiver's postal code")
 	fl.StringVar(&f.city, "to-city", "", "receiver's city")
 	fl.StringVar(&f.country, "to-country", "DEU", "receiver's country (ISO 3166 alpha-3)")
 }
@@ -390,7 +391,7 @@ func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
 	fmt.Fprintf(t, "purchase\t%s\n", p.ID)
 	fmt.Fprintf(t, "state\t%s\n", p.State)
 	fmt.Fprintf(t, "product\t%d× %s (%d)\n", p.Quantity, p.ProductName, p.Product)
-	fmt.Fprintf(t, "total\t%s\n", p.Total)
+	fmt.Fprintf(t, "total\t%s\n", app.L().Money(int64(p.TotalCents)))
 	if p.ShopOrderID != "" {
 		fmt.Fprintf(t, "shop order\t%s\n", p.ShopOrderID)
 	}
@@ -423,3 +424,28 @@ func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
 	fmt.Fprintf(t, "created\t%s\n", p.Created.Local().Format("2006-01-02 15:04:05"))
 	return t.Flush()
 }
+
+// stampDPI takes --dpi as everywhere else (203, 300) and sends
+// INTERNETMARKE's names for it (DPI203, DPI300).
+type stampDPI struct{ v *string }
+
+func (d stampDPI) String() string {
+	if d.v == nil {
+		return ""
+	}
+	return strings.TrimPrefix(*d.v, "DPI")
+}
+
+func (d stampDPI) Set(s string) error {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "203", "DPI203":
+		*d.v = im.DPI203
+	case "300", "DPI300":
+		*d.v = im.DPI300
+	default:
+		return i18n.E("cli.bad_value", "flag", "--dpi", "value", s, "allowed", []string{"203", "300"})
+	}
+	return nil
+}
+
+func (stampDPI) Type() string { return "dpi" }
