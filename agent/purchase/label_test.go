@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -160,9 +162,9 @@ func TestStampLabelBadInput(t *testing.T) {
 }
 
 func TestPDFStampLabelDataMatrixDecodes(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("starts the WebAssembly PDF renderer, which takes a minute under -short or -race; runs in a plain go test")
-	}
+	// Runs under -race too, as CI runs it: the renderer's compiled form is
+	// cached in the temp dir (shared with the zpl tests), so it starts in
+	// well under a second after the first run.
 	sim, err := imsim.New(imsim.Config{Approved: true, Balance: 10000})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +181,7 @@ func TestPDFStampLabelDataMatrixDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conv := zpl.NewConverter(zpl.ConverterOptions{})
+	conv := zpl.NewConverter(zpl.ConverterOptions{CacheDir: filepath.Join(os.TempDir(), "labelagent-zpl-test-cache")})
 	defer conv.Close()
 	size, _ := zpl.LookupSize("62x100mm")
 	prof, _ := zpl.NewProfile(size, 203)

@@ -121,7 +121,7 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 		t.Errorf("ledger after buying twice with one key: %d charges, balance %d → %d\n%s\n%s", charges, before, after, out1, out2)
 	}
 	// The stamp comes out of the printer once.
-	waitPrinted(t, e.cl, "internetmarke", 1)
+	waitPrinted(t, e.cl, e.out, "internetmarke", 1)
 
 	// A DHL parcel label, created and printed.
 	dir := t.TempDir()
@@ -135,7 +135,7 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatalf("ship stored no label in %s:\n%s", dir, out)
 	}
-	jobs := waitPrinted(t, e.cl, "", 2)
+	jobs := waitPrinted(t, e.cl, e.out, "", 2)
 	found := false
 	for _, j := range jobs {
 		p, _ := e.cl.Payload(context.Background(), j.ID)
@@ -151,27 +151,54 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 	}
 }
 
-// waitPrinted waits until at least n jobs (from source, if set) are done.
-func waitPrinted(t *testing.T, cl *client.Client, source string, n int) []apitype.Job {
+// waitPrinted waits until n jobs (from source, if set) are done, then
+// watches a while longer: no further job from that source may appear (a
+// stamp printed twice would be a second job or a second write), every job
+// the agent has is done, and the file printer in out holds exactly one
+// file per done job.
+func waitPrinted(t *testing.T, cl *client.Client, out, source string, n int) []apitype.Job {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
+	var quietSince time.Time
 	for {
 		all, err := cl.Jobs(context.Background(), client.JobsQuery{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var done []apitype.Job
+		var done, mine []apitype.Job
+		unfinished := 0
 		for _, j := range all {
 			if j.State == apitype.StateFailed {
 				t.Fatalf("job %s failed: %s", j.ID, j.LastError)
 			}
-			if j.State == apitype.StateDone && (source == "" || j.Source == source) {
-				done = append(done, j)
+			if !j.State.Terminal() {
+				unfinished++
+			}
+			if source == "" || j.Source == source {
+				mine = append(mine, j)
+				if j.State == apitype.StateDone {
+					done = append(done, j)
+				}
 			}
 		}
-		if len(done) >= n {
-			if source != "" && len(done) > n {
-				t.Errorf("%d jobs from %s, want %d", len(done), source, n)
+		if len(mine) > n {
+			t.Fatalf("%d jobs from %q, want %d: %s", len(mine), source, n, fmt.Sprint(mine))
+		}
+		switch {
+		case len(done) < n || unfinished > 0:
+			quietSince = time.Time{}
+		case quietSince.IsZero():
+			quietSince = time.Now()
+		case time.Since(quietSince) > 500*time.Millisecond:
+			files, _ := filepath.Glob(filepath.Join(out, "*.prn"))
+			doneAll := 0
+			for _, j := range all {
+				if j.State == apitype.StateDone {
+					doneAll++
+				}
+			}
+			if len(files) != doneAll {
+				t.Fatalf("the printer holds %d labels for %d done jobs: something printed twice", len(files), doneAll)
 			}
 			return done
 		}

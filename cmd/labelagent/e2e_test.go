@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -213,12 +214,13 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acked = map[int]string{} // job number → id
-		kills int
-		down  = make(chan struct{}) // closed while the agent is being restarted
+		// Submissions the client has started and not yet heard back from:
+		// the killer kills only while there is one, so answers get lost.
+		pending     atomic.Int32
+		resubmitted atomic.Int32 // acknowledged only after an earlier try of the same job failed
+		existing    atomic.Int32 // …and the answer said the first try had been stored (its answer was lost)
+		lost        atomic.Int32 // tries that failed after the request went out (not refused)
 	)
-	up := make(chan struct{})
-	close(up)
-	_ = down
 	next := make(chan int)
 	go func() {
 		for i := range jobs {
@@ -226,7 +228,6 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		}
 		close(next)
 	}()
-	var restartMu sync.RWMutex // writers: the killer; readers: submitters
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -234,41 +235,61 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 			defer wg.Done()
 			for i := range next {
 				for attempt := 0; ; attempt++ {
-					restartMu.RLock()
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					pending.Add(1)
 					resp, err := e.cl.Submit(ctx, apitype.SubmitRequest{Kind: apitype.KindZPL, Payload: label(i), IdempotencyKey: fmt.Sprintf("order-%04d", i)})
+					pending.Add(-1)
 					cancel()
-					restartMu.RUnlock()
 					if err == nil {
+						if attempt > 0 {
+							resubmitted.Add(1)
+							if resp.Existing {
+								existing.Add(1)
+							}
+						}
 						mu.Lock()
 						if prev, ok := acked[i]; ok && prev != resp.Job.ID {
 							t.Errorf("job %d acknowledged twice with different ids %s and %s", i, prev, resp.Job.ID)
 						}
 						acked[i] = resp.Job.ID
-						n := len(acked)
-						doKill := kills < len(killAt) && n >= killAt[kills]
-						if doKill {
-							kills++
-						}
 						mu.Unlock()
-						if doKill {
-							restartMu.Lock()
-							e.kill()
-							e.start()
-							restartMu.Unlock()
-						}
 						break
+					}
+					var nr *client.NotRunningError
+					if !errors.As(err, &nr) {
+						lost.Add(1)
 					}
 					// The agent died under us: the answer was lost, so send again
 					// with the same key once it is back.
-					if attempt > 100 {
+					if attempt > 500 {
 						t.Errorf("job %d: %v", i, err)
 						return
 					}
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(10 * time.Millisecond)
 				}
 			}
 		}()
+	}
+	// The killer: at each mark, SIGKILL the agent while a submission is
+	// on its way, then start it again; the submitters keep going.
+	kills := 0
+	for _, at := range killAt {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			mu.Lock()
+			n := len(acked)
+			mu.Unlock()
+			if n >= at && pending.Load() > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kill at %d: %d acknowledged, %d in flight", at, n, pending.Load())
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		e.kill()
+		kills++
+		e.start()
 	}
 	wg.Wait()
 	if t.Failed() {
@@ -277,6 +298,13 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	if kills < 3 {
 		t.Fatalf("only %d kills happened", kills)
 	}
+	// The lost-answer path ran: submissions that failed at a kill were sent
+	// again with their key and acknowledged (as the stored job where the
+	// first try had got in).
+	if resubmitted.Load() == 0 {
+		t.Fatalf("no submission had to be sent again across %d kills: the kills did not hit submissions in flight", kills)
+	}
+	t.Logf("%d tries lost at a kill, %d jobs acknowledged on a later try, %d of them as the job the lost try had stored", lost.Load(), resubmitted.Load(), existing.Load())
 	if len(acked) != jobs {
 		t.Fatalf("%d jobs acknowledged, want %d", len(acked), jobs)
 	}

@@ -29,7 +29,13 @@ func fakeCUPS(t *testing.T, lpstatOut string, lpExit int) (*Printer, string) {
 	os.WriteFile(lp, []byte(script), 0o755)
 	lpstat := filepath.Join(dir, "lpstat")
 	os.WriteFile(filepath.Join(dir, "lpstat.out"), []byte(lpstatOut), 0o644)
-	os.WriteFile(lpstat, []byte("#!/bin/sh\necho \"$@\" > "+dir+"/lpstat.args\ncat "+dir+"/lpstat.out\n"), 0o755)
+	// Like the real lpstat, it answers only for a queue that exists
+	// (zebra) and refuses arguments it was not meant to get.
+	os.WriteFile(lpstat, []byte("#!/bin/sh\necho \"$@\" >> "+dir+"/lpstat.args\n"+
+		"case \"$*\" in\n"+
+		"  '-l -p zebra -a zebra'|'-p zebra') cat "+dir+"/lpstat.out ;;\n"+
+		"  *) echo \"lpstat: Invalid destination name in list \\\"$*\\\".\" >&2; exit 1 ;;\n"+
+		"esac\n"), 0o755)
 	p, err := New(printer.Config{Name: "zebra-cups", Transport: "spool", Spool: printer.SpoolConfig{Queue: "zebra"}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +61,20 @@ func TestCUPSWriteRaw(t *testing.T) {
 	st, err := p.Status(context.Background())
 	if err != nil || st.State != printer.StateReady {
 		t.Fatalf("%+v %v", st, err)
+	}
+	if args, _ := os.ReadFile(filepath.Join(dir, "lpstat.args")); strings.TrimSpace(string(args)) != "-l -p zebra -a zebra" {
+		t.Fatalf("lpstat %q, want the queue's long status and acceptance", args)
+	}
+}
+
+// A queue lpstat does not know is an error with lpstat's words, not a
+// status made up from an empty answer.
+func TestCUPSUnknownQueue(t *testing.T) {
+	p, _ := fakeCUPS(t, idle, 0)
+	p.queue = "zebra2"
+	st, err := p.Status(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Invalid destination") || st.CanPrint() && st.State != printer.StateUnknown {
+		t.Fatalf("status of an unknown queue: %+v %v", st, err)
 	}
 }
 
