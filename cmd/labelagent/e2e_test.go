@@ -72,10 +72,29 @@ func freeAddr(tb testing.TB) string {
 	return ln.Addr().String()
 }
 
+// syncBuffer collects a running process's output; tests read it while
+// the process still writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // agentProc is one running `labelagent run`.
 type agentProc struct {
 	cmd    *exec.Cmd
-	out    *bytes.Buffer
+	out    *syncBuffer
 	exited chan struct{}
 }
 
@@ -121,7 +140,7 @@ printers:
 func (e *e2e) start() {
 	e.tb.Helper()
 	cmd := exec.Command(e.bin, "run", "--config", e.cfgPath)
-	out := &bytes.Buffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		e.tb.Fatal(err)

@@ -97,9 +97,9 @@ func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	srv.RegisterOnShutdown(endRequests) // ends open event streams
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
+	// The banner first: whoever sees the API answer also sees the banner.
 	app.banner(cfg, ln.Addr().String(), browsers)
+	go func() { serveErr <- srv.Serve(ln) }()
 	// Package initialisation (pdfcpu's width tables, the contract parser)
 	// leaves megabytes of garbage; an idle service should not keep it.
 	debug.FreeOSMemory()

@@ -157,11 +157,28 @@ func TestPrintWaitJSONLines(t *testing.T) {
 	}
 	f := filepath.Join(e.dir, "label.zpl")
 	os.WriteFile(f, label(1), 0o600)
-	go func() { time.Sleep(300 * time.Millisecond); em.SetRibbonOut(false) }()
-	out, code := e.cli("print", "--printer", "zebra", "--wait", "--json", f)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, out)
+	cmd := exec.Command(e.bin, "--addr", e.addr, "--data-dir", filepath.Join(e.dir, "data"),
+		"print", "--printer", "zebra", "--wait", "--json", f)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var got []string
+	for sc.Scan() {
+		got = append(got, sc.Text())
+		if len(got) == 1 {
+			em.SetRibbonOut(false) // the job is in: now let it print
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("print --wait --json: %v\n%s", err, strings.Join(got, "\n"))
+	}
+	out := strings.Join(got, "\n")
 	var events []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		var pl PrintLine
@@ -174,8 +191,8 @@ func TestPrintWaitJSONLines(t *testing.T) {
 		}
 		events = append(events, ev)
 	}
-	got := strings.Join(events, " ")
-	if !strings.HasPrefix(got, "submitted:ribbon_out") || !strings.HasSuffix(got, "finished") {
-		t.Errorf("events %q, want submitted:ribbon_out … finished", got)
+	seq := strings.Join(events, " ")
+	if !strings.HasPrefix(seq, "submitted:ribbon_out") || !strings.HasSuffix(seq, "finished") {
+		t.Errorf("events %q, want submitted:ribbon_out … finished", seq)
 	}
 }
