@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/labelagent/labelagent/agent/client"
@@ -285,4 +287,23 @@ func (app *cliApp) offlineLogger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return app.Logger()
+}
+
+// completePrinters offers the running agent's printer names (nothing when
+// it does not answer: completion must never hang or complain).
+func (app *cliApp) completePrinters(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 && cmd.Args != nil && cmd.Args(cmd, append(args, "x")) != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
+	defer cancel()
+	ps, err := app.Client().Printers(ctx)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }

@@ -50,6 +50,8 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 	list.Flags().StringVarP(&q.Printer, "printer", "p", "", "only jobs for this printer")
 	list.Flags().IntVarP(&q.Limit, "limit", "n", 20, "at most this many jobs")
 	list.Flags().StringVar(&q.Before, "before", "", "only jobs older than this job id (to page back)")
+	_ = list.RegisterFlagCompletionFunc("printer", app.completePrinters)
+	_ = list.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(jobStates, cobra.ShellCompDirectiveNoFileComp))
 
 	show := &cobra.Command{
 		Use:   "show ID",

@@ -115,6 +115,8 @@ Ctrl+C stops waiting (the job stays queued) and ends with status 0.`,
 	f.StringVar(&req.Name, "name", "", "what the operator sees for this job (default: the file name)")
 	f.StringVar(&req.IdempotencyKey, "key", "", "idempotency key: submitting the same key again returns the first job")
 	f.BoolVarP(&wait, "wait", "w", false, "wait until the job is printed (or fails), reporting why it waits")
+	_ = cmd.RegisterFlagCompletionFunc("printer", app.completePrinters)
+	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(printKinds, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

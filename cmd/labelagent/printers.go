@@ -102,6 +102,9 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 			})
 		},
 	}
+	for _, c := range []*cobra.Command{show, pause, resume} {
+		c.ValidArgsFunction = app.completePrinters
+	}
 	cmd.AddCommand(show, pause, resume, newPrintersDiscoverCmd(app))
 	return cmd
 }

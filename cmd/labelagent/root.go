@@ -67,6 +67,7 @@ through its control API on localhost, or work offline where they say so.`,
 	pf.StringVar(&app.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides the configuration)")
 	pf.BoolVar(&app.jsonOut, "json", false, "print results as JSON (streams as JSON Lines, errors as JSON on standard error)")
 	pf.StringVar(&app.lang, "lang", "", "language of what labelagent prints: de or en (default: the configuration's language, else LANG / LC_MESSAGES, else the Windows user's language)")
+	_ = root.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(langNames(), cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return app.checkLang() }
 
