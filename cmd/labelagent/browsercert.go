@@ -86,9 +86,9 @@ func newBrowserCmd(app *cliApp) *cobra.Command {
 				return app.printJSON(map[string]any{"certificate": p, "stores": done})
 			}
 			for _, d := range done {
-				fmt.Fprintln(app.stdout, l.T("browser.cli_cert_installed", "store", d))
+				fmt.Fprintln(app.stdout, app.L().T("browser.cli_cert_installed", "store", d))
 			}
-			fmt.Fprintln(app.stdout, l.T("browser.cli_cert_restart"))
+			fmt.Fprintln(app.stdout, app.L().T("browser.cli_cert_restart"))
 			return nil
 		},
 	}

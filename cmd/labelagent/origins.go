@@ -11,7 +11,8 @@ import (
 	"github.com/labelagent/labelagent/agent/i18n"
 )
 
-// browserLoc speaks the operator's language (from the environment).
+// browserLoc speaks the operator's language from the environment, for help
+// texts, which are made before --lang is read; output uses app.L().
 func browserLoc() *i18n.Localizer { return i18n.For(i18n.Detect(os.Getenv, "")) }
 
 func newOriginsCmd(app *cliApp) *cobra.Command {
@@ -44,7 +45,7 @@ func newOriginsCmd(app *cliApp) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return app.originDone(o, l.T("browser.cli_approved", "origin", o.Origin, "scopes", scopeWords(l, o.Scopes)))
+			return app.originDone(o, app.L().T("browser.cli_approved", "origin", o.Origin, "scopes", scopeWords(app.L(), o.Scopes)))
 		},
 	}
 	approve.Flags().StringSliceVar(&scopes, "scope", nil, l.T("browser.cli_scope_flag"))
@@ -57,7 +58,7 @@ func newOriginsCmd(app *cliApp) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return app.originDone(o, l.T("browser.cli_denied", "origin", o.Origin))
+			return app.originDone(o, app.L().T("browser.cli_denied", "origin", o.Origin))
 		},
 	}
 	revoke := &cobra.Command{
@@ -69,7 +70,7 @@ func newOriginsCmd(app *cliApp) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return app.originDone(o, l.T("browser.cli_revoked", "origin", o.Origin))
+			return app.originDone(o, app.L().T("browser.cli_revoked", "origin", o.Origin))
 		},
 	}
 	cmd.AddCommand(list, approve, deny, revoke)
@@ -94,7 +95,7 @@ func scopeWords(l *i18n.Localizer, scopes []string) string {
 }
 
 func listOrigins(app *cliApp, cmd *cobra.Command) error {
-	l := browserLoc()
+	l := app.L()
 	os, err := app.Client().Origins(cmd.Context())
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ func listOrigins(app *cliApp, cmd *cobra.Command) error {
 		case o.Decided != nil:
 			when = app.ago(*o.Decided)
 		}
-		fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Origin, l.T(stateID(o.State)), o.Code, scopeWords(l, o.Scopes), short(o.App, 30), when)
+		fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Origin, l.T(stateID(o.State)), o.Code, scopeWords(app.L(), o.Scopes), short(o.App, 30), when)
 	}
 	return t.Flush()
 }

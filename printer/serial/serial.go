@@ -432,3 +432,25 @@ func (g *gate) wait(ctx context.Context, port Port, flow string) error {
 		}
 	}
 }
+
+var _ printer.Exchanger = (*Printer)(nil)
+
+// Exchange sends cmd and returns the printer's answer, in turn with jobs
+// and status polls.
+func (p *Printer) Exchange(ctx context.Context, cmd []byte, wait time.Duration) ([]byte, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer p.lock.Unlock()
+	if err := p.openLocked(); err != nil {
+		return nil, err
+	}
+	// Quiet for 20 characters' time at the line's rate, at least 150 ms.
+	quiet := max(150*time.Millisecond, p.lineTime(20))
+	out, err := link.Exchange(ctx, p.in, p.send, cmd, wait, quiet)
+	if err != nil {
+		p.closeLocked()
+		return out, fmt.Errorf("printer %q on %s: %w", p.name, p.device, err)
+	}
+	return out, nil
+}

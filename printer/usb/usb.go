@@ -453,3 +453,56 @@ func List(bus Bus) ([]DeviceInfo, error) {
 
 // OpenBus opens libusb (ErrNotInBuild without cgo).
 func OpenBus() (Bus, error) { return newGousbBus() }
+
+var _ printer.Exchanger = (*Printer)(nil)
+
+// Exchange sends cmd over bulk OUT and collects bulk IN until the printer
+// has been quiet for 150 ms after its first byte, or wait passed with none.
+func (p *Printer) Exchange(ctx context.Context, cmd []byte, wait time.Duration) ([]byte, error) {
+	if err := p.lock.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer p.lock.Unlock()
+	if err := p.openLocked(); err != nil {
+		return nil, err
+	}
+	if p.intf.InEndpoint == 0 {
+		return nil, fmt.Errorf("printer %q: %w", p.name, printer.ErrNoExchange)
+	}
+	wctx, cancel := context.WithTimeout(ctx, p.writeTimeout)
+	_, err := p.handle.Write(wctx, cmd)
+	cancel()
+	if err != nil {
+		p.dropLocked()
+		return nil, fmt.Errorf("printer %q: send command: %w", p.name, err)
+	}
+	const quiet = 150 * time.Millisecond
+	var out []byte
+	tmp := make([]byte, 512)
+	until := time.Now().Add(wait)
+	for time.Now().Before(until) {
+		rctx, cancel := context.WithDeadline(ctx, until)
+		n, err := p.handle.Read(rctx, tmp)
+		cancel()
+		if n > 0 {
+			out = append(out, tmp[:n]...)
+			until = time.Now().Add(quiet)
+			if len(out) > 64<<10 {
+				return out, fmt.Errorf("printer %q: answer longer than 64 KiB", p.name)
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return out, ctx.Err()
+		case err == nil:
+		case errors.Is(err, context.DeadlineExceeded):
+			if n == 0 {
+				time.Sleep(10 * time.Millisecond) // a transfer that timed out early
+			}
+		default:
+			p.dropLocked()
+			return out, fmt.Errorf("printer %q: read answer: %w", p.name, err)
+		}
+	}
+	return out, nil
+}

@@ -164,7 +164,8 @@ var pageTmpl = template.Must(template.New("index.html").Funcs(template.FuncMap{
 
 // jsArgs are the argument names the dashboard's strings use; the page gets
 // them as {name} placeholders it fills in itself.
-var jsArgs = []any{"count", "{count}", "origin", "{origin}", "code", "{code}", "printer", "{printer}", "scope", "{scope}", "time", "{time}", "app", "{app}"}
+var jsArgs = []any{"count", "{count}", "origin", "{origin}", "code", "{code}", "printer", "{printer}", "scope", "{scope}",
+	"time", "{time}", "app", "{app}", "detail", "{detail}", "ahead", "{ahead}"}
 
 // dashPage serves the dashboard and starts a session. Only a top-level
 // navigation of this very host gets it (no frames: X-Frame-Options).
@@ -179,6 +180,9 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) {
 	for _, id := range i18n.Default().IDs(lang) {
 		if k, ok := strings.CutPrefix(id, "browser.dash_"); ok {
 			strs[k] = l.T(id, jsArgs...)
+		}
+		if k, ok := strings.CutPrefix(id, "wait."); ok { // why a job waits
+			strs["wait_"+k] = l.T(id, jsArgs...)
 		}
 	}
 	id, ses := s.sessions.create()

@@ -6,7 +6,10 @@ const lang = document.documentElement.lang || "en";
 
 function S(key, args = {}) {
   let s = STR[key] || key;
-  for (const [k, v] of Object.entries(args)) s = s.split("{" + k + "}").join(String(v));
+  for (const [k, v] of Object.entries(args)) {
+    if (v === "" || v === undefined || v === null) s = s.split(": {" + k + "}").join("");
+    s = s.split("{" + k + "}").join(String(v ?? ""));
+  }
   return s;
 }
 
@@ -84,7 +87,8 @@ function renderJobs() {
       el("td", {}, j.name || ""),
       el("td", {}, j.source),
       el("td", {}, j.printer),
-      stateCell(j.state, S("state_" + j.state) + (j.last_error ? " – " + j.last_error : "")),
+      stateCell(j.state, S("state_" + j.state) + (j.last_error ? " – " + j.last_error : "") +
+        (j.wait && j.state === "queued" ? " – " + S("wait_" + j.wait.code, { printer: j.wait.printer, detail: j.wait.detail || "", ahead: j.wait.ahead || "" }) : "")),
       el("td", {}, fmtTime(j.created)),
       el("td", {},
         button(S("preview"), () => showPreview(j.id), "", { "data-action": "preview" }),
