@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -394,11 +393,4 @@ func randomHex(n int) string {
 // ctxWithoutCancel bounds work that must finish even if the page goes away.
 func ctxWithoutCancel(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(r.Context()), d)
-}
-
-func atoiDefault(s string, def int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	return strconv.Atoi(s)
 }

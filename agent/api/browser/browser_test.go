@@ -43,12 +43,10 @@ type fixture struct {
 }
 
 type fixtureOpts struct {
-	dhl      *yaml.Node // a dhl: section (the DHL simulator's)
-	rate     float64
-	burst    int
-	maxBody  config.Size
-	noTCP    bool
-	logLevel slog.Level
+	dhl     *yaml.Node // a dhl: section (the DHL simulator's)
+	rate    float64
+	burst   int
+	maxBody config.Size
 }
 
 func setup(t testing.TB, o fixtureOpts) *fixture {

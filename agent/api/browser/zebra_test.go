@@ -53,7 +53,7 @@ func TestBrowserPrintCompat(t *testing.T) {
 			t.Errorf("device lacks %q: %v", k, raw[0])
 		}
 	}
-	resp, data = f.req(t, "GET", f.zaddr, "/default?type=printer", "", nil, hdr)
+	_, data = f.req(t, "GET", f.zaddr, "/default?type=printer", "", nil, hdr)
 	var def browser.Device
 	json.Unmarshal(data, &def)
 	if def.Name != "zebra" || def.Connection != "network" || def.UID != f.emuAddr(t) || def.DeviceType != "printer" {
