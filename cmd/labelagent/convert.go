@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,14 +250,20 @@ the printer reads. Works without the agent running.`,
 				}
 			}
 			if out == "" || out == "-" {
+				if app.jsonOut {
+					// Standard output is the JSON answer; the ZPL is a field of it.
+					return app.printJSON(ConvertJSON{ZPL: string(zplOut), Bytes: len(zplOut), Profile: p.String()})
+				}
 				_, err = app.stdout.Write(zplOut)
 				return err
 			}
 			if err := writeFileAtomic(out, zplOut); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stderr, "%s: %d bytes of ZPL for %s\n", out, len(zplOut), p)
-			return nil
+			return app.emit(ConvertJSON{File: out, Bytes: len(zplOut), Profile: p.String()}, func(io.Writer) error {
+				app.note("cli.converted", "file", out, "bytes", len(zplOut), "profile", p.String())
+				return nil
+			})
 		},
 	}
 	pf.register(cmd)
@@ -268,6 +275,15 @@ the printer reads. Works without the agent running.`,
 	fl.BoolVar(&check, "verify", false, "render the result and fail if a barcode on it, or one that reads on the source, does not scan")
 	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (implies --verify; repeatable)")
 	return cmd
+}
+
+// ConvertJSON is `convert --json`: the file written (or, to standard
+// output, the ZPL itself), its size and the printer profile it is for.
+type ConvertJSON struct {
+	File    string `json:"file,omitempty"`
+	ZPL     string `json:"zpl,omitempty"`
+	Bytes   int    `json:"bytes"`
+	Profile string `json:"profile"`
 }
 
 // writeFileAtomic writes through a temporary file so a failed run never

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -115,10 +115,12 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 			if out == "" {
 				out = "stamp-preview." + p.Kind
 			}
-			if err := os.WriteFile(out, p.Data, 0o644); err != nil {
+			if err := app.writeOutput(out, p.Data); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdout, "preview saved to %s\n", out)
+			if out != "-" {
+				return app.emit(SavedJSON{File: out}, func(io.Writer) error { app.say("cli.saved", "file", out); return nil })
+			}
 			return nil
 		},
 	}
@@ -291,10 +293,12 @@ instead of buying again. Without --key a key is made up and printed.`,
 				}
 				out = fmt.Sprintf("stamp-%s-%d.%s", args[0], fileN, ext)
 			}
-			if err := os.WriteFile(out, data, 0o600); err != nil {
+			if err := app.writeOutput(out, data); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdout, "saved %s\n", out)
+			if out != "-" {
+				return app.emit(SavedJSON{File: out}, func(io.Writer) error { app.say("cli.saved", "file", out); return nil })
+			}
 			return nil
 		},
 	}
@@ -423,6 +427,11 @@ func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
 	}
 	fmt.Fprintf(t, "created\t%s\n", p.Created.Local().Format("2006-01-02 15:04:05"))
 	return t.Flush()
+}
+
+// SavedJSON is the --json answer of a command that wrote a file.
+type SavedJSON struct {
+	File string `json:"file"`
 }
 
 // stampDPI takes --dpi as everywhere else (203, 300) and sends
