@@ -20,6 +20,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/agent/packing"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/agent/sources"
 	"github.com/labelagent/labelagent/agent/store"
@@ -63,6 +64,7 @@ type Agent struct {
 	postage  *Postage       // nil unless INTERNETMARKE is configured
 	franking *Franking      // nil unless Online Franking is configured
 	bus      *bus
+	packing  *packing.Service
 	srcMu    sync.Mutex
 	sources  []sources.Source   // hot folders, feeds, NATS
 	workers  map[string]*worker // fixed after Start
@@ -187,6 +189,10 @@ func (a *Agent) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.startShipments(); err != nil {
+		a.closeAll()
+		return err
+	}
+	if err := a.startPacking(); err != nil {
 		a.closeAll()
 		return err
 	}

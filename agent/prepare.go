@@ -64,6 +64,7 @@ func CheckConfig(cfg *config.Config) []error {
 	v := cfg.Validate()
 	errs = append(errs, v...)
 	errs = append(errs, checkCarriers(cfg)...)
+	errs = append(errs, checkRules(cfg)...)
 	errs = append(errs, checkShipments(cfg)...)
 	for i, pc := range cfg.Printers {
 		if hasProblemAt(v, fmt.Sprintf("printers[%d].profile", i)) {

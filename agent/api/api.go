@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/printers/{name}/resume", s.authed(s.resumePrinter))
 	m.HandleFunc("GET /api/v1/events", s.authed(s.events))
 	s.frankingRoutes()
+	s.packingRoutes()
 	s.previewRoutes()
 	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: s.a.Sources()})

@@ -170,6 +170,8 @@ const (
 	// EventShipment: a shipment of the journal changed (created, printed,
 	// cancelled, closed out, tracked).
 	EventShipment EventType = "shipment"
+	// EventScan: an order was scanned at the packing station.
+	EventScan EventType = "scan"
 	// EventLagged tells a slow subscriber that it missed events and should
 	// reload its view.
 	EventLagged EventType = "lagged"
@@ -186,6 +188,8 @@ type Event struct {
 	Franking *FrankingCart `json:"franking,omitempty"`
 	// Shipment is set for EventShipment (without history).
 	Shipment *Shipment `json:"shipment,omitempty"`
+	// Scan is set for EventScan.
+	Scan *ScanResult `json:"scan,omitempty"`
 }
 
 // Error is the body of every error answer. Message is in the language the

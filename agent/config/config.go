@@ -67,6 +67,9 @@ type Config struct {
 	// Sources are where jobs come from besides the control API.
 	Sources SourcesConfig `yaml:"sources,omitempty"`
 
+	// Packing is the packing station: rules, scale, reports to the shop.
+	Packing PackingConfig `yaml:"packing,omitempty"`
+
 	// source is the file this came from ("" for embedded defaults).
 	source string
 	// ix locates keys in the file; origin names the environment variable
@@ -137,6 +140,7 @@ func Default() *Config {
 // applyDefaults fills what the file left out.
 func (c *Config) applyDefaults() {
 	defer c.sourceDefaults()
+	defer c.packingDefaults()
 	d := Default()
 	if c.Listen == "" {
 		c.Listen = d.Listen
@@ -341,6 +345,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Browser.validate()...)
 	errs = append(errs, c.validateSources(seen, names)...)
+	errs = append(errs, c.validatePacking(seen, names)...)
 	return errs
 }
 

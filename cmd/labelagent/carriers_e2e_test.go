@@ -21,7 +21,7 @@ import (
 
 // startSimulator runs `labelagent simulate` and returns its base URL and the
 // configuration sections it prints for the agent.
-func startSimulator(t *testing.T) (base, cfg string) {
+func startSimulator(t testing.TB) (base, cfg string) {
 	t.Helper()
 	cmd := exec.Command(binary(t), "simulate", "--addr", "127.0.0.1:0")
 	out, err := cmd.StdoutPipe()

@@ -92,6 +92,10 @@ through its control API on localhost, or work offline where they say so.`,
 		newBrowserCmd(app),
 		app.newServiceCmd(),
 		newSourcesCmd(app),
+		newOrdersCmd(app),
+		newScanCmd(app),
+		newRulesCmd(app),
+		newScaleCmd(app),
 	)
 	return root
 }
