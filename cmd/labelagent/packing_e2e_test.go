@@ -107,8 +107,31 @@ func TestPackingStationScans(t *testing.T) {
 		results[ref] = res
 	}
 	// Labels and stamps printed; the CN23 on the office printer.
-	waitPrinted(t, e.cl, "", 5)
-	jobs, _ := e.cl.Jobs(t.Context(), clientJobsQuery())
+	var jobs []apitype.Job
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		jobs, _ = e.cl.Jobs(t.Context(), clientJobsQuery())
+		done := 0
+		for _, j := range jobs {
+			if j.State == apitype.StateFailed {
+				t.Fatalf("job %s failed: %s", j.ID, j.LastError)
+			}
+			if j.State == apitype.StateDone {
+				done++
+			}
+		}
+		if done == 5 && len(jobs) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 jobs done: %v", done, jobs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	labels, _ := filepath.Glob(filepath.Join(e.out, "*.prn"))
+	papers, _ := filepath.Glob(filepath.Join(office, "*.prn"))
+	if len(labels) != 4 || len(papers) != 1 {
+		t.Errorf("%d files at the label printer (want 4), %d at the office printer (want 1)", len(labels), len(papers))
+	}
 	var officeJobs, labelJobs int
 	for _, j := range jobs {
 		if j.Printer == "office" {
