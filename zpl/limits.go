@@ -22,7 +22,7 @@ const (
 	// times bytes per pixel: 1 for grey or palette, 2 for 16-bit grey, 4
 	// for colour, 8 for 16-bit colour), so one conversion's memory stays
 	// bounded whatever the bit depth.
-	MaxDecodedBytes = 48 << 20
+	MaxDecodedBytes = 32 << 20
 	// MaxPDFPages bounds the pages converted from one PDF.
 	MaxPDFPages = 50
 )

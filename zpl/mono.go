@@ -325,6 +325,9 @@ func (m *Mono) Paste(src *Mono, x, y int) {
 // scaleGray resamples img to w x h in grey before thresholding, so that
 // thin lines survive better than when scaling a 1-bit image.
 func scaleGray(img image.Image, w, h int) *image.Gray {
+	if b := img.Bounds(); w <= b.Dx() && h <= b.Dy() {
+		return shrinkGray(img, w, h) // bounded memory for big pictures
+	}
 	dst := image.NewGray(image.Rect(0, 0, w, h))
 	// White background so transparent sources stay white.
 	for i := range dst.Pix {

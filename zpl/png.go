@@ -25,7 +25,7 @@ func DecodePNG(data []byte) (PNGImage, error) {
 	if err != nil {
 		return PNGImage{}, fmt.Errorf("decoding PNG: %w", err)
 	}
-	return PNGImage{Image: img, DPI: pngDPI(data)}, nil
+	return PNGImage{Image: toGray(img), DPI: pngDPI(data)}, nil
 }
 
 // pngDPI reads the pHYs chunk (pixels per metre) if present before IDAT.
