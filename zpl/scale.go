@@ -76,7 +76,6 @@ func grayRow(img image.Image, y int, out []uint8) {
 	}
 }
 
-
 // toGray flattens a decoded picture to 8-bit grey on white at once, so
 // that everything after decoding (scaling, thresholding, the DataMatrix
 // check) works on one byte per pixel, whatever the PNG's bit depth: the
