@@ -31,6 +31,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 	baddr, saddr := freeAddr(t), freeAddr(t)
 	e := newE2E(t, "browser:\n  listen: "+baddr+"\n  https_listen: "+saddr+"\n")
 	e.start()
+	// The banner is written before the API answers, but it reaches the
+	// buffer through a pipe: give it a moment.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(e.proc.out.String(), "dashboard") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(e.proc.out.String(), "dashboard") {
 		t.Errorf("banner does not name the dashboard:\n%s", e.proc.out)
 	}

@@ -110,7 +110,7 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 	}
 
 	// Portokasse balance, then one stamp, bought twice with the same key.
-	if out := run("stamp", "balance"); !strings.Contains(out, "50,00") {
+	if out := run("stamp", "balance"); !strings.Contains(out, "€50.00") {
 		t.Errorf("balance: %s", out)
 	}
 	before, _ := simState(t, base)
