@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"strings"
 	"sync"
@@ -206,6 +207,43 @@ func (c *Converter) PDFLabelsNotes(ctx context.Context, data []byte, p Profile, 
 		notes = append(notes, pg.note)
 	}
 	return out.Bytes(), notes, nil
+}
+
+// PDFLabelSources renders, for each label a PDF becomes on p, what that
+// label was made from at the printer's resolution: its page, or only the
+// part cut out of a sheet. Verification compares each label with its own
+// source, so two labels cut from one sheet are not each expected to carry
+// the other's barcodes.
+func (c *Converter) PDFLabelSources(ctx context.Context, data []byte, p Profile, opts PDFOptions) ([]image.Image, error) {
+	opts.BitmapBarcodes = true
+	_, notes, err := c.PDFLabelsNotes(ctx, data, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	pages := map[int]*Mono{}
+	var out []image.Image
+	for _, n := range notes {
+		pg := pages[n.Page]
+		if pg == nil {
+			if pg, err = c.RenderPDFPage(ctx, data, n.Page, p.DPI); err != nil {
+				return nil, err
+			}
+			pages[n.Page] = pg
+		}
+		if !n.Sheet || n.Scale != 1 {
+			out = append(out, pg)
+			continue
+		}
+		// The area, with a millimetre around it for rounding.
+		f := float64(p.DPI) / 25.4
+		r := image.Rect(int((n.AreaMM.X-1)*f), int((n.AreaMM.Y-1)*f), int((n.AreaMM.X+n.AreaMM.W+1)*f), int((n.AreaMM.Y+n.AreaMM.H+1)*f))
+		if c := pg.Crop(r); c != nil {
+			out = append(out, c)
+		} else {
+			out = append(out, pg)
+		}
+	}
+	return out, nil
 }
 
 // String says in a line what happened to the page, for logs ("" when the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/internal/testlabel"
 	"github.com/labelagent/labelagent/zpl/render"
 	"github.com/labelagent/labelagent/zpl/verify"
 )
@@ -240,6 +241,52 @@ func TestCorpusSheetLabelCroppedOneToOne(t *testing.T) {
 		}
 		if len(out) == 0 {
 			t.Fatal("no output")
+		}
+	}
+}
+
+// Two labels on one A4 sheet become two labels printed 1:1, each checked
+// against its own part of the sheet (not expected to carry the other's
+// barcodes).
+func TestTwoLabelSheet(t *testing.T) {
+	a, b := testlabel.DHL(), testlabel.DHL()
+	b.Code128 = "00340434161094099999"
+	b.DataMatrix = "DEA5E0009999999990123456789012345678901234567"
+	sheet, err := testlabel.Sheet([]testlabel.Label{a, b}, [][2]float64{{20, 5}, {170, 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dpi := range []int{203, 300} {
+		p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: "910-300-600"})
+		out, notes, err := conv.PDFLabelsNotes(testContext(t), sheet, p, zpl.PDFOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(notes) != 2 || notes[0].Scale != 1 || notes[1].Scale != 1 || notes[0].AreaMM.X > notes[1].AreaMM.X {
+			t.Fatalf("%d dpi: notes %+v, want two labels 1:1 left to right", dpi, notes)
+		}
+		rep, err := verify.CheckJob(testContext(t), conv, zpl.KindPDF, sheet, out, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() {
+			t.Errorf("%d dpi: %v", dpi, rep.Err())
+		}
+		labels, err := render.Render(out, render.Options{DPI: dpi})
+		if err != nil || len(labels) != 2 {
+			t.Fatalf("%d dpi: %d labels, %v", dpi, len(labels), err)
+		}
+		for i, want := range []string{a.Code128, b.Code128} {
+			found, _ := verify.Scan(testContext(t), labels[i].Image)
+			ok := false
+			for _, f := range found {
+				if f.Format == "code128" && f.Text == want {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%d dpi: label %d does not carry %s: %v", dpi, i+1, want, found)
+			}
 		}
 	}
 }

@@ -113,7 +113,7 @@ func Render(ctx context.Context, conv *zpl.Converter, req Request) (*Result, err
 	}
 	var sources []image.Image
 	if kind == zpl.KindPDF || kind == zpl.KindPNG {
-		if sources, err = verify.SourceImages(ctx, conv, kind, req.Payload, p.DPI); err != nil {
+		if sources, err = verify.LabelSources(ctx, conv, kind, req.Payload, p); err != nil {
 			return nil, err
 		}
 	}

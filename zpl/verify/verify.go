@@ -538,6 +538,18 @@ func SourceImages(ctx context.Context, conv *zpl.Converter, kind string, in []by
 	return nil, nil
 }
 
+// LabelSources is SourceImages per label of the conversion for p: a PDF
+// page cut into several labels (a sheet) gives each label its own part.
+func LabelSources(ctx context.Context, conv *zpl.Converter, kind string, in []byte, p zpl.Profile) ([]image.Image, error) {
+	if kind == "" {
+		kind = zpl.DetectKind(in)
+	}
+	if kind == zpl.KindPDF {
+		return conv.PDFLabelSources(ctx, in, p, zpl.PDFOptions{})
+	}
+	return SourceImages(ctx, conv, kind, in, p.DPI)
+}
+
 // CheckJob verifies a prepared job before it is printed: the ZPL is
 // rendered for the profile, every barcode drawn as a ZPL command must read
 // back, every value in want must be found on each label, and for PDF and
@@ -550,7 +562,7 @@ func CheckJob(ctx context.Context, conv *zpl.Converter, kind string, in, out []b
 	}
 	var sources []image.Image
 	if kind == zpl.KindPDF || kind == zpl.KindPNG {
-		if sources, err = SourceImages(ctx, conv, kind, in, p.DPI); err != nil {
+		if sources, err = LabelSources(ctx, conv, kind, in, p); err != nil {
 			return Report{}, err
 		}
 	}

@@ -46,6 +46,34 @@ const mm = 72 / 25.4
 
 // PDF draws the label as a one-page PDF with vector bars.
 func (l Label) PDF() ([]byte, error) {
+	content, err := l.content()
+	if err != nil {
+		return nil, err
+	}
+	pw, ph := l.WidthMM*mm, l.HeightMM*mm
+	if l.Landscape {
+		pw, ph = ph, pw
+	}
+	return buildPDF(pw, ph, content), nil
+}
+
+// Sheet draws labels side by side on one landscape A4 page, each at
+// (x, y) mm from the page's bottom left, as carriers' laser sheets do.
+func Sheet(labels []Label, at [][2]float64) ([]byte, error) {
+	var content bytes.Buffer
+	for i, l := range labels {
+		c, err := l.content()
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&content, "q 1 0 0 1 %.3f %.3f cm\n", at[i][0]*mm, at[i][1]*mm)
+		content.Write(c)
+		content.WriteString("Q\n")
+	}
+	return buildPDF(297*mm, 210*mm, content.Bytes()), nil
+}
+
+func (l Label) content() ([]byte, error) {
 	var content bytes.Buffer
 	w, h := l.WidthMM*mm, l.HeightMM*mm
 	if l.Landscape {
@@ -102,11 +130,7 @@ func (l Label) PDF() ([]byte, error) {
 		}
 		drawModules(&content, pd, 8*mm, 62*mm, 0.25*mm, 0.5*mm)
 	}
-	pw, ph := w, h
-	if l.Landscape {
-		pw, ph = h, w
-	}
-	return buildPDF(pw, ph, content.Bytes()), nil
+	return content.Bytes(), nil
 }
 
 // drawModules fills one rectangle per dark module run of a symbol, with
