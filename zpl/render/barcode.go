@@ -9,7 +9,6 @@ import (
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/aztec"
-	"github.com/boombuler/barcode/datamatrix"
 	"github.com/boombuler/barcode/pdf417"
 	"github.com/boombuler/barcode/qr"
 	"github.com/ingridhq/maxicode"
@@ -299,67 +298,62 @@ func (l *labelState) pdf417(c zpl.Command, text string) {
 // dataMatrixData applies ^BX's escape character: e1 is FNC1 (first: GS1
 // DataMatrix; later: the GS1 separator), edNNN a byte by its decimal
 // value, ee the escape character itself, e@ … e_ control characters. It
-// returns the encoder input (FNC1 as byte 232), what a scanner reports,
-// and whether the symbol is GS1.
-func dataMatrixData(text, esc string) (enc []byte, scanned string, gs1 bool) {
+// returns the data bytes with the positions of FNC1 marks, what a scanner
+// reports (FNC1 after the first as GS), and whether the symbol is GS1.
+func dataMatrixData(text, esc string) (data []byte, fnc1 map[int]bool, scanned string, gs1 bool) {
 	b := []byte(text)
-	var sc strings.Builder
+	fnc1 = map[int]bool{}
 	if esc == "" {
-		for _, c := range b {
-			sc.WriteRune(rune(c))
-		}
-		return b, sc.String(), false
+		return b, fnc1, text, false
 	}
+	var sc []byte
 	e := esc[0]
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c != e || i+1 >= len(b) {
-			enc = append(enc, c)
-			sc.WriteRune(rune(c))
+			data = append(data, c)
+			sc = append(sc, c)
 			continue
 		}
 		n := b[i+1]
 		switch {
 		case n == '1':
-			if len(enc) == 0 {
+			if len(data) == 0 {
 				gs1 = true
-				enc = append(enc, datamatrix.FNC1)
-			} else if gs1 {
-				enc = append(enc, datamatrix.FNC1)
-				sc.WriteString(GS)
 			} else {
-				enc = append(enc, 0x1d)
-				sc.WriteString(GS)
+				sc = append(sc, 0x1d)
 			}
+			fnc1[len(data)] = true
+			data = append(data, dmFNC1)
 			i++
 		case n == e:
-			enc = append(enc, e)
-			sc.WriteRune(rune(e))
+			data = append(data, e)
+			sc = append(sc, e)
 			i++
 		case (n == 'd' || n == 'D') && i+4 < len(b):
 			v, err := strconv.Atoi(string(b[i+2 : i+5]))
 			if err == nil && v >= 0 && v < 256 {
-				enc = append(enc, byte(v))
-				sc.WriteRune(rune(v))
+				data = append(data, byte(v))
+				sc = append(sc, byte(v))
 				i += 4
 				continue
 			}
-			enc = append(enc, c)
-			sc.WriteRune(rune(c))
+			data = append(data, c)
+			sc = append(sc, c)
 		case n == '5' && i+4 < len(b):
 			i += 4 // a code page change: the bytes follow as they are
 		case n == '2' || n == '3':
 			i++ // structured append and reader programming: not content
 		case n >= '@' && n <= '_':
-			enc = append(enc, n-'@')
-			sc.WriteRune(rune(n - '@'))
+			data = append(data, n-'@')
+			sc = append(sc, n-'@')
 			i++
 		default:
-			enc = append(enc, c)
-			sc.WriteRune(rune(c))
+			data = append(data, c)
+			sc = append(sc, c)
 		}
 	}
-	return enc, sc.String(), gs1
+	return data, fnc1, string(sc), gs1
 }
 
 func (l *labelState) dataMatrix(c zpl.Command, text string) {
@@ -369,14 +363,13 @@ func (l *labelState) dataMatrix(c zpl.Command, text string) {
 		l.notDrawn(c, text, "quality %s (only ECC 200 is drawn)", q)
 		return
 	}
-	enc, scanned, gs1 := dataMatrixData(text, c.Param(6))
-	bc, err := datamatrix.Encode(string(enc))
+	data, fnc1, scanned, gs1 := dataMatrixData(text, c.Param(6))
+	grid, err := dmEncode(data, fnc1, c.IntParam(3, 0), c.IntParam(4, 0), c.IntParam(7, 1) == 2)
 	if err != nil {
 		l.notDrawn(c, text, "%v", err)
 		return
 	}
-	b := bc.Bounds()
-	mask := l.gridMask(b.Dx(), b.Dy(), func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry) }, mod, mod)
+	mask := l.gridMask(len(grid[0]), len(grid), func(cx, ry int) bool { return grid[ry][cx] }, mod, mod)
 	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "datamatrix", Data: scanned, GS1: gs1})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	gzaztec "github.com/makiuchi-d/gozxing/aztec"
+	gzdatamatrix "github.com/makiuchi-d/gozxing/datamatrix"
 	"github.com/makiuchi-d/gozxing/oned"
 
 	"github.com/labelagent/labelagent/zpl"
@@ -189,6 +190,52 @@ func FuzzStoredFormats(f *testing.F) {
 			if l.Image == nil || l.Image.W > zpl.MaxDots {
 				t.Fatal("bad image")
 			}
+		}
+	})
+}
+
+// DataMatrix: any data, escapes and requested size read back as the
+// renderer reports them, GS1 included.
+func FuzzDataMatrix(f *testing.F) {
+	f.Add("_142098028_19205590303196500000000", true, 20, 20)
+	f.Add("ADK0063DK00262080000075208a15e1qVYOD3VO5SBBd         1   218S2500", false, 0, 0)
+	f.Add("M\xfcller _d065__", true, 0, 0)
+	f.Add("", false, 144, 144)
+	f.Fuzz(func(t *testing.T, data string, escape bool, cols, rows int) {
+		data = fieldSafe(data)
+		if len(data) > 300 {
+			return
+		}
+		esc := ""
+		if escape {
+			esc = "_"
+		}
+		zplText := "^XA^PW3000^LL3000^FO20,20^BXN,3,200," + itoa(cols) + "," + itoa(rows) + ",," + esc + "^FD" + data + "^FS^XZ"
+		labels, err := Render([]byte(zplText), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := labels[0]
+		if len(l.Barcodes) == 0 {
+			if len(l.Undrawn) == 0 {
+				t.Fatalf("%q: no symbol and nothing reported undrawn", zplText)
+			}
+			return
+		}
+		b := l.Barcodes[0]
+		if b.Clipped || data == "" {
+			return
+		}
+		res, err := readBack(t, l, b, gzdatamatrix.NewDataMatrixReader())
+		if err != nil {
+			t.Fatalf("%q: drawn but does not read: %v", zplText, err)
+		}
+		text := res.GetText()
+		if b.GS1 {
+			text = strings.TrimPrefix(text, GS)
+		}
+		if text != b.Data {
+			t.Fatalf("%q: reads %q, renderer says %q", zplText, text, b.Data)
 		}
 	})
 }
