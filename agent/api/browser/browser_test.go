@@ -44,6 +44,7 @@ type fixture struct {
 
 type fixtureOpts struct {
 	dhl     *yaml.Node // a dhl: section (the DHL simulator's)
+	im      *yaml.Node // an internetmarke: section (the INTERNETMARKE simulator's)
 	rate    float64
 	burst   int
 	maxBody config.Size
@@ -74,6 +75,9 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		if o.dhl != nil {
 			c.DHL = *o.dhl
 		}
+		if o.im != nil {
+			c.Internetmarke = *o.im
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +94,11 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	ctl := api.New(a, apiKey, nil)
-	ctl.MountStamps(nil)
+	if p := a.Postage(); p != nil {
+		ctl.MountStamps(&api.StampService{IM: p.Client, Journal: p.Journal, Profile: p.Profile})
+	} else {
+		ctl.MountStamps(nil)
+	}
 	browser.MountOrigins(ctl, reg)
 	rate, burst := o.rate, o.burst
 	if rate == 0 {

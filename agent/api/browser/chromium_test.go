@@ -136,6 +136,12 @@ window.pairAndPrint = async () => {
     state("error " + e.name);
   }
 };
+window.shipOrder = async () => {
+  const res = await la.ship({ order_ref: "4711", order: { product: "V01PAK",
+    consignee: { name1: "Erika Mustermann", addressStreet: "Kurfürstendamm 1", postalCode: "10719", city: "Berlin", country: "DEU" },
+    details: { weight: { uom: "kg", value: 1.2 } } } }, { idempotencyKey: "ship-4711" });
+  return res.shipment.shipment_no;
+};
 window.printUnpaired = async () => {
   try {
     await la.print("^XA^FDx^FS^XZ");
@@ -168,7 +174,9 @@ func waitReady(tab context.Context, url string) error {
 // printer emulator, watches the job finish and shows its preview.
 func TestChromiumPairApprovePrint(t *testing.T) {
 	ctx := browserCtx(t)
-	f := setup(t, fixtureOpts{})
+	dhlSrv, dhl := dhlSim(t)
+	_, im := imSim(t, 2350)
+	f := setup(t, fixtureOpts{dhl: dhl, im: im})
 	agentURL := "http://" + f.addr
 	shopURL := servePage(t, "shop", shopPage(agentURL))
 
@@ -194,7 +202,9 @@ func TestChromiumPairApprovePrint(t *testing.T) {
 	if err != nil || shown != code {
 		t.Fatalf("dashboard shows code %q, the page %q (%v)", shown, code, err)
 	}
-	if err := do(dash, chromedp.Click(chromedp.CSS(reqSel+` button[data-action="approve"]`))); err != nil {
+	// Shipping labels cost money: granted with its own check box.
+	if err := do(dash, chromedp.Click(chromedp.CSS(reqSel+` input[data-scope="shipping"]`)),
+		chromedp.Click(chromedp.CSS(reqSel+` button[data-action="approve"]`))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -212,14 +222,24 @@ func TestChromiumPairApprovePrint(t *testing.T) {
 		t.Fatalf("emulator printed %d labels", len(labels))
 	}
 	o, _ := f.reg.Get(shopURL)
-	if o.State != apitype.OriginApproved || !o.Paired {
+	if o.State != apitype.OriginApproved || !o.Paired || strings.Join(o.Scopes, ",") != "print,shipping" {
 		t.Fatalf("origin after approval: %+v", o)
+	}
+	// With the shipping scope the page creates a DHL shipment for an order.
+	shipNo, err := eval[string](ctx, `window.shipOrder()`)
+	if err != nil || shipNo == "" || len(dhlSrv.Shipments()) != 1 {
+		t.Fatalf("ship: %q %v (DHL has %d)", shipNo, err, len(dhlSrv.Shipments()))
 	}
 
 	// The dashboard got the job through its event stream; show its preview
 	// and keep a screenshot.
 	if err := do(dash,
 		chromedp.WaitVisible(chromedp.CSS(`#jobs tr[data-job="1"] td[data-state="done"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#shipments td[data-state="created"]`)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`document.getElementById("balance").dataset.cents === "2350"`)(ctx, t)
+			return err
+		}),
 		chromedp.Click(chromedp.CSS(`#jobs tr[data-job="1"] button[data-action="preview"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#preview-panel`)),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {

@@ -180,7 +180,9 @@ async function loadBalance(refresh) {
   const out = document.getElementById("balance");
   try {
     const b = await (await call("GET", "/dashboard/api/balance" + (refresh ? "?refresh=1" : ""))).json();
-    out.textContent = S("balance", { time: fmtTime(b.at) }).replace("{amount}", b.text);
+    let amount = b.text;
+    try { amount = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR" }).format(b.cents / 100); } catch { /* keep the agent's text */ }
+    out.textContent = S("balance", { time: fmtTime(b.at) }).replace("{amount}", amount);
     out.dataset.cents = b.cents;
   } catch (e) { out.textContent = e.message; }
 }
