@@ -457,7 +457,7 @@ func (h *shipHandlers) doReturn(w http.ResponseWriter, r *http.Request, forID st
 		return
 	}
 	rq := shipment.ReturnRequest{ForID: forID, OrderRef: in.OrderRef, Key: cmpOr(in.IdempotencyKey, r.Header.Get("Idempotency-Key")),
-		LabelType: in.LabelType, Printer: in.Printer}
+		LabelType: in.LabelType, Printer: in.Printer, New: in.New}
 	if len(bytes.TrimSpace(in.Order)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(in.Order))
 		dec.DisallowUnknownFields()

@@ -231,13 +231,15 @@ type ShipmentResolveRequest struct {
 // ReturnRequest asks for a return label: for a shipment of the journal (the
 // customer's address is taken from it) or for an address.
 type ReturnRequest struct {
-	OrderRef       string          `json:"order_ref,omitempty"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	LabelType      string          `json:"label_type,omitempty"` // SHIPMENT_LABEL (default), QR_LABEL, BOTH
-	Print          *bool           `json:"print,omitempty"`      // default: print a SHIPMENT_LABEL
-	Printer        string          `json:"printer,omitempty"`
-	ReceiverID     string          `json:"receiver_id,omitempty"`
-	Order          json.RawMessage `json:"order,omitempty"` // a Returns v1 order, for an address
+	OrderRef       string `json:"order_ref,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	LabelType      string `json:"label_type,omitempty"` // SHIPMENT_LABEL (default), QR_LABEL, BOTH
+	Print          *bool  `json:"print,omitempty"`      // default: print a SHIPMENT_LABEL
+	Printer        string `json:"printer,omitempty"`
+	ReceiverID     string `json:"receiver_id,omitempty"`
+	// New: another return label although the shipment has one.
+	New   bool            `json:"new,omitempty"`
+	Order json.RawMessage `json:"order,omitempty"` // a Returns v1 order, for an address
 }
 
 // DayEndRequest closes out the day's shipments.
@@ -272,10 +274,13 @@ type DayEnd struct {
 	ManifestDate string            `json:"manifest_date,omitempty"`
 	PrintJob     string            `json:"print_job,omitempty"`
 	PrintError   string            `json:"print_error,omitempty"`
-	ManifestErr  string            `json:"manifest_error,omitempty"`
-	NextDay      string            `json:"next_day"` // where new shipments go now
-	At           time.Time         `json:"at"`
-	Shipments    []Shipment        `json:"shipments,omitempty"`
+	// NoDocumentPrinter: the manifest was not printed because no document
+	// printer is configured (an A4 list does not belong on a label printer).
+	NoDocumentPrinter bool       `json:"no_document_printer,omitempty"`
+	ManifestErr       string     `json:"manifest_error,omitempty"`
+	NextDay           string     `json:"next_day"` // where new shipments go now
+	At                time.Time  `json:"at"`
+	Shipments         []Shipment `json:"shipments,omitempty"`
 }
 
 // DayEndList lists closeouts, newest first.

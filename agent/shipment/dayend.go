@@ -249,6 +249,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 		case printer == "":
 			// An A4 list does not belong on a label printer.
 			de.PrintError = "no document printer configured (shipments.document_printer): the manifest is stored; download it or name a printer"
+			de.NoDocumentPrinter = true
 		default:
 			jobID, perr := j.opts.Submit(ctx, PrintRequest{Printer: printer, Key: "dayend-" + de.ID + "-manifest-1",
 				Name: "DHL Einlieferungsliste " + de.Day, Kind: apitype.KindPDF, Data: doc.PDF})

@@ -418,6 +418,12 @@ func (j *Journal) Find(ref string) (*Record, error) {
 		ids = orderIDs(tx, ref)
 		return nil
 	})
+	// An order's newest outbound shipment (its return labels share the reference).
+	for i := len(ids) - 1; i >= 0; i-- {
+		if r, err := j.Get(ids[i]); err == nil && r.Kind == apitype.ShipmentKindOutbound {
+			return r, nil
+		}
+	}
 	if len(ids) > 0 {
 		return j.Get(ids[len(ids)-1])
 	}

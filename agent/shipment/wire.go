@@ -35,6 +35,9 @@ func (j *Journal) Wire(r *Record) apitype.Shipment {
 		if p.JobID != "" && j.opts.Job != nil {
 			if job, err := j.opts.Job(p.JobID); err == nil {
 				p.State = job.State
+				if p.Printer == "" {
+					p.Printer = job.Printer
+				}
 				if job.LastError != "" && p.Error == "" {
 					p.Error = job.LastError
 				}

@@ -125,8 +125,8 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 
 	// A DHL parcel label, created and printed.
 	dir := t.TempDir()
-	out := run("ship", "--name", "Maria Musterfrau", "--street", "Kurfürstendamm 1", "--postal-code", "10719",
-		"--city", "Berlin", "--weight", "1.2", "-o", dir, "--print")
+	out := run("ship", "--ref", "order-carriers-1", "--name", "Maria Musterfrau", "--street", "Kurfürstendamm 1", "--postal-code", "10719",
+		"--city", "Berlin", "--weight", "1.2", "-o", dir)
 	m := regexp.MustCompile(`\b(\d{12,20})\b`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("ship printed no shipment number:\n%s", out)

@@ -107,6 +107,7 @@ type e2e struct {
 	out     string
 	proc    *agentProc
 	cl      *client.Client
+	env     []string // extra environment of the agent (e.g. LABELAGENT_CRASH_AT)
 }
 
 func newE2E(tb testing.TB, extraPrinters string) *e2e {
@@ -140,6 +141,9 @@ printers:
 func (e *e2e) start() {
 	e.tb.Helper()
 	cmd := exec.Command(e.bin, "run", "--config", e.cfgPath)
+	if len(e.env) > 0 {
+		cmd.Env = append(os.Environ(), e.env...)
+	}
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

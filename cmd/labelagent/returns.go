@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/returns"
 )
 
@@ -22,100 +25,99 @@ func parseDay(s string) time.Time {
 
 func newReturnCmd(app *cliApp) *cobra.Command {
 	var (
-		file, receiver, labelType                     string
-		name, street, house, postal, city, email, ref string
-		weightKG                                      float64
-		sink                                          = labelSink{app: app}
+		file, shipmentRef, receiver, labelType, printerName string
+		name, street, house, postal, city, email, ref, key  string
+		weightKG                                            float64
+		noPrint, newReturn                                  bool
+		sink                                                docSink
 	)
 	cmd := &cobra.Command{
 		Use:   "return",
-		Short: "Create a DHL return label (PDF) and/or QR code for a customer",
-		Long: `Create a return label with the DHL Parcel DE Returns API. The customer's street and house
-number are split automatically where needed. The return id (RET + shipment number) is
-printed as text: give it to the customer next to the QR code.`,
-		Example: `  labelagent return --name "Max Mustermann" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --type BOTH
-  labelagent return --file return.json -o returns/
+		Short: "Create a DHL return label (PDF) and/or QR code through the agent",
+		Long: `Create a return label with the DHL Parcel DE Returns API, through the running agent, which
+keeps it in its shipment journal. For a shipment of the journal (--shipment: its id, DHL
+shipment number or order reference) the customer's address is taken from it, and asking
+again returns the same return label; otherwise give the customer's address. Street and
+house number are split automatically. The return id (RET + shipment number) is printed as
+text: give it to the customer next to the QR code. A PDF label is printed unless
+--no-print; a QR code is handed out (-o stores it).
+
+"labelagent return locations" asks DHL directly (it works without the agent).`,
+		Example: `  labelagent return --shipment 100234 --type BOTH -o returns/
+  labelagent return --name "Max Mustermann" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --ref 100234
   labelagent return locations`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dc, err := dhlConfig(app)
+			req := apitype.ReturnRequest{OrderRef: ref, IdempotencyKey: key, LabelType: strings.ToUpper(labelType), Printer: printerName, ReceiverID: receiver}
+			if noPrint {
+				f := false
+				req.Print = &f
+			}
+			var res apitype.ShipmentResult
+			var err error
+			switch {
+			case shipmentRef != "":
+				req.New = newReturn
+				res, err = app.Client().ReturnShipment(cmd.Context(), shipmentRef, req)
+			case file != "" || name != "":
+				var o returns.Order
+				if file != "" {
+					data, rerr := readInput(app, file)
+					if rerr != nil {
+						return rerr
+					}
+					if jerr := json.Unmarshal(data, &o); jerr != nil {
+						return fmt.Errorf("%s: not a return order: %w", file, jerr)
+					}
+				} else {
+					if street == "" || postal == "" || city == "" {
+						return &usageError{i18n.E("return.err.need_address")}
+					}
+					o = returns.Order{Shipper: returns.Shipper{Name1: name, AddressStreet: street, AddressHouse: house, PostalCode: postal, City: city, Email: email}}
+					if weightKG > 0 {
+						o.ItemWeight = &returns.Weight{UOM: "kg", Value: weightKG}
+					}
+				}
+				b, _ := json.Marshal(o)
+				req.Order = b
+				res, err = app.Client().CreateReturn(cmd.Context(), req)
+			default:
+				return &usageError{i18n.E("return.err.need_address")}
+			}
+			if res.Shipment.ID == "" {
+				if err == nil {
+					err = errors.New("the agent answered without a return label")
+				}
+				return err
+			}
+			if res.Shipment.State == apitype.ShipmentCreated {
+				if serr := sink.store(cmd.Context(), app.Client(), &res.Shipment); serr != nil {
+					return serr
+				}
+			}
+			if perr := app.emit(res, func(w io.Writer) error {
+				s := res.Shipment
+				if s.State == apitype.ShipmentCreated {
+					id := "return.created"
+					if res.Existing {
+						id = "return.existing"
+					}
+					fmt.Fprintln(w, app.T(id, "returnid", s.ReturnID, "id", s.ID))
+				}
+				app.printShipment(w, s, false)
+				return nil
+			}); perr != nil {
+				return perr
+			}
 			if err != nil {
-				return err
+				return &exitError{code: 2, err: err}
 			}
-			var o returns.Order
-			if file != "" {
-				data, err := readInput(app, file)
-				if err != nil {
-					return err
-				}
-				if err := json.Unmarshal(data, &o); err != nil {
-					return fmt.Errorf("%s: not a return order: %w", file, err)
-				}
-			} else {
-				if name == "" || street == "" || postal == "" || city == "" {
-					return errors.New("give --file, or --name, --street, --postal-code and --city of the customer")
-				}
-				o = returns.Order{CustomerReference: ref, Shipper: returns.Shipper{Name1: name, AddressStreet: street, AddressHouse: house, PostalCode: postal, City: city, Email: email}}
-				if weightKG > 0 {
-					o.ItemWeight = &returns.Weight{UOM: "kg", Value: weightKG}
-				}
-			}
-			if receiver != "" {
-				o.ReceiverID = receiver
-			}
-			if o.ReceiverID == "" {
-				o.ReceiverID = dc.ReturnReceiverID
-			}
-			if o.ReceiverID == "" {
-				o.ReceiverID = "deu"
-			}
-			tr, err := dhlTransport(app)
-			if err != nil {
-				return err
-			}
-			l, err := returns.New(tr).Create(cmd.Context(), o, strings.ToUpper(labelType))
-			if l == nil {
-				return err
-			}
-			if app.jsonOut {
-				if err := app.printJSON(map[string]string{"returnId": l.ReturnID(), "shipmentNo": l.ShipmentNo, "internationalShipmentNo": l.InternationalShipmentNo, "qrLink": l.QRLink}); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(app.stdout, "return id: %s\n", l.ReturnID())
-				if l.InternationalShipmentNo != "" {
-					fmt.Fprintf(app.stdout, "international shipment number: %s\n", l.InternationalShipmentNo)
-				}
-				if l.QRLink != "" {
-					fmt.Fprintf(app.stdout, "QR link for the Post & DHL app: %s\n", l.QRLink)
-				}
-			}
-			single := (l.PDF == nil) != (l.QRCode == nil)
-			if l.PDF != nil {
-				path, serr := sink.store(l.ReturnID()+".pdf", l.PDF, single)
-				if serr != nil {
-					return serr
-				}
-				if !app.jsonOut {
-					fmt.Fprintf(app.stdout, "stored %s\n", path)
-				}
-				if serr := sink.send(cmd.Context(), l.ReturnID()+".pdf", "dhl-"+l.ReturnID(), l.PDF); serr != nil {
-					return serr
-				}
-			}
-			if l.QRCode != nil {
-				path, serr := sink.store(l.ReturnID()+"-qr.png", l.QRCode, single)
-				if serr != nil {
-					return serr
-				}
-				if !app.jsonOut {
-					fmt.Fprintf(app.stdout, "stored %s\n", path)
-				}
-			}
-			return err
+			return nil
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&shipmentRef, "shipment", "", "the shipment the return is for (id, DHL shipment number or order reference)")
+	f.BoolVar(&newReturn, "new", false, "another return label although the shipment has one")
 	f.StringVarP(&file, "file", "f", "", "return order as JSON (- for standard input)")
 	f.StringVar(&receiver, "receiver", "", "receiver id (default: the configuration's return_receiver_id, else deu)")
 	f.StringVar(&labelType, "type", returns.LabelShipment, "SHIPMENT_LABEL (PDF), QR_LABEL (PNG) or BOTH")
@@ -125,9 +127,12 @@ printed as text: give it to the customer next to the QR code.`,
 	f.StringVar(&postal, "postal-code", "", "customer's postal code")
 	f.StringVar(&city, "city", "", "customer's city")
 	f.StringVar(&email, "email", "", "customer's e-mail")
-	f.StringVar(&ref, "ref", "", "customer reference printed on the label (at most 30 characters)")
-	f.Float64Var(&weightKG, "weight", 0, "weight in kg (required for returns from DNK, PRT, SWE)")
-	sink.addFlags(cmd)
+	f.StringVar(&ref, "ref", "", "order reference (printed on the label, at most 30 characters)")
+	f.StringVar(&key, "key", "", "idempotency key: the same key returns the same return label")
+	f.StringVar(&printerName, "printer", "", "printer for the PDF label")
+	f.BoolVar(&noPrint, "no-print", false, "do not print the PDF label")
+	decimalVar(f, &weightKG, "weight", 0, "weight in kg (required for returns from DNK, PRT, SWE)")
+	sink.addFlag(cmd)
 	cmd.AddCommand(newReturnLocationsCmd(app))
 	return cmd
 }
@@ -136,7 +141,7 @@ func newReturnLocationsCmd(app *cliApp) *cobra.Command {
 	var q returns.LocationQuery
 	cmd := &cobra.Command{
 		Use:   "locations",
-		Short: "List the account's return receivers (receiver ids)",
+		Short: "List the account's return receivers (receiver ids); asks DHL directly, works without the agent",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tr, err := dhlTransport(app)

@@ -56,7 +56,7 @@ func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 	}
 	defer closeLog()
 
-	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version})
+	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version, ShipmentCrash: crashHook(app.getenv)})
 	if err != nil {
 		return err
 	}
@@ -188,4 +188,24 @@ func (app *cliApp) selfCommand(cfg *config.Config, addr string) string {
 		args = append(args, "--addr", addr)
 	}
 	return strings.Join(args, " ")
+}
+
+// crashHook is for the crash tests of the real binary: with
+// LABELAGENT_CRASH_AT=<step> (intent, answered, stored, printing,
+// dayend-intent, dayend-closed) the agent kills itself (SIGKILL on Unix)
+// when a shipment reaches that step, as a power cut would. Unset: nil.
+func crashHook(getenv func(string) string) func(string) error {
+	at := getenv("LABELAGENT_CRASH_AT")
+	if at == "" {
+		return nil
+	}
+	return func(step string) error {
+		if step == at {
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Kill()
+			}
+			select {} // until the signal lands
+		}
+		return nil
+	}
 }

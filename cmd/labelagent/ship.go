@@ -6,19 +6,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/transport"
 )
 
 // dhlConfig reads the dhl: section of the configuration (strictly) and the
-// LABELAGENT_DHL_* environment variables.
+// LABELAGENT_DHL_* environment variables, for the few commands that talk to
+// DHL without the agent.
 func dhlConfig(app *cliApp) (transport.Config, error) {
 	cfg, err := app.Config()
 	if err != nil {
@@ -46,40 +51,23 @@ func dhlTransport(app *cliApp) (*transport.Client, error) {
 	return tr, nil
 }
 
-// labelSink stores label bytes the moment they arrive and optionally sends
-// them to the agent for printing.
-type labelSink struct {
-	app     *cliApp
-	out     string // file (one document) or directory
-	print   bool
-	printer string
-	files   int
+// countErr is an error whose words depend on a count (plural forms).
+type countErr struct {
+	id string
+	n  int
 }
 
-func (s *labelSink) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&s.out, "output", "o", "", "where to store the documents: a file (one document) or a directory (default: the current directory)")
-	cmd.Flags().BoolVar(&s.print, "print", false, "also print the label through the running agent")
-	cmd.Flags().StringVar(&s.printer, "printer", "", "printer for --print (default: the agent's default printer)")
+func (e countErr) Error() string                     { return i18n.For(i18n.English).N(e.id, e.n) }
+func (e countErr) Localize(l *i18n.Localizer) string { return l.N(e.id, e.n) }
+
+// docSink stores documents fetched from the agent where -o says.
+type docSink struct {
+	out   string // file (one document) or directory; "" none
+	files int
 }
 
-// store writes one document; name is used inside a directory.
-func (s *labelSink) store(name string, data []byte, single bool) (string, error) {
-	path := name
-	switch {
-	case s.out == "":
-	case single && !isDir(s.out):
-		path = s.out
-	default:
-		if err := os.MkdirAll(s.out, 0o755); err != nil {
-			return "", err
-		}
-		path = filepath.Join(s.out, name)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return "", fmt.Errorf("store %s: %w", path, err)
-	}
-	s.files++
-	return path, nil
+func (s *docSink) addFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&s.out, "output", "o", "", "also store the documents here: a directory, or a file when there is one document")
 }
 
 func isDir(p string) bool {
@@ -87,92 +75,183 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// send prints a document through the agent; the key makes a repeated call
-// (after a lost answer) print once.
-func (s *labelSink) send(ctx context.Context, name, key string, data []byte) error {
-	if !s.print {
+func docExt(d apitype.ShipmentDocument) string {
+	switch d.Format {
+	case parcel.DocFormatZPL2:
+		return ".zpl"
+	case "PNG":
+		return ".png"
+	}
+	return ".pdf"
+}
+
+// store fetches a shipment's documents from the agent and writes them,
+// filling in Documents[].Path.
+func (s *docSink) store(ctx context.Context, cl *client.Client, sh *apitype.Shipment) error {
+	if s.out == "" {
 		return nil
 	}
-	kind := apitype.KindPDF
-	if !bytes.HasPrefix(data, []byte("%PDF")) {
-		kind = apitype.KindZPL
+	single := len(sh.Documents) == 1 && !isDir(s.out) && !strings.HasSuffix(s.out, string(os.PathSeparator))
+	for i, d := range sh.Documents {
+		data, err := cl.ShipmentDocument(ctx, sh.ID, d.Kind)
+		if err != nil {
+			return err
+		}
+		path := s.out
+		if !single {
+			if err := os.MkdirAll(s.out, 0o755); err != nil {
+				return err
+			}
+			name := firstNonEmpty(sh.ShipmentNo, sh.ID)
+			if d.Kind != "label" {
+				name += "-" + d.Kind
+			}
+			path = filepath.Join(s.out, name+docExt(d))
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("store %s: %w", path, err)
+		}
+		sh.Documents[i].Path = path
+		s.files++
 	}
-	resp, err := s.app.Client().Submit(ctx, apitype.SubmitRequest{Printer: s.printer, Kind: kind, Payload: data, IdempotencyKey: key, Source: "cli", Name: name})
-	if err != nil {
-		return fmt.Errorf("print %s: %w (the label is stored; print it later with \"labelagent print\")", name, err)
-	}
-	fmt.Fprintf(s.app.stdout, "  printing as job %s on %s\n", resp.Job.ID, resp.Job.Printer)
 	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func newShipCmd(app *cliApp) *cobra.Command {
 	var (
-		file                                 string
-		product, name, street, house         string
-		postal, city, country, email, ref    string
-		weightKG                             float64
-		format, printFormat, retourePrint    string
-		validate, allowUnencodable, withCN23 bool
-		sink                                 = labelSink{app: app}
+		file, ref, key, printerName         string
+		product, name, street, house        string
+		postal, city, country, email        string
+		weightKG                            float64
+		format, printFormat                 string
+		validate, allowUnencodable, newShip bool
+		reprint, noPrint                    bool
+		sink                                docSink
 	)
 	cmd := &cobra.Command{
 		Use:   "ship",
-		Short: "Create DHL shipments and their labels (Parcel DE Shipping v2)",
-		Long: `Create one or more DHL shipments, store their labels at once (they cannot be fetched
-after the daily closeout) and optionally print them through the agent.
+		Short: "Create DHL shipments and print their labels through the agent (Parcel DE Shipping v2)",
+		Long: `Ask the running agent for the DHL shipment of an order. The agent records the order before
+it calls DHL, stores the label the moment it arrives and prints it through its queue: a
+crash never loses a label and never prints it twice.
 
-The order comes from --file (a Shipping v2 order: {"profile":…,"shipments":[…]}, a list of
-shipments, or one shipment) or from the flags for a single parcel to a street address.
-Empty billing numbers and senders are filled in from the dhl: section of the configuration.
-Every shipment is reported on its own: a partial success says which failed and why.`,
-		Example: `  labelagent ship --name "Maria Musterfrau" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --weight 1.2
-  labelagent ship --file orders.json --format pdf -o labels/
+The same order reference (--ref) always gets the same shipment: running the command again
+shows it (--reprint prints it again) and sends nothing to DHL. A second parcel for an
+order needs --new and an idempotency key (--key). If DHL's answer is lost, the shipment is
+"outcome unknown": it is never sent again by itself, and the command says what to do.
+
+The order comes from --file (a Shipping v2 shipment, a list of them, or {"shipments":[…]};
+several are created in one call, each reported on its own) or from the flags for a single
+parcel to a street address. Billing numbers and the sender come from the dhl: section.
+
+--validate asks DHL to check the order without creating anything; it goes through the
+agent, or straight to DHL with the dhl: section when no agent runs (the one offline use).`,
+		Example: `  labelagent ship --ref 100234 --name "Maria Musterfrau" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --weight 1,2
+  labelagent ship --file orders.json -o labels/
+  labelagent ship --ref 100234 --reprint
   labelagent ship --file order.json --validate
-  labelagent ship --name "Erika" --street "Hauptstraße 5" --postal-code 53113 --city Bonn --print --printer zebra`,
+  labelagent ship list --day today
+  labelagent ship show 100234`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dc, err := dhlConfig(app)
-			if err != nil {
-				return err
-			}
-			var req parcel.ShipmentOrderRequest
+			var orders []json.RawMessage
+			var refs []string
 			if file != "" {
 				data, err := readInput(app, file)
 				if err != nil {
 					return err
 				}
-				if req, err = parseOrder(data); err != nil {
-					return fmt.Errorf("%s: %w", file, err)
+				orders, refs, err = splitOrders(data)
+				if err != nil {
+					return i18n.E("ship.err.bad_order", "file", file, "error", err.Error())
 				}
-			} else {
+			} else if name != "" || street != "" || postal != "" || city != "" {
 				if name == "" || street == "" || postal == "" || city == "" {
-					return errors.New("give --file, or --name, --street, --postal-code and --city of the recipient")
+					return &usageError{i18n.E("ship.err.need_recipient")}
 				}
-				sh := parcel.Shipment{Product: product, RefNo: ref,
+				sh := parcel.Shipment{Product: product,
 					Consignee: parcel.Consignee{Contact: &parcel.ContactAddress{Name1: name, AddressStreet: street, AddressHouse: house,
 						PostalCode: postal, City: city, Country: strings.ToUpper(country), Email: email}},
 					Details: parcel.ShipmentDetails{Weight: parcel.Weight{UOM: "kg", Value: weightKG}}}
-				req.Shipments = []parcel.Shipment{sh}
+				b, _ := json.Marshal(sh)
+				orders, refs = []json.RawMessage{b}, []string{""}
+			} else if ref == "" || !reprint {
+				return &usageError{i18n.E("ship.err.need_recipient")}
 			}
-			fillDefaults(&req, dc)
-			tr, err := transport.New(dc, transport.WithLogger(app.Logger()))
+			if validate {
+				return app.validateOrders(cmd.Context(), orders)
+			}
+			df := strings.ToUpper(format)
+			if df == "ZPL" {
+				df = parcel.DocFormatZPL2
+			}
+			print := !noPrint
+			mk := func(i int, o json.RawMessage) apitype.ShipmentCreateRequest {
+				r := apitype.ShipmentCreateRequest{OrderRef: ref, IdempotencyKey: key, Order: o, NewShipment: newShip, Reprint: reprint,
+					Print: &print, Printer: printerName, DocFormat: df, PrintFormat: printFormat, AllowUnencodable: allowUnencodable}
+				if len(orders) > 1 {
+					r.OrderRef = refs[i]
+					if r.OrderRef == "" && ref != "" {
+						r.OrderRef = fmt.Sprintf("%s-%d", ref, i+1)
+					}
+					if key != "" {
+						r.IdempotencyKey = fmt.Sprintf("%s-%d", key, i+1)
+					}
+				} else if r.OrderRef == "" && len(refs) == 1 {
+					r.OrderRef = refs[0]
+				}
+				return r
+			}
+			if len(orders) == 0 { // --ref X --reprint: the existing shipment
+				s, err := app.Client().Shipment(cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
+				if s, err = app.Client().ReprintShipment(cmd.Context(), s.ID, "", printerName); err != nil {
+					return err
+				}
+				return app.reportResults(cmd.Context(), []apitype.ShipmentResult{{Shipment: s, Existing: true}}, &sink, false)
+			}
+			for i := range orders {
+				if r := mk(i, orders[i]); r.OrderRef == "" && r.IdempotencyKey == "" {
+					return &usageError{i18n.E("ship.err.need_ref")}
+				}
+			}
+			if len(orders) == 1 {
+				res, err := app.Client().CreateShipment(cmd.Context(), mk(0, orders[0]))
+				if res.Shipment.ID == "" && err != nil {
+					return err
+				}
+				return app.reportResults(cmd.Context(), []apitype.ShipmentResult{res}, &sink, false)
+			}
+			var batch apitype.ShipmentBatchRequest
+			for i, o := range orders {
+				batch.Shipments = append(batch.Shipments, mk(i, o))
+			}
+			res, err := app.Client().CreateShipments(cmd.Context(), batch)
 			if err != nil {
-				return fmt.Errorf("%w\n(set up the dhl: section of the configuration; \"labelagent simulate\" prints one for the local simulator)", err)
-			}
-			opt := parcel.CreateOptions{Validate: validate, DocFormat: strings.ToUpper(format), PrintFormat: printFormat,
-				RetourePrintFormat: retourePrint, AllowUnencodable: allowUnencodable}
-			if opt.DocFormat == "ZPL" {
-				opt.DocFormat = parcel.DocFormatZPL2
-			}
-			res, err := parcel.New(tr).CreateOrders(cmd.Context(), req, opt)
-			if res == nil {
 				return err
 			}
-			return reportShipments(cmd.Context(), app, res, err, &sink, validate, withCN23)
+			return app.reportResults(cmd.Context(), res.Results, &sink, true)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&file, "file", "f", "", "order as JSON (- for standard input)")
+	f.StringVarP(&file, "file", "f", "", "order(s) as JSON (- for standard input)")
+	f.StringVar(&ref, "ref", "", "the order reference: the same reference always gets the same shipment (printed on the label when 8–35 characters)")
+	f.StringVar(&key, "key", "", "idempotency key (needed with --new)")
+	f.BoolVar(&newShip, "new", false, "create a further shipment for an order that has one (a second parcel)")
+	f.BoolVar(&reprint, "reprint", false, "when the order has a shipment already, print its label again")
+	f.BoolVar(&noPrint, "no-print", false, "only create and store the label, do not print it")
+	f.StringVar(&printerName, "printer", "", "printer (default: shipments.printer, else the agent's default printer)")
 	f.StringVar(&product, "product", parcel.ProductPaket, "product: V01PAK, V53WPAK, V54EPAK, V62KP, V66WPI")
 	f.StringVar(&name, "name", "", "recipient name")
 	f.StringVar(&street, "street", "", "recipient street and house number")
@@ -181,335 +260,668 @@ Every shipment is reported on its own: a partial success says which failed and w
 	f.StringVar(&city, "city", "", "recipient city")
 	f.StringVar(&country, "country", "DEU", "recipient country (ISO 3166 alpha-3)")
 	f.StringVar(&email, "email", "", "recipient e-mail for DHL's delivery notice")
-	f.StringVar(&ref, "ref", "", "your reference, printed on the label (8–35 characters)")
-	f.Float64Var(&weightKG, "weight", 1, "weight in kg")
-	f.StringVar(&format, "format", "ZPL2", "label format: ZPL2 or PDF")
-	f.StringVar(&printFormat, "print-format", "910-300-600", "label stock: 910-300-600, 910-300-400, 100x70mm, A4, …")
-	f.StringVar(&retourePrint, "retoure-print-format", "", "label stock of return labels (default: as --print-format)")
-	f.BoolVar(&validate, "validate", false, "only check the order with DHL (dry run: nothing is created or billed)")
-	f.BoolVar(&allowUnencodable, "allow-unencodable", false, "label German addresses DHL cannot route (sends mustEncode=false; such parcels may not arrive)")
-	f.BoolVar(&withCN23, "print-customs", false, "with --print: print customs documents (CN23, A4) too")
-	sink.addFlags(cmd)
-	cmd.AddCommand(newShipCancelCmd(app), newShipReprintCmd(app))
+	decimalVar(f, &weightKG, "weight", 1, "weight in kg (1,5 or 1.5)")
+	f.StringVar(&format, "format", "", "label format ZPL2 or PDF (default: ZPL2 for 203 dpi printers, else PDF)")
+	f.StringVar(&printFormat, "print-format", "", "label stock: 910-300-600 (default), 910-300-400, 100x70mm, A4, …")
+	f.BoolVar(&validate, "validate", false, "only check the order with DHL (nothing is created or billed); works without the agent")
+	f.BoolVar(&allowUnencodable, "allow-unencodable", false, "label German addresses DHL cannot route (mustEncode=false; such parcels may not arrive)")
+	sink.addFlag(cmd)
+	cmd.AddCommand(newShipListCmd(app), newShipShowCmd(app), newShipCancelCmd(app), newShipReprintCmd(app),
+		newShipResolveCmd(app), newShipDocumentCmd(app), newShipExportCmd(app))
 	return cmd
 }
 
-// parseOrder accepts a whole order, a list of shipments or one shipment.
-func parseOrder(data []byte) (parcel.ShipmentOrderRequest, error) {
-	var req parcel.ShipmentOrderRequest
+// splitOrders accepts one shipment, a list of shipments or a whole order
+// ({"profile":…,"shipments":[…]}); refs are the shipments' refNo, used as
+// order references when none is given.
+func splitOrders(data []byte) ([]json.RawMessage, []string, error) {
 	trimmed := bytes.TrimSpace(data)
+	var list []json.RawMessage
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
-		if err := json.Unmarshal(trimmed, &req.Shipments); err != nil {
-			return req, fmt.Errorf("not a list of shipments: %w", err)
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return nil, nil, fmt.Errorf("not a list of shipments: %w", err)
 		}
 	case bytes.Contains(trimmed, []byte(`"shipments"`)):
-		if err := json.Unmarshal(trimmed, &req); err != nil {
-			return req, fmt.Errorf("not a Shipping v2 order: %w", err)
+		var whole struct {
+			Shipments []json.RawMessage `json:"shipments"`
 		}
+		if err := json.Unmarshal(trimmed, &whole); err != nil {
+			return nil, nil, fmt.Errorf("not a Shipping v2 order: %w", err)
+		}
+		list = whole.Shipments
 	default:
-		var sh parcel.Shipment
-		if err := json.Unmarshal(trimmed, &sh); err != nil {
-			return req, fmt.Errorf("not a shipment: %w", err)
+		if !json.Valid(trimmed) {
+			return nil, nil, errors.New("not JSON")
 		}
-		req.Shipments = []parcel.Shipment{sh}
+		list = []json.RawMessage{trimmed}
 	}
-	return req, nil
+	if len(list) == 0 || len(list) > parcel.MaxShipments {
+		return nil, nil, fmt.Errorf("%d shipments: give 1 to %d", len(list), parcel.MaxShipments)
+	}
+	refs := make([]string, len(list))
+	for i, o := range list {
+		var r struct {
+			RefNo string `json:"refNo"`
+		}
+		_ = json.Unmarshal(o, &r)
+		refs[i] = r.RefNo
+	}
+	return list, refs, nil
 }
 
-// fillDefaults completes billing numbers and senders from the configuration.
-func fillDefaults(req *parcel.ShipmentOrderRequest, dc transport.Config) {
-	for i := range req.Shipments {
-		sh := &req.Shipments[i]
-		if sh.Product == "" {
-			sh.Product = parcel.ProductPaket
-		}
-		if sh.BillingNumber == "" {
-			sh.BillingNumber = dc.BillingNumbers[sh.Product]
-		}
-		if sh.Shipper == (parcel.Shipper{}) {
-			s := dc.Shipper
-			if s.ShipperRef != "" {
-				sh.Shipper = parcel.Shipper{ShipperRef: s.ShipperRef}
-			} else {
-				c := s.Country
-				if c == "" {
-					c = "DEU"
-				}
-				sh.Shipper = parcel.Shipper{Name1: s.Name1, Name2: s.Name2, AddressStreet: s.AddressStreet, PostalCode: s.PostalCode, City: s.City, Country: c, Email: s.Email}
-			}
+// validateOrders asks DHL to check orders: through the agent, or directly
+// when no agent runs.
+func (app *cliApp) validateOrders(ctx context.Context, orders []json.RawMessage) error {
+	res, err := app.Client().ValidateShipments(ctx, apitype.ShipmentValidateRequest{Orders: orders})
+	var nr *client.NotRunningError
+	if errors.As(err, &nr) {
+		app.note("ship.validate_direct")
+		res, err = app.validateDirect(ctx, orders)
+	}
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, v := range res {
+		if !v.Valid {
+			bad++
 		}
 	}
-}
-
-func labelExt(l *parcel.Label) string {
-	if l.Format == parcel.DocFormatZPL2 {
-		return ".zpl"
+	err = app.emit(apitype.ShipmentValidationList{Results: res}, func(w io.Writer) error {
+		for _, v := range res {
+			id := "ship.valid"
+			if !v.Valid {
+				id = "ship.invalid"
+			}
+			fmt.Fprintln(w, app.T(id, "n", v.Index+1))
+			app.printMessages(w, v.Messages)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return ".pdf"
-}
-
-// reportShipments stores and prints the documents and says per shipment what happened.
-func reportShipments(ctx context.Context, app *cliApp, res *parcel.Result, callErr error, sink *labelSink, validate, printCustoms bool) error {
-	docs := 0
-	for _, sh := range res.Shipments {
-		for _, l := range []*parcel.Label{sh.Label, sh.ReturnLabel, sh.CustomsDoc, sh.CodLabel} {
-			if l != nil && len(l.Data) > 0 {
-				docs++
-			}
-		}
-	}
-	var problems []string
-	for _, sh := range res.Shipments {
-		head := fmt.Sprintf("shipment %d: %s", sh.Index+1, sh.Outcome)
-		if sh.ShipmentNo != "" {
-			head += " " + sh.ShipmentNo
-		}
-		if sh.RoutingCode != "" {
-			head += " (Leitcode " + sh.RoutingCode + ")"
-		}
-		if validate && sh.Outcome != parcel.OutcomeError {
-			head += " — valid, nothing created"
-		}
-		if !app.jsonOut {
-			fmt.Fprintln(app.stdout, head)
-			for _, m := range sh.Messages {
-				fmt.Fprintln(app.stdout, "  "+m.String())
-			}
-		}
-		if sh.Outcome == parcel.OutcomeError {
-			why := failureText(sh)
-			if !app.jsonOut {
-				fmt.Fprintln(app.stdout, "  not done: "+why)
-			}
-			problems = append(problems, fmt.Sprintf("shipment %d: %s", sh.Index+1, why))
-		}
-		for _, d := range []struct {
-			suffix string
-			l      *parcel.Label
-			print  bool
-		}{{"", sh.Label, true}, {"-return", sh.ReturnLabel, true}, {"-customs", sh.CustomsDoc, printCustoms}, {"-cod", sh.CodLabel, true}} {
-			if d.l == nil {
-				continue
-			}
-			if len(d.l.Data) == 0 {
-				if d.l.URL != "" && !app.jsonOut {
-					fmt.Fprintf(app.stdout, "  %s document: %s\n", strings.TrimPrefix(d.suffix, "-"), d.l.URL)
-				}
-				continue
-			}
-			name := sh.ShipmentNo + d.suffix + labelExt(d.l)
-			path, err := sink.store(name, d.l.Data, docs == 1)
-			if err != nil {
-				return err
-			}
-			if !app.jsonOut {
-				fmt.Fprintf(app.stdout, "  stored %s\n", path)
-			}
-			if d.print {
-				if err := sink.send(ctx, name, "dhl-"+name, d.l.Data); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if app.jsonOut {
-		if err := app.printJSON(res); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(app.stdout, res.Summary())
-	}
-	var rej *parcel.RejectedError
-	if callErr != nil && !errors.As(callErr, &rej) {
-		return callErr
-	}
-	if len(problems) > 0 {
-		return &exitError{code: 2, msg: "not created: " + strings.Join(problems, ", ")}
+	if bad > 0 {
+		return &exitError{code: 2, err: countErr{"ship.err.invalid", bad}}
 	}
 	return nil
 }
 
-func newShipCancelCmd(app *cliApp) *cobra.Command {
-	var profile string
+func (app *cliApp) validateDirect(ctx context.Context, orders []json.RawMessage) ([]apitype.ShipmentValidation, error) {
+	dc, err := dhlConfig(app)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := dhlTransport(app)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apitype.ShipmentValidation, len(orders))
+	req := parcel.ShipmentOrderRequest{}
+	var idx []int
+	for i, raw := range orders {
+		out[i] = apitype.ShipmentValidation{Index: i, Valid: true}
+		var sh parcel.Shipment
+		if err := json.Unmarshal(raw, &sh); err != nil {
+			out[i] = apitype.ShipmentValidation{Index: i, Messages: []apitype.ShipmentMessage{{Text: err.Error(), Severity: "error"}}}
+			continue
+		}
+		agent.FillShipmentDefaults(&sh, dc)
+		req.Shipments = append(req.Shipments, sh)
+		idx = append(idx, i)
+	}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	res, err := parcel.New(tr).CreateOrders(ctx, req, parcel.CreateOptions{Validate: true, DocFormat: parcel.DocFormatPDF})
+	if res == nil {
+		return nil, err
+	}
+	for n, sr := range res.Shipments {
+		if n >= len(idx) {
+			break
+		}
+		v := &out[idx[n]]
+		v.Valid = sr.Outcome.OK()
+		for _, m := range sr.Messages {
+			sev := "warning"
+			if m.Severity == parcel.OutcomeError {
+				sev = "error"
+			}
+			v.Messages = append(v.Messages, apitype.ShipmentMessage{Field: m.Field, Text: m.Text, Severity: sev})
+		}
+		if !v.Valid && len(v.Messages) == 0 {
+			v.Messages = append(v.Messages, apitype.ShipmentMessage{Text: firstNonEmpty(sr.Reason, sr.Problem.String()), Severity: "error"})
+		}
+	}
+	return out, nil
+}
+
+func (app *cliApp) printMessages(w io.Writer, ms []apitype.ShipmentMessage) {
+	for _, m := range ms {
+		sev := app.T("ship.severity." + m.Severity)
+		if m.Severity != "error" && m.Severity != "warning" {
+			sev = m.Severity
+		}
+		if m.Field != "" {
+			fmt.Fprintln(w, app.T("ship.message_field", "severity", sev, "field", apitype.Printable(m.Field), "text", apitype.Printable(m.Text)))
+		} else {
+			fmt.Fprintln(w, app.T("ship.message", "severity", sev, "text", apitype.Printable(m.Text)))
+		}
+	}
+}
+
+func (app *cliApp) stateWord(s apitype.ShipmentState) string { return app.T("ship.state." + string(s)) }
+
+// action is what to do about a shipment, in the reader's language.
+func (app *cliApp) action(s apitype.Shipment) string {
+	switch {
+	case s.State == apitype.ShipmentUnknown:
+		return app.T("ship.action.unknown", "ref", s.OrderRef, "id", s.ID, "time", app.L().Time(s.Created))
+	case s.State == apitype.ShipmentFailed && s.Action != "" && strings.Contains(s.Action, "same request"):
+		return app.T("ship.action.retry")
+	case s.State == apitype.ShipmentFailed:
+		return app.T("ship.action.fix")
+	case s.Action != "":
+		return app.T("ship.action.reprint", "id", s.ID)
+	}
+	return ""
+}
+
+// printShipment writes a shipment for a person.
+func (app *cliApp) printShipment(w io.Writer, s apitype.Shipment, history bool) {
+	head := "ship.head"
+	if s.Kind == apitype.ShipmentKindReturn {
+		head = "ship.head_return"
+	}
+	fmt.Fprintln(w, app.T(head, "id", s.ID, "order", firstNonEmpty(s.OrderRef, "-"), "state", app.stateWord(s.State)))
+	if s.ShipmentNo != "" {
+		fmt.Fprintln(w, app.T("ship.number", "number", s.ShipmentNo))
+	}
+	if s.RoutingCode != "" {
+		fmt.Fprintln(w, app.T("ship.routing", "code", s.RoutingCode))
+	}
+	if s.Recipient != "" {
+		fmt.Fprintln(w, app.T("ship.recipient", "name", apitype.Printable(s.Recipient), "destination", apitype.Printable(s.Destination)))
+	}
+	if s.Product != "" {
+		fmt.Fprintln(w, app.T("ship.product", "product", s.Product, "weight", app.L().Number(s.WeightKG, 2), "day", s.Day))
+	}
+	if s.State == apitype.ShipmentFailed && s.Error != "" && len(s.Messages) == 0 {
+		fmt.Fprintln(w, app.T("ship.reason", "reason", apitype.Printable(s.Error)))
+	}
+	app.printMessages(w, s.Messages)
+	if s.ReturnID != "" {
+		fmt.Fprintln(w, app.T("return.show_id", "returnid", s.ReturnID))
+	}
+	if s.QRLink != "" {
+		fmt.Fprintln(w, app.T("return.qr_link", "link", s.QRLink))
+	}
+	for _, d := range s.Documents {
+		if d.Path != "" {
+			fmt.Fprintln(w, app.T("ship.stored", "path", d.Path))
+		}
+	}
+	for _, p := range s.Prints {
+		if p.Error != "" && p.JobID == "" {
+			fmt.Fprintln(w, app.T("ship.print_failed", "n", p.N, "document", p.Document, "error", apitype.Printable(p.Error)))
+			continue
+		}
+		fmt.Fprintln(w, app.T("ship.printing", "n", p.N, "document", p.Document, "job", p.JobID, "printer", firstNonEmpty(p.Printer, "-"), "state", firstNonEmpty(string(p.State), "-")))
+	}
+	if len(s.Returns) > 0 {
+		fmt.Fprintln(w, app.T("ship.returns", "ids", strings.Join(s.Returns, ", ")))
+	}
+	if t := s.Tracking; t != nil {
+		if t.Error != "" {
+			fmt.Fprintln(w, app.T("ship.tracking_error", "error", apitype.Printable(t.Error)))
+		} else {
+			fmt.Fprintln(w, app.T("ship.tracking", "status", t.Status, "description", apitype.Printable(t.Description), "checked", app.L().Time(t.Checked)))
+		}
+	}
+	if a := app.action(s); a != "" {
+		fmt.Fprintln(w, app.T("ship.action", "text", a))
+	}
+	if history && len(s.History) > 0 {
+		fmt.Fprintln(w, app.T("ship.history"))
+		for _, h := range s.History {
+			fmt.Fprintln(w, app.T("ship.history_line", "time", app.L().Time(h.At), "state", string(h.State), "note", apitype.Printable(h.Note)))
+		}
+	}
+}
+
+// reportResults stores documents, prints what happened to each shipment
+// and fails (exit 2) when any was not created, with DHL's words.
+func (app *cliApp) reportResults(ctx context.Context, results []apitype.ShipmentResult, sink *docSink, batch bool) error {
+	failed, unknown, created := 0, 0, 0
+	for i := range results {
+		r := &results[i]
+		switch {
+		case r.Shipment.ID == "":
+			failed++
+		case r.Shipment.State == apitype.ShipmentUnknown:
+			unknown++
+		case r.Shipment.State == apitype.ShipmentFailed:
+			failed++
+		default:
+			created++
+			if err := sink.store(ctx, app.Client(), &r.Shipment); err != nil {
+				return err
+			}
+		}
+	}
+	out := any(results[0])
+	if batch {
+		out = apitype.ShipmentBatchResult{Results: results}
+	}
+	err := app.emit(out, func(w io.Writer) error {
+		for _, r := range results {
+			if r.Shipment.ID == "" && r.Error != nil {
+				fmt.Fprintln(w, app.T("ship.reason", "reason", apitype.Printable(r.Error.Message)))
+				continue
+			}
+			app.printShipment(w, r.Shipment, false)
+			if r.Existing {
+				fmt.Fprintln(w, app.T("ship.existing"))
+			}
+			if r.Additional {
+				fmt.Fprintln(w, app.T("ship.additional"))
+			}
+		}
+		if batch {
+			fmt.Fprintln(w, app.T("ship.batch_summary", "created", created, "total", len(results)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case failed > 0:
+		return &exitError{code: 2, err: countErr{"ship.err.not_created", failed}}
+	case unknown > 0:
+		return &exitError{code: 3, err: countErr{"ship.err.unknown", unknown}}
+	}
+	return nil
+}
+
+func newShipListCmd(app *cliApp) *cobra.Command {
+	var q client.ShipmentsQuery
+	var state string
 	cmd := &cobra.Command{
-		Use:   "cancel SHIPMENT-NUMBER...",
-		Short: "Cancel shipments before the daily closeout (nothing is billed for them)",
-		Args:  cobra.RangeArgs(1, parcel.MaxShipments),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tr, err := dhlTransport(app)
+		Use:   "list",
+		Short: "List the agent's shipments, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q.State = apitype.ShipmentState(state)
+			list, err := app.Client().Shipments(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
-			res, err := parcel.New(tr).Cancel(cmd.Context(), profile, args...)
-			if res == nil {
+			return app.emit(apitype.ShipmentList{Shipments: list}, func(w io.Writer) error {
+				if len(list) == 0 {
+					fmt.Fprintln(w, app.T("ship.list.empty"))
+					return nil
+				}
+				tw := newTable(w)
+				fmt.Fprintln(tw, app.T("ship.list.header"))
+				for _, s := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, short(firstNonEmpty(s.OrderRef, "-"), 24), app.stateWord(s.State),
+						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), s.Day, len(s.Prints))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&q.Day, "day", "", "only this shipping day (YYYY-MM-DD or today)")
+	cmd.Flags().StringVar(&state, "state", "", "only this state: requested, unknown, failed, created, cancelled, closed")
+	cmd.Flags().StringVar(&q.OrderRef, "ref", "", "only this order reference")
+	cmd.Flags().StringVar(&q.Kind, "kind", "", "shipment or return")
+	cmd.Flags().IntVar(&q.Limit, "limit", 50, "at most this many")
+	return cmd
+}
+
+func newShipShowCmd(app *cliApp) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID|SHIPMENT-NUMBER|ORDER-REF",
+		Short: "Show a shipment with its documents, prints, tracking and history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := app.Client().Shipment(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
+			return app.emit(s, func(w io.Writer) error { app.printShipment(w, s, true); return nil })
+		},
+	}
+}
+
+func newShipCancelCmd(app *cliApp) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel ID|SHIPMENT-NUMBER|ORDER-REF...",
+		Short: "Cancel shipments at DHL before the day's end (they are not billed)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out []apitype.Shipment
 			failed := 0
-			for _, sh := range res.Shipments {
-				no := sh.ShipmentNo
-				if no == "" && sh.Index < len(args) {
-					no = args[sh.Index]
-				}
-				if sh.Outcome == parcel.OutcomeError {
+			for _, ref := range args {
+				s, err := app.Client().CancelShipment(cmd.Context(), ref)
+				if err != nil {
 					failed++
-					fmt.Fprintf(app.stdout, "%s: not cancelled: %s\n", no, firstMessage(sh))
-				} else {
-					fmt.Fprintf(app.stdout, "%s: cancelled\n", no)
+					if !app.jsonOut {
+						fmt.Fprintln(app.stdout, app.T("ship.not_cancelled", "ref", ref, "error", app.L().Err(err)))
+					}
+					continue
+				}
+				out = append(out, s)
+				if !app.jsonOut {
+					fmt.Fprintln(app.stdout, app.T("ship.cancelled", "id", s.ID, "number", s.ShipmentNo))
+				}
+			}
+			if app.jsonOut {
+				if err := app.printJSON(apitype.ShipmentList{Shipments: out}); err != nil {
+					return err
 				}
 			}
 			if failed > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("%d of %d shipments not cancelled", failed, len(res.Shipments))}
+				return &exitError{code: 2, err: countErr{"ship.err.not_cancelled", failed}}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&profile, "profile", "", "user-group profile (default: the configuration's, else STANDARD_GRUPPENPROFIL)")
-	return cmd
-}
-
-func firstMessage(sh parcel.ShipmentResult) string {
-	return failureText(sh)
-}
-
-// failureText says why a shipment failed: DHL's words, else the client's
-// finding (a label that does not decode, no label, no answer).
-func failureText(sh parcel.ShipmentResult) string {
-	why := sh.Reason
-	switch {
-	case why == "":
-		why = sh.Problem.String()
-	case sh.Problem == parcel.ProblemBadDocument || sh.Problem == parcel.ProblemNoLabel:
-		why = sh.Problem.String() + ": " + why
-	}
-	if sh.DecodeErr != nil {
-		why += " (" + sh.DecodeErr.Error() + ")"
-	}
-	if sh.Created {
-		why += "; the shipment exists at DHL: reprint or cancel it"
-	}
-	return why
 }
 
 func newShipReprintCmd(app *cliApp) *cobra.Command {
-	var (
-		format, printFormat string
-		sink                = labelSink{app: app}
-	)
+	var document, printerName string
+	var sink docSink
 	cmd := &cobra.Command{
-		Use:   "reprint SHIPMENT-NUMBER...",
-		Short: "Fetch the labels of shipments again (only before the daily closeout)",
-		Args:  cobra.RangeArgs(1, parcel.MaxShipments),
+		Use:   "reprint ID|SHIPMENT-NUMBER|ORDER-REF",
+		Short: "Print a shipment's label again (it is kept by the agent, also after the day's end)",
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tr, err := dhlTransport(app)
+			s, err := app.Client().ReprintShipment(cmd.Context(), args[0], document, printerName)
 			if err != nil {
 				return err
 			}
-			df := strings.ToUpper(format)
-			if df == "ZPL" {
-				df = parcel.DocFormatZPL2
-			}
-			res, err := parcel.New(tr).GetLabels(cmd.Context(), args, parcel.LabelOptions{DocFormat: df, PrintFormat: printFormat})
-			if res == nil {
+			if err := sink.store(cmd.Context(), app.Client(), &s); err != nil {
 				return err
 			}
-			return reportShipments(cmd.Context(), app, res, err, &sink, false, false)
+			return app.emit(s, func(w io.Writer) error { app.printShipment(w, s, false); return nil })
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "ZPL2", "label format: ZPL2 or PDF")
-	cmd.Flags().StringVar(&printFormat, "print-format", "910-300-600", "label stock")
-	sink.addFlags(cmd)
+	cmd.Flags().StringVar(&document, "document", "label", "which document: label, return_label, customs, cod")
+	cmd.Flags().StringVar(&printerName, "printer", "", "printer (default: the one it printed on)")
+	sink.addFlag(cmd)
 	return cmd
 }
 
-func newManifestCmd(app *cliApp) *cobra.Command {
-	var (
-		all           bool
-		billingNumber string
-		profile       string
-	)
+func newShipResolveCmd(app *cliApp) *cobra.Command {
+	var number string
+	var notCreated bool
 	cmd := &cobra.Command{
-		Use:   "manifest [SHIPMENT-NUMBER...]",
-		Short: "Close out shipments now (daily closeout) and fetch the day's manifest",
-		Long: `Close out the given shipments, those of --billing-number, or all open ones (the default
-without arguments). Afterwards they can no longer be cancelled or their labels fetched.
-"labelagent manifest get" downloads the manifest PDF of a day.`,
+		Use:   "resolve ID|ORDER-REF (--shipment-number NUMBER | --not-created)",
+		Short: "Settle a shipment whose outcome is unknown, after looking in DHL's business portal",
+		Long: `When DHL's answer to a shipment was lost, the agent does not know whether DHL created it and
+never sends it again by itself. Look in DHL's business portal for the order reference:
+  found:     --shipment-number NUMBER   the agent fetches the label, stores and prints it
+  not found: --not-created              the order can then be shipped again`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tr, err := dhlTransport(app)
+			if (number == "") == !notCreated {
+				return &usageError{i18n.E("ship.err.resolve_args")}
+			}
+			s, err := app.Client().ResolveShipment(cmd.Context(), args[0], apitype.ShipmentResolveRequest{ShipmentNo: number, NotCreated: notCreated})
 			if err != nil {
 				return err
 			}
-			req := parcel.ManifestRequest{Profile: profile, BillingNumber: billingNumber, ShipmentNumbers: args, All: all || (len(args) == 0 && billingNumber == "")}
-			res, err := parcel.New(tr).Manifest(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			if app.jsonOut {
-				return app.printJSON(res)
-			}
-			failed := 0
-			for _, it := range res.Shipments {
-				msg := it.Outcome.String()
-				if it.Status.Detail != "" && it.Outcome != parcel.OutcomeSuccess {
-					msg += ": " + it.Status.Detail
-				}
-				if it.Outcome == parcel.OutcomeError {
-					failed++
-				}
-				fmt.Fprintf(app.stdout, "%s: %s\n", it.ShipmentNo, msg)
-			}
-			fmt.Fprintf(app.stdout, "%d shipments closed out\n", len(res.Shipments)-failed)
-			if failed > 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("%d shipments not closed out", failed)}
-			}
-			return nil
+			return app.emit(s, func(w io.Writer) error { app.printShipment(w, s, false); return nil })
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "close out all open shipments")
-	cmd.Flags().StringVar(&billingNumber, "billing-number", "", "close out the shipments of this billing number")
-	cmd.Flags().StringVar(&profile, "profile", "", "user-group profile")
-	cmd.AddCommand(newManifestGetCmd(app))
+	cmd.Flags().StringVar(&number, "shipment-number", "", "the shipment number found in DHL's business portal")
+	cmd.Flags().BoolVar(&notCreated, "not-created", false, "DHL has no such shipment")
 	return cmd
 }
 
-func newManifestGetCmd(app *cliApp) *cobra.Command {
-	var date, billingNumber, out string
+func newShipDocumentCmd(app *cliApp) *cobra.Command {
+	var kind, out string
 	cmd := &cobra.Command{
-		Use:   "get",
-		Short: "Download the manifest PDF of a day (default today)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			tr, err := dhlTransport(app)
+		Use:   "document ID|SHIPMENT-NUMBER|ORDER-REF",
+		Short: "Save a stored document of a shipment (label, return_label, customs, cod, qr) to a file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := app.Client().Shipment(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			var day = parseDay(date)
-			if date != "" && day.IsZero() {
-				return fmt.Errorf("--date %q: use YYYY-MM-DD", date)
-			}
-			doc, err := parcel.New(tr).GetManifest(cmd.Context(), day, billingNumber)
-			if err != nil {
-				return err
-			}
-			if len(doc.PDF) == 0 {
-				if doc.URL != "" {
-					fmt.Fprintln(app.stdout, doc.URL)
-					return nil
+			var doc *apitype.ShipmentDocument
+			for i := range s.Documents {
+				if s.Documents[i].Kind == kind {
+					doc = &s.Documents[i]
 				}
-				return errors.New("DHL sent no manifest document")
+			}
+			if doc == nil {
+				return fmt.Errorf("shipment %s has no %s document", s.ID, kind)
+			}
+			data, err := app.Client().ShipmentDocument(cmd.Context(), s.ID, kind)
+			if err != nil {
+				return err
+			}
+			if out == "-" {
+				_, err := app.stdout.Write(data)
+				return err
 			}
 			if out == "" {
-				out = "manifest-" + doc.Date + ".pdf"
+				out = firstNonEmpty(s.ShipmentNo, s.ID) + "-" + kind + docExt(*doc)
 			}
-			if err := os.WriteFile(out, doc.PDF, 0o644); err != nil {
+			if err := os.WriteFile(out, data, 0o644); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdout, "manifest of %s: %d shipments, stored %s\n", doc.Date, len(doc.Shipments), out)
+			doc.Path = out
+			return app.emit(*doc, func(w io.Writer) error { fmt.Fprintln(w, app.T("ship.stored", "path", out)); return nil })
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "label", "label, return_label, customs, cod or qr")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file (default: NUMBER-KIND.ext; - for standard output)")
+	return cmd
+}
+
+func newShipExportCmd(app *cliApp) *cobra.Command {
+	var day, out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Export a day's shipments as CSV (product, billing number, weight, recipient, postage, state)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := app.Client().ExportShipments(cmd.Context(), day)
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				_, err := app.stdout.Write(data)
+				return err
+			}
+			if err := os.WriteFile(out, data, 0o644); err != nil {
+				return err
+			}
+			app.note("dayend.csv_stored", "path", out)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&date, "date", "", "day, YYYY-MM-DD (default today)")
-	cmd.Flags().StringVar(&billingNumber, "billing-number", "", "only this billing number")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "file to store the PDF in (default manifest-DATE.pdf)")
+	cmd.Flags().StringVar(&day, "day", "", "shipping day YYYY-MM-DD (default today)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "CSV file (default: standard output)")
 	return cmd
+}
+
+// ---- day's end ----
+
+func newDayEndCmd(app *cliApp, use string) *cobra.Command {
+	var (
+		billing, printerName, manifestOut, csvOut string
+		noPrint                                   bool
+	)
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: "Day's end: close out today's DHL shipments, keep and print the manifest, reconcile with DHL",
+		Long: `Close out the day's shipments at DHL (all, or one billing number), through the agent. The
+agent marks them closed, stores DHL's manifest (Einlieferungsliste) and prints it on the
+document printer (shipments.document_printer), and compares DHL's list with its journal:
+shipments DHL closed out that the journal does not know are named, and so are shipments
+the journal holds that DHL did not close out. Shipments created afterwards go to the next
+working day. After the closeout DHL no longer cancels shipments or hands out labels (the
+agent keeps its copies).`,
+		Example: `  labelagent dayend
+  labelagent dayend --billing-number 33333333330102 -o manifest.pdf --csv today.csv
+  labelagent dayend list
+  labelagent dayend show E20261130-001 -o manifest.pdf`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			print := !noPrint
+			de, err := app.Client().DayEnd(cmd.Context(), apitype.DayEndRequest{BillingNumber: billing, Print: &print, Printer: printerName})
+			if err != nil {
+				return err
+			}
+			return app.reportDayEnd(cmd.Context(), de, manifestOut, csvOut)
+		},
+	}
+	cmd.Flags().StringVar(&billing, "billing-number", "", "close out only this billing number")
+	cmd.Flags().BoolVar(&noPrint, "no-print", false, "do not print the manifest")
+	cmd.Flags().StringVar(&printerName, "printer", "", "printer for the manifest (default: shipments.document_printer)")
+	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "also store the manifest PDF here")
+	cmd.Flags().StringVar(&csvOut, "csv", "", "also store the list of closed-out shipments as CSV here")
+	cmd.AddCommand(newDayEndListCmd(app), newDayEndShowCmd(app))
+	return cmd
+}
+
+func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifestOut, csvOut string) error {
+	if manifestOut != "" && de.Manifest != nil {
+		pdf, err := app.Client().DayEndManifest(ctx, de.ID)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(manifestOut, pdf, 0o644); err != nil {
+			return err
+		}
+		de.Manifest.Path = manifestOut
+	}
+	if csvOut != "" {
+		data, err := app.Client().DayEndCSV(ctx, de.ID)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(csvOut, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return app.emit(de, func(w io.Writer) error {
+		fmt.Fprintln(w, app.L().N("dayend.done", len(de.Closed), "id", de.ID, "day", de.Day))
+		if len(de.Orphans) > 0 {
+			fmt.Fprintln(w, app.L().N("dayend.orphans", len(de.Orphans)))
+			for _, o := range de.Orphans {
+				fmt.Fprintln(w, app.T("dayend.item", "number", o.ShipmentNo, "status", apitype.Printable(o.Status)))
+			}
+		}
+		if len(de.NotAtDHL) > 0 {
+			fmt.Fprintln(w, app.L().N("dayend.not_at_dhl", len(de.NotAtDHL)))
+			for _, o := range de.NotAtDHL {
+				fmt.Fprintln(w, app.T("dayend.item", "number", o.ShipmentNo, "status", apitype.Printable(o.Status)))
+			}
+		}
+		if len(de.Unknown) > 0 {
+			fmt.Fprintln(w, app.T("dayend.unknown", "ids", strings.Join(de.Unknown, ", ")))
+		}
+		switch {
+		case de.Manifest != nil && de.Manifest.Path != "":
+			fmt.Fprintln(w, app.T("dayend.manifest_stored", "path", de.Manifest.Path))
+		case de.Manifest != nil:
+			fmt.Fprintln(w, app.T("dayend.manifest_kept", "id", de.ID))
+		}
+		if de.ManifestErr != "" {
+			fmt.Fprintln(w, app.T("dayend.manifest_error", "error", apitype.Printable(de.ManifestErr)))
+		}
+		if de.PrintJob != "" {
+			fmt.Fprintln(w, app.T("dayend.manifest_printing", "job", de.PrintJob))
+		}
+		switch {
+		case de.NoDocumentPrinter:
+			fmt.Fprintln(w, app.T("dayend.no_document_printer"))
+		case de.PrintError != "":
+			fmt.Fprintln(w, app.T("dayend.print_error", "error", apitype.Printable(de.PrintError)))
+		}
+		if csvOut != "" {
+			fmt.Fprintln(w, app.T("dayend.csv_stored", "path", csvOut))
+		}
+		if de.NextDay != "" {
+			fmt.Fprintln(w, app.T("dayend.next_day", "day", de.NextDay))
+		}
+		return nil
+	})
+}
+
+func newDayEndListCmd(app *cliApp) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the day's ends, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			des, err := app.Client().DayEnds(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return app.emit(apitype.DayEndList{DayEnds: des}, func(w io.Writer) error {
+				if len(des) == 0 {
+					fmt.Fprintln(w, app.T("dayend.list.empty"))
+					return nil
+				}
+				tw := newTable(w)
+				fmt.Fprintln(tw, app.T("dayend.list.header"))
+				for _, d := range des {
+					m := "-"
+					if d.Manifest != nil {
+						m = "PDF"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, d.Day, len(d.Closed), len(d.Orphans), len(d.Unknown), m)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func newDayEndShowCmd(app *cliApp) *cobra.Command {
+	var manifestOut, csvOut string
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a day's end with its shipments; store its manifest (-o) or list (--csv)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			de, err := app.Client().GetDayEnd(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if err := app.reportDayEnd(cmd.Context(), de, manifestOut, csvOut); err != nil {
+				return err
+			}
+			if !app.jsonOut {
+				tw := newTable(app.stdout)
+				fmt.Fprintln(tw, app.T("ship.list.header"))
+				for _, s := range de.Shipments {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, short(firstNonEmpty(s.OrderRef, "-"), 24), app.stateWord(s.State),
+						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), s.Day, len(s.Prints))
+				}
+				return tw.Flush()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "store the manifest PDF here")
+	cmd.Flags().StringVar(&csvOut, "csv", "", "store the list as CSV here")
+	return cmd
+}
+
+// newManifestCmd keeps the old name of the day's end.
+func newManifestCmd(app *cliApp) *cobra.Command {
+	c := newDayEndCmd(app, "manifest")
+	c.Short = "Same as dayend: close out today's DHL shipments and keep the manifest"
+	return c
 }

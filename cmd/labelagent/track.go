@@ -3,35 +3,65 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/dhl/tracking"
 )
 
 func newTrackCmd(app *cliApp) *cobra.Command {
 	var q tracking.Query
 	cmd := &cobra.Command{
-		Use:   "track TRACKING-NUMBER...",
-		Short: "Show the status and events of DHL shipments (Unified Tracking)",
-		Long: `Ask DHL's Unified Tracking API for the status of shipments. Give the recipient's postal code
-for the full parcel-de details. The starter quota is 1 call a second and 250 a day: the
-command waits between numbers and stops when the day's quota is used up.`,
-		Example: `  labelagent track 00340434161094042557 --postal-code 10719`,
-		Args:    cobra.RangeArgs(1, 20),
+		Use:   "track ID|SHIPMENT-NUMBER|ORDER-REF...",
+		Short: "Show the status of DHL shipments (Unified Tracking)",
+		Long: `Ask DHL's Unified Tracking for the status of shipments. For the agent's own shipments the
+agent asks (within the API's rate limit and daily quota, which it shares with its own
+refresh of shipments under way) and keeps the newest status on the shipment.
+
+Numbers the agent does not know, or all numbers when no agent runs, are asked directly
+with the dhl: section (this works without the agent). Give the recipient's postal code
+for the full parcel-de details. The starter quota is 1 call a second and 250 a day.`,
+		Example: `  labelagent track 100234
+  labelagent track 00340434161094042557 --postal-code 10719`,
+		Args: cobra.RangeArgs(1, 20),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tr, err := dhlTransport(app)
-			if err != nil {
-				return err
-			}
-			tc := tracking.New(tr, tracking.Options{})
-			var all []tracking.Shipment
+			var out []apitype.Shipment
 			var errs []error
-			for _, no := range args {
+			var direct *tracking.Client
+			for _, ref := range args {
+				s, err := app.Client().Shipment(cmd.Context(), ref)
+				var nr *client.NotRunningError
+				switch {
+				case err == nil && s.ShipmentNo != "":
+					s, err = app.Client().TrackShipment(cmd.Context(), s.ID)
+					if err != nil && s.ID == "" {
+						errs = append(errs, err)
+						continue
+					}
+					out = append(out, s)
+					continue
+				case err != nil && !client.IsNotFound(err) && !errors.As(err, &nr):
+					errs = append(errs, err)
+					continue
+				}
+				// Not a shipment of the agent: ask DHL directly.
+				if direct == nil {
+					tr, err := dhlTransport(app)
+					if err != nil {
+						return err
+					}
+					direct = tracking.New(tr, tracking.Options{})
+				}
+				if !app.jsonOut {
+					app.note("track.direct", "number", ref)
+				}
 				qq := q
-				qq.TrackingNumber = no
-				r, err := tc.Track(cmd.Context(), qq)
+				qq.TrackingNumber = ref
+				r, err := direct.Track(cmd.Context(), qq)
 				if err != nil {
 					errs = append(errs, err)
 					if errors.Is(err, tracking.ErrQuotaExhausted) {
@@ -39,46 +69,56 @@ command waits between numbers and stops when the day's quota is used up.`,
 					}
 					continue
 				}
-				all = append(all, r.Shipments...)
-				if app.jsonOut {
-					continue
-				}
 				for _, sh := range r.Shipments {
-					fmt.Fprintf(app.stdout, "%s (%s): %s", sh.ID, sh.Service, sh.Status.StatusCode)
-					if sh.Status.Description != "" {
-						fmt.Fprintf(app.stdout, " — %s", sh.Status.Description)
-					}
-					fmt.Fprintln(app.stdout)
-					if sh.EstimatedTimeOfDelivery != nil && !sh.EstimatedTimeOfDelivery.IsZero() {
-						fmt.Fprintf(app.stdout, "  expected: %s\n", localTime(*sh.EstimatedTimeOfDelivery))
-					}
-					for _, e := range sh.Events {
-						where := ""
-						if e.Location != nil && e.Location.Address.AddressLocality != "" {
-							where = " (" + e.Location.Address.AddressLocality + ")"
-						}
-						fmt.Fprintf(app.stdout, "  %s  %-11s %s%s\n", localTime(e.Timestamp), e.StatusCode, e.Description, where)
-					}
+					out = append(out, fromTracking(sh))
 				}
 			}
-			if app.jsonOut {
-				if err := app.printJSON(all); err != nil {
-					return err
+			err := app.emit(apitype.ShipmentList{Shipments: out}, func(w io.Writer) error {
+				for _, s := range out {
+					t := s.Tracking
+					if t == nil {
+						continue
+					}
+					if t.Error != "" {
+						fmt.Fprintln(w, app.T("track.line", "number", s.ShipmentNo, "status", "?", "description", apitype.Printable(t.Error)))
+						continue
+					}
+					fmt.Fprintln(w, app.T("track.line", "number", s.ShipmentNo, "status", t.Status, "description", apitype.Printable(t.Description)))
+					if t.Location != "" && t.At != nil {
+						fmt.Fprintln(w, app.T("track.location", "location", apitype.Printable(t.Location), "time", app.L().Time(*t.At)))
+					}
+					if t.EstimatedAt != nil {
+						fmt.Fprintln(w, app.T("track.expected", "time", app.L().Time(*t.EstimatedAt)))
+					}
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			fmt.Fprintln(app.stderr, "Delivered by Deutsche Post DHL Group")
+			app.note("track.credit")
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&q.RecipientPostalCode, "postal-code", "", "recipient's postal code (full details for parcel-de)")
-	cmd.Flags().StringVar(&q.Service, "service", "", "service: parcel-de, post-de, express, … (default: DHL decides)")
-	cmd.Flags().StringVar(&q.Language, "lang", "de", "language of the descriptions: de or en")
+	cmd.Flags().StringVar(&q.RecipientPostalCode, "postal-code", "", "recipient's postal code (full details for parcel-de; direct look-ups)")
+	cmd.Flags().StringVar(&q.Service, "service", "", "service: parcel-de, post-de, express, … (direct look-ups; default: DHL decides)")
+	cmd.Flags().StringVar(&q.Language, "description-lang", "de", "language of DHL's descriptions: de or en (direct look-ups)")
 	return cmd
 }
 
-func localTime(t tracking.Time) string {
-	if t.DateOnly {
-		return t.Format(time.DateOnly)
+// fromTracking shows a directly tracked shipment like one of the agent's.
+func fromTracking(sh tracking.Shipment) apitype.Shipment {
+	t := &apitype.ShipmentTracking{Status: sh.Status.StatusCode, Description: firstNonEmpty(sh.Status.Description, sh.Status.Status), Checked: time.Now()}
+	if !sh.Status.Timestamp.IsZero() {
+		at := sh.Status.Timestamp.Time
+		t.At = &at
 	}
-	return t.Local().Format("2006-01-02 15:04")
+	if sh.Status.Location != nil {
+		t.Location = sh.Status.Location.Address.AddressLocality
+	}
+	if sh.EstimatedTimeOfDelivery != nil && !sh.EstimatedTimeOfDelivery.IsZero() {
+		e := sh.EstimatedTimeOfDelivery.Time
+		t.EstimatedAt = &e
+	}
+	return apitype.Shipment{ShipmentNo: sh.ID, Kind: apitype.ShipmentKindOutbound, Tracking: t}
 }
