@@ -194,12 +194,23 @@ func TestShipmentsEndToEnd(t *testing.T) {
 
 	// kill -9 while the label waits at a paused printer: printed once after the restart.
 	em.SetPaused(true)
+	// The worker asks the printer's status before a job unless the printer
+	// confirmed one within 250 ms: let that pass, so it learns of the pause.
+	time.Sleep(400 * time.Millisecond)
+	before := em.Received()
 	out, code = cli(recipient("order-crash-held")...)
 	m = reShipmentNo.FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("ship: exit %d\n%s", code, out)
 	}
-	time.Sleep(500 * time.Millisecond) // the job is held: the printer says it is paused
+	held, err := e.cl.Shipment(context.Background(), "order-crash-held")
+	if err != nil || len(held.Prints) != 1 {
+		t.Fatalf("held shipment: %v %+v", err, held)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if j, err := e.cl.Job(context.Background(), held.Prints[0].JobID); err != nil || j.State != apitype.StateQueued || em.Received() > before+16 {
+		t.Fatalf("the label was not held at the paused printer: %v %+v (%d bytes sent)", err, j, em.Received()-before)
+	}
 	e.kill()
 	e.start()
 	em.SetPaused(false)
