@@ -64,6 +64,10 @@ func BenchmarkShipmentLatency(b *testing.B) {
 				s.Inject(sim.Fault{Path: transport.ShippingPath + "/orders", Delay: delay, Times: 4 * n})
 			}
 			var viaAgent, dhl []time.Duration
+			// Where the agent's time goes, from the shipment's and the job's
+			// history: request → intent on disk, DHL's answer stored → job
+			// queued, job queued → printing.
+			var toIntent, storedToQueued, queuedToPrinting, answerToStored []time.Duration
 			b.ResetTimer()
 			for range b.N {
 				for i := range n {
@@ -95,6 +99,19 @@ func BenchmarkShipmentLatency(b *testing.B) {
 					if err := <-done; err != nil {
 						b.Fatal(err)
 					}
+					if sh, err := e.cl.Shipment(context.Background(), fmt.Sprintf("bench-%s-%05d", delay, i)); err == nil && len(sh.History) >= 3 && len(sh.Prints) == 1 {
+						toIntent = append(toIntent, sh.History[0].At.Sub(t0))
+						if j, err := e.cl.Job(context.Background(), sh.Prints[0].JobID); err == nil && len(j.History) >= 2 {
+							storedToQueued = append(storedToQueued, j.Created.Sub(sh.History[1].At))
+							answerToStored = append(answerToStored, sh.History[1].At.Sub(sh.History[0].At))
+							for _, h := range j.History {
+								if h.State == apitype.StatePrinting {
+									queuedToPrinting = append(queuedToPrinting, h.At.Sub(j.Created))
+									break
+								}
+							}
+						}
+					}
 					wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
 					_, err = em.WaitLabels(wctx, i+1)
 					wcancel()
@@ -115,6 +132,10 @@ func BenchmarkShipmentLatency(b *testing.B) {
 			b.ReportMetric(pct(dhl, 0.99), "dhl-p99-ms")
 			b.ReportMetric(pct(viaAgent, 0.5)-pct(dhl, 0.5), "added-p50-ms")
 			b.ReportMetric(pct(viaAgent, 0.99)-pct(dhl, 0.99), "added-p99-ms")
+			if len(toIntent) > 0 && len(storedToQueued) > 0 && len(queuedToPrinting) > 0 {
+				b.Logf("p50: request→intent on disk %.2f ms, intent→answer stored %.2f ms (DHL's time inside), answer stored→job queued %.2f ms, job queued→printing %.2f ms",
+					pct(toIntent, 0.5), pct(answerToStored, 0.5), pct(storedToQueued, 0.5), pct(queuedToPrinting, 0.5))
+			}
 		})
 	}
 }
