@@ -394,6 +394,24 @@ func (h *shipHandlers) reprint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *shipHandlers) cancel(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	if _, err := j.Find(r.PathValue("id")); errors.Is(err, shipment.ErrNotFound) {
+		// A shipment number the journal does not know (made elsewhere, or
+		// an orphan of the day's end): cancel it at DHL all the same.
+		ctx, cancel := h.work(r)
+		defer cancel()
+		if err := j.CancelNumber(ctx, r.PathValue("id")); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		now := time.Now()
+		writeJSON(w, http.StatusOK, apitype.Shipment{Kind: apitype.ShipmentKindOutbound, ShipmentNo: r.PathValue("id"),
+			State: apitype.ShipmentCancelled, Cancelled: &now, Updated: now})
+		return
+	}
 	h.action(w, r, func(ctx context.Context, j *shipment.Journal, id string) (*shipment.Record, error) {
 		return j.Cancel(ctx, id)
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -745,6 +746,35 @@ func (j *Journal) Cancel(ctx context.Context, id string) (*Record, error) {
 	}
 	return r, fmt.Errorf("%w: DHL did not cancel shipment %s: %s", ErrRefused, r.ShipmentNo, why)
 }
+
+// CancelNumber cancels at DHL a shipment number the journal does not know
+// (a shipment made elsewhere, or one the day's end named as an orphan). It
+// returns DHL's refusal in DHL's words; nothing is recorded.
+func (j *Journal) CancelNumber(ctx context.Context, no string) error {
+	no = strings.TrimSpace(no)
+	if !shipmentNumberRE.MatchString(no) {
+		return fmt.Errorf("%w: no shipment with id, shipment number or order reference %q", ErrNotFound, no)
+	}
+	if r, err := j.ByNumber(no); err == nil {
+		_, err := j.Cancel(ctx, r.ID)
+		return err
+	}
+	res, err := j.opts.Parcel.Cancel(ctx, j.profile(), no)
+	if res != nil && len(res.Shipments) == 1 {
+		if res.Shipments[0].Outcome.OK() {
+			j.log.Info("shipment unknown to the journal cancelled at DHL", "shipment", no)
+			return nil
+		}
+		return fmt.Errorf("%w: DHL did not cancel shipment %s: %s", ErrRefused, no, refusal(res.Shipments[0]))
+	}
+	if err == nil {
+		err = errors.New("DHL's answer did not name the shipment")
+	}
+	return fmt.Errorf("cancelling shipment %s: %w", no, err)
+}
+
+// shipmentNumberRE is what a DHL shipment number looks like.
+var shipmentNumberRE = regexp.MustCompile(`^[0-9A-Z]{10,39}$`)
 
 // Resolve settles a shipment whose outcome is unknown: shipmentNo is the
 // number the operator found in DHL's business portal (its documents are

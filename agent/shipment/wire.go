@@ -69,6 +69,10 @@ func Action(r *Record) string {
 		return "DHL refused the shipment; correct the order and send it again."
 	case apitype.ShipmentRequested:
 		return ""
+	case apitype.ShipmentCreated:
+		if _, ok := r.Doc(DocLabel); !ok && r.Kind == apitype.ShipmentKindOutbound {
+			return "DHL created this shipment but sent no usable label: reprint fetches it again (possible until the day's end), or cancel the shipment."
+		}
 	}
 	for _, p := range r.Prints {
 		if p.Error != "" {

@@ -231,7 +231,7 @@ agent, or straight to DHL with the dhl: section when no agent runs (the one offl
 				if res.Shipment.ID == "" && err != nil {
 					return err
 				}
-				return app.reportResults(cmd.Context(), []apitype.ShipmentResult{res}, &sink, false)
+				return app.reportResults(cmd.Context(), []apitype.ShipmentResult{res}, &sink, file != "")
 			}
 			var batch apitype.ShipmentBatchRequest
 			for i, o := range orders {
@@ -423,6 +423,8 @@ func (app *cliApp) action(s apitype.Shipment) string {
 		return app.T("ship.action.retry")
 	case s.State == apitype.ShipmentFailed:
 		return app.T("ship.action.fix")
+	case s.State == apitype.ShipmentCreated && !hasLabel(s):
+		return app.T("ship.action.no_label", "id", s.ID)
 	case s.Action != "":
 		return app.T("ship.action.reprint", "id", s.ID)
 	}
@@ -504,6 +506,9 @@ func (app *cliApp) reportResults(ctx context.Context, results []apitype.Shipment
 			unknown++
 		case r.Shipment.State == apitype.ShipmentFailed:
 			failed++
+		case !hasLabel(r.Shipment):
+			// Created at DHL, but no usable label came: not done.
+			failed++
 		default:
 			created++
 			if err := sink.store(ctx, app.Client(), &r.Shipment); err != nil {
@@ -512,7 +517,7 @@ func (app *cliApp) reportResults(ctx context.Context, results []apitype.Shipment
 		}
 	}
 	out := any(results[0])
-	if batch {
+	if len(results) > 1 {
 		out = apitype.ShipmentBatchResult{Results: results}
 	}
 	err := app.emit(out, func(w io.Writer) error {
@@ -530,7 +535,7 @@ func (app *cliApp) reportResults(ctx context.Context, results []apitype.Shipment
 			}
 		}
 		if batch {
-			fmt.Fprintln(w, app.T("ship.batch_summary", "created", created, "total", len(results)))
+			fmt.Fprintln(w, app.L().N("ship.batch_summary", len(results), "created", created))
 		}
 		return nil
 	})
@@ -544,6 +549,16 @@ func (app *cliApp) reportResults(ctx context.Context, results []apitype.Shipment
 		return &exitError{code: 3, err: countErr{"ship.err.unknown", unknown}}
 	}
 	return nil
+}
+
+// hasLabel reports whether a shipment's label is stored.
+func hasLabel(s apitype.Shipment) bool {
+	for _, d := range s.Documents {
+		if d.Kind == "label" {
+			return true
+		}
+	}
+	return s.Kind == apitype.ShipmentKindReturn
 }
 
 func newShipListCmd(app *cliApp) *cobra.Command {
