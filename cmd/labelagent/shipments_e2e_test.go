@@ -69,9 +69,9 @@ func labelsWith(em *emulator.Emulator, text string) int {
 	return n
 }
 
-// printedOnce waits for the label of shipment number no and checks that it
+// labelPrintedOnce waits for the label of shipment number no and checks that it
 // came out exactly once (also a moment later).
-func printedOnce(t *testing.T, em *emulator.Emulator, no string) {
+func labelPrintedOnce(t *testing.T, em *emulator.Emulator, no string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for labelsWith(em, no) == 0 {
@@ -128,7 +128,7 @@ func TestShipmentsEndToEnd(t *testing.T) {
 		t.Fatalf("ship: exit %d\n%s", code, out)
 	}
 	no := m[1]
-	printedOnce(t, em, no)
+	labelPrintedOnce(t, em, no)
 	out, code = cli(recipient("order-e2e-0001")...)
 	if code != 0 || !strings.Contains(out, no) || !strings.Contains(out, "nothing was sent") {
 		t.Fatalf("same order again: exit %d\n%s", code, out)
@@ -136,7 +136,7 @@ func TestShipmentsEndToEnd(t *testing.T) {
 	if n := len(simShipments(t, base, "order-e2e-0001")); n != 1 {
 		t.Fatalf("DHL has %d shipments for one order", n)
 	}
-	printedOnce(t, em, no)
+	labelPrintedOnce(t, em, no)
 
 	// kill -9 at every step of a shipment; after the restart the shop sends
 	// the same order again.
@@ -173,7 +173,7 @@ func TestShipmentsEndToEnd(t *testing.T) {
 			if code != 0 || m == nil {
 				t.Fatalf("shipping again: exit %d\n%s", code, out)
 			}
-			printedOnce(t, em, m[1])
+			labelPrintedOnce(t, em, m[1])
 		case "answered":
 			// DHL created it, the answer died with the agent: unknown, never
 			// re-sent; the operator finds it in the portal and resolves it.
@@ -183,12 +183,12 @@ func TestShipmentsEndToEnd(t *testing.T) {
 			if out, code := cli("ship", "resolve", ref, "--shipment-number", dhl[0].No); code != 0 {
 				t.Fatalf("resolve: exit %d\n%s", code, out)
 			}
-			printedOnce(t, em, dhl[0].No)
+			labelPrintedOnce(t, em, dhl[0].No)
 		default:
 			if len(dhl) != 1 || code != 0 || !strings.Contains(out, dhl[0].No) {
 				t.Fatalf("%s: DHL has %d, exit %d\n%s", step, len(dhl), code, out)
 			}
-			printedOnce(t, em, dhl[0].No)
+			labelPrintedOnce(t, em, dhl[0].No)
 		}
 	}
 
@@ -214,7 +214,7 @@ func TestShipmentsEndToEnd(t *testing.T) {
 	e.kill()
 	e.start()
 	em.SetPaused(false)
-	printedOnce(t, em, m[1])
+	labelPrintedOnce(t, em, m[1])
 
 	// kill -9 while the label's bytes are on their way to the printer. The
 	// job queue prints a job again that it had not seen finish
