@@ -424,6 +424,15 @@ func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (p
 	poll := confirmPoll
 	cancels, uncounted := 0, 0
 	defer w.setCurWait(j, nil)
+	if !pr.sent {
+		// The printer said it was idle and able a moment ago (the job
+		// before this one settled): nobody else sends to it, so that
+		// answer still holds, and back-to-back jobs save a round trip.
+		if st := w.snapshotStatus(); st.Buffer != nil && st.Buffer.Formats == 0 && st.Buffer.LabelsRemaining == 0 &&
+			st.CanPrint() && !w.isUnreachable() && w.a.now().Sub(st.Checked) <= statusFresh {
+			return st, true
+		}
+	}
 	for {
 		st := w.refreshStatus(ctx)
 		if w.interrupted(ctx, *j) {
