@@ -28,8 +28,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	baddr, saddr := freeAddr(t), freeAddr(t)
-	e := newE2E(t, "browser:\n  listen: "+baddr+"\n  https_listen: "+saddr+"\n")
+	baddr, saddr, zaddr, zsaddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	e := newE2E(t, "browser:\n  listen: "+baddr+"\n  https_listen: "+saddr+"\n  browser_print: {enabled: true, listen: "+zaddr+", https_listen: "+zsaddr+"}\n")
 	e.start()
 	// The banner is written before the API answers, but it reaches the
 	// buffer through a pipe: give it a moment.
@@ -92,7 +92,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		files, _ := filepath.Glob(filepath.Join(e.out, "*"))
-		if len(files) == 1 {
+		if len(files) >= 1 {
 			got, _ := os.ReadFile(files[0])
 			if !bytes.Contains(got, []byte("JOB-0001")) {
 				t.Fatalf("printed %q", got)
@@ -103,6 +103,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 			t.Fatal("label not printed")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Browser Print's endpoints, over HTTPS as on port 9101.
+	code, data = call("https://localhost:"+strings.Split(zsaddr, ":")[1], "GET", "/default?type=printer", "", nil, tlsClient)
+	if code != 200 || !strings.Contains(string(data), `"uid"`) {
+		t.Fatalf("Browser Print over HTTPS: %d %s", code, data)
+	}
+	code, _ = call("http://"+zaddr, "POST", "/write", "", []byte(`{"data":"^XA^FDbp^FS^XZ"}`), http.DefaultClient)
+	if code != 200 {
+		t.Fatalf("Browser Print write: %d", code)
 	}
 
 	if out, rc := e.cli("origins", "revoke", shop); rc != 0 {

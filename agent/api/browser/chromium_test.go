@@ -150,6 +150,10 @@ window.printUnpaired = async () => {
     state("error " + e.name + (e instanceof NotPairedError ? " not-paired" : "") + (e instanceof DeniedError ? " denied" : ""));
   }
 };
+window.tryDeadAgent = async (url) => {
+  try { await new Labelagent({ url, storage: null, token: "la1_x" }).printers(); return "answered"; }
+  catch (e) { return e.name; }
+};
 window.ready = true;
 </script></body></html>`
 }
@@ -281,6 +285,13 @@ func TestChromiumUnapprovedOriginFails(t *testing.T) {
 	}
 	if st, err := waitText(ctx, "#state", "error"); err != nil || st != "error NotPairedError not-paired" {
 		t.Fatalf("unpaired print: %q %v", st, err)
+	}
+	// Nothing listening at the address: the client says the agent is not running.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	if name, err := eval[string](ctx, fmt.Sprintf(`window.tryDeadAgent(%q)`, dead)); err != nil || name != "NotRunningError" {
+		t.Fatalf("agent not running: %q %v", name, err)
 	}
 	// It asks to pair; the operator denies it in the dashboard.
 	if _, err := eval[bool](ctx, `window.pairAndPrint(); true`); err != nil {
