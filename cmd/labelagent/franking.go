@@ -431,10 +431,12 @@ func frankingDocCmd(app *cliApp) *cobra.Command {
 				}
 				out = kind + "-" + args[1] + ext
 			}
-			if err := os.WriteFile(out, b, 0o644); err != nil {
+			if err := app.writeOutput(out, b); err != nil {
 				return err
 			}
-			fmt.Fprintln(app.stdout, app.L().T("franking.cli.saved", "file", out))
+			if out != "-" {
+				fmt.Fprintln(app.stderr, app.L().T("franking.cli.saved", "file", out))
+			}
 			return nil
 		},
 	}

@@ -51,6 +51,9 @@ agent for a job's preview on that job's printer.`,
 			if out == "" {
 				return usage(i18n.E("preview.need_output"))
 			}
+			if out == "-" && app.jsonOut {
+				return usage(i18n.E("cli.stdout_json"))
+			}
 			if job != "" {
 				return previewJob(cmd, app, job, out, check)
 			}
@@ -80,13 +83,16 @@ agent for a job's preview on that job's printer.`,
 					}
 				}
 			}
+			if out == "-" && len(res.Labels) > 1 {
+				return usage(i18n.E("cli.stdout_one_label", "count", len(res.Labels)))
+			}
 			for i, l := range res.Labels {
 				name := labelFile(out, i, len(res.Labels))
 				png, err := l.PNG()
 				if err != nil {
 					return err
 				}
-				if err := writeFileAtomic(name, png); err != nil {
+				if err := app.writeOutput(name, png); err != nil {
 					return err
 				}
 				desc.Labels[i].File = name
@@ -127,7 +133,7 @@ agent for a job's preview on that job's printer.`,
 
 // labelFile names the PNG of label i: OUT.png, or OUT-1.png, OUT-2.png, …
 func labelFile(out string, i, n int) string {
-	if n <= 1 {
+	if n <= 1 || out == "-" {
 		return out
 	}
 	ext := filepath.Ext(out)
@@ -149,7 +155,7 @@ func previewJob(cmd *cobra.Command, app *cliApp, id, out string, check bool) err
 			return err
 		}
 		name := labelFile(out, i, len(info.Labels))
-		if err := writeFileAtomic(name, img.PNG); err != nil {
+		if err := app.writeOutput(name, img.PNG); err != nil {
 			return err
 		}
 		info.Labels[i].File = name
