@@ -55,8 +55,7 @@ const shipWork = 2 * time.Minute
 func (h *shipHandlers) journal(w http.ResponseWriter, r *http.Request) *shipment.Journal {
 	j := h.s.a.Shipments()
 	if j == nil {
-		h.s.fail(w, r, &Error{http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured,
-			"DHL shipments are not configured: add a dhl: section with the account (\"labelagent simulate\" prints one for the local simulator)"})
+		h.s.fail(w, r, Refuse(http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured, "ship.api.not_configured"))
 	}
 	return j
 }
@@ -65,40 +64,53 @@ func (h *shipHandlers) work(r *http.Request) (context.Context, context.CancelFun
 	return context.WithTimeout(context.WithoutCancel(r.Context()), shipWork)
 }
 
-// shipError maps journal and DHL errors to answers.
-func shipError(err error) *Error {
-	msg := err.Error()
+// shipError maps journal and DHL errors to answers worded by the catalog
+// (ship.api.*); DHL's own words and the journal's details are the detail.
+func shipError(err error) *Refusal {
 	var ae *transport.APIError
 	isAPI := errors.As(err, &ae)
+	r := func(status int, code, id string, sentinel error) *Refusal {
+		return Refuse(status, code, id, "detail", detail(err, sentinel))
+	}
 	switch {
 	case errors.Is(err, shipment.ErrNotFound):
-		return &Error{http.StatusNotFound, apitype.CodeNotFound, msg}
+		return r(http.StatusNotFound, apitype.CodeNotFound, "ship.api.not_found", shipment.ErrNotFound)
 	case errors.Is(err, shipment.ErrInvalid):
-		return &Error{http.StatusBadRequest, apitype.CodeBadRequest, msg}
+		return r(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.invalid", shipment.ErrInvalid)
 	case errors.Is(err, shipment.ErrConflict):
-		return &Error{http.StatusConflict, apitype.CodeConflict, msg}
+		return r(http.StatusConflict, apitype.CodeConflict, "ship.api.conflict", shipment.ErrConflict)
 	case errors.Is(err, shipment.ErrUnavailable):
-		return &Error{http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured, msg}
+		return r(http.StatusServiceUnavailable, apitype.CodeShipmentNotConfigured, "ship.api.unavailable", shipment.ErrUnavailable)
 	case errors.Is(err, shipment.ErrUnknown):
-		return &Error{http.StatusAccepted, apitype.CodeOutcomeUnknown, msg}
+		return r(http.StatusAccepted, apitype.CodeOutcomeUnknown, "ship.api.unknown", shipment.ErrUnknown)
 	case errors.Is(err, tracking.ErrQuotaExhausted):
-		return &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, msg}
-	case isAPI && ae.StatusCode == http.StatusUnauthorized, isAPI && ae.StatusCode == http.StatusForbidden:
-		return &Error{http.StatusBadGateway, apitype.CodeCarrierAuth, msg}
+		return r(http.StatusTooManyRequests, apitype.CodeRateLimited, "ship.api.quota", tracking.ErrQuotaExhausted)
+	case isAPI && (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden):
+		return r(http.StatusBadGateway, apitype.CodeCarrierAuth, "ship.api.carrier_auth", shipment.ErrRefused)
 	case isAPI && ae.StatusCode == http.StatusTooManyRequests:
-		return &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, msg}
+		return r(http.StatusTooManyRequests, apitype.CodeRateLimited, "ship.api.rate_limited", shipment.ErrRefused)
 	case isAPI && ae.StatusCode >= 500:
-		return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+		return r(http.StatusBadGateway, apitype.CodeCarrierUnavailable, "ship.api.carrier_unavailable", shipment.ErrRefused)
 	case errors.Is(err, shipment.ErrRefused), errors.Is(err, tracking.ErrNotFound), isAPI:
-		return &Error{http.StatusUnprocessableEntity, apitype.CodeShipmentRefused, msg}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, transport.ErrNotSent):
-		return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+		return r(http.StatusUnprocessableEntity, apitype.CodeShipmentRefused, "ship.api.refused", shipment.ErrRefused)
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e
+	var rf *Refusal
+	if errors.As(err, &rf) {
+		return rf
 	}
-	return &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, msg}
+	return r(http.StatusBadGateway, apitype.CodeCarrierUnavailable, "ship.api.carrier_unavailable", nil)
+}
+
+// detail is err's words without the sentinel's own (the catalog says those).
+func detail(err, sentinel error) string {
+	msg := err.Error()
+	if sentinel != nil {
+		if rest, ok := strings.CutPrefix(msg, sentinel.Error()+": "); ok {
+			return rest
+		}
+		msg = strings.Replace(msg, sentinel.Error()+": ", "", 1)
+	}
+	return msg
 }
 
 func (h *shipHandlers) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -141,7 +153,7 @@ func (h *shipHandlers) toRequest(r *http.Request, in apitype.ShipmentCreateReque
 		AllowUnencodable: in.AllowUnencodable}, nil
 }
 
-func (h *shipHandlers) result(res shipment.Result, j *shipment.Journal) (apitype.ShipmentResult, int) {
+func (h *shipHandlers) result(r *http.Request, res shipment.Result, j *shipment.Journal) (apitype.ShipmentResult, int) {
 	out := apitype.ShipmentResult{Existing: res.Existing, Additional: res.Additional}
 	status := http.StatusCreated
 	if res.Existing {
@@ -151,9 +163,9 @@ func (h *shipHandlers) result(res shipment.Result, j *shipment.Journal) (apitype
 		out.Shipment = j.Wire(res.Record)
 	}
 	if res.Err != nil {
-		e := shipError(res.Err)
-		out.Error = &apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message}
-		status = e.Status
+		a := Answer(shipError(res.Err), h.s.Lang(r))
+		out.Error = &a
+		status = a.Status
 	}
 	return out, status
 }
@@ -184,7 +196,7 @@ func (h *shipHandlers) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, res[0].Err)
 		return
 	}
-	out, status := h.result(res[0], j)
+	out, status := h.result(r, res[0], j)
 	writeJSON(w, status, out)
 }
 
@@ -199,7 +211,7 @@ func (h *shipHandlers) batch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(in.Shipments) == 0 || len(in.Shipments) > parcel.MaxShipments {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("send 1 to %d shipments", parcel.MaxShipments)})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.batch_size", "max", parcel.MaxShipments))
 		return
 	}
 	reqs := make([]shipment.Request, len(in.Shipments))
@@ -230,9 +242,10 @@ func (h *shipHandlers) batch(w http.ResponseWriter, r *http.Request) {
 		if e, ok := bad[i]; ok {
 			rr = shipment.Result{Err: e}
 		}
-		sr, status := h.result(rr, j)
+		sr, status := h.result(r, rr, j)
 		if rr.Record == nil && sr.Error == nil {
-			sr.Error = &apitype.Error{Status: http.StatusBadRequest, Code: apitype.CodeBadRequest, Message: "not recorded"}
+			a := Answer(Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.not_recorded"), h.s.Lang(r))
+			sr.Error = &a
 		}
 		out.Results[i] = sr
 		codes[status] = true
@@ -287,18 +300,18 @@ func (h *shipHandlers) list(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Day != "" {
 		if _, err := time.Parse(time.DateOnly, f.Day); err != nil {
-			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("day %q: use YYYY-MM-DD or today", f.Day)})
+			h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.bad_day", "day", f.Day))
 			return
 		}
 	}
 	if f.State != "" && !f.State.Valid() {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("state %q: one of requested, unknown, failed, created, cancelled, closed", f.State)})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.bad_state", "state", string(f.State)))
 		return
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "limit must be a positive number"})
+			h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.bad_limit"))
 			return
 		}
 		f.Limit = min(n, 1000)
@@ -480,11 +493,11 @@ func (h *shipHandlers) doReturn(w http.ResponseWriter, r *http.Request, forID st
 		dec := json.NewDecoder(bytes.NewReader(in.Order))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&rq.Order); err != nil {
-			h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "return order: " + err.Error()})
+			h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.bad_return_order", "detail", err.Error()))
 			return
 		}
 	} else if forID == "" {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, "give the customer's address as order (a Returns v1 order), or ask for the return of a shipment"})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.need_return_address"))
 		return
 	}
 	if in.ReceiverID != "" {
@@ -511,9 +524,9 @@ func (h *shipHandlers) doReturn(w http.ResponseWriter, r *http.Request, forID st
 		out.Shipment = j.Wire(rec)
 	}
 	if err != nil {
-		e := shipError(err)
-		out.Error = &apitype.Error{Status: e.Status, Code: e.Code, Message: e.Message}
-		status = e.Status
+		a := Answer(shipError(err), h.s.Lang(r))
+		out.Error = &a
+		status = a.Status
 	}
 	writeJSON(w, status, out)
 }
@@ -600,7 +613,7 @@ func (h *shipHandlers) export(w http.ResponseWriter, r *http.Request) {
 		day = j.Today()
 	}
 	if _, err := time.Parse(time.DateOnly, day); err != nil {
-		h.s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, fmt.Sprintf("day %q: use YYYY-MM-DD or today", day)})
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.bad_day", "day", day))
 		return
 	}
 	h.csv(w, r, j, day, "", "shipments-"+day+".csv")
