@@ -292,6 +292,23 @@ func TestShipmentsAPIErrors(t *testing.T) {
 	if err != nil || res.Shipment.State != apitype.ShipmentCreated || len(f.sim.Shipments()) != 1 {
 		t.Fatalf("after the faults: %v %+v (DHL has %d)", err, res, len(f.sim.Shipments()))
 	}
+	// Answers in the reader's language, DHL's own words kept.
+	resp := func(lang string) apitype.Error {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+f.cl.Addr+"/api/v1/shipments?state=lost", nil)
+		req.Header.Set(apitype.HeaderAPIKey, key)
+		req.Header.Set("Accept-Language", lang)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var e apitype.Error
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		return e
+	}
+	if en, de := resp("en"), resp("de"); en.ID != "ship.api.bad_state" || de.ID != en.ID || en.Message == de.Message || !strings.Contains(de.Message, "Status") {
+		t.Fatalf("worded answers: %+v / %+v", en, de)
+	}
 	if _, err := f.cl.Shipment(ctx, "nope"); !client.IsNotFound(err) {
 		t.Fatalf("unknown shipment: %v", err)
 	}

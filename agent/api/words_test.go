@@ -47,6 +47,7 @@ func TestEveryErrorAnswerIsTranslated(t *testing.T) {
 		{"bad state filter", "GET", "/api/v1/jobs?state=waiting", "", nil, "job.bad_state"},
 		{"unknown printer filter", "GET", "/api/v1/jobs?printer=nope", "", nil, "job.unknown_printer"},
 		{"pause unknown printer", "POST", "/api/v1/printers/nope/pause", "", nil, "job.unknown_printer"},
+		{"shipments without dhl", "GET", "/api/v1/shipments", "", nil, "ship.api.not_configured"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
