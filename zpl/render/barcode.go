@@ -292,7 +292,8 @@ func (l *labelState) pdf417(c zpl.Command, text string) {
 	rows := b.Dy() / 2
 	rowH := clamp(c.IntParam(1, max(1, l.byH/max(rows, 1))), 1, 255)
 	mask := l.gridMask(b.Dx(), rows, func(cx, ry int) bool { return dark(bc, b.Min.X+cx, b.Min.Y+ry*2) }, l.byW, rowH)
-	l.symbol2D(c, mask, l.orientation(c), Barcode{Symbology: "pdf417", Data: latin1(text)})
+	o := l.orientation(c)
+	l.symbol2D(c, mask, o, Barcode{Symbology: "pdf417", Data: text, Module: image.Pt(l.byW, rowH), Orient: o})
 }
 
 // dataMatrixData applies ^BX's escape character: e1 is FNC1 (first: GS1

@@ -36,6 +36,10 @@ type Barcode struct {
 	GS1       bool   // FNC1 in the first position: GS1-128 or GS1 DataMatrix
 	Clipped   bool   // part of the symbol is off the label, as it is on the printer
 	Bounds    image.Rectangle
+	// For stacked symbols (PDF417), read module by module: the size of
+	// one module in dots before turning, and the orientation (N, R, I, B).
+	Module image.Point
+	Orient byte
 }
 
 // Undrawn is a barcode (or a stored format that may hold barcodes) that
@@ -285,8 +289,10 @@ func (s *session) label(src []zpl.Command) *Label {
 		if r, err := l.canvas.Rotate(180); err == nil {
 			l.canvas = r
 			for i := range l.out.Barcodes {
-				b := l.out.Barcodes[i].Bounds
-				l.out.Barcodes[i].Bounds = image.Rect(l.canvas.W-b.Max.X, l.canvas.H-b.Max.Y, l.canvas.W-b.Min.X, l.canvas.H-b.Min.Y)
+				bc := &l.out.Barcodes[i]
+				b := bc.Bounds
+				bc.Bounds = image.Rect(l.canvas.W-b.Max.X, l.canvas.H-b.Max.Y, l.canvas.W-b.Min.X, l.canvas.H-b.Min.Y)
+				bc.Orient = map[byte]byte{'N': 'I', 'I': 'N', 'R': 'B', 'B': 'R'}[bc.Orient]
 			}
 		}
 	}

@@ -29,7 +29,14 @@ func readAll(t *testing.T, l *render.Label) []Symbol {
 	t.Helper()
 	var out []Symbol
 	for _, b := range l.Barcodes {
-		text, gs1, ok := readSymbol(l.Image, b.Bounds, b.Symbology)
+		var text string
+		var gs1, ok bool
+		if b.Symbology == "pdf417" {
+			t, err := readPDF417(l.Image, b)
+			text, ok = t, err == nil
+		} else {
+			text, gs1, ok = readSymbol(l.Image, b.Bounds, b.Symbology)
+		}
 		if !ok {
 			t.Errorf("%s %q at %v does not decode", b.Symbology, b.Data, b.Bounds)
 			continue
@@ -97,6 +104,10 @@ func TestGuideBarcodes(t *testing.T) {
 		{"Code 93", "^XA^FO50,50^BY2^BAN,100,Y,N,N^FDCODE93-1^FS^XZ", "code93", "CODE93-1", false},
 		{"Code 93 full ASCII", "^XA^FO50,50^BY2^BAN,100,Y,N,N^FDLabel a1^FS^XZ", "code93", "Label a1", false},
 		{"Code 39 with check", "^XA^FO50,50^BY2,2.5^B3N,Y,100,N,N^FDCODE39^FS^XZ", "code39", "CODE39W", false},
+		// PDF417 read module by module; text sub-modes kept across byte
+		// shifts (GS), as on FedEx labels.
+		{"PDF417 with GS separators", "^XA^FO50,50^BY2^B7N,8,5^FH^FD5000 S 160th St_1DDes Moines_1D12Z1_1E_04^FS^XZ", "pdf417", "5000 S 160th St\x1dDes Moines\x1d12Z1\x1e\x04", false},
+		{"PDF417 turned", "^XA^FO50,50^BY2^B7R,8,5^FDLabel 123 abc^FS^XZ", "pdf417", "Label 123 abc", false},
 		{"Aztec", "^XA^FO65,70^BON,5,,23^FDPart:123;Warehouse:BYZA;Position:12-12-1^FS^XZ", "aztec", "Part:123;Warehouse:BYZA;Position:12-12-1", false},
 		{"Aztec compact 3 layers", "^XA^FO65,70^BON,5,,103^FDABC^FS^XZ", "aztec", "ABC", false},
 		{"Aztec full range 5 layers", "^XA^FO65,70^BON,4,,205^FDABC^FS^XZ", "aztec", "ABC", false},

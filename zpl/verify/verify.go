@@ -6,8 +6,9 @@
 //
 // Code 128, Code 39, EAN-13, Interleaved 2 of 5, DataMatrix, QR and Aztec
 // are read with gozxing, GS1 structure included (FNC1 first and as
-// separator). PDF417 and MaxiCode cannot be read by gozxing; such symbols
-// are reported as unverified rather than as failures. A barcode command the
+// separator). PDF417 drawn by the renderer is read module by module
+// (zpl/internal/pdf417). MaxiCode has no reader here; such symbols are
+// reported as unverified rather than as failures. A barcode command the
 // renderer could not draw is always a failure: a label is never verified
 // over a barcode nobody saw.
 package verify
@@ -26,6 +27,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/labelagent/labelagent/zpl"
+	"github.com/labelagent/labelagent/zpl/internal/pdf417"
 	"github.com/labelagent/labelagent/zpl/render"
 )
 
@@ -143,7 +145,7 @@ func readers() []reader {
 var twoD = map[string]bool{"datamatrix": true, "qr": true, "aztec": true}
 
 // unreadable are symbologies gozxing cannot read.
-var unreadable = map[string]bool{"pdf417": true, "maxicode": true}
+var unreadable = map[string]bool{"maxicode": true}
 
 func readersFor(format string) []reader {
 	var out []reader
@@ -420,6 +422,16 @@ func CheckLabel(ctx context.Context, l *render.Label, want []Expectation) (Repor
 			return rep, err
 		}
 		exp := Expectation{Format: bc.Symbology, Text: bc.Data}
+		if bc.Symbology == "pdf417" && !bc.Module.Eq(image.Point{}) {
+			if text, err := readPDF417(l.Image, bc); err == nil {
+				rep.Found = append(rep.Found, Symbol{Format: "pdf417", Text: text, Bounds: bc.Bounds})
+				if text == bc.Data {
+					continue
+				}
+			}
+			rep.Missing = append(rep.Missing, exp)
+			continue
+		}
 		if unreadable[bc.Symbology] && !bc.Clipped {
 			rep.Unverified = append(rep.Unverified, exp)
 			continue
@@ -466,6 +478,47 @@ func CheckLabel(ctx context.Context, l *render.Label, want []Expectation) (Repor
 		rep.Found = append(rep.Found, found...)
 	}
 	return rep, nil
+}
+
+// readPDF417 reads a PDF417 symbol drawn by the renderer module by module
+// (gozxing has no PDF417 reader): the centre of every module, turned back
+// by the symbol's orientation, gives the grid zpl/internal/pdf417 decodes.
+func readPDF417(img *zpl.Mono, bc render.Barcode) (string, error) {
+	b, w, h := bc.Bounds, bc.Module.X, bc.Module.Y
+	if w <= 0 || h <= 0 || b.Empty() {
+		return "", pdf417.ErrNotPDF417
+	}
+	cols, rows := b.Dx()/w, b.Dy()/h
+	if bc.Orient == 'R' || bc.Orient == 'B' {
+		cols, rows = b.Dy()/w, b.Dx()/h
+	}
+	if rows > 90 || cols > 17*34+1 {
+		return "", pdf417.ErrNotPDF417
+	}
+	grid := make([][]bool, rows)
+	for r := range grid {
+		grid[r] = make([]bool, cols)
+		for c := range grid[r] {
+			u, v := c*w+w/2, r*h+h/2
+			var x, y int
+			switch bc.Orient {
+			case 'R':
+				x, y = b.Max.X-1-v, b.Min.Y+u
+			case 'I':
+				x, y = b.Max.X-1-u, b.Max.Y-1-v
+			case 'B':
+				x, y = b.Min.X+v, b.Max.Y-1-u
+			default:
+				x, y = b.Min.X+u, b.Min.Y+v
+			}
+			grid[r][c] = img.Black(x, y)
+		}
+	}
+	sym, err := pdf417.Decode(grid)
+	if err != nil && len(sym.Codewords) == 0 {
+		return "", err
+	}
+	return pdf417Message(sym.Codewords)
 }
 
 // CheckZPL renders ZPL and checks every label; want applies to each label.
