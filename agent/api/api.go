@@ -163,6 +163,12 @@ func Refuse(status int, code, id string, kv ...any) *Refusal {
 	return &Refusal{Status: status, Code: code, Msg: i18n.E(id, kv...)}
 }
 
+// RefuseWrap is Refuse with a cause whose words (a carrier's, a journal's)
+// follow after a colon, localized where they come from the catalog too.
+func RefuseWrap(status int, code string, cause error, id string, kv ...any) *Refusal {
+	return &Refusal{Status: status, Code: code, Msg: i18n.KWrap(nil, cause, id, kv...)}
+}
+
 // errorFor maps the agent's errors to an answer's status and code.
 func errorFor(err error) (status int, code string) {
 	var e *Error

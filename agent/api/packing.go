@@ -88,10 +88,10 @@ func (s *Server) packingError(w http.ResponseWriter, r *http.Request, err error)
 	case errors.Is(err, packing.ErrCarrier):
 		s.fail(w, r, Refuse(http.StatusServiceUnavailable, "carrier_not_configured", "packing.carrier", "err", err.Error()))
 	case errors.Is(err, shipment.ErrUnknown):
-		s.fail(w, r, &Error{http.StatusBadGateway, "outcome_unknown", err.Error()})
+		s.fail(w, r, RefuseWrap(http.StatusBadGateway, "outcome_unknown", err, "api.outcome_unknown"))
 	case errors.Is(err, shipment.ErrRefused), errors.Is(err, shipment.ErrInvalid), errors.Is(err, purchase.ErrInvalid),
 		errors.Is(err, purchase.ErrFailed), errors.Is(err, franking.ErrInvalid):
-		s.fail(w, r, &Error{http.StatusUnprocessableEntity, "carrier_refused", err.Error()})
+		s.fail(w, r, RefuseWrap(http.StatusUnprocessableEntity, "carrier_refused", err, "api.carrier_refused"))
 	default:
 		s.fail(w, r, err)
 	}
