@@ -658,3 +658,39 @@ func TestListFilters(t *testing.T) {
 		t.Fatal("state filter")
 	}
 }
+
+// TestCustomsPapersStoredAndPrintedOnTheDocumentPrinter: an international
+// parcel's CN23 (A4 PDF) is stored with the label and goes to the document
+// printer, the label to the label printer.
+func TestCustomsPapersStoredAndPrintedOnTheDocumentPrinter(t *testing.T) {
+	w := newWorld(t)
+	w.start("")
+	o := parcel.Shipment{Product: "V53WPAK",
+		Consignee: parcel.Consignee{Contact: &parcel.ContactAddress{Name1: "Heidi Muster", AddressStreet: "Bahnhofstrasse 1", PostalCode: "8001", City: "Zürich", Country: "CHE"}},
+		Details:   parcel.ShipmentDetails{Weight: parcel.Weight{UOM: "kg", Value: 1}},
+		Customs: &parcel.CustomsDetails{ExportType: "COMMERCIAL_GOODS", InvoiceNo: "RE-100", PostalCharges: parcel.Value{Currency: "EUR", Value: 5},
+			Items: []parcel.Commodity{{ItemDescription: "T-Shirt", CountryOfOrigin: "DEU", HSCode: "61091000", PackagedQuantity: 1,
+				ItemValue: parcel.Value{Currency: "EUR", Value: 20}, ItemWeight: parcel.Weight{UOM: "kg", Value: 0.5}}}}}
+	r := w.create("order-cn23-0001", "", o)
+	if r.Err != nil || r.Record.State != apitype.ShipmentCreated {
+		t.Fatalf("create: %v %+v", r.Err, r.Record)
+	}
+	cn23, d, err := w.j.Document(r.Record.ID, DocCustoms)
+	if err != nil || !bytes.HasPrefix(cn23, []byte("%PDF")) || d.Format != parcel.DocFormatPDF {
+		t.Fatalf("customs papers not stored: %v %+v", err, d)
+	}
+	w.q.mu.Lock()
+	printers := map[string]string{}
+	for _, p := range w.q.jobs {
+		printers[p.Name] = p.Printer
+	}
+	w.q.mu.Unlock()
+	if len(printers) != 2 {
+		t.Fatalf("jobs: %v", printers)
+	}
+	for name, printer := range printers {
+		if strings.Contains(name, "customs") != (printer == "office") {
+			t.Errorf("%s went to %q", name, printer)
+		}
+	}
+}
