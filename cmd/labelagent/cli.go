@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,6 +167,7 @@ func (app *cliApp) report(err error) int {
 			return code
 		}
 	}
+	err = cobraWords(err)
 	if app.jsonOut {
 		ce := app.cliError(err)
 		enc := json.NewEncoder(app.stderr)
@@ -306,4 +309,55 @@ func (app *cliApp) completePrinters(cmd *cobra.Command, args []string, _ string)
 		names = append(names, p.Name)
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// cobra's and pflag's refusals, which they word in English (and with
+// "arg(s)"), as catalog errors.
+var cobraRefusals = []struct {
+	re *regexp.Regexp
+	id string
+}{
+	{regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`), "cli.args_exact"},
+	{regexp.MustCompile(`^accepts at most (\d+) arg\(s\), received (\d+)$`), "cli.args_at_most"},
+	{regexp.MustCompile(`^requires at least (\d+) arg\(s\), only received (\d+)$`), "cli.args_at_least"},
+	{regexp.MustCompile(`^unknown command "([^"]*)" for "([^"]*)"`), "cli.unknown_command"},
+	{regexp.MustCompile(`^unknown flag: (\S+)$`), "cli.unknown_flag"},
+	{regexp.MustCompile(`^unknown shorthand flag: '(.)' in (\S+)$`), "cli.unknown_flag"},
+	{regexp.MustCompile(`^flag needs an argument: (?:'(.)' in )?(\S+)$`), "cli.flag_needs_value"},
+	{regexp.MustCompile(`^invalid argument "([^"]*)" for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`), "cli.flag_bad_value"},
+}
+
+func cobraWords(err error) error {
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return err
+	}
+	msg := err.Error()
+	for _, r := range cobraRefusals {
+		m := r.re.FindStringSubmatch(msg)
+		if m == nil {
+			continue
+		}
+		switch r.id {
+		case "cli.args_exact", "cli.args_at_most", "cli.args_at_least":
+			want, _ := strconv.Atoi(m[1])
+			got, _ := strconv.Atoi(m[2])
+			return usage(i18n.E(r.id, "want", want, "got", got))
+		case "cli.unknown_command":
+			return usage(i18n.E(r.id, "name", m[1], "parent", m[2]))
+		case "cli.unknown_flag":
+			return usage(i18n.E(r.id, "flag", m[len(m)-1]))
+		case "cli.flag_needs_value":
+			return usage(i18n.E(r.id, "flag", m[2]))
+		case "cli.flag_bad_value":
+			// The value type's own words say what was expected ("not a
+			// number" from decimal, or strconv's); keep ours, drop Go's.
+			detail := m[3]
+			if strings.Contains(detail, "strconv.") {
+				detail = ""
+			}
+			return usage(i18n.E(r.id, "value", m[1], "flag", m[2], "detail", detail))
+		}
+	}
+	return err
 }
