@@ -37,7 +37,7 @@ func chromiumPath(t *testing.T) string {
 
 // browserCtx starts Chromium with the flags this build machine needs and a
 // fresh profile, and returns a context for its first tab.
-func browserCtx(t *testing.T) context.Context {
+func browserCtx(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("real-browser test skipped in -short mode")
@@ -56,6 +56,7 @@ func browserCtx(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })

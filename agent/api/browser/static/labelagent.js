@@ -10,7 +10,10 @@
 // Every call returns a promise; failures are LabelagentError subclasses
 // (NotRunningError, LocalNetworkBlockedError, NotPairedError, DeniedError,
 // PendingError, ScopeError, PrinterOfflineError, JobFailedError, …).
-// Types: labelagent.d.ts beside this file.
+// Types: labelagent.d.ts beside this file. With Chrome's Local Network
+// Access denied, a page cannot load this file from the agent: serve a copy
+// from your own site to get LocalNetworkBlockedError instead of a failed
+// import.
 
 export const DEFAULT_URL = "http://127.0.0.1:9181";
 
@@ -94,7 +97,7 @@ async function toBytes(label) {
 async function localNetworkDenied() {
   try {
     if (!navigator.permissions) return false;
-    for (const name of ["local-network-access", "loopback-network"]) {
+    for (const name of ["loopback-network", "local-network-access", "local-network"]) {
       try {
         const st = await navigator.permissions.query({ name });
         if (st.state === "denied") return true;
