@@ -631,29 +631,36 @@ type run struct {
 
 func (v lineView) runs(w int, out []run) []run {
 	out = out[:0]
-	n := v.lenU()
-	if !v.transposed {
-		row := v.m.Pix[w*v.m.Stride : (w+1)*v.m.Stride]
-		empty := true
-		for _, b := range row {
-			if b != 0 {
-				empty = false
-				break
-			}
+	m := v.m
+	add := func(black bool, n, u int) {
+		if k := len(out) - 1; k >= 0 && out[k].black == black {
+			out[k].n += n
+			return
 		}
-		if empty {
-			return out
-		}
+		out = append(out, run{u, n, black})
 	}
-	cur, start := v.black(0, w), 0
-	for u := 1; u <= n; u++ {
-		if u < n && v.black(u, w) == cur {
+	if v.transposed {
+		// Down one column: one bit of every row.
+		xi, mask := w>>3, byte(0x80>>(w&7))
+		for y := 0; y < m.H; y++ {
+			add(m.Pix[y*m.Stride+xi]&mask != 0, 1, y)
+		}
+		return out
+	}
+	// Along one row, whole white or black bytes at a time.
+	row := m.Pix[w*m.Stride : (w+1)*m.Stride]
+	for i, b := range row {
+		x := i * 8
+		if x+8 <= m.W && (b == 0 || b == 0xFF) {
+			add(b == 0xFF, 8, x)
 			continue
 		}
-		out = append(out, run{start, u - start, cur})
-		if u < n {
-			cur, start = !cur, u
+		for k := 0; k < 8 && x+k < m.W; k++ {
+			add(b&(0x80>>k) != 0, 1, x+k)
 		}
+	}
+	if len(out) == 1 && !out[0].black {
+		return out[:0]
 	}
 	return out
 }
