@@ -602,13 +602,6 @@ type lineView struct {
 	transposed bool
 }
 
-func (v lineView) lenU() int {
-	if v.transposed {
-		return v.m.H
-	}
-	return v.m.W
-}
-
 func (v lineView) lenV() int {
 	if v.transposed {
 		return v.m.W
