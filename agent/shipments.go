@@ -28,6 +28,9 @@ const (
 	defaultTrackEvery   = 4 * time.Hour
 	defaultTrackDays    = 14
 	defaultTrackReserve = 50
+	// Labels and manifests of settled shipments are kept 90 days: long
+	// enough for claims and reprints, bounded for a busy station's disk.
+	defaultKeepDocuments = 90 * 24 * time.Hour
 )
 
 // startShipments opens the shipment journal in the job store and marks
@@ -106,10 +109,15 @@ func (a *Agent) startShipments() error {
 	if reserve <= 0 {
 		reserve = defaultTrackReserve
 	}
+	keep := sc.KeepDocuments
+	if keep == 0 {
+		keep = defaultKeepDocuments
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		j.Run(a.runCtx, every, time.Duration(days)*24*time.Hour, reserve)
+		j.Run(a.runCtx, shipment.RunOptions{TrackEvery: every, TrackMaxAge: time.Duration(days) * 24 * time.Hour,
+			TrackReserve: reserve, KeepDocuments: keep})
 	}()
 	a.log.Info("DHL shipments enabled", "base_url", dc.WithDefaults().BaseURL)
 	return nil
@@ -199,11 +207,11 @@ func checkShipments(cfg *config.Config) []error {
 	if _, err := parsePostage(sc.Postage); err != nil {
 		errs = append(errs, err)
 	}
-	if sc.TrackDays < 0 || sc.TrackReserve < 0 {
-		errs = append(errs, fmt.Errorf("shipments: track_days and track_reserve cannot be negative"))
+	if sc.TrackDays < 0 || sc.TrackReserve < 0 || sc.KeepDocuments < 0 {
+		errs = append(errs, fmt.Errorf("shipments: track_days, track_reserve and keep_documents cannot be negative"))
 	}
 	empty := sc.Printer == "" && sc.DocumentPrinter == "" && sc.DocFormat == "" && sc.PrintFormat == "" && sc.TrackEvery == 0 &&
-		sc.TrackDays == 0 && sc.TrackReserve == 0 && len(sc.Postage) == 0
+		sc.TrackDays == 0 && sc.TrackReserve == 0 && sc.KeepDocuments == 0 && len(sc.Postage) == 0
 	if !empty && cfg.DHL.Kind == 0 {
 		errs = append(errs, fmt.Errorf("shipments: section set but there is no dhl: section with the account"))
 	}

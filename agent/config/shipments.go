@@ -25,6 +25,10 @@ type ShipmentsConfig struct {
 	// TrackReserve is how many calls of the daily tracking quota are kept
 	// for the operator's own look-ups (default 50).
 	TrackReserve int `yaml:"track_reserve,omitempty"`
+	// KeepDocuments is how long the labels and customs papers of settled
+	// shipments (closed out, cancelled, failed) are kept (default 2160h, 90
+	// days); the records stay.
+	KeepDocuments time.Duration `yaml:"keep_documents,omitempty"`
 	// Postage is the price per product for the day's list, e.g.
 	// V01PAK: "4,99" (DHL's API does not say what a shipment costs).
 	Postage map[string]string `yaml:"postage,omitempty"`

@@ -605,31 +605,93 @@ func (j *Journal) recoverOne(ctx context.Context, r *Record) error {
 	return j.printDocs(ctx, r, false, "")
 }
 
-// Run recovers, then refreshes the tracking of shipments under way every
-// trackEvery (0: never) until ctx ends.
-func (j *Journal) Run(ctx context.Context, trackEvery, trackMaxAge time.Duration, reserve int) {
+// RunOptions are the background work of Run.
+type RunOptions struct {
+	TrackEvery   time.Duration // refresh tracking of shipments under way (0: never)
+	TrackMaxAge  time.Duration // ... created at most this long ago
+	TrackReserve int           // calls of the daily quota kept for the operator
+	// KeepDocuments: the documents of settled shipments (closed out,
+	// cancelled, failed) are deleted this long after their last change;
+	// the records stay (0: kept for ever).
+	KeepDocuments time.Duration
+}
+
+// Run recovers, then refreshes the tracking of shipments under way and
+// prunes old documents until ctx ends.
+func (j *Journal) Run(ctx context.Context, o RunOptions) {
 	if err := j.Recover(ctx); err != nil && ctx.Err() == nil {
 		j.log.Warn("shipments left open by the last run could not all be finished", "err", err)
 	}
-	if trackEvery <= 0 || j.opts.Tracker == nil {
-		<-ctx.Done()
-		return
-	}
 	// Look at due shipments a few times per interval, so a shipment is
-	// refreshed about trackEvery after its last check.
-	tick := max(trackEvery/4, time.Minute)
+	// refreshed about TrackEvery after its last check.
+	tick := time.Hour
+	if o.TrackEvery > 0 && j.opts.Tracker != nil {
+		tick = min(max(o.TrackEvery/4, time.Minute), time.Hour)
+	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	lastPrune := time.Time{}
 	for {
+		if o.KeepDocuments > 0 && j.now().Sub(lastPrune) >= time.Hour {
+			lastPrune = j.now()
+			if n, err := j.PruneDocuments(j.now().Add(-o.KeepDocuments)); err != nil {
+				j.log.Warn("pruning old shipment documents failed", "err", err)
+			} else if n > 0 {
+				j.log.Info("pruned the documents of old shipments", "count", n, "kept_for", o.KeepDocuments)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if n, err := j.TrackOpen(ctx, trackEvery, trackMaxAge, reserve); err != nil && ctx.Err() == nil {
-			j.log.Warn("tracking refresh stopped", "asked", n, "err", err)
+		if o.TrackEvery > 0 && j.opts.Tracker != nil {
+			if n, err := j.TrackOpen(ctx, o.TrackEvery, o.TrackMaxAge, o.TrackReserve); err != nil && ctx.Err() == nil {
+				j.log.Warn("tracking refresh stopped", "asked", n, "err", err)
+			}
 		}
 	}
+}
+
+// PruneDocuments deletes the stored documents of settled shipments (closed
+// out, cancelled, failed, or a return label) last changed before before;
+// the records and their history stay. It returns how many were pruned.
+func (j *Journal) PruneDocuments(before time.Time) (int, error) {
+	var ids []string
+	if err := j.all(func(r *Record) bool {
+		settled := r.State == apitype.ShipmentClosed || r.State == apitype.ShipmentCancelled || r.State == apitype.ShipmentFailed ||
+			(r.Kind == apitype.ShipmentKindReturn && r.State == apitype.ShipmentCreated)
+		if settled && len(r.Docs) > 0 && r.Updated.Before(before) && !r.PrintPending {
+			ids = append(ids, r.ID)
+		}
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		unlock := j.lock(id)
+		err := j.db.Update(func(tx *bolt.Tx) error {
+			r, err := getRecord(tx, id)
+			if err != nil {
+				return err
+			}
+			for _, d := range r.Docs {
+				if err := tx.Bucket(bucketDocs).Delete(docKey(id, d.Kind)); err != nil {
+					return err
+				}
+			}
+			r.Docs = nil
+			r.step(j.now(), "documents deleted after the retention period (shipments.keep_documents)")
+			return putRecord(tx, r)
+		})
+		unlock()
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // sortRecords orders by id (creation order).

@@ -694,3 +694,26 @@ func TestCustomsPapersStoredAndPrintedOnTheDocumentPrinter(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneDocumentsKeepsRecordsAndOpenShipments(t *testing.T) {
+	w := newWorld(t)
+	w.start("")
+	a := w.create("order-prune-1", "", order("A"))
+	b := w.create("order-prune-2", "", order("B"))
+	if _, err := w.j.Cancel(context.Background(), a.Record.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.j.PruneDocuments(time.Now().Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d: %v", n, err)
+	}
+	if _, _, err := w.j.Document(a.Record.ID, DocLabel); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the cancelled shipment's label is still there: %v", err)
+	}
+	if r, err := w.j.Get(a.Record.ID); err != nil || r.State != apitype.ShipmentCancelled || len(r.Docs) != 0 {
+		t.Fatalf("record after pruning: %v %+v", err, r)
+	}
+	if _, _, err := w.j.Document(b.Record.ID, DocLabel); err != nil {
+		t.Fatalf("an open shipment's label was pruned: %v", err)
+	}
+}
