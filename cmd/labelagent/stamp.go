@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -62,11 +61,11 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 				return app.printJSON(apitype.StampProductList{Products: ps})
 			}
 			t := newTable(app.stdout)
-			fmt.Fprintln(t, "CODE\tPRODUCT\tPRICE\t")
+			fmt.Fprintln(t, app.T("cli.stamp.products_header"))
 			for _, p := range ps {
 				def := ""
 				if p.Default {
-					def = "(default)"
+					def = app.T("cli.stamp.default")
 				}
 				fmt.Fprintf(t, "%d\t%s\t%s\t%s\n", p.Code, p.Name, app.L().Money(int64(p.PriceCents)), def)
 			}
@@ -87,7 +86,7 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 				return app.printJSON(apitype.StampFormatList{Formats: fs})
 			}
 			t := newTable(app.stdout)
-			fmt.Fprintln(t, "ID\tTYPE\tSIZE\tADDRESS\tLABELS\tNAME")
+			fmt.Fprintln(t, app.T("cli.stamp.formats_header"))
 			for _, lp := range []bool{true, false} {
 				for _, f := range fs {
 					if (f.PageType == "LABELPRINTER") != lp {
@@ -145,7 +144,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				var b [8]byte
 				_, _ = rand.Read(b[:])
 				br.IdempotencyKey = "cli-" + hex.EncodeToString(b[:])
-				fmt.Fprintf(app.stderr, "idempotency key: %s (repeat with --key %s to get this purchase back)\n", br.IdempotencyKey, br.IdempotencyKey)
+				app.note("cli.stamp.key_made", "key", br.IdempotencyKey)
 			}
 			rcv, err := to.address()
 			if err != nil {
@@ -160,7 +159,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				return err
 			}
 			if p.Pending {
-				return errors.New("the purchase is not settled yet; the agent finishes it (check with: labelagent stamp show " + p.ID + ")")
+				return i18n.E("cli.stamp.pending", "id", p.ID)
 			}
 			return nil
 		},
@@ -193,11 +192,11 @@ instead of buying again. Without --key a key is made up and printed.`,
 				return app.printJSON(apitype.StampPurchaseList{Purchases: ps})
 			}
 			if len(ps) == 0 {
-				fmt.Fprintln(app.stdout, "no stamp purchases")
+				app.say("cli.stamp.none")
 				return nil
 			}
 			t := newTable(app.stdout)
-			fmt.Fprintln(t, "ID\tSTATE\tPRODUCT\tQTY\tTOTAL\tORDER\tCREATED\tNOTE")
+			fmt.Fprintln(t, app.T("cli.stamp.list_header"))
 			for _, p := range ps {
 				note := p.Error
 				if note == "" {
@@ -235,7 +234,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				if err != nil {
 					return err
 				}
-				ok, err := app.confirm(fmt.Sprintf("Refund %d× %s (%s)? The stamps become invalid.", p.Quantity, p.ProductName, p.Total))
+				ok, err := app.confirm(app.T("cli.stamp.refund_ask", "qty", p.Quantity, "product", p.ProductName, "total", app.L().Money(int64(p.TotalCents))))
 				if err != nil || !ok {
 					return err
 				}
@@ -319,10 +318,10 @@ unless --yes is given.`,
 				return err
 			}
 			if amount < 1 {
-				return errors.New("the amount must be at least 0,01 €")
+				return i18n.E("cli.stamp.amount_min", "min", app.L().Money(1))
 			}
 			if !topYes {
-				ok, err := app.confirm(fmt.Sprintf("Charge %s to the Portokasse from the bank account (SEPA direct debit)?", amount))
+				ok, err := app.confirm(app.T("cli.stamp.topup_ask", "amount", app.L().Money(int64(amount))))
 				if err != nil || !ok {
 					return err
 				}
@@ -334,7 +333,11 @@ unless --yes is given.`,
 			if app.jsonOut {
 				return app.printJSON(t)
 			}
-			fmt.Fprintf(app.stdout, "Portokasse charged with %s (order %s); balance now %s\n", amount, t.ShopOrderID, t.Balance)
+			balance := t.Balance
+			if t.BalanceCents != nil {
+				balance = app.L().Money(int64(*t.BalanceCents))
+			}
+			app.say("cli.stamp.topped_up", "amount", app.L().Money(int64(amount)), "order", t.ShopOrderID, "balance", balance)
 			return nil
 		},
 	}
@@ -346,16 +349,16 @@ unless --yes is given.`,
 
 // confirm asks a yes/no question on the terminal; anything but yes is no.
 func (app *cliApp) confirm(question string) (bool, error) {
-	fmt.Fprintf(app.stderr, "%s [y/N] ", question)
+	fmt.Fprintf(app.stderr, "%s %s ", question, app.T("cli.confirm_choices"))
 	line, err := bufio.NewReader(app.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return false, errors.New("no confirmation given (use --yes to run without asking)")
+		return false, i18n.E("cli.confirm_none")
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes", "j", "ja":
 		return true, nil
 	}
-	fmt.Fprintln(app.stderr, "cancelled")
+	app.note("cli.confirm_cancelled")
 	return false, nil
 }
 
@@ -391,41 +394,43 @@ func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
 	if app.jsonOut {
 		return app.printJSON(p)
 	}
+	l := app.L()
 	t := newTable(app.stdout)
-	fmt.Fprintf(t, "purchase\t%s\n", p.ID)
-	fmt.Fprintf(t, "state\t%s\n", p.State)
-	fmt.Fprintf(t, "product\t%d× %s (%d)\n", p.Quantity, p.ProductName, p.Product)
-	fmt.Fprintf(t, "total\t%s\n", app.L().Money(int64(p.TotalCents)))
+	row := func(id string, v any) { fmt.Fprintf(t, "%s\t%v\n", l.T(id), v) }
+	row("cli.stamp.purchase", p.ID)
+	row("cli.stamp.state", p.State)
+	row("cli.stamp.product", fmt.Sprintf("%d× %s (%d)", p.Quantity, p.ProductName, p.Product))
+	row("cli.stamp.total", l.Money(int64(p.TotalCents)))
 	if p.ShopOrderID != "" {
-		fmt.Fprintf(t, "shop order\t%s\n", p.ShopOrderID)
+		row("cli.stamp.order", p.ShopOrderID)
 	}
 	for _, v := range p.Vouchers {
 		line := v.VoucherID
 		if v.TrackID != "" {
-			line += " (track " + v.TrackID + ")"
+			line += " (" + l.T("cli.stamp.track", "id", v.TrackID) + ")"
 		}
-		fmt.Fprintf(t, "voucher\t%s\n", line)
+		row("cli.stamp.voucher", line)
 	}
 	if p.Printer != "" {
-		fmt.Fprintf(t, "printer\t%s\n", p.Printer)
+		row("cli.stamp.printer", p.Printer)
 	}
 	if p.Reference != "" {
-		fmt.Fprintf(t, "reference\t%s\n", p.Reference)
+		row("cli.stamp.reference", p.Reference)
 	}
-	fmt.Fprintf(t, "prints\t%d\n", p.Prints)
+	row("cli.stamp.prints", p.Prints)
 	if p.Error != "" {
-		fmt.Fprintf(t, "error\t%s\n", p.Error)
+		row("cli.stamp.error", p.Error)
 	}
 	if p.Retryable {
-		fmt.Fprintf(t, "\tnothing was charged; retry with: labelagent stamp retry %s\n", p.ID)
+		fmt.Fprintf(t, "\t%s\n", l.T("cli.stamp.retryable", "id", p.ID))
 	}
 	if p.PrintError != "" {
-		fmt.Fprintf(t, "print error\t%s\n", p.PrintError)
+		row("cli.stamp.print_error", p.PrintError)
 	}
 	if p.ShopRetoureID != "" {
-		fmt.Fprintf(t, "refund\t%s\n", p.ShopRetoureID)
+		row("cli.stamp.refund", p.ShopRetoureID)
 	}
-	fmt.Fprintf(t, "created\t%s\n", p.Created.Local().Format("2006-01-02 15:04:05"))
+	row("cli.stamp.created", l.Time(p.Created))
 	return t.Flush()
 }
 

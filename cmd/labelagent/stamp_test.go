@@ -40,11 +40,12 @@ func TestStampTopUpAsksFirst(t *testing.T) {
 		var out, errb bytes.Buffer
 		app := newCLIApp("test", strings.NewReader(stdin), &out, &errb)
 		root := app.root()
-		root.SetArgs(append([]string{"--addr", strings.TrimPrefix(srv.URL, "http://"), "--data-dir", dir, "stamp"}, args...))
+		app.env = func(string) string { return "" }
+		root.SetArgs(append([]string{"--lang", "de", "--addr", strings.TrimPrefix(srv.URL, "http://"), "--data-dir", dir, "stamp"}, args...))
 		err := root.Execute()
 		return out.String() + errb.String(), err
 	}
-	if out, err := run("n\n", "topup", "20"); err != nil || !strings.Contains(out, "Charge 20,00 €") || !strings.Contains(out, "cancelled") {
+	if out, err := run("n\n", "topup", "20"); err != nil || !strings.Contains(out, "20,00 € vom Bankkonto auf die Portokasse laden") || !strings.Contains(out, "[j/N]") || !strings.Contains(out, "abgebrochen") {
 		t.Fatalf("%q %v", out, err)
 	}
 	if _, err := run("", "topup", "20"); err == nil {
@@ -53,7 +54,7 @@ func TestStampTopUpAsksFirst(t *testing.T) {
 	if len(got) != 0 {
 		t.Fatalf("top-up sent without confirmation: %+v", got)
 	}
-	if out, err := run("ja\n", "topup", "12,50"); err != nil || !strings.Contains(out, "balance now 30,00 €") {
+	if out, err := run("ja\n", "topup", "12,50"); err != nil || !strings.Contains(out, "Guthaben jetzt 30,00 €") {
 		t.Fatalf("%q %v", out, err)
 	}
 	if _, err := run("", "topup", "--yes", "5"); err != nil {
