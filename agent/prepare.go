@@ -49,6 +49,10 @@ type zplPreparer struct {
 	conv *zpl.Converter
 }
 
+// RendererStarted reports whether PDF jobs convert without waiting for the
+// renderer to start.
+func (z *zplPreparer) RendererStarted() bool { return z.conv.RendererStarted() }
+
 func (z *zplPreparer) Prepare(ctx context.Context, kind apitype.Kind, payload []byte, profile printer.ProfileConfig) ([]byte, error) {
 	p, err := zpl.ProfileFrom(profile)
 	if err != nil {

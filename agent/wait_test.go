@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -153,3 +154,43 @@ func TestFailedWriteIsTheWaitReasonUntilTheNextAttempt(t *testing.T) {
 	}
 	waitState(t, a, j.ID, apitype.StateDone)
 }
+
+// slowRenderer is a preparer whose PDF renderer has not started yet: it
+// converts once released.
+type slowRenderer struct {
+	release chan struct{}
+}
+
+func (s *slowRenderer) RendererStarted() bool { return false }
+
+func (s *slowRenderer) Prepare(ctx context.Context, _ apitype.Kind, _ []byte, _ printer.ProfileConfig) ([]byte, error) {
+	select {
+	case <-s.release:
+		return zplLabel(1), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func TestFirstPDFWaitsForTheRendererAndSaysSo(t *testing.T) {
+	sp := newScript()
+	r := &slowRenderer{release: make(chan struct{})}
+	a := start(t, testConfig(t, t.TempDir()), map[string]*scriptPrinter{"zebra": sp}, func(o *agent.Options) { o.Preparer = r })
+	j := submit(t, a, apitype.SubmitRequest{Kind: apitype.KindPDF, Payload: minimalPDF})
+	w := waitFor(t, a, j.ID, apitype.WaitPreparingRenderer).Wait
+	if w.Printer != "zebra" || !strings.Contains(w.Detail, "renderer is starting") {
+		t.Errorf("wait %+v", w)
+	}
+	close(r.release)
+	done := waitState(t, a, j.ID, apitype.StateDone)
+	if !historySays(done, "the PDF renderer is ready") {
+		t.Errorf("history %+v", done.History)
+	}
+}
+
+// minimalPDF is a one-page PDF pdfcpu reads (the submission check parses it).
+var minimalPDF = []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" +
+	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n" +
+	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 298 420] >>\nendobj\n" +
+	"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n0000000115 00000 n \n" +
+	"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n186\n%%EOF\n")

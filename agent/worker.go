@@ -237,7 +237,11 @@ func (w *worker) process(ctx context.Context, id string) {
 		w.fail(j, fmt.Errorf("the job's data is missing from the store: %w", err))
 		return
 	}
+	if r, ok := a.preparer.(interface{ RendererStarted() bool }); ok && j.Kind == apitype.KindPDF && !r.RendererStarted() {
+		w.setCurWait(&j, &apitype.WaitReason{Code: apitype.WaitPreparingRenderer, Detail: "the PDF renderer is starting (the first PDF since the agent started takes seconds)"})
+	}
 	data, err := a.preparer.Prepare(ctx, j.Kind, payload, w.cfg.Profile)
+	w.setCurWait(&j, nil)
 	if err != nil {
 		if w.interrupted(ctx, j) {
 			return
@@ -522,14 +526,18 @@ func (w *worker) setCurWait(j *apitype.Job, r *apitype.WaitReason) {
 		j.State = apitype.StateQueued
 	}
 	if r != nil && (old == nil || old.Code != r.Code) {
-		where := "waits for the printer"
+		where := "waits"
 		if j.State == apitype.StatePrinting {
 			where = "held in the printer"
 		}
 		*j = w.a.transition(*j, j.State, fmt.Sprintf("%s: %s (%s)", where, r.Code, r.Detail))
 		w.save(*j)
 	} else if r == nil && old != nil {
-		*j = w.a.transition(*j, j.State, "the printer can print again")
+		note := "the printer can print again"
+		if old.Code == apitype.WaitPreparingRenderer {
+			note = "the PDF renderer is ready"
+		}
+		*j = w.a.transition(*j, j.State, note)
 		w.save(*j)
 	} else {
 		w.a.publishJob(*j)

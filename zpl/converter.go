@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labelagent/labelagent/printer"
@@ -40,7 +41,10 @@ type Converter struct {
 
 	mu     sync.Mutex // guards engine and closed; PDF work is serialised
 	engine *pdfEngine
-	closed bool
+	// running mirrors engine != nil for RendererStarted, which must not
+	// wait for mu while a long render holds it.
+	running atomic.Bool
+	closed  bool
 }
 
 // NewConverter returns a Converter; nothing is started until needed.
@@ -74,6 +78,7 @@ func (c *Converter) Close() error {
 	}
 	err := c.engine.close()
 	c.engine = nil
+	c.running.Store(false)
 	return err
 }
 
@@ -101,10 +106,15 @@ func (c *Converter) lockEngine(ctx context.Context) (*pdfEngine, error) {
 			return nil, fmt.Errorf("%w: %w", ErrRenderer, err)
 		}
 		c.engine = e
+		c.running.Store(true)
 		c.log.Info("PDF renderer started", "took", time.Since(start).Round(time.Millisecond), "cache", c.opts.CacheDir)
 	}
 	return c.engine, nil
 }
+
+// RendererStarted reports whether the PDF renderer is running, so a PDF
+// job converts without first waiting seconds for it to start.
+func (c *Converter) RendererStarted() bool { return c.running.Load() }
 
 // Warm starts the PDF renderer now instead of on the first PDF job.
 func (c *Converter) Warm(ctx context.Context) error {

@@ -698,8 +698,28 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 						}
 					}
 				case evDropped:
+					if ev.ja {
+						e.log.Info("unfinished format cancelled by ~JA", "bytes", len(ev.data), "via", via)
+						if inFormat { // no longer receiving, for the ~HS that may follow
+							inFormat = false
+							e.mu.Lock()
+							e.partial--
+							e.mu.Unlock()
+						}
+						continue
+					}
 					e.log.Warn("unfinished format discarded: a new ^XA came before ^XZ", "bytes", len(ev.data), "via", via)
 				case evControl:
+					if ev.in != inFormat { // the status must see the format as it is now
+						inFormat = ev.in
+						e.mu.Lock()
+						if inFormat {
+							e.partial++
+						} else {
+							e.partial--
+						}
+						e.mu.Unlock()
+					}
 					if reply := e.control(ev.cmd); reply != nil {
 						if _, err := rw.Write(reply); err != nil {
 							return fmt.Errorf("reply: %w", err)

@@ -15,6 +15,10 @@ type event struct {
 	kind eventKind
 	data []byte
 	cmd  string
+	ja   bool // evDropped: by ~JA, which ends the format being received
+	// in: evControl arrived inside a format (a ~HS then reports one
+	// being received).
+	in bool
 }
 
 // maxSGD bounds one SGD line.
@@ -107,10 +111,10 @@ func (s *splitter) feed(b []byte) []event {
 				s.cur = append(s.cur, data[start:i]...)
 			}
 			if cmd == "JA" && s.inFormat { // cancel all: the format arriving too
-				evs = append(evs, event{kind: evDropped, data: s.cur})
+				evs = append(evs, event{kind: evDropped, data: s.cur, ja: true})
 				s.cur, s.inFormat = nil, false
 			}
-			evs = append(evs, event{kind: evControl, cmd: cmd})
+			evs = append(evs, event{kind: evControl, cmd: cmd, in: s.inFormat})
 			i += size
 			start = i
 		case c == '^' && cmd == "XA":
