@@ -39,7 +39,7 @@ func SplitFormats(data []byte) []Format {
 			return []Format{{Data: data}}
 		}
 		last := &out[len(out)-1]
-		last.Data = data[start-len(last.Data) : len(data)]
+		last.Data = data[start-len(last.Data):]
 	}
 	return out
 }
