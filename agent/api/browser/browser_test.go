@@ -34,6 +34,7 @@ const (
 // default) and a file printer ("desk"), its control API, the browser API
 // and the Browser Print endpoints, all on ephemeral loopback ports.
 type fixture struct {
+	h       http.Handler // the browser surface's handler
 	a       *agent.Agent
 	reg     *pairing.Registry
 	emu     *emulator.Emulator
@@ -115,7 +116,7 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		t.Cleanup(func() { srv.Close() })
 		return ln.Addr().String()
 	}
-	f := &fixture{a: a, reg: reg, emu: emu, addr: serve(bs.Handler()), zaddr: serve(bs.ZebraHandler()), control: serve(ctl.Handler())}
+	f := &fixture{h: bs.Handler(), a: a, reg: reg, emu: emu, addr: serve(bs.Handler()), zaddr: serve(bs.ZebraHandler()), control: serve(ctl.Handler())}
 	t.Cleanup(func() { a.Stop(context.Background()) })
 	return f
 }

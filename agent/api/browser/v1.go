@@ -159,6 +159,15 @@ func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limi
 	if boundary == "" {
 		return req, fmt.Errorf("%w: multipart body without boundary", agent.ErrInvalid)
 	}
+	// A body that is not well-formed multipart is the sender's mistake;
+	// only a body over the limit is "too large".
+	bad := func(err error) error {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return fmt.Errorf("%w: multipart body: %v", agent.ErrInvalid, err)
+	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, limit+64<<10), boundary)
 	for {
 		p, err := mr.NextPart()
@@ -166,19 +175,19 @@ func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limi
 			break
 		}
 		if err != nil {
-			return req, err
+			return req, bad(err)
 		}
 		name := p.FormName()
 		if name == "payload" {
 			req.Payload, err = io.ReadAll(io.LimitReader(p, limit+1))
 			if err != nil {
-				return req, err
+				return req, bad(err)
 			}
 			continue
 		}
 		v, err := io.ReadAll(io.LimitReader(p, 1024))
 		if err != nil {
-			return req, err
+			return req, bad(err)
 		}
 		val := string(v)
 		switch name {
