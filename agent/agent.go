@@ -23,6 +23,7 @@ import (
 	"github.com/labelagent/labelagent/agent/packing"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/agent/sources"
+	"github.com/labelagent/labelagent/agent/station"
 	"github.com/labelagent/labelagent/agent/store"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/printer/transports"
@@ -65,6 +66,7 @@ type Agent struct {
 	franking *Franking      // nil unless Online Franking is configured
 	bus      *bus
 	packing  *packing.Service
+	station  *station.Station // nil unless nats: is configured
 	srcMu    sync.Mutex
 	sources  []sources.Source   // hot folders, feeds, NATS
 	workers  map[string]*worker // fixed after Start

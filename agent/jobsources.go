@@ -7,6 +7,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/sources"
+	"github.com/labelagent/labelagent/agent/station"
 )
 
 // permanentSubmitError reports whether a submission can never succeed as it
@@ -29,6 +30,18 @@ func (a *Agent) startSources() {
 	for _, f := range a.cfg.Sources.Feeds {
 		a.sources = append(a.sources, sources.NewFeed(f, max, submit, permanentSubmitError, a.log.With("source", f.Name)))
 	}
+	if a.cfg.NATS.Enabled() {
+		sub := a.Subscribe(4096)
+		st, err := station.New(station.Options{Config: a.cfg.NATS, Submit: submit, Permanent: permanentSubmitError,
+			Events: sub.C(), Printers: a.Printers, DB: a.store.DB(), Version: a.version, Log: a.log.With("source", "nats"), Now: a.now})
+		if err != nil {
+			a.log.Error("nats: station not started", "err", err)
+			sub.Close()
+		} else {
+			a.station = st
+			a.sources = append(a.sources, st)
+		}
+	}
 	for _, s := range a.sources {
 		a.wg.Add(1)
 		go func() {
@@ -37,6 +50,9 @@ func (a *Agent) startSources() {
 		}()
 	}
 }
+
+// Station is the station's NATS connection, or nil when nats: is not set.
+func (a *Agent) Station() *station.Station { return a.station }
 
 // AddSource starts another job source (NATS, or one a test brings).
 func (a *Agent) AddSource(s sources.Source) {

@@ -62,6 +62,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/events", s.authed(s.events))
 	s.frankingRoutes()
 	s.packingRoutes()
+	s.Handle("GET /api/v1/stations", func(w http.ResponseWriter, r *http.Request) {
+		st := s.a.Station()
+		if st == nil {
+			s.fail(w, r, Refuse(http.StatusServiceUnavailable, "nats_not_configured", "nats.not_configured"))
+			return
+		}
+		writeJSON(w, http.StatusOK, st.Stations(r.Context()))
+	})
 	s.previewRoutes()
 	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: s.a.Sources()})

@@ -13,3 +13,10 @@ func (c *Client) Sources(ctx context.Context) ([]apitype.SourceStatus, error) {
 	err := c.Do(ctx, http.MethodGet, "/sources", nil, nil, "", &out)
 	return out.Sources, err
 }
+
+// Stations lists the warehouse's stations from the NATS key-value bucket.
+func (c *Client) Stations(ctx context.Context) (apitype.StationList, error) {
+	var out apitype.StationList
+	err := c.Do(ctx, http.MethodGet, "/stations", nil, nil, "", &out)
+	return out, err
+}

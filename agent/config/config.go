@@ -70,6 +70,9 @@ type Config struct {
 	// Packing is the packing station: rules, scale, reports to the shop.
 	Packing PackingConfig `yaml:"packing,omitempty"`
 
+	// NATS joins the station to a warehouse over NATS JetStream.
+	NATS NATSConfig `yaml:"nats,omitempty"`
+
 	// source is the file this came from ("" for embedded defaults).
 	source string
 	// ix locates keys in the file; origin names the environment variable
@@ -141,6 +144,7 @@ func Default() *Config {
 func (c *Config) applyDefaults() {
 	defer c.sourceDefaults()
 	defer c.packingDefaults()
+	defer c.natsDefaults()
 	d := Default()
 	if c.Listen == "" {
 		c.Listen = d.Listen
@@ -346,6 +350,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Browser.validate()...)
 	errs = append(errs, c.validateSources(seen, names)...)
 	errs = append(errs, c.validatePacking(seen, names)...)
+	errs = append(errs, c.validateNATS(seen, names)...)
 	return errs
 }
 

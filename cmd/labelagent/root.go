@@ -97,6 +97,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newScanCmd(app),
 		newRulesCmd(app),
 		newScaleCmd(app),
+		newStationsCmd(app),
 	)
 	return root
 }

@@ -1,0 +1,64 @@
+package apitype
+
+import "time"
+
+// JobMessage is a job sent to a station or a pool over NATS, on
+// PREFIX.jobs.station.NAME or PREFIX.jobs.pool.POOL. Its idempotency key is
+// the Nats-Msg-Id header when the sender sets one, else the stream
+// sequence, so a redelivery is the same job.
+type JobMessage struct {
+	Printer string `json:"printer,omitempty"` // empty: nats.printer, else the default printer
+	Kind    Kind   `json:"kind"`              // zpl (default), raw, pdf, png
+	Payload []byte `json:"payload"`           // base64 in JSON
+	Copies  int    `json:"copies,omitempty"`
+	Name    string `json:"name,omitempty"`
+}
+
+// StationEvent is what a station publishes on PREFIX.events.STATION.TYPE:
+// the agent's event (job, printer, shipment, scan) or a rejected message.
+type StationEvent struct {
+	Station string `json:"station"`
+	Event
+	// Rejected is set on PREFIX.events.STATION.rejected: a message that can
+	// never be a job, terminated with this reason.
+	Rejected *RejectedMessage `json:"rejected,omitempty"`
+}
+
+// RejectedMessage names a message a station refused for good.
+type RejectedMessage struct {
+	Subject  string `json:"subject"`
+	Sequence uint64 `json:"sequence"`
+	MsgID    string `json:"msg_id,omitempty"`
+	Reason   string `json:"reason"`
+}
+
+// StationState is a station's entry in the key-value bucket, rewritten
+// every heartbeat; the bucket forgets a station three heartbeats after its
+// last write.
+type StationState struct {
+	Station   string           `json:"station"`
+	Pools     []string         `json:"pools,omitempty"`
+	Version   string           `json:"version"`
+	Printers  []StationPrinter `json:"printers"`
+	Queued    int              `json:"queued"`
+	Heartbeat time.Time        `json:"heartbeat"`
+	// Buffered is how many events wait for the server (it was away).
+	Buffered int `json:"buffered"`
+}
+
+// StationPrinter is one printer in a station's state.
+type StationPrinter struct {
+	Name   string `json:"name"`
+	Ready  bool   `json:"ready"`
+	State  string `json:"state"` // ready, paused, paper_out, head_open, unreachable, …
+	Queued int    `json:"queued"`
+}
+
+// StationList is every station the bucket knows.
+type StationList struct {
+	Stations []StationState `json:"stations"`
+	// Connected says whether this station reaches the servers now.
+	Connected bool   `json:"connected"`
+	Server    string `json:"server,omitempty"`
+	Error     string `json:"error,omitempty"`
+}

@@ -1,0 +1,442 @@
+// Package station joins the agent to a warehouse of packing stations over
+// NATS JetStream (github.com/nats-io/nats.go): a durable pull consumer for
+// the station's own subject and a shared work-queue consumer per pool bring
+// jobs into the agent's durable queue exactly once; the agent's job,
+// printer and shipment events go out on the station's event subject with
+// dedupe ids, kept on disk while the servers are away; and a key-value
+// bucket holds every station's state with a heartbeat, so a central view
+// knows which stations are alive.
+//
+// Subjects (PREFIX is nats.prefix, default "labelagent"):
+//
+//	PREFIX.jobs.station.STATION   jobs for one station (stream JOBS, work queue)
+//	PREFIX.jobs.pool.POOL         jobs for any station of a pool (one durable per pool)
+//	PREFIX.events.STATION.TYPE    job, printer, shipment, scan, rejected (stream EVENTS)
+//
+// A message is acknowledged only after its job is on disk; one that can
+// never be a job is terminated with its reason (and the reason published),
+// so it is never redelivered forever.
+package station
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/sources"
+)
+
+var bucketOutbox = []byte("nats_outbox")
+
+// Options configure a station.
+type Options struct {
+	Config    config.NATSConfig
+	Submit    sources.Submit
+	Permanent sources.Permanent
+	// Events is the agent's event stream (job, printer, shipment, scan).
+	Events <-chan apitype.Event
+	// Printers reports the agent's printers for the heartbeat.
+	Printers func() []apitype.Printer
+	DB       *bolt.DB // the event outbox lives here
+	Version  string
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Getenv reads "$NAME" credentials (default os.Getenv).
+	Getenv func(string) string
+}
+
+// Station is the NATS job source and event publisher.
+type Station struct {
+	opt Options
+	cfg config.NATSConfig
+
+	mu        sync.Mutex
+	st        apitype.SourceStatus
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	kv        jetstream.KeyValue
+	claimKV   jetstream.KeyValue
+	lastErr   string
+	wakePub   chan struct{}
+	dropped   int64
+	outSeq    uint64
+	connected bool
+}
+
+// New returns the station; Run connects.
+func New(opt Options) (*Station, error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Getenv == nil {
+		opt.Getenv = os.Getenv
+	}
+	if err := opt.DB.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketOutbox)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1)}
+	s.st = apitype.SourceStatus{Name: opt.Config.Station, Kind: "nats", Where: strings.Join(opt.Config.URLs, ","), State: "waiting"}
+	_ = opt.DB.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketOutbox).Cursor().Last(); k != nil {
+			s.outSeq = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	return s, nil
+}
+
+// Status reports the NATS source for `labelagent sources`.
+func (s *Station) Status() apitype.SourceStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	if s.nc != nil && s.nc.IsConnected() {
+		st.State = "running"
+		st.Where = s.nc.ConnectedUrlRedacted()
+	} else if s.nc != nil {
+		st.State = "down"
+	}
+	return st
+}
+
+func (s *Station) note(err error) {
+	now := s.opt.Now()
+	s.mu.Lock()
+	s.st.LastError, s.st.LastErrorAt = err.Error(), &now
+	s.mu.Unlock()
+}
+
+func (s *Station) env(v string) string {
+	if strings.HasPrefix(v, "$") {
+		return s.opt.Getenv(strings.TrimPrefix(v, "$"))
+	}
+	return v
+}
+
+// connectOptions are the credentials and reconnect behaviour: reconnect
+// forever, buffer nothing in the client (the outbox on disk does that).
+func (s *Station) connectOptions() ([]nats.Option, error) {
+	c := s.cfg
+	opts := []nats.Option{
+		nats.Name("labelagent " + c.Station), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				s.note(fmt.Errorf("disconnected: %w", err))
+			}
+			s.opt.Log.Warn("nats: disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.opt.Log.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted())
+			s.kick()
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			s.note(err)
+			s.opt.Log.Warn("nats: error", "err", err)
+		}),
+	}
+	switch {
+	case c.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	case c.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats.nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	case c.User != "":
+		opts = append(opts, nats.UserInfo(s.env(c.User), s.env(c.Password)))
+	}
+	if c.TLS.CAFile != "" {
+		opts = append(opts, nats.RootCAs(c.TLS.CAFile))
+	}
+	if c.TLS.CertFile != "" {
+		opts = append(opts, nats.ClientCert(c.TLS.CertFile, c.TLS.KeyFile))
+	}
+	return opts, nil
+}
+
+func (s *Station) kick() {
+	select {
+	case s.wakePub <- struct{}{}:
+	default:
+	}
+}
+
+// Subjects of the station.
+func (s *Station) stationSubject() string { return s.cfg.Prefix + ".jobs.station." + s.cfg.Station }
+func (s *Station) poolSubject(p string) string {
+	return s.cfg.Prefix + ".jobs.pool." + p
+}
+func (s *Station) eventSubject(kind string) string {
+	return s.cfg.Prefix + ".events." + s.cfg.Station + "." + kind
+}
+
+// Run connects and works until ctx ends: jobs in, events out, heartbeat.
+func (s *Station) Run(ctx context.Context) {
+	opts, err := s.connectOptions()
+	if err != nil {
+		s.note(err)
+		s.opt.Log.Error("nats: cannot start", "err", err)
+		return
+	}
+	nc, err := nats.Connect(strings.Join(s.cfg.URLs, ","), opts...)
+	if err != nil {
+		s.note(err)
+		s.opt.Log.Error("nats: cannot connect", "err", err)
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		s.note(err)
+		return
+	}
+	s.mu.Lock()
+	s.nc, s.js = nc, js
+	s.mu.Unlock()
+
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.collect(ctx) }()
+	go func() { defer wg.Done(); s.publishLoop(ctx) }()
+	go func() { defer wg.Done(); s.heartbeatLoop(ctx) }()
+	subjects := []string{s.stationSubject()}
+	names := []string{"station-" + s.cfg.Station}
+	for _, p := range s.cfg.Pools {
+		subjects = append(subjects, s.poolSubject(p))
+		names = append(names, "pool-"+p)
+	}
+	for i := range subjects {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.consumeLoop(ctx, names[i], subjects[i]) }()
+	}
+	wg.Wait()
+}
+
+// ensureStreams creates the streams when they are missing; credentials
+// that may not create them use the ones the warehouse set up.
+func (s *Station) ensureStreams(ctx context.Context) error {
+	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.cfg.JobStream,
+		Subjects: []string{s.cfg.Prefix + ".jobs.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+		Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas})
+	if err != nil {
+		if _, gerr := s.js.Stream(ctx, s.cfg.JobStream); gerr != nil {
+			return fmt.Errorf("job stream %s: %w", s.cfg.JobStream, err)
+		}
+	}
+	_, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.cfg.EventStream,
+		Subjects: []string{s.cfg.Prefix + ".events.>"}, Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
+		MaxAge: 7 * 24 * time.Hour, Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas})
+	if err != nil {
+		if _, gerr := s.js.Stream(ctx, s.cfg.EventStream); gerr != nil {
+			return fmt.Errorf("event stream %s: %w", s.cfg.EventStream, err)
+		}
+	}
+	return nil
+}
+
+// consumeLoop binds the durable consumer and takes its messages one by one,
+// binding again after an error (server restart, leader change).
+func (s *Station) consumeLoop(ctx context.Context, durable, subject string) {
+	for ctx.Err() == nil {
+		err := s.consume(ctx, durable, subject)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.note(fmt.Errorf("%s: %w", subject, err))
+			s.opt.Log.Warn("nats: consumer", "subject", subject, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Station) consume(ctx context.Context, durable, subject string) error {
+	if err := s.ensureStreams(ctx); err != nil {
+		return err
+	}
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.JobStream, jetstream.ConsumerConfig{Durable: durable,
+		FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, AckWait: s.cfg.AckWait, MaxAckPending: 64,
+		DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		if c, gerr := s.js.Consumer(ctx, s.cfg.JobStream, durable); gerr == nil {
+			cons = c
+		} else {
+			return fmt.Errorf("consumer %s: %w", durable, err)
+		}
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return err
+		}
+		for msg := range batch.Messages() {
+			s.handle(ctx, msg)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimTTL is how long a station's claim on a job holds: long enough for a
+// killed station to restart and finish it, short enough that a station
+// that never comes back does not keep a pool's job forever.
+const claimTTL = 10 * time.Minute
+
+func (s *Station) claims(ctx context.Context) (jetstream.KeyValue, error) {
+	s.mu.Lock()
+	kv, js := s.claimKV, s.js
+	s.mu.Unlock()
+	if kv != nil {
+		return kv, nil
+	}
+	name := s.cfg.Bucket + "_claims"
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, TTL: claimTTL,
+		Storage: jetstream.FileStorage, History: 1, Replicas: s.cfg.Replicas})
+	if err != nil {
+		if kv2, gerr := js.KeyValue(ctx, name); gerr == nil {
+			kv, err = kv2, nil
+		} else {
+			return nil, fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	s.mu.Lock()
+	s.claimKV = kv
+	s.mu.Unlock()
+	return kv, nil
+}
+
+// claim makes the job this station's, or says another station has it.
+func (s *Station) claim(ctx context.Context, key string) (bool, error) {
+	kv, err := s.claims(ctx)
+	if err != nil {
+		return false, err
+	}
+	sum := sha256.Sum256([]byte(key))
+	k := hex.EncodeToString(sum[:16])
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := kv.Create(cctx, k, []byte(s.cfg.Station)); err == nil {
+		return true, nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return false, err
+	}
+	e, err := kv.Get(cctx, k)
+	if err != nil {
+		return false, err
+	}
+	return string(e.Value()) == s.cfg.Station, nil
+}
+
+// handle puts one message in the queue and acknowledges it, or terminates
+// it with the reason when it can never be a job.
+func (s *Station) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Term()
+		return
+	}
+	msgID := msg.Headers().Get(jetstream.MsgIDHeader)
+	key := fmt.Sprintf("nats:%s:seq:%d", s.cfg.JobStream, meta.Sequence.Stream)
+	if msgID != "" {
+		key = "nats:id:" + msgID
+	}
+	reject := func(reason string) {
+		_ = msg.TermWithReason(reason)
+		s.mu.Lock()
+		s.st.Rejected++
+		s.mu.Unlock()
+		s.note(fmt.Errorf("message %d on %s: %s", meta.Sequence.Stream, msg.Subject(), reason))
+		s.enqueue(apitype.StationEvent{Station: s.cfg.Station, Event: apitype.Event{Type: "rejected", At: s.opt.Now()},
+			Rejected: &apitype.RejectedMessage{Subject: msg.Subject(), Sequence: meta.Sequence.Stream, MsgID: msgID, Reason: reason}})
+	}
+	var jm apitype.JobMessage
+	dec := json.NewDecoder(strings.NewReader(string(msg.Data())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&jm); err != nil {
+		reject("not a job message: " + err.Error())
+		return
+	}
+	if jm.Kind == "" {
+		jm.Kind = apitype.KindZPL
+	}
+	if !jm.Kind.Valid() {
+		reject(fmt.Sprintf("kind %q: want zpl, raw, pdf or png", jm.Kind))
+		return
+	}
+	if len(jm.Payload) == 0 {
+		reject("empty payload")
+		return
+	}
+	printer := jm.Printer
+	if printer == "" {
+		printer = s.cfg.Printer
+	}
+	// A claim in the replicated bucket makes the job this station's before
+	// it is queued: when an acknowledgement is lost (a leader change, a
+	// crash) and the server hands the message to another station, that
+	// station sees the claim and leaves the job to the one that has it.
+	mine, err := s.claim(ctx, key)
+	if err != nil {
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	if !mine {
+		_ = msg.NakWithDelay(s.cfg.AckWait)
+		return
+	}
+	_, existing, err := s.opt.Submit(ctx, apitype.SubmitRequest{Printer: printer, Kind: jm.Kind, Payload: jm.Payload,
+		Copies: jm.Copies, Name: jm.Name, IdempotencyKey: key, Source: "nats:" + strings.TrimPrefix(msg.Subject(), s.cfg.Prefix+".jobs.")})
+	if err != nil {
+		if s.opt.Permanent != nil && s.opt.Permanent(err) {
+			reject(err.Error())
+			return
+		}
+		_ = msg.NakWithDelay(2 * time.Second) // not now: the agent is stopping or the disk failed
+		return
+	}
+	// On disk: now the server may forget it. A lost ack redelivers, and the
+	// key finds the same job.
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	aerr := msg.DoubleAck(actx)
+	cancel()
+	s.mu.Lock()
+	if existing {
+		s.st.Duplicates++
+	} else {
+		s.st.Delivered++
+	}
+	now := s.opt.Now()
+	s.st.LastOK = &now
+	s.mu.Unlock()
+	if aerr != nil {
+		s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed (a redelivery finds the same job)", "key", key, "err", aerr)
+	}
+}

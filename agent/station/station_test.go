@@ -1,0 +1,421 @@
+package station
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/config"
+)
+
+func startServer(t *testing.T, port int, dir string) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	return s
+}
+
+var errBad = errors.New("unknown printer")
+
+// queue is a station's agent: an idempotent queue.
+type queue struct {
+	mu   sync.Mutex
+	jobs map[string]apitype.SubmitRequest
+}
+
+func (q *queue) submit(_ context.Context, r apitype.SubmitRequest) (apitype.Job, bool, error) {
+	if r.Printer == "nowhere" {
+		return apitype.Job{}, false, errBad
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.jobs[r.IdempotencyKey]; ok {
+		return apitype.Job{ID: r.IdempotencyKey}, true, nil
+	}
+	q.jobs[r.IdempotencyKey] = r
+	return apitype.Job{ID: r.IdempotencyKey}, false, nil
+}
+
+func (q *queue) n() int { q.mu.Lock(); defer q.mu.Unlock(); return len(q.jobs) }
+
+type testStation struct {
+	*Station
+	q      *queue
+	events chan apitype.Event
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newStation(t *testing.T, urls []string, name string, pools []string, replicas int) *testStation {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := config.NATSConfig{URLs: urls, Station: name, Pools: pools, Prefix: "labelagent", JobStream: "LABELAGENT_JOBS",
+		EventStream: "LABELAGENT_EVENTS", Bucket: "labelagent_stations", Heartbeat: time.Second, AckWait: 2 * time.Second,
+		EventBuffer: 10000, Replicas: replicas}
+	q := &queue{jobs: map[string]apitype.SubmitRequest{}}
+	events := make(chan apitype.Event, 1024)
+	st, err := New(Options{Config: cfg, Submit: q.submit, Permanent: func(err error) bool { return errors.Is(err, errBad) },
+		Events: events, DB: db, Version: "test", Log: slog.New(slog.DiscardHandler),
+		Printers: func() []apitype.Printer { return []apitype.Printer{{Name: "zebra"}} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testStation{Station: st, q: q, events: events, cancel: cancel, done: make(chan struct{})}
+	go func() { st.Run(ctx); close(ts.done) }()
+	t.Cleanup(func() { cancel(); <-ts.done })
+	return ts
+}
+
+func publisher(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func waitStream(t *testing.T, js jetstream.JetStream, name string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := js.Stream(context.Background(), name); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s never created", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func job(i int) []byte {
+	b, _ := json.Marshal(apitype.JobMessage{Kind: apitype.KindZPL, Payload: []byte(fmt.Sprintf("^XA^FDjob %d^FS^XZ", i)), Name: fmt.Sprint("job ", i)})
+	return b
+}
+
+// publish sends n jobs with message ids, retrying through outages as a
+// careful sender does (the stream drops a repeated id).
+func publish(t *testing.T, js jetstream.JetStream, subject string, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		for try := 0; ; try++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, err := js.Publish(ctx, subject, job(i), jetstream.WithMsgID(fmt.Sprint("m", i)))
+			cancel()
+			if err == nil {
+				break
+			}
+			if try > 100 {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+func waitJobs(t *testing.T, want int, qs ...*queue) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		total := 0
+		for _, q := range qs {
+			total += q.n()
+		}
+		if total >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs arrived", total, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestPoolOfThreeTakesEachJobOnce(t *testing.T) {
+	srv := startServer(t, -1, t.TempDir())
+	defer srv.Shutdown()
+	url := srv.ClientURL()
+	a := newStation(t, []string{url}, "st1", []string{"line"}, 1)
+	b := newStation(t, []string{url}, "st2", []string{"line"}, 1)
+	c := newStation(t, []string{url}, "st3", []string{"line"}, 1)
+	js := publisher(t, url)
+	waitStream(t, js, "LABELAGENT_JOBS")
+	const n = 1000
+	publish(t, js, "labelagent.jobs.pool.line", 0, n)
+	waitJobs(t, n, a.q, b.q, c.q)
+	time.Sleep(500 * time.Millisecond) // a duplicate would arrive now
+	seen := map[string]int{}
+	for _, s := range []*testStation{a, b, c} {
+		s.q.mu.Lock()
+		for k := range s.q.jobs {
+			seen[k]++
+		}
+		s.q.mu.Unlock()
+		if s.q.n() == 0 {
+			t.Errorf("%s took no job of the pool", s.cfg.Station)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct jobs, want %d", len(seen), n)
+	}
+	for k, v := range seen {
+		if v != 1 {
+			t.Errorf("%s taken by %d stations", k, v)
+		}
+	}
+	// Jobs for one station go only there.
+	publish(t, js, "labelagent.jobs.station.st2", n, 5)
+	waitJobs(t, n+5, a.q, b.q, c.q)
+	// The bucket knows all three.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list := a.Stations(context.Background())
+		if len(list.Stations) == 3 && list.Connected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stations %+v", list)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestMalformedMessagesAreTerminatedWithReason(t *testing.T) {
+	srv := startServer(t, -1, t.TempDir())
+	defer srv.Shutdown()
+	url := srv.ClientURL()
+	s := newStation(t, []string{url}, "st1", nil, 1)
+	js := publisher(t, url)
+	waitStream(t, js, "LABELAGENT_JOBS")
+	ctx := context.Background()
+	bad := [][]byte{[]byte("not json"), []byte(`{"kind":"docx","payload":"QQ=="}`), []byte(`{"kind":"zpl"}`),
+		[]byte(`{"kind":"zpl","payload":"QQ==","printer":"nowhere"}`), []byte(`{"kind":"zpl","payload":"QQ==","color":"red"}`)}
+	for _, m := range bad {
+		if _, err := js.Publish(ctx, "labelagent.jobs.station.st1", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(t, js, "labelagent.jobs.station.st1", 0, 1)
+	waitJobs(t, 1, s.q)
+	deadline := time.Now().Add(15 * time.Second)
+	for s.Status().Rejected < int64(len(bad)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %+v", s.Status())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Terminated, not redelivered: nothing pending after the ack wait.
+	time.Sleep(2500 * time.Millisecond)
+	cons, err := js.Consumer(ctx, "LABELAGENT_JOBS", "station-st1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil || info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 {
+		t.Fatalf("consumer %+v %v", info, err)
+	}
+	// The reasons were published on the station's event subject.
+	es, err := js.Stream(ctx, "LABELAGENT_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		si, _ := es.Info(ctx, jetstream.WithSubjectFilter("labelagent.events.st1.rejected"))
+		if si != nil && si.State.Subjects["labelagent.events.st1.rejected"] == uint64(len(bad)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rejections published: %+v", si)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.q.n() != 1 {
+		t.Fatalf("%d jobs", s.q.n())
+	}
+}
+
+func TestServerRestartAndEventsBufferedWhileDown(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, -1, dir)
+	url := srv.ClientURL()
+	p := srv.Addr().(*net.TCPAddr).Port
+	s := newStation(t, []string{url}, "st1", []string{"line"}, 1)
+	js := publisher(t, url)
+	waitStream(t, js, "LABELAGENT_JOBS")
+	publish(t, js, "labelagent.jobs.pool.line", 0, 100)
+	waitJobs(t, 50, s.q)
+	// The server goes away mid-run; the station keeps making events.
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	for i := 0; i < 300; i++ {
+		s.events <- apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob, At: time.Now(), Job: &apitype.Job{ID: fmt.Sprint(i), State: apitype.StateDone}}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Buffered() < 300 {
+		if time.Now().After(deadline) {
+			t.Fatalf("buffered %d", s.Buffered())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := s.Status(); st.State != "down" {
+		t.Errorf("state while the server is away: %+v", st)
+	}
+	time.Sleep(3 * time.Second)
+	srv2 := startServer(t, p, dir)
+	defer srv2.Shutdown()
+	publish(t, js, "labelagent.jobs.pool.line", 100, 100)
+	waitJobs(t, 200, s.q)
+	time.Sleep(time.Second)
+	if n := s.q.n(); n != 200 {
+		t.Fatalf("%d jobs, want 200", n)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for s.Buffered() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still buffered after the server came back", s.Buffered())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx := context.Background()
+	es, err := js.Stream(ctx, "LABELAGENT_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := es.Info(ctx, jetstream.WithSubjectFilter("labelagent.events.st1.job"))
+	if err != nil || si.State.Subjects["labelagent.events.st1.job"] != 300 {
+		t.Fatalf("job events in the stream: %+v %v", si, err)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestClusterLosesLeader runs a 3-node JetStream cluster with the streams
+// replicated three times and shuts down the job stream's leader mid-run:
+// every job is still printed exactly once.
+func TestClusterLosesLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test skipped in -short mode")
+	}
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	routes := []int{freePort(t), freePort(t), freePort(t)}
+	var servers []*server.Server
+	var urls []string
+	for i := range 3 {
+		var rs []*url.URL
+		for j := range 3 {
+			if j != i {
+				u, _ := url.Parse(fmt.Sprintf("nats://127.0.0.1:%d", routes[j]))
+				rs = append(rs, u)
+			}
+		}
+		o := &server.Options{ServerName: fmt.Sprint("n", i), Host: "127.0.0.1", Port: ports[i], JetStream: true,
+			StoreDir: t.TempDir(), NoLog: true, NoSigs: true, Routes: rs,
+			Cluster: server.ClusterOpts{Name: "warehouse", Host: "127.0.0.1", Port: routes[i]}}
+		srv, err := server.NewServer(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Start()
+		servers = append(servers, srv)
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
+	}
+	defer func() {
+		for _, s := range servers {
+			s.Shutdown()
+		}
+	}()
+	for _, s := range servers {
+		if !s.ReadyForConnections(20 * time.Second) {
+			t.Fatal("cluster node did not start")
+		}
+	}
+	a := newStation(t, urls, "st1", []string{"line"}, 3)
+	b := newStation(t, urls, "st2", []string{"line"}, 3)
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	deadline := time.Now().Add(60 * time.Second)
+	var leader string
+	for {
+		if st, err := js.Stream(context.Background(), "LABELAGENT_JOBS"); err == nil {
+			if info, err := st.Info(context.Background()); err == nil && info.Cluster != nil && info.Cluster.Leader != "" {
+				leader = info.Cluster.Leader
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replicated job stream got no leader")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	publish(t, js, "labelagent.jobs.pool.line", 0, 200)
+	waitJobs(t, 100, a.q, b.q)
+	for _, s := range servers {
+		if s.Name() == leader {
+			s.Shutdown()
+		}
+	}
+	publish(t, js, "labelagent.jobs.pool.line", 200, 200)
+	waitJobs(t, 400, a.q, b.q)
+	time.Sleep(3 * time.Second) // redeliveries after the ack wait would show now
+	seen := map[string]int{}
+	for _, s := range []*testStation{a, b} {
+		s.q.mu.Lock()
+		for k := range s.q.jobs {
+			seen[k]++
+		}
+		s.q.mu.Unlock()
+	}
+	if len(seen) != 400 {
+		t.Fatalf("%d distinct jobs after losing leader %s, want 400", len(seen), leader)
+	}
+	for k, v := range seen {
+		if v != 1 {
+			t.Errorf("%s taken %d times", k, v)
+		}
+	}
+}
