@@ -295,3 +295,37 @@ func TestDoneSaysHandedOverWherePrintersCannotCount(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling a job held in the printer's buffer (paper out) removes it
+// from the printer too: it does not come out when the paper is back.
+func TestPaperE2ECancelAHeldJobDropsItFromThePrinter(t *testing.T) {
+	r := e2eStartWith(t, 20*time.Millisecond, emulator.Options{PrintDelay: 10 * time.Millisecond}, nil)
+	for _, name := range r.printers {
+		t.Run(name, func(t *testing.T) {
+			e := r.emu(name)
+			e.SetPaperOut(true)
+			defer e.SetPaperOut(false)
+			e2eWait(t, "paper out seen", func() bool { return e2eState(t, r.a, name) == printer.StatePaperOut })
+			e.SetPaperOut(false)
+			j := submitZPL(t, r.a, name, e2eLabel(1, 300), 3)
+			e2eWait(t, "the job arriving", func() bool { return e.HostStatus().PartialFormat || e.Pending() > 0 })
+			e.SetPaperOut(true)
+			e2eWait(t, "the job held in the printer", func() bool {
+				got := e2eJob(t, r.a, j.ID)
+				return got.State == apitype.StatePrinting && got.Wait != nil && got.Wait.Code == apitype.WaitPaperOut && e.Pending() == 1
+			})
+			c, err := r.a.Cancel(context.Background(), j.ID)
+			if err != nil || c.State != apitype.StateCancelled || !historySays(c, "drop it from its buffer (~JA)") {
+				t.Fatalf("cancel: %v %+v", err, c)
+			}
+			if e.Pending() != 0 {
+				t.Fatalf("%d formats still in the printer", e.Pending())
+			}
+			e.SetPaperOut(false)
+			time.Sleep(100 * time.Millisecond)
+			if n := e.LabelsPrinted(); n != 0 {
+				t.Fatalf("%d labels of the cancelled job came out", n)
+			}
+		})
+	}
+}

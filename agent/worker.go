@@ -427,7 +427,16 @@ func (pr *jobProgress) account(st printer.Status, total int) int {
 func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (printer.Status, bool) {
 	poll := confirmPoll
 	cancels, uncounted := 0, 0
-	defer w.setCurWait(j, nil)
+	stopped := false // cancelled or stopping: the job was saved as such, leave it
+	defer func() {
+		if stopped {
+			w.mu.Lock()
+			w.curWait = nil
+			w.mu.Unlock()
+			return
+		}
+		w.setCurWait(j, nil)
+	}()
 	if !pr.sent {
 		// The printer said it was idle and able a moment ago (the job
 		// before this one settled): nobody else sends to it, so that
@@ -439,7 +448,11 @@ func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (p
 	}
 	for {
 		st := w.refreshStatus(ctx)
+		if ctx.Err() != nil {
+			w.dropFromPrinter(j, pr)
+		}
 		if w.interrupted(ctx, *j) {
+			stopped = true
 			return st, false
 		}
 		unreachable := w.isUnreachable()
@@ -470,6 +483,7 @@ func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (p
 			// cancel it (~JA), and it can count its labels again.
 			cancels++
 			if err := w.p.Write(ctx, []byte("~JA")); err != nil && w.interrupted(ctx, *j) {
+				stopped = true
 				return st, false
 			}
 			continue
@@ -488,6 +502,27 @@ func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (p
 	}
 }
 
+// dropFromPrinter tells the printer to forget a job the operator cancelled
+// while it waited in the printer's buffer (held by a fault, or a long
+// batch): otherwise it would still come out when the fault clears. ~JA
+// cancels everything the printer holds, which is only this job (the
+// worker sends the next one only when the printer holds nothing).
+func (w *worker) dropFromPrinter(j *apitype.Job, pr *jobProgress) {
+	w.mu.Lock()
+	cancelled := w.cancelReq
+	w.mu.Unlock()
+	if !cancelled || !pr.sent || pr.remaining == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	note := "the printer was told to drop it from its buffer (~JA)"
+	if err := w.p.Write(ctx, []byte("~JA")); err != nil {
+		note = "the printer could not be told to drop it from its buffer (" + err.Error() + "); it may still print"
+	}
+	*j = w.a.transition(*j, j.State, note)
+}
+
 // Confirmation polling: quick at first (a label takes a second or less),
 // slower while a long batch prints.
 const (
@@ -495,12 +530,8 @@ const (
 	maxConfirmPoll = 250 * time.Millisecond
 )
 
-func heldDetail(st printer.Status) string {
-	if st.Buffer != nil && st.Buffer.Formats > 0 {
-		return fmt.Sprintf("%s (%d label format(s), %d label(s) waiting in the printer)", st.Detail, st.Buffer.Formats, st.Buffer.LabelsRemaining)
-	}
-	return st.Detail
-}
+// heldDetail is the printer's own words (they name what waits in it).
+func heldDetail(st printer.Status) string { return st.Detail }
 
 // setCurWait records why the current job waits (nil: it does not), and
 // notes a new reason in its history and on the bus.
