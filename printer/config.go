@@ -79,6 +79,10 @@ type ProfileConfig struct {
 	Darkness int     `yaml:"darkness,omitempty"`  // 0..30, 0: leave as set on the printer
 	NoZ64    bool    `yaml:"no_z64,omitempty"`    // the printer cannot decode :Z64: graphics
 	Language string  `yaml:"language,omitempty"`  // zpl (default) or raw: raw printers get payloads unchanged
+	// PageArea is the part of a PDF page that is the label, "X,Y,W,H" in
+	// mm from the page's top left, for sheets whose label is not found by
+	// itself; "" finds it (or prints a label-sized page as it is).
+	PageArea string `yaml:"page_area,omitempty"`
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

@@ -290,3 +290,47 @@ func TestTwoLabelSheet(t *testing.T) {
 		}
 	}
 }
+
+// A page area in the profile prints exactly that part of the sheet 1:1.
+func TestCorpusSheetPageArea(t *testing.T) {
+	data := corpus(t, "dhl_parcel_de_9097dab5.pdf")
+	p := mustProfile(t, printer.ProfileConfig{DPI: 203, Label: "910-300-600", PageArea: "170,5,103,198"})
+	out, notes, err := conv.PDFLabelsNotes(testContext(t), data, p, zpl.PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || notes[0].AreaMM != (zpl.MMRect{X: 170, Y: 5, W: 103, H: 198}) || notes[0].Scale != 1 || notes[0].Rotate != 0 {
+		t.Fatalf("notes %+v", notes)
+	}
+	rep, err := verify.CheckJob(testContext(t), conv, zpl.KindPDF, data, out, p, []verify.Expectation{{Format: "code128", Text: "40327680807+99000943042250"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Error(rep.Err())
+	}
+	// An area larger than the label either way is refused, not shrunk.
+	p.PageArea = zpl.MMRect{X: 0, Y: 0, W: 297, H: 210}
+	if _, err := conv.Prepare(testContext(t), zpl.KindPDF, data, p); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("an area larger than the label: %v", err)
+	}
+}
+
+func TestProfilePageArea(t *testing.T) {
+	for _, c := range []struct {
+		area string
+		ok   bool
+	}{
+		{"172,5,105,200", true},
+		{" 0, 0, 103.5, 199 ", true},
+		{"172,5,105", false},
+		{"a,5,105,200", false},
+		{"172,5,2,200", false},
+		{"-1,5,105,200", false},
+	} {
+		_, err := zpl.ProfileFrom(printer.ProfileConfig{PageArea: c.area})
+		if (err == nil) != c.ok {
+			t.Errorf("page_area %q: %v", c.area, err)
+		}
+	}
+}

@@ -474,6 +474,11 @@ func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 func renderPlaced(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) ([]placedMono, error) {
 	pl := placePage(wPt, hPt, p)
 	pageMM := MMRect{W: wPt * 25.4 / 72, H: hPt * 25.4 / 72}
+	if p.PageArea.W > 0 {
+		pm, err := pageAreaLabel(doc, i, wPt, hPt, p, threshold)
+		pm.note.PageMM = pageMM
+		return []placedMono{pm}, err
+	}
 	if pl.sheet {
 		pms, err := sheetLabels(doc, i, wPt, hPt, p, threshold)
 		if err != nil || len(pms) > 0 {
@@ -536,6 +541,49 @@ func sheetLabels(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int)
 		}})
 	}
 	return out, nil
+}
+
+// pageAreaLabel prints the profile's page area of a page 1:1, turned if it
+// fits the label only that way; the area's top left is the label's.
+func pageAreaLabel(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int) (placedMono, error) {
+	a := p.PageArea
+	f := float64(p.DPI) / 25.4
+	r := image.Rect(int(math.Round(a.X*f)), int(math.Round(a.Y*f)), int(math.Round((a.X+a.W)*f)), int(math.Round((a.Y+a.H)*f)))
+	rot := 0
+	if !fitsLabel(r.Dx(), r.Dy(), p) {
+		if !fitsLabel(r.Dy(), r.Dx(), p) {
+			return placedMono{}, fmt.Errorf("the page area of %.0f x %.0f mm does not fit the %s label either way", a.W, a.H, p.Label)
+		}
+		rot = 90
+	}
+	w, h := int(math.Round(wPt/72*float64(p.DPI))), int(math.Round(hPt/72*float64(p.DPI)))
+	if int64(w)*int64(h) > MaxRenderPixels {
+		return placedMono{}, fmt.Errorf("PDF page %d at %dx%d pixels: %w", i+1, w, h, ErrInputTooLarge)
+	}
+	m, err := doc.render(i, w, h, threshold)
+	if err != nil {
+		return placedMono{}, err
+	}
+	if !r.Overlaps(m.Bounds()) {
+		return placedMono{}, fmt.Errorf("the page area at %.0f,%.0f mm lies outside the %.0f x %.0f mm page", a.X, a.Y, wPt*25.4/72, hPt*25.4/72)
+	}
+	// The area as the label: dots outside the page are white.
+	c, err := NewMono(r.Dx(), r.Dy())
+	if err != nil {
+		return placedMono{}, err
+	}
+	c.Paste(m.Crop(r), max(0, -r.Min.X), max(0, -r.Min.Y))
+	if rot != 0 {
+		if c, err = c.Rotate(rot); err != nil {
+			return placedMono{}, err
+		}
+	}
+	note := PageNote{Label: 1, OfLabels: 1, Sheet: true, AreaMM: a, Rotate: rot, Scale: 1}
+	t, tr := c.Trim()
+	if t == nil {
+		return placedMono{note: note}, nil
+	}
+	return placedMono{m: t, x: tr.Min.X, y: tr.Min.Y, note: note}, nil
 }
 
 func fitsLabel(w, h int, p Profile) bool {

@@ -35,6 +35,30 @@ type Profile struct {
 	Darkness   int  // 1..30 for ~SD; 0 leaves the printer's setting alone
 	NoZ64      bool // the printer cannot decode :Z64: graphics
 	Raw        bool // the printer takes payloads unchanged (profile language "raw")
+	// PageArea is the part of every PDF page printed 1:1 as the label (mm
+	// from the page's top left); zero finds the label on a sheet itself.
+	PageArea MMRect
+}
+
+// ParsePageArea reads "X,Y,W,H" (mm from the page's top left; a decimal
+// point or comma-free numbers) as a page area.
+func ParsePageArea(s string) (MMRect, error) {
+	parts := strings.Split(strings.ReplaceAll(s, " ", ""), ",")
+	if len(parts) != 4 {
+		return MMRect{}, fmt.Errorf("page area %q: write X,Y,W,H in mm from the page's top left, e.g. 172,5,105,200", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > 2000 {
+			return MMRect{}, fmt.Errorf("page area %q: %q is not a size in mm (0 to 2000)", s, p)
+		}
+		v[i] = f
+	}
+	if v[2] < 5 || v[3] < 5 {
+		return MMRect{}, fmt.Errorf("page area %q: width and height must be at least 5 mm", s)
+	}
+	return MMRect{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
 }
 
 // DotsPerMM is the profile's resolution in dots per millimetre.
@@ -227,6 +251,13 @@ func ProfileFrom(c printer.ProfileConfig) (Profile, error) {
 	}
 	p.Darkness = c.Darkness
 	p.NoZ64 = c.NoZ64
+	if c.PageArea != "" {
+		a, err := ParsePageArea(c.PageArea)
+		if err != nil {
+			return Profile{}, fmt.Errorf("printer profile: %w", err)
+		}
+		p.PageArea = a
+	}
 	switch strings.ToLower(c.Language) {
 	case "", "zpl":
 	case "raw":

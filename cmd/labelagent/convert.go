@@ -26,6 +26,7 @@ type profileFlags struct {
 	media    string
 	darkness int
 	noZ64    bool
+	pageArea string
 }
 
 func (f *profileFlags) register(cmd *cobra.Command) {
@@ -36,6 +37,7 @@ func (f *profileFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.media, "media", "", "media: gap, mark or continuous")
 	fl.IntVar(&f.darkness, "darkness", 0, "print darkness 1-30 (0 leaves the printer's setting)")
 	fl.BoolVar(&f.noZ64, "no-z64", false, "the printer cannot decode :Z64: graphics")
+	fl.StringVar(&f.pageArea, "page-area", "", "PDF: the part of the page that is the label, X,Y,W,H in mm from its top left (default: found on the page)")
 }
 
 func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, error) {
@@ -75,6 +77,9 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 	}
 	if fl.Changed("no-z64") {
 		pc.NoZ64 = f.noZ64
+	}
+	if fl.Changed("page-area") {
+		pc.PageArea = f.pageArea
 	}
 	pc.Language = "" // offline conversion always produces ZPL
 	return zpl.ProfileFrom(pc)
