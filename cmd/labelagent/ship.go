@@ -814,7 +814,7 @@ func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifest
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(manifestOut, pdf, 0o644); err != nil {
+		if err := app.writeOutput(manifestOut, pdf); err != nil {
 			return err
 		}
 		de.Manifest.Path = manifestOut
@@ -824,9 +824,16 @@ func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifest
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(csvOut, data, 0o644); err != nil {
+		if err := app.writeOutput(csvOut, data); err != nil {
 			return err
 		}
+	}
+	if manifestOut == "-" || csvOut == "-" {
+		// Standard output holds the document: the summary goes to
+		// standard error, where it does not spoil it.
+		out := app.stdout
+		app.stdout = app.stderr
+		defer func() { app.stdout = out }()
 	}
 	return app.emit(de, func(w io.Writer) error {
 		fmt.Fprintln(w, app.L().N("dayend.done", len(de.Closed), "id", de.ID, "day", de.Day))
