@@ -35,6 +35,7 @@ const (
 // and the Browser Print endpoints, all on ephemeral loopback ports.
 type fixture struct {
 	h       http.Handler // the browser surface's handler
+	zh      http.Handler // the Browser Print handler
 	a       *agent.Agent
 	reg     *pairing.Registry
 	emu     *emulator.Emulator
@@ -116,7 +117,7 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		t.Cleanup(func() { srv.Close() })
 		return ln.Addr().String()
 	}
-	f := &fixture{h: bs.Handler(), a: a, reg: reg, emu: emu, addr: serve(bs.Handler()), zaddr: serve(bs.ZebraHandler()), control: serve(ctl.Handler())}
+	f := &fixture{h: bs.Handler(), zh: bs.ZebraHandler(), a: a, reg: reg, emu: emu, addr: serve(bs.Handler()), zaddr: serve(bs.ZebraHandler()), control: serve(ctl.Handler())}
 	t.Cleanup(func() { a.Stop(context.Background()) })
 	return f
 }

@@ -34,3 +34,30 @@ func FuzzSubmit(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBrowserPrintWrite sends arbitrary bodies to Browser Print's /write
+// and /read from an accepted origin: never a server error or a panic.
+func FuzzBrowserPrintWrite(f *testing.F) {
+	fx := setup(f, fixtureOpts{maxBody: 4 << 10})
+	fx.reg.Approve(wms, nil)
+	f.Add([]byte(`{"device":{"uid":"labelagent:desk"},"data":"^XA^FDx^FS^XZ"}`), "text/plain;charset=UTF-8", "/write")
+	f.Add([]byte(`{"device":{"name":"desk"},"data":"~HS"}`), "text/plain", "/write")
+	f.Add([]byte(`device=%7B%7D&data=%5EXA`), "application/x-www-form-urlencoded", "/write")
+	f.Add([]byte(`{"device":{"uid":"nope"}}`), "text/plain", "/read")
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9100}
+	f.Fuzz(func(t *testing.T, body []byte, ctype, path string) {
+		if path != "/write" && path != "/read" {
+			path = "/write"
+		}
+		r := httptest.NewRequest("POST", path, bytes.NewReader(body))
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+		r.Host = "127.0.0.1:9100"
+		r.Header.Set("Origin", wms)
+		r.Header.Set("Content-Type", ctype)
+		w := httptest.NewRecorder()
+		fx.zh.ServeHTTP(w, r)
+		if w.Code >= 500 && w.Code != http.StatusBadGateway { // 502: the printer cannot answer a query
+			t.Fatalf("%d %s for %q (%s)", w.Code, w.Body, body, ctype)
+		}
+	})
+}
