@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/packing"
 	"github.com/labelagent/labelagent/agent/sources"
 	"github.com/labelagent/labelagent/agent/station"
 )
@@ -28,7 +29,17 @@ func (a *Agent) startSources() {
 		a.sources = append(a.sources, sources.NewHotFolder(h, max, submit, permanentSubmitError, a.log.With("source", h.Name)))
 	}
 	for _, f := range a.cfg.Sources.Feeds {
-		a.sources = append(a.sources, sources.NewFeed(f, max, submit, permanentSubmitError, a.log.With("source", f.Name)))
+		fd := sources.NewFeed(f, max, submit, permanentSubmitError, a.log.With("source", f.Name))
+		if a.packing != nil {
+			fd.WithOrders(func(_ context.Context, o apitype.Order) error {
+				if err := packing.CheckOrder(&o); err != nil {
+					return err
+				}
+				_, _, err := a.packing.Orders().Put([]apitype.Order{o})
+				return err
+			})
+		}
+		a.sources = append(a.sources, fd)
 	}
 	if a.cfg.NATS.Enabled() {
 		sub := a.Subscribe(4096)

@@ -32,7 +32,14 @@ type FeedEntry struct {
 	Payload string `json:"payload"`
 	Copies  int    `json:"copies,omitempty"`
 	Name    string `json:"name,omitempty"`
+	// Order, instead of a payload, delivers an order to pack: it is added
+	// to the packing station's orders and labelled when it is scanned.
+	Order *apitype.Order `json:"order,omitempty"`
 }
+
+// OrderSink takes an order from a feed; an error that is not "not now"
+// rejects the entry.
+type OrderSink func(ctx context.Context, o apitype.Order) error
 
 // FeedAck is what the agent reports back for each entry.
 type FeedAck struct {
@@ -57,8 +64,12 @@ type Feed struct {
 	log       *slog.Logger
 	getenv    func(string) string
 	now       func() time.Time
+	orders    OrderSink
 	stats
 }
+
+// WithOrders lets the feed deliver orders as well as jobs.
+func (f *Feed) WithOrders(sink OrderSink) *Feed { f.orders = sink; return f }
 
 // NewFeed returns the source for one configured feed.
 func NewFeed(cfg config.FeedConfig, maxSize int64, submit Submit, permanent Permanent, log *slog.Logger) *Feed {
@@ -229,6 +240,15 @@ func (f *Feed) deliver(ctx context.Context, i int, raw json.RawMessage) (FeedAck
 	e.ID = strings.TrimSpace(e.ID)
 	if e.ID == "" || len(e.ID) > 200 {
 		return reject("", "the entry has no id (1 to 200 characters)")
+	}
+	if e.Order != nil {
+		if f.orders == nil {
+			return reject(e.ID, "this station takes no orders from feeds")
+		}
+		if err := f.orders(ctx, *e.Order); err != nil {
+			return reject(e.ID, "order: "+err.Error())
+		}
+		return FeedAck{ID: e.ID, Status: "accepted"}, nil
 	}
 	if e.Kind == "" {
 		e.Kind = apitype.KindZPL

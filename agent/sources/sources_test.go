@@ -397,6 +397,30 @@ func TestFeed(t *testing.T) {
 			t.Errorf("the outage left no trace: %+v", st)
 		}
 	})
+	t.Run("orders from the feed", func(t *testing.T) {
+		fs := &feedServer{acked: map[string]string{}, entries: []map[string]any{
+			{"id": "o1", "order": map[string]any{"ref": "A-1", "recipient": map[string]any{"name": "X", "street": "Y 1", "city": "Z"}}},
+			{"id": "o2", "order": map[string]any{"ref": ""}},
+		}}
+		f, q := newFeed(t, fs)
+		var got []apitype.Order
+		f.WithOrders(func(_ context.Context, o apitype.Order) error {
+			if o.Ref == "" {
+				return errors.New("the order has no ref")
+			}
+			got = append(got, o)
+			return nil
+		})
+		if err := f.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Ref != "A-1" || len(q.names()) != 0 {
+			t.Fatalf("orders %+v, jobs %v", got, q.names())
+		}
+		if fs.acked["o1"] != "accepted:" || !strings.HasPrefix(fs.acked["o2"], "rejected:order") {
+			t.Fatalf("acks %v", fs.acked)
+		}
+	})
 	t.Run("not a feed answer", func(t *testing.T) {
 		fs := &feedServer{acked: map[string]string{}, raw: "<html>login</html>"}
 		f, _ := newFeed(t, fs)
