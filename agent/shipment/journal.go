@@ -35,7 +35,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -692,11 +691,6 @@ func (j *Journal) PruneDocuments(before time.Time) (int, error) {
 		n++
 	}
 	return n, nil
-}
-
-// sortRecords orders by id (creation order).
-func sortRecords(rs []*Record) {
-	sort.Slice(rs, func(a, b int) bool { return rs[a].ID < rs[b].ID })
 }
 
 func truncate(s string, n int) string {
