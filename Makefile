@@ -9,14 +9,17 @@ STATICCHECK_VERSION := v0.8.2
 # (umockdev fakes USB devices, socat and poppler-utils serve the emulator
 # and benchmark harnesses).
 BUILD_PKGS := gcc libusb-1.0-0-dev pkg-config
-TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils
+TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils nsis dpkg-dev
+# Packaging: NSIS for the Windows installer, osslsigncode to sign it, the
+# MinGW compiler for the Windows tray (cgo).
+DIST_PKGS  := $(BUILD_PKGS) nsis osslsigncode gcc-mingw-w64-x86-64
 # zbarimg and dmtxread read the preview's barcodes independently of gozxing.
 TEST_PKGS  += zbar-tools dmtx-utils
 # The browser tests drive headless Chromium; `labelagent browser cert install`
 # is tested with NSS's certutil.
 TEST_PKGS  += chromium libnss3-tools
 
-.PHONY: all build run test test-short bench lint fuzz deps deps-test clean
+.PHONY: all build run test test-short bench lint fuzz deps deps-test clean dist deps-dist
 
 all: build
 
@@ -43,6 +46,9 @@ deps:
 
 deps-test:
 	$(call install_pkgs,$(TEST_PKGS))
+
+deps-dist:
+	$(call install_pkgs,$(DIST_PKGS))
 
 build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/labelagent
@@ -73,6 +79,7 @@ lint:
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./agent/... ./printer/... ./cmd/...
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/labelagent
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/labelagent
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # Runs every fuzz target for FUZZTIME each (go test allows one target per run).
@@ -82,6 +89,43 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
+	done
+
+# Packages: dist/labelagent_<v>_amd64.deb (nfpm as a library) and
+# dist/labelagent-<v>-windows-amd64-installer.exe (NSIS) from cross-compiled
+# binaries: the Windows service in pure Go, the tray with cgo through MinGW
+# when the tray exists (cmd/labelagent-tray). With SIGN_PFX (a PKCS#12 file)
+# and SIGN_PASS set, the Windows binaries and the installer are signed with
+# osslsigncode (Authenticode); SIGN_TIMESTAMP adds a timestamp server.
+DIST        := dist
+# Debian and Windows spellings of $(VERSION) (mkdeb knows both rules);
+# "=" so that only `make dist` runs it.
+DEB_VERSION = $(shell $(GO) run ./installer/mkdeb -print-version deb -version "$(VERSION)")
+WIN_VERSION = $(shell $(GO) run ./installer/mkdeb -print-version windows -version "$(VERSION)")
+WIN_INSTALLER = $(DIST)/labelagent-$(DEB_VERSION)-windows-amd64-installer.exe
+
+dist: deps-dist
+	@rm -rf $(DIST) && mkdir -p $(DIST)/linux-amd64 $(DIST)/windows-amd64
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/linux-amd64/labelagent ./cmd/labelagent
+	$(GO) run ./installer/mkdeb -bin $(DIST)/linux-amd64/labelagent -version "$(VERSION)" -out $(DIST)/labelagent_$(DEB_VERSION)_amd64.deb
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/windows-amd64/labelagent.exe ./cmd/labelagent
+	@tray=""; if [ -d cmd/labelagent-tray ]; then \
+	  echo "building the Windows tray with MinGW"; \
+	  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS) -H windowsgui" -o $(DIST)/windows-amd64/labelagent-tray.exe ./cmd/labelagent-tray || exit 1; \
+	  tray="-DWITH_TRAY"; \
+	else echo "no tray yet (cmd/labelagent-tray): the installer carries the service only"; fi; \
+	$(MAKE) --no-print-directory sign-windows FILES="$(DIST)/windows-amd64/*.exe" && \
+	makensis -V2 -WX $$tray -DVERSION=$(WIN_VERSION) -DBINDIR=$(CURDIR)/$(DIST)/windows-amd64 -DOUTFILE=$(CURDIR)/$(WIN_INSTALLER) installer/windows/labelagent.nsi && \
+	$(MAKE) --no-print-directory sign-windows FILES="$(WIN_INSTALLER)"
+	@ls -l $(DIST)/*.deb $(DIST)/*.exe
+
+.PHONY: sign-windows
+sign-windows:
+	@if [ -z "$(SIGN_PFX)" ]; then echo "not signing $(FILES) (set SIGN_PFX and SIGN_PASS to sign)"; exit 0; fi; \
+	for f in $(FILES); do \
+	  osslsigncode sign -pkcs12 "$(SIGN_PFX)" -pass "$(SIGN_PASS)" -n labelagent -h sha256 \
+	    $(if $(SIGN_TIMESTAMP),-ts $(SIGN_TIMESTAMP)) -in "$$f" -out "$$f.signed" && mv "$$f.signed" "$$f" || exit 1; \
+	  echo "signed $$f"; \
 	done
 
 clean:

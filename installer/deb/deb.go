@@ -104,8 +104,8 @@ func Build(o Options) error {
 		MTime:       o.MTime,
 		Overridables: nfpm.Overridables{
 			// useradd/groupadd/usermod (passwd), install (coreutils),
-			// setpriv (util-linux) for SysV systems.
-			Depends:    []string{"passwd", "util-linux"},
+			// setpriv (util-linux) for SysV systems, libusb for USB printers.
+			Depends:    []string{"passwd", "util-linux", "libusb-1.0-0"},
 			Recommends: []string{"cups-client"},
 			Scripts:    sc,
 			Deb:        nfpm.Deb{Compression: o.Compression},
