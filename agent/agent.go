@@ -48,17 +48,22 @@ type Options struct {
 	// step of a shipment ("intent", "answered", "stored", "printing",
 	// "dayend-intent", "dayend-closed"); it may end the process there.
 	ShipmentCrash func(step string) error
+	// PrepareRenderer compiles the PDF renderer into its cache in the
+	// background at start when the cache is empty (the installed service's
+	// first start), so the first PDF label prints without that wait.
+	PrepareRenderer bool
 }
 
 // Agent is the running core.
 type Agent struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	version  string
-	now      func() time.Time
-	open     func(printer.Config, *slog.Logger) (printer.Printer, error)
-	preparer Preparer
-	holdPoll time.Duration
+	cfg           *config.Config
+	log           *slog.Logger
+	version       string
+	now           func() time.Time
+	open          func(printer.Config, *slog.Logger) (printer.Printer, error)
+	preparer      Preparer
+	holdPoll      time.Duration
+	prepareRender bool
 
 	store    *store.Store
 	conv     *zpl.Converter // PDF/PNG conversion, shared by jobs and stamps
@@ -107,14 +112,15 @@ func New(opts Options) (*Agent, error) {
 		return nil, opts.Config.Locate(errs)
 	}
 	a := &Agent{
-		cfg:      opts.Config,
-		log:      opts.Logger,
-		version:  opts.Version,
-		now:      opts.Now,
-		open:     opts.OpenPrinter,
-		preparer: opts.Preparer,
-		holdPoll: opts.HoldPoll,
-		done:     make(chan struct{}),
+		cfg:           opts.Config,
+		log:           opts.Logger,
+		version:       opts.Version,
+		now:           opts.Now,
+		open:          opts.OpenPrinter,
+		preparer:      opts.Preparer,
+		holdPoll:      opts.HoldPoll,
+		prepareRender: opts.PrepareRenderer,
+		done:          make(chan struct{}),
 
 		shipmentCrash: opts.ShipmentCrash,
 	}
@@ -216,6 +222,13 @@ func (a *Agent) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.backupLoop(a.runCtx)
 	}()
+	if a.prepareRender {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.prepareRenderer(a.runCtx)
+		}()
+	}
 	a.log.Info("agent started", "data_dir", a.cfg.DataDir, "printers", len(a.workers), "version", a.version)
 	return nil
 }
@@ -423,5 +436,19 @@ func (a *Agent) backupLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// prepareRenderer compiles the PDF renderer into its cache in the
+// background at the first start after an install or upgrade, so that the
+// first PDF label does not wait seconds for the compiler.
+func (a *Agent) prepareRenderer(ctx context.Context) {
+	start := a.now()
+	compiled, err := a.conv.PrepareCache(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log.Warn("preparing the PDF renderer failed; the first PDF label will prepare it", "err", err)
+	case compiled:
+		a.log.Info("PDF renderer prepared", "took", a.now().Sub(start).Round(time.Millisecond))
 	}
 }

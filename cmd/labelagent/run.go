@@ -46,6 +46,12 @@ each label into the output folder of the data directory, so it works with no pri
 // runAgent runs the agent until ctx ends. sys is the service manager's log
 // (the Windows Event Log) when the agent runs as a Windows service, else nil.
 func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
+	return app.runAgentWith(ctx, sys, false)
+}
+
+// runAgentWith: asService prepares the PDF renderer's cache in the
+// background (the installed service's first start).
+func (app *cliApp) runAgentWith(ctx context.Context, sys service.Logger, asService bool) error {
 	cfg, err := app.checkedConfig()
 	if err != nil {
 		return err
@@ -56,7 +62,7 @@ func (app *cliApp) runAgent(ctx context.Context, sys service.Logger) error {
 	}
 	defer closeLog()
 
-	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version, ShipmentCrash: crashHook(app.getenv)})
+	a, err := agent.New(agent.Options{Config: cfg, Logger: log, Version: app.version, ShipmentCrash: crashHook(app.getenv), PrepareRenderer: asService})
 	if err != nil {
 		return err
 	}

@@ -237,7 +237,7 @@ type agentService struct {
 func (p *agentService) Start(service.Service) error {
 	go func() {
 		defer close(p.done)
-		err := p.app.runAgent(p.ctx, p.sys)
+		err := p.app.runAgentWith(p.ctx, p.sys, true)
 		p.mu.Lock()
 		p.err = err
 		p.mu.Unlock()
