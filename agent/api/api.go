@@ -74,6 +74,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: s.a.Sources()})
 	}))
+	m.HandleFunc("GET /api/v1/carriers/check", s.authed(s.checkCarriers))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "api.no_endpoint", "method", r.Method, "path", r.URL.Path))
 	})

@@ -98,6 +98,7 @@ through its control API on localhost, or work offline where they say so.`,
 		newRulesCmd(app),
 		newScaleCmd(app),
 		newStationsCmd(app),
+		app.newDoctorCmd(),
 	)
 	return root
 }
