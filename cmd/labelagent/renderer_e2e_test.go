@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +25,7 @@ func TestServiceFirstStartPreparesPDFRenderer(t *testing.T) {
 	}
 	e := newE2E(t, "")
 	cmd := exec.Command(e.bin, "service", "run", "--config", e.cfgPath)
-	out := &bytes.Buffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
