@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -167,5 +168,31 @@ func TestBrowserListenNotLoopbackRefused(t *testing.T) {
 	out, err := exec.Command(e.bin, "run", "--config", e.cfgPath).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "browser.listen") || !strings.Contains(string(out), "loopback") {
 		t.Fatalf("agent with browser.listen 0.0.0.0: %v\n%s", err, out)
+	}
+}
+
+// TestBrowserPortTakenKeepsAgent: when the browser port is taken (another
+// program, or Zebra's own Browser Print on 9100), the agent says so and
+// keeps printing from every other source.
+func TestBrowserPortTakenKeepsAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	e := newE2E(t, "browser:\n  listen: "+taken.Addr().String()+"\n")
+	e.start()
+	if _, err := e.cl.Submit(t.Context(), apitype.SubmitRequest{Payload: label(7)}); err != nil {
+		t.Fatalf("the agent does not take jobs: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.proc.out.String(), "browser API is off: cannot listen") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no word about the browser API:\n%s", e.proc.out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
