@@ -124,7 +124,27 @@ func sectionKeyed(key *regexp.Regexp, err error) []error {
 		if m := key.FindStringSubmatch(e.Error()); m != nil {
 			p.Key = m[1]
 		}
+		p.Err = carrierWords(e)
 		out = append(out, p)
 	}
 	return out
+}
+
+// The carrier packages cannot use the catalog; their usual validation
+// sentences are reworded from it, the rest keeps the package's words.
+var (
+	reEmptyOrEnv = regexp.MustCompile(`^\S+ is empty \(or set (\S+)\)$`)
+	reWantOneOf  = regexp.MustCompile(`^\S+ "([^"]*)": want (.+)$`)
+)
+
+func carrierWords(e error) error {
+	msg := e.Error()
+	if m := reEmptyOrEnv.FindStringSubmatch(msg); m != nil {
+		return i18n.E("config.empty_or_env", "env", m[1])
+	}
+	if m := reWantOneOf.FindStringSubmatch(msg); m != nil {
+		allowed := strings.Split(strings.ReplaceAll(m[2], " or ", ", "), ", ")
+		return i18n.E("config.not_one_of", "value", m[1], "allowed", allowed)
+	}
+	return e
 }
