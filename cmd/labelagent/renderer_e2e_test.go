@@ -58,6 +58,11 @@ func TestServiceFirstStartPreparesPDFRenderer(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-exited
 	e.proc = nil
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "PDF renderer") {
+			t.Log(line)
+		}
+	}
 	if strings.Count(out.String(), "PDF renderer started") != 2 {
 		t.Errorf("want one start to prepare the cache and one for the label:\n%s", out)
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 var (
-	reDebVersion = regexp.MustCompile(`^[0-9][A-Za-z0-9.+~]*$`)
+	reDebVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)+[A-Za-z0-9.+~]*$`) // a tag; a bare commit hash is not one
 	reNumeric    = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)`)
 )
 

@@ -9,6 +9,8 @@ func TestVersions(t *testing.T) {
 		{"v1.2.0-3-gabc123-dirty", "1.2.0+3.gabc123+dirty", "1.2.0"},
 		{"v2.0.0-rc1", "2.0.0~rc1", "2.0.0"},
 		{"abc1234", "0.0.0~git.abc1234", "0.0.0"},
+		{"3aa0609", "0.0.0~git.3aa0609", "0.0.0"},
+		{"3aa0609-dirty", "0.0.0~git.3aa0609+dirty", "0.0.0"},
 		{"abc1234-dirty", "0.0.0~git.abc1234+dirty", "0.0.0"},
 		{"dev", "0.0.0~git.dev", "0.0.0"},
 		{"", "0.0.0~git.unknown", "0.0.0"},
