@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 # (umockdev fakes USB devices, socat and poppler-utils serve the emulator
 # and benchmark harnesses).
 BUILD_PKGS := gcc libusb-1.0-0-dev pkg-config
-TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils nsis dpkg-dev
+TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils nsis
 # Packaging: NSIS for the Windows installer, osslsigncode to sign it, the
 # MinGW compiler for the Windows tray (cgo).
 DIST_PKGS  := $(BUILD_PKGS) nsis osslsigncode gcc-mingw-w64-x86-64
