@@ -544,7 +544,7 @@ func code128Mods(runs []int) (mods []int, module int, ok bool) {
 }
 
 // linearSymbol recognises one line of bars (runs in dots, starting and
-// ending with a bar) as a Code 128, Interleaved 2 of 5 or Code 39 symbol
+// ending with a bar) as a Code 128, EAN-13, Interleaved 2 of 5 or Code 39 symbol
 // and returns the ZPL command that draws the same bars and spaces (in
 // modules) with whole-dot modules: without ^FO, with orientMark for the
 // orientation.
@@ -559,6 +559,11 @@ func linearSymbol(runs []int, height int) (cmd, kind string, length int, ok bool
 					return fmt.Sprintf("^BY%d^BC"+orientMark+",%d,N,N,N,N^FH_^FD%s", x, height, field), "code128", x * sum(mods), true
 				}
 			}
+		}
+	}
+	if mods, x, ok := eanMods(runs); ok {
+		if d, ok := ean13Decode(mods); ok && equalInts(ean13Modules(d[:12]), mods) {
+			return fmt.Sprintf("^BY%d^BE"+orientMark+",%d,N,N^FD%s", x, height, d[:12]), "ean13", x * 95, true
 		}
 	}
 	classes, narrow, ratio, ok := narrowWide(runs)
@@ -678,8 +683,8 @@ const (
 
 var linearGaps = [...]int{12, 20, 32, 48}
 
-// findLinearSymbols finds Code 128 (GS1-128 included), Interleaved 2 of 5
-// and Code 39 symbols in any of the four orientations that the printer
+// findLinearSymbols finds Code 128 (GS1-128 included), Interleaved 2 of 5,
+// Code 39 and EAN-13 symbols in any of the four orientations that the printer
 // draws with exactly the same dots.
 func findLinearSymbols(m *Mono) []nativeSymbol {
 	var out []nativeSymbol
@@ -771,3 +776,131 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 
 // orientMark stands for the orientation in a command until it is known.
 const orientMark = "\x00"
+
+// EAN-13: left digits in the L or G set (the first digit chooses which),
+// right digits in the R set; widths per digit, starting with a space on
+// the left and a bar on the right.
+var (
+	eanL      = [10]string{"3211", "2221", "2122", "1411", "1132", "1231", "1114", "1312", "1213", "3112"}
+	eanParity = [10]string{"LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLG", "LGLGLG", "LGLGGL", "LGGLGL"}
+)
+
+func reverseString(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
+}
+
+// ean13Decode reads EAN-13 from runs in modules (59 runs: guard, 6 digits,
+// centre guard, 6 digits, guard), returning the 13 digits when the check
+// digit is right.
+func ean13Decode(mods []int) (string, bool) {
+	if len(mods) != 59 {
+		return "", false
+	}
+	w := func(rs []int) string {
+		b := make([]byte, len(rs))
+		for i, r := range rs {
+			if r < 1 || r > 4 {
+				return ""
+			}
+			b[i] = byte('0' + r)
+		}
+		return string(b)
+	}
+	if w(mods[:3]) != "111" || w(mods[27:32]) != "11111" || w(mods[56:]) != "111" {
+		return "", false
+	}
+	var digits [13]byte
+	parity := make([]byte, 6)
+	for i := 0; i < 6; i++ {
+		p := w(mods[3+4*i : 7+4*i])
+		d := -1
+		for k, l := range eanL {
+			if p == l {
+				d, parity[i] = k, 'L'
+			} else if p == reverseString(l) {
+				d, parity[i] = k, 'G'
+			}
+		}
+		if d < 0 {
+			return "", false
+		}
+		digits[1+i] = byte('0' + d)
+	}
+	first := slices.Index(eanParity[:], string(parity))
+	if first < 0 {
+		return "", false
+	}
+	digits[0] = byte('0' + first)
+	for i := 0; i < 6; i++ {
+		p := w(mods[32+4*i : 36+4*i])
+		d := slices.Index(eanL[:], p)
+		if d < 0 {
+			return "", false
+		}
+		digits[7+i] = byte('0' + d)
+	}
+	if ean13Check(string(digits[:12])) != digits[12] {
+		return "", false
+	}
+	return string(digits[:]), true
+}
+
+func ean13Check(d12 string) byte {
+	sum := 0
+	for i, c := range d12 {
+		n := int(c - '0')
+		if i%2 == 1 {
+			n *= 3
+		}
+		sum += n
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// ean13Modules are the runs in modules ^BE draws for 12 digits (the
+// printer adds the check digit).
+func ean13Modules(d12 string) []int {
+	d := d12 + string(ean13Check(d12))
+	out := []int{1, 1, 1}
+	par := eanParity[d[0]-'0']
+	for i := 0; i < 6; i++ {
+		p := eanL[d[1+i]-'0']
+		if par[i] == 'G' {
+			p = reverseString(p)
+		}
+		for _, c := range p {
+			out = append(out, int(c-'0'))
+		}
+	}
+	out = append(out, 1, 1, 1, 1, 1)
+	for i := 0; i < 6; i++ {
+		for _, c := range eanL[d[7+i]-'0'] {
+			out = append(out, int(c-'0'))
+		}
+	}
+	return append(out, 1, 1, 1)
+}
+
+// eanMods converts 59 runs to modules of one whole-dot width.
+func eanMods(runs []int) (mods []int, module int, ok bool) {
+	if len(runs) != 59 {
+		return nil, 0, false
+	}
+	xf := float64(sum(runs)) / 95
+	x, ok := wholeDots(xf)
+	if !ok {
+		return nil, 0, false
+	}
+	tol := math.Min(maxEdgeError, 0.4*xf)
+	mods = make([]int, len(runs))
+	for i, r := range runs {
+		k := int(math.Round(float64(r) / xf))
+		if k < 1 || math.Abs(float64(r)-float64(k)*xf) > tol {
+			return nil, 0, false
+		}
+		mods[i] = k
+	}
+	return mods, x, sum(mods) == 95
+}

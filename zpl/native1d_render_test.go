@@ -8,6 +8,7 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
 	"github.com/boombuler/barcode/code39"
+	"github.com/boombuler/barcode/ean"
 	"github.com/boombuler/barcode/twooffive"
 
 	"github.com/labelagent/labelagent/zpl"
@@ -34,6 +35,7 @@ func TestNativeLinearDrawsTheSameDots(t *testing.T) {
 	gs1, _ := code128.Encode(string(code128.FNC1) + "42073108" + string(code128.FNC1) + "9234690361980900000142")
 	itf, _ := twooffive.Encode("60701001756402", true)
 	c39, _ := code39.Encode("1103733901", false, false)
+	e13, _ := ean.Encode("9780201379341")
 	for _, c := range []struct {
 		name string
 		mods []bool
@@ -43,6 +45,7 @@ func TestNativeLinearDrawsTheSameDots(t *testing.T) {
 		{"gs1-128", modules(gs1), 2},
 		{"itf", modules(itf), 2},
 		{"code39", modules(c39), 3},
+		{"ean13", modules(e13), 2},
 	} {
 		for _, rot := range []int{0, 90, 180, 270} {
 			m, _ := zpl.NewMono(len(c.mods)*c.x+80, 160)

@@ -11,6 +11,7 @@ import (
 	"github.com/boombuler/barcode/code128"
 	"github.com/boombuler/barcode/code39"
 	"github.com/boombuler/barcode/datamatrix"
+	"github.com/boombuler/barcode/ean"
 	"github.com/boombuler/barcode/twooffive"
 )
 
@@ -119,10 +120,12 @@ func TestLinearSymbolsFoundInEveryOrientation(t *testing.T) {
 	c128, _ := code128.Encode("40327610117+99000933000000")
 	itf, _ := twooffive.Encode("60701001756402", true) // wide = 3 narrow
 	c39, _ := code39.Encode("1103733901", false, false)
+	e13, _ := ean.Encode("590123412345")
 	cases := []struct {
 		name, kind, data string
 		runs             []int
 	}{
+		{"ean13 x3", "ean13", "590123412345", scale(barRuns(e13), 3)},
 		{"code128 x3", "code128", ">;4032761011>67+>599000933000000", scale(barRuns(c128), 3)},
 		{"code128 x2", "code128", ">;4032761011>67+>599000933000000", scale(barRuns(c128), 2)},
 		{"itf 2:6", "itf", "60701001756402", scale(barRuns(itf), 2)},
@@ -160,7 +163,7 @@ func TestLinearSymbolsFoundInEveryOrientation(t *testing.T) {
 			}
 			s := syms[0]
 			orient := map[int]string{0: "N", 90: "R", 180: "I", 270: "B"}[rot]
-			if s.kind != c.kind || s.rect != want || !strings.Contains(s.cmd, "^FD"+c.data) || !strings.Contains(s.cmd, "^B"+map[string]string{"code128": "C", "itf": "2", "code39": "3"}[c.kind]+orient+",") {
+			if s.kind != c.kind || s.rect != want || !strings.Contains(s.cmd, "^FD"+c.data) || !strings.Contains(s.cmd, "^B"+map[string]string{"code128": "C", "itf": "2", "code39": "3", "ean13": "E"}[c.kind]+orient+",") {
 				t.Errorf("%s turned %d: %s %v %q, want %s %v", c.name, rot, s.kind, s.rect, s.cmd, c.kind, want)
 			}
 		}
@@ -193,6 +196,12 @@ func TestLinearSymbolsInexactStayBitmaps(t *testing.T) {
 	broken := scale(mods, 2)
 	broken[len(broken)-8], broken[len(broken)-9] = broken[len(broken)-9], broken[len(broken)-8]
 	cases["code128 with a wrong check character"] = broken
+	// EAN-13 with a wrong check digit: the last right-hand digit changed
+	// from 7 (1312) to 1 (2221).
+	e13, _ := ean.Encode("5901234123457")
+	bad13 := barRuns(e13)
+	copy(bad13[52:56], []int{2, 2, 2, 1})
+	cases["ean13 with a wrong check digit"] = scale(bad13, 2)
 	for name, runs := range cases {
 		if cmd, kind, _, ok := linearSymbol(runs, 100); ok {
 			t.Errorf("%s: recognised as %s %q", name, kind, cmd)
