@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -119,6 +120,7 @@ value came from), in the same words "run" refuses to start with. Works without a
 			return nil
 		},
 	}
+	var showSecrets bool
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the effective configuration (file, environment and defaults combined; works offline)",
@@ -134,6 +136,11 @@ value came from), in the same words "run" refuses to start with. Works without a
 			out, err := yaml.Marshal(cfg)
 			if err != nil {
 				return err
+			}
+			if !showSecrets {
+				if out, err = redactSecrets(out); err != nil {
+					return err
+				}
 			}
 			if app.jsonOut {
 				var m map[string]any
@@ -151,6 +158,7 @@ value came from), in the same words "run" refuses to start with. Works without a
 			})
 		},
 	}
+	show.Flags().BoolVar(&showSecrets, "secrets", false, "show passwords, API secrets and keys instead of ********")
 	cmd.AddCommand(check, show)
 	return cmd
 }
@@ -172,4 +180,31 @@ func (app *cliApp) newVersionCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+var secretKey = regexp.MustCompile(`(?i)(password|secret|api_key|token)`)
+
+// redactSecrets hides the values of secret keys in YAML, so that the
+// configuration can be shown on a screen or pasted into a ticket.
+func redactSecrets(doc []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return nil, err
+	}
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if v.Kind == yaml.ScalarNode && v.Value != "" && secretKey.MatchString(k.Value) {
+					v.Value, v.Tag, v.Style = "********", "!!str", 0
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&n)
+	return yaml.Marshal(&n)
 }

@@ -155,3 +155,31 @@ func TestOfflineCommandsLeaveTheServiceAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigShowHidesSecrets: config show (human and JSON) prints secret
+// values as ********, unless --secrets asks for them.
+func TestConfigShowHidesSecrets(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.yaml")
+	os.WriteFile(f, []byte("data_dir: "+dir+"\ninternetmarke:\n  enabled: false\n  api_key: key-4711\n  password: geheim\ndhl:\n  api_secret: s3cr3t\n  username: lager\n"), 0o600)
+	for _, args := range [][]string{{"config", "show"}, {"config", "show", "--json"}, {"config", "show", "--secrets"}} {
+		var out, errb bytes.Buffer
+		app := newCLIApp("t", strings.NewReader(""), &out, &errb)
+		app.env = func(string) string { return "" }
+		root := app.root()
+		root.SetArgs(append([]string{"--config", f}, args...))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v: %v %s", args, err, errb.String())
+		}
+		got := out.String()
+		secrets := []string{"key-4711", "geheim", "s3cr3t"}
+		for _, s := range secrets {
+			if shown := strings.Contains(got, s); shown != (args[len(args)-1] == "--secrets") {
+				t.Errorf("%v: secret %q shown=%v:\n%s", args, s, shown, got)
+			}
+		}
+		if !strings.Contains(got, "lager") {
+			t.Errorf("%v: a value that is no secret is hidden:\n%s", args, got)
+		}
+	}
+}
