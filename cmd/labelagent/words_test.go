@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/printer"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the CLI's output")
@@ -181,5 +185,42 @@ func TestConfigShowHidesSecrets(t *testing.T) {
 		if !strings.Contains(got, "lager") {
 			t.Errorf("%v: a value that is no secret is hidden:\n%s", args, got)
 		}
+	}
+}
+
+// TestStatesAndReasonsHaveWords: the keys built at run time (job states,
+// printer states, wait reasons) exist in every language, so no operator
+// ever reads a bare code.
+func TestStatesAndReasonsHaveWords(t *testing.T) {
+	var ids []string
+	for _, s := range jobStates {
+		ids = append(ids, "cli.state."+s)
+	}
+	for _, s := range []printer.State{printer.StateReady, printer.StatePaperOut, printer.StateRibbonOut, printer.StateHeadOpen,
+		printer.StatePaused, printer.StateBufferFull, printer.StateOffline, printer.StateUnknown} {
+		ids = append(ids, "cli.printer_state."+string(s))
+	}
+	for _, c := range []string{apitype.WaitPaused, apitype.WaitPaperOut, apitype.WaitHeadOpen, apitype.WaitRibbonOut,
+		apitype.WaitPrinterError, apitype.WaitUnreachable, apitype.WaitBehind, apitype.WaitPreparingRenderer} {
+		ids = append(ids, "wait."+c)
+	}
+	for _, id := range ids {
+		for _, l := range i18n.Langs() {
+			if !i18n.Default().Has(l, id) {
+				t.Errorf("%s has no %s words", id, l)
+			}
+		}
+	}
+	de := i18n.For(i18n.German)
+	w := &apitype.WaitReason{Code: apitype.WaitUnreachable, Printer: "zebra", Detail: "dial tcp 10.0.0.9:9100: connection refused"}
+	if got := waitText(de, w); got != "zebra ist nicht erreichbar: dial tcp 10.0.0.9:9100: connection refused" {
+		t.Errorf("unreachable with the last error: %q", got)
+	}
+	w.Detail = ""
+	if got := waitText(de, w); got != "zebra ist nicht erreichbar" {
+		t.Errorf("unreachable without detail: %q", got)
+	}
+	if got := waitText(i18n.For(i18n.English), &apitype.WaitReason{Code: apitype.WaitBehind, Printer: "zebra", Ahead: "41"}); got != "job 41 prints first" {
+		t.Errorf("behind: %q", got)
 	}
 }
