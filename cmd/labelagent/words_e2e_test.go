@@ -196,3 +196,41 @@ func TestPrintWaitJSONLines(t *testing.T) {
 		t.Errorf("events %q, want submitted:ribbon_out … finished", seq)
 	}
 }
+
+// TestBannerCommandsWorkAsPrinted runs the commands run's banner suggests,
+// exactly as printed, in a shell: each succeeds, and the label prints.
+func TestBannerCommandsWorkAsPrinted(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	var cmds []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(cmds) < 3 && time.Now().Before(deadline) {
+		cmds = nil
+		after := false
+		for _, l := range strings.Split(e.proc.out.String(), "\n") {
+			switch {
+			case strings.HasPrefix(l, "From another terminal:"):
+				after = true
+			case after && strings.HasPrefix(l, "  "):
+				cmds = append(cmds, strings.TrimSpace(l))
+			case after:
+				after = false
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(cmds) < 3 {
+		t.Fatalf("the banner suggests no commands:\n%s", e.proc.out)
+	}
+	for _, c := range cmds {
+		sh := exec.Command("sh", "-c", c)
+		sh.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+		out, err := sh.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", c, err, out)
+		}
+		if strings.Contains(c, "print --wait") && !strings.Contains(string(out), "printed") {
+			t.Errorf("%s: %s", c, out)
+		}
+	}
+}
