@@ -18,6 +18,10 @@ TEST_PKGS  += zbar-tools dmtx-utils
 # The browser tests drive headless Chromium; `labelagent browser cert install`
 # is tested with NSS's certutil.
 TEST_PKGS  += chromium libnss3-tools
+# The tray (ui/, built with -tags tray) is Fyne: cgo with OpenGL and X11
+# headers; its smoke test runs under Xvfb.
+UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+TEST_PKGS  += $(UI_PKGS) xvfb
 
 .PHONY: all build run test test-short bench lint fuzz deps deps-test clean dist deps-dist
 
@@ -60,7 +64,9 @@ run: build
 
 test: deps-test
 	$(GO) vet ./...
+	$(GO) vet -tags tray ./ui/...
 	$(GO) test -race -timeout 20m ./...
+	$(GO) test -race -timeout 10m -tags tray ./ui/...
 
 # Without the race detector and the slow end-to-end runs: for quick loops.
 test-short:

@@ -1,0 +1,22 @@
+//go:build !tray
+
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/labelagent/labelagent/agent/i18n"
+)
+
+// The default build is the service binary: it links no Fyne (the tray needs
+// cgo and OpenGL). `labelagent tray` then says how to get one.
+func (app *cliApp) newTrayCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "tray",
+		Short: "Show the operator's tray (only in builds made with -tags tray)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return &exitError{code: 2, err: i18n.E("tray.no_tray_build")}
+		},
+	}
+}

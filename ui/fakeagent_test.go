@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+)
+
+func TestMain(m *testing.M) {
+	// Times print in local time; the expectations are in UTC. Set before any
+	// goroutine runs.
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+// fakeAgent speaks the control API's JSON (the routes the tray uses), so
+// the view model is tested against the wire format without an agent in
+// the process. The end-to-end test under Xvfb runs the real binary.
+type fakeAgent struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	jobs       []apitype.Job
+	printers   []apitype.Printer
+	origins    []apitype.Origin
+	balance    *apitype.StampBalance // nil: not configured
+	ships      []apitype.Shipment
+	scans      []apitype.ScanRequest
+	scanResult apitype.ScanResult
+	decisions  []string
+	streams    []chan apitype.Event
+}
+
+const fakeKey = "test-key"
+
+func newFakeAgent(t *testing.T, addr string) *fakeAgent {
+	t.Helper()
+	f := &fakeAgent{t: t}
+	mux := http.NewServeMux()
+	js := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.JobList{Jobs: f.jobs})
+	})
+	mux.HandleFunc("GET /api/v1/printers", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.PrinterList{Printers: f.printers})
+	})
+	mux.HandleFunc("GET /api/v1/shipments", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if r.URL.Query().Get("day") != "today" {
+			t.Errorf("shipments asked for day %q, want today", r.URL.Query().Get("day"))
+		}
+		js(w, apitype.ShipmentList{Shipments: f.ships})
+	})
+	mux.HandleFunc("GET /api/v1/origins", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.OriginList{Origins: f.origins})
+	})
+	decide := func(state string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var d apitype.OriginDecision
+			if err := json.NewDecoder(r.Body).Decode(&d); err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for i := range f.origins {
+				if f.origins[i].Origin == d.Origin {
+					f.origins[i].State = state
+					f.origins[i].Scopes = d.Scopes
+					f.decisions = append(f.decisions, state+" "+d.Origin+" "+strings.Join(d.Scopes, ","))
+					js(w, f.origins[i])
+					return
+				}
+			}
+			w.WriteHeader(404)
+			js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such origin"})
+		}
+	}
+	mux.HandleFunc("POST /api/v1/origins/approve", decide(apitype.OriginApproved))
+	mux.HandleFunc("POST /api/v1/origins/deny", decide(apitype.OriginDenied))
+	mux.HandleFunc("GET /api/v1/stamps/balance", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.balance == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			msg := "INTERNETMARKE is not configured"
+			if strings.HasPrefix(r.Header.Get("Accept-Language"), "de") {
+				msg = "INTERNETMARKE ist nicht eingerichtet"
+			}
+			js(w, apitype.Error{Status: 503, Code: apitype.CodeStampNotConfigured, Message: msg})
+			return
+		}
+		js(w, *f.balance)
+	})
+	mux.HandleFunc("POST /api/v1/scan", func(w http.ResponseWriter, r *http.Request) {
+		var req apitype.ScanRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.scans = append(f.scans, req)
+		res := f.scanResult
+		res.Code = req.Code
+		if req.Reprint {
+			res.Outcome = apitype.ScanReprinted
+		}
+		js(w, res)
+	})
+	mux.HandleFunc("POST /api/v1/jobs/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for i := range f.jobs {
+			if f.jobs[i].ID == r.PathValue("id") {
+				f.jobs[i].State = apitype.StateQueued
+				f.jobs[i].LastError = ""
+				js(w, f.jobs[i])
+				return
+			}
+		}
+		w.WriteHeader(404)
+		js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such job"})
+	})
+	mux.HandleFunc("GET /api/v1/events", func(w http.ResponseWriter, r *http.Request) {
+		ch := make(chan apitype.Event, 64)
+		f.mu.Lock()
+		f.streams = append(f.streams, ch)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case e, ok := <-ch:
+				if !ok {
+					return
+				}
+				data, _ := json.Marshal(e)
+				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(apitype.HeaderAPIKey) != fakeKey {
+			w.WriteHeader(401)
+			js(w, apitype.Error{Status: 401, Code: apitype.CodeUnauthorized, Message: "wrong API key"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	f.srv = httptest.NewUnstartedServer(auth)
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("listen again on %s: %v", addr, err)
+		}
+		f.srv.Listener.Close()
+		f.srv.Listener = ln
+	}
+	f.srv.Start()
+	t.Cleanup(f.stop)
+	return f
+}
+
+func (f *fakeAgent) addr() string { return f.srv.Listener.Addr().String() }
+
+// stop ends the event streams (as the agent does when it stops) and the server.
+func (f *fakeAgent) stop() {
+	f.mu.Lock()
+	for _, ch := range f.streams {
+		close(ch)
+	}
+	f.streams = nil
+	f.mu.Unlock()
+	f.srv.CloseClientConnections()
+	f.srv.Close()
+}
+
+// emit sends e to every open event stream.
+func (f *fakeAgent) emit(e apitype.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.streams {
+		ch <- e
+	}
+}
+
+func (f *fakeAgent) streamCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.streams)
+}
+
+// waitFor polls cond until it holds or 5 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
