@@ -303,3 +303,14 @@ func TestStoppedRestartedUnreachable(t *testing.T) {
 		t.Errorf("wrong key: %v", err)
 	}
 }
+
+func TestShipmentLine(t *testing.T) {
+	s := apitype.Shipment{ID: "s1", OrderRef: "4711", ShipmentNo: "00340434161094042557", State: apitype.ShipmentCreated, Recipient: "Erika Mustermann"}
+	if got := ShipmentLine(i18n.For(i18n.German), s); got != "4711 – 00340434161094042557 – angelegt – Erika Mustermann" {
+		t.Errorf("German: %q", got)
+	}
+	s.State = apitype.ShipmentUnknown
+	if got := ShipmentLine(i18n.For(i18n.English), s); got != "4711 – 00340434161094042557 – outcome unknown – check – Erika Mustermann" {
+		t.Errorf("English: %q", got)
+	}
+}

@@ -159,7 +159,7 @@ func ShipmentLine(l *i18n.Localizer, s apitype.Shipment) string {
 func ShipmentStateText(l *i18n.Localizer, s apitype.ShipmentState) string {
 	switch s {
 	case apitype.ShipmentRequested, apitype.ShipmentUnknown, apitype.ShipmentFailed, apitype.ShipmentCreated, apitype.ShipmentCancelled, apitype.ShipmentClosed:
-		return l.T("tray.shipment.state_" + string(s))
+		return l.T("tray.shipment_state." + string(s))
 	}
 	return string(s)
 }
