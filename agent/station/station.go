@@ -65,17 +65,15 @@ type Station struct {
 	opt Options
 	cfg config.NATSConfig
 
-	mu        sync.Mutex
-	st        apitype.SourceStatus
-	nc        *nats.Conn
-	js        jetstream.JetStream
-	kv        jetstream.KeyValue
-	claimKV   jetstream.KeyValue
-	lastErr   string
-	wakePub   chan struct{}
-	dropped   int64
-	outSeq    uint64
-	connected bool
+	mu      sync.Mutex
+	st      apitype.SourceStatus
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	kv      jetstream.KeyValue
+	claimKV jetstream.KeyValue
+	wakePub chan struct{}
+	dropped int64
+	outSeq  uint64
 }
 
 // New returns the station; Run connects.
