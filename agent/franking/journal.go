@@ -50,6 +50,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	ps "github.com/labelagent/labelagent/dhl/privateshipping"
+
+	"github.com/labelagent/labelagent/agent/internal/keylock"
 )
 
 // State is where a cart stands.
@@ -193,7 +195,7 @@ type Journal struct {
 	opts Options
 
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	locks keylock.Locks
 	seq   uint64
 
 	catMu sync.Mutex // one catalog fetch at a time
@@ -219,20 +221,10 @@ func Open(db *bolt.DB, api API, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("franking journal: %w", err)
 	}
-	return &Journal{db: db, api: api, opts: opts, locks: map[string]*sync.Mutex{}}, nil
+	return &Journal{db: db, api: api, opts: opts}, nil
 }
 
-func (j *Journal) lock(id string) func() {
-	j.mu.Lock()
-	l, ok := j.locks[id]
-	if !ok {
-		l = &sync.Mutex{}
-		j.locks[id] = l
-	}
-	j.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (j *Journal) lock(id string) func() { return j.locks.Lock(id) }
 
 func (j *Journal) step(name string) error {
 	if j.opts.Step != nil {

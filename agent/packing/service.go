@@ -20,6 +20,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/franking"
+	"github.com/labelagent/labelagent/agent/internal/keylock"
 	"github.com/labelagent/labelagent/agent/purchase"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/dhl/address"
@@ -71,7 +72,7 @@ type Service struct {
 	orders *Orders
 	report *Reporter
 	mu     sync.Mutex
-	locks  map[string]*sync.Mutex
+	locks  keylock.Locks
 }
 
 // Errors callers test for.
@@ -96,7 +97,7 @@ func Open(db *bolt.DB, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{opt: opt, orders: orders, report: rep, locks: map[string]*sync.Mutex{}}, nil
+	return &Service{opt: opt, orders: orders, report: rep}, nil
 }
 
 // Orders is the order store.
@@ -108,17 +109,7 @@ func (s *Service) Reporter() *Reporter { return s.report }
 // Run sends reports to the shop until ctx ends.
 func (s *Service) Run(ctx context.Context) { s.report.Run(ctx) }
 
-func (s *Service) lock(ref string) func() {
-	s.mu.Lock()
-	l, ok := s.locks[ref]
-	if !ok {
-		l = &sync.Mutex{}
-		s.locks[ref] = l
-	}
-	s.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (s *Service) lock(ref string) func() { return s.locks.Lock(ref) }
 
 // Test tells which rule an order gets and why.
 func (s *Service) Test(o apitype.Order, weight int) apitype.RulesTest {

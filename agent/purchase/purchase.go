@@ -50,6 +50,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
+
+	"github.com/labelagent/labelagent/agent/internal/keylock"
 )
 
 // State is where a purchase stands.
@@ -210,7 +212,7 @@ type Journal struct {
 	log   *slog.Logger
 	now   func() time.Time
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	locks keylock.Locks
 }
 
 // Open prepares the journal's buckets in db.
@@ -229,7 +231,7 @@ func Open(db *bolt.DB, api API, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("purchase journal: %w", err)
 	}
-	j := &Journal{db: db, api: api, opts: opts, log: opts.Log, now: opts.Now, locks: map[string]*sync.Mutex{}}
+	j := &Journal{db: db, api: api, opts: opts, log: opts.Log, now: opts.Now}
 	if j.log == nil {
 		j.log = slog.Default()
 	}
@@ -247,17 +249,7 @@ func (j *Journal) SetPrinter(p Printer) { j.mu.Lock(); j.opts.Printer = p; j.mu.
 
 func (j *Journal) printer() Printer { j.mu.Lock(); defer j.mu.Unlock(); return j.opts.Printer }
 
-func (j *Journal) lock(id string) func() {
-	j.mu.Lock()
-	l := j.locks[id]
-	if l == nil {
-		l = &sync.Mutex{}
-		j.locks[id] = l
-	}
-	j.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (j *Journal) lock(id string) func() { return j.locks.Lock(id) }
 
 func (j *Journal) step(name string) error {
 	if j.opts.crash != nil {

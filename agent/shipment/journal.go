@@ -42,6 +42,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/internal/keylock"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
 	"github.com/labelagent/labelagent/dhl/tracking"
@@ -228,7 +229,7 @@ type Journal struct {
 	log   *slog.Logger
 	now   func() time.Time
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	locks keylock.Locks
 	// closeMu serialises day's ends with the day assignment of new shipments.
 	closeMu sync.Mutex
 	// interrupted: return labels requested before the start, asked for
@@ -252,7 +253,7 @@ func Open(db *bolt.DB, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shipment journal: %w", err)
 	}
-	j := &Journal{db: db, opts: opts, log: opts.Log, now: opts.Now, locks: map[string]*sync.Mutex{}, interrupted: map[string]bool{}}
+	j := &Journal{db: db, opts: opts, log: opts.Log, now: opts.Now, interrupted: map[string]bool{}}
 	if j.log == nil {
 		j.log = slog.New(slog.DiscardHandler)
 	}
@@ -268,17 +269,7 @@ func Open(db *bolt.DB, opts Options) (*Journal, error) {
 	return j, nil
 }
 
-func (j *Journal) lock(id string) func() {
-	j.mu.Lock()
-	l := j.locks[id]
-	if l == nil {
-		l = &sync.Mutex{}
-		j.locks[id] = l
-	}
-	j.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (j *Journal) lock(id string) func() { return j.locks.Lock(id) }
 
 func (j *Journal) step(name string) error {
 	if j.opts.crash != nil {
