@@ -49,9 +49,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	im "github.com/labelagent/labelagent/dhl/internetmarke"
-
 	"github.com/labelagent/labelagent/agent/internal/keylock"
+	im "github.com/labelagent/labelagent/dhl/internetmarke"
 )
 
 // State is where a purchase stands.
