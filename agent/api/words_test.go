@@ -1,14 +1,22 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/labelagent/labelagent/agent"
+	"github.com/labelagent/labelagent/agent/api"
+	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/printer"
 )
 
 // TestEveryErrorAnswerIsTranslated sends requests that the control API
@@ -119,5 +127,45 @@ func TestNoUntranslatedAnswers(t *testing.T) {
 		if n > allowed[filepath.Base(p)] {
 			t.Errorf("%s builds %d error answers with words outside the message catalog (allowed %d): use api.Refuse(status, code, \"area.key\", args…) and add the words to agent/i18n/locales", p, n, allowed[filepath.Base(p)])
 		}
+	}
+}
+
+// TestAgentLanguageIsTheDefault: without Accept-Language the answer is in
+// the configuration's language; a request's Accept-Language still wins.
+func TestAgentLanguageIsTheDefault(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load("", func(c *config.Config) {
+		c.DataDir = dir
+		c.Language = "de"
+		c.Printers = []printer.Config{{Name: "desk", Transport: "file"}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(a, key, nil).NewHTTPServer()
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Stop(context.Background())
+	})
+	f := &fixture{a: a, addr: ln.Addr().String()}
+	_, e, _ := f.do(t, "GET", "/api/v1/jobs/77", "", map[string]string{"X-Labelagent-Key": key})
+	if e.Message != "Einen Auftrag 77 gibt es nicht" {
+		t.Errorf("without Accept-Language: %q, want the agent's German", e.Message)
+	}
+	_, e, _ = f.do(t, "GET", "/api/v1/jobs/77", "", map[string]string{"X-Labelagent-Key": key, "Accept-Language": "en-GB"})
+	if e.Message != "there is no job 77" {
+		t.Errorf("with Accept-Language en-GB: %q", e.Message)
 	}
 }
