@@ -224,3 +224,35 @@ func TestStatesAndReasonsHaveWords(t *testing.T) {
 		t.Errorf("behind: %q", got)
 	}
 }
+
+// TestLanguageChoice: LANG chooses German, the configuration's language
+// wins over it, and --lang over both.
+func TestLanguageChoice(t *testing.T) {
+	dir := t.TempDir()
+	cfgEN := filepath.Join(dir, "en.yaml")
+	os.WriteFile(cfgEN, []byte("language: en\ndata_dir: "+dir+"\n"), 0o600)
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"LANG": "de_DE.UTF-8"}, nil, "ist gültig"},
+		{map[string]string{"LANG": "en_US.UTF-8"}, nil, "is valid"},
+		{map[string]string{"LC_ALL": "de_AT.UTF-8", "LANG": "en_US.UTF-8"}, nil, "ist gültig"},
+		{map[string]string{"LANG": "de_DE.UTF-8"}, []string{"--config", cfgEN}, "is valid"},
+		{map[string]string{"LANG": "en_US.UTF-8"}, []string{"--config", cfgEN, "--lang", "de"}, "ist gültig"},
+	} {
+		var out, errb bytes.Buffer
+		app := newCLIApp("t", strings.NewReader(""), &out, &errb)
+		app.env = func(k string) string { return c.env[k] }
+		root := app.root()
+		args := append([]string{"--data-dir", dir}, c.args...)
+		root.SetArgs(append(args, "config", "check"))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v %v: %v %s", c.env, c.args, err, errb.String())
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v %v: %q, want %q", c.env, c.args, out.String(), c.want)
+		}
+	}
+}
