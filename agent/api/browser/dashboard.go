@@ -97,6 +97,11 @@ func (s *Server) dashRoutes() {
 	m.HandleFunc("POST /dashboard/api/printers/{name}/test", s.sessioned(s.dashTestPrint))
 	m.HandleFunc("POST /dashboard/api/origins/{verb}", s.sessioned(s.dashOrigin))
 	m.HandleFunc("GET /dashboard/api/balance", s.sessioned(s.dashBalance))
+	// The packing station's scan field: the same scan as the tray's and
+	// the CLI's, through the control API's handler.
+	m.HandleFunc("POST /dashboard/api/scan", s.sessioned(func(w http.ResponseWriter, r *http.Request) {
+		s.proxy(w, r, "dashboard", "/api/v1/scan")
+	}))
 	m.HandleFunc("GET /dashboard/api/shipments", s.sessioned(func(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawQuery = "day=today"
 		s.proxy(w, r, "dashboard", "/api/v1/shipments")
@@ -165,7 +170,8 @@ var pageTmpl = template.Must(template.New("index.html").Funcs(template.FuncMap{
 // jsArgs are the argument names the dashboard's strings use; the page gets
 // them as {name} placeholders it fills in itself.
 var jsArgs = []any{"count", "{count}", "origin", "{origin}", "code", "{code}", "printer", "{printer}", "scope", "{scope}",
-	"time", "{time}", "app", "{app}", "detail", "{detail}", "ahead", "{ahead}"}
+	"time", "{time}", "app", "{app}", "detail", "{detail}", "ahead", "{ahead}", "order", "{order}", "tracking", "{tracking}",
+	"carrier", "{carrier}", "product", "{product}", "message", "{message}", "url", "{url}"}
 
 // dashPage serves the dashboard and starts a session. Only a top-level
 // navigation of this very host gets it (no frames: X-Frame-Options).

@@ -220,5 +220,28 @@ function connect() {
 
 document.getElementById("preview-close").addEventListener("click", () => { document.getElementById("preview-panel").hidden = true; });
 document.getElementById("balance-refresh").addEventListener("click", () => loadBalance(true));
+
+// The scan field: a keyboard-wedge scanner types the order number and Enter.
+document.getElementById("scan-form").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const input = document.getElementById("scan-code");
+  const reprint = document.getElementById("scan-reprint");
+  const code = input.value.trim();
+  const out = document.getElementById("scan-result");
+  if (!code) return;
+  out.textContent = S("scan_busy", { order: code });
+  try {
+    const r = await (await call("POST", "/dashboard/api/scan", { code, reprint: reprint.checked })).json();
+    const args = { order: r.order_ref, tracking: r.tracking || "", carrier: r.carrier || "", product: r.product || "", message: r.message || "", url: r.payment_url || "" };
+    out.textContent = S("scan_" + r.outcome, args);
+    out.className = r.outcome === "printed" || r.outcome === "reprinted" ? "ok" : "attention";
+  } catch (e) {
+    out.textContent = e.message;
+    out.className = "attention";
+  }
+  input.value = "";
+  reprint.checked = false;
+  input.focus();
+});
 loadState().catch(e => say(e.message));
 connect();
