@@ -22,6 +22,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // Client talks to one agent.
@@ -61,11 +62,13 @@ type NotRunningError struct {
 	Err  error
 }
 
-func (e *NotRunningError) Error() string {
-	return fmt.Sprintf("labelagent is not running at %s (start it with `labelagent run`, or start the labelagent service)", e.Addr)
-}
+func (e *NotRunningError) Error() string { return e.words().Error() }
 
-func (e *NotRunningError) Unwrap() error { return e.Err }
+func (e *NotRunningError) words() *i18n.Error { return i18n.E("client.not_running", "addr", e.Addr) }
+
+// Unwrap gives the catalog words (so the reader's language is used) and
+// the dial error.
+func (e *NotRunningError) Unwrap() []error { return []error{e.words(), e.Err} }
 
 // IsNotFound reports whether err is a 404 from the agent.
 func IsNotFound(err error) bool {
@@ -110,7 +113,7 @@ func (c *Client) apiKey() (string, error) {
 	}
 	k, err := apikey.Read(dir)
 	if err != nil {
-		return "", fmt.Errorf("cannot authenticate to labelagent: %w", err)
+		return "", i18n.Wrap(err, "client.no_key", "dir", dir)
 	}
 	c.key = k
 	return k, nil
