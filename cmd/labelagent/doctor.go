@@ -129,6 +129,7 @@ func (app *cliApp) doctor(ctx context.Context) DoctorReport {
 	d.checkDisk(cfg.DataDir)
 	d.checkPrinters(ctx, cfg, running, account)
 	d.checkCarriers(ctx, cfg, running)
+	d.checkNATS(ctx, cfg, running)
 	return d.report()
 }
 

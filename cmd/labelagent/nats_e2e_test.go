@@ -107,6 +107,19 @@ func TestNATSKilledBetweenFetchAndAck(t *testing.T) {
 		t.Error("an intruder's job was accepted by the server")
 	}
 	printedOnce(t, e, "nats:", n)
+	// doctor checks the connection through the running agent.
+	out, _ := e.cli("--config", e.cfgPath, "--json", "doctor")
+	var rep DoctorReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("doctor: %v\n%s", err, out)
+	}
+	natsOK := false
+	for _, c := range rep.Checks {
+		natsOK = natsOK || (c.Check == "nats" && c.Status == "ok" && strings.Contains(c.Message, "st7"))
+	}
+	if !natsOK {
+		t.Errorf("doctor did not find the NATS connection: %s", out)
+	}
 	out, code := e.cli("--json", "stations")
 	var list apitype.StationList
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || !list.Connected || len(list.Stations) != 1 || list.Stations[0].Station != "st7" {
