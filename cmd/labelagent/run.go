@@ -22,6 +22,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // How long a stopping agent lets the job being written finish.
@@ -70,9 +71,9 @@ func (app *cliApp) runAgentWith(ctx context.Context, sys service.Logger, asServi
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cannot listen on %s: the address is in use — is labelagent already running? (set listen: in the configuration to use another port)", cfg.Listen)
+			return i18n.E("cli.listen_in_use", "addr", cfg.Listen)
 		}
-		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+		return i18n.Wrap(err, "cli.cannot_listen", "addr", cfg.Listen)
 	}
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
