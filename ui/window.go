@@ -1,0 +1,458 @@
+//go:build tray
+
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
+)
+
+// Window is the tray's main window: a scan field on top, then tabs for the
+// jobs (with the label preview), printers, Portokasse, today's shipments
+// and web pages asking to print. It draws the model's state; every action
+// goes to the agent through the model.
+type Window struct {
+	app fyne.App
+	m   *Model
+	W   fyne.Window
+
+	header     *widget.Label
+	langSel    *widget.Select
+	Scan       *widget.Entry
+	ScanResult *widget.Label
+	reprintBtn *widget.Button
+	lastScan   string
+
+	tabs      *container.AppTabs
+	stateSel  *widget.Select
+	Search    *widget.Entry
+	JobList   *widget.List
+	shown     []apitype.Job
+	selected  string
+	JobDetail *widget.Label
+	preview   *canvas.Image
+	reprint   *widget.Button
+	cancel    *widget.Button
+
+	printers  *fyne.Container
+	Balance   *widget.Label
+	refreshB  *widget.Button
+	ShipList  *widget.List
+	ships     []apitype.Shipment
+	shipNone  *widget.Label
+	Pairing   *fyne.Container
+	lastState State
+
+	// Screenshot: a directory to save the window to after every change.
+	screenshot string
+	// onIcon is told the overall state (the tray icon follows it).
+	onIcon func(Overall)
+}
+
+// NewWindow builds the main window for m in a.
+func NewWindow(a fyne.App, m *Model) *Window {
+	w := &Window{app: a, m: m, W: a.NewWindow("labelagent")}
+	w.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.langSel = widget.NewSelect([]string{"Deutsch", "English"}, func(s string) {
+		l := i18n.English
+		if s == "Deutsch" {
+			l = i18n.German
+		}
+		if l != m.Lang() {
+			m.SetLang(l)
+		}
+	})
+	w.Scan = widget.NewEntry()
+	w.Scan.OnSubmitted = func(code string) { w.submitScan(code, false) }
+	w.ScanResult = widget.NewLabel("")
+	w.ScanResult.Wrapping = fyne.TextWrapWord
+	w.reprintBtn = widget.NewButton("", func() { w.submitScan(w.lastScan, true) })
+	w.reprintBtn.Hide()
+
+	w.stateSel = widget.NewSelect(nil, func(string) { w.refresh() })
+	w.Search = widget.NewEntry()
+	w.Search.OnChanged = func(string) { w.refresh() }
+	w.JobList = widget.NewList(
+		func() int { return len(w.shown) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(w.shown) {
+				o.(*widget.Label).SetText(JobLine(w.m.L(), w.shown[i]))
+			}
+		})
+	w.JobList.OnSelected = func(i widget.ListItemID) {
+		if i < len(w.shown) {
+			w.selectJob(w.shown[i].ID)
+		}
+	}
+	w.JobDetail = widget.NewLabel("")
+	w.JobDetail.Wrapping = fyne.TextWrapWord
+	w.preview = canvas.NewImageFromResource(nil)
+	w.preview.FillMode = canvas.ImageFillContain
+	w.preview.SetMinSize(fyne.NewSize(300, 400))
+	w.reprint = widget.NewButton("", func() { w.act(func(ctx context.Context) error { return m.Reprint(ctx, w.selected) }) })
+	w.cancel = widget.NewButton("", func() { w.act(func(ctx context.Context) error { return m.Cancel(ctx, w.selected) }) })
+	jobSide := container.NewBorder(container.NewVBox(w.JobDetail, container.NewHBox(w.reprint, w.cancel)), nil, nil, nil, w.preview)
+	jobTop := container.NewBorder(nil, nil, w.stateSel, nil, w.Search)
+	jobs := container.NewHSplit(container.NewBorder(jobTop, nil, nil, nil, w.JobList), jobSide)
+	jobs.SetOffset(0.55)
+
+	w.printers = container.NewVBox()
+	w.Balance = widget.NewLabel("")
+	w.Balance.Wrapping = fyne.TextWrapWord
+	w.refreshB = widget.NewButton("", func() {
+		go m.RefreshBalance(context.Background(), true)
+	})
+	w.ShipList = widget.NewList(
+		func() int { return len(w.ships) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(w.ships) {
+				o.(*widget.Label).SetText(ShipmentLine(w.m.L(), w.ships[i]))
+			}
+		})
+	w.shipNone = widget.NewLabel("")
+	w.Pairing = container.NewVBox()
+
+	w.tabs = container.NewAppTabs(
+		container.NewTabItem("", jobs),
+		container.NewTabItem("", container.NewVScroll(w.printers)),
+		container.NewTabItem("", container.NewVBox(w.Balance, container.NewHBox(w.refreshB))),
+		container.NewTabItem("", container.NewBorder(w.shipNone, nil, nil, nil, w.ShipList)),
+		container.NewTabItem("", container.NewVScroll(w.Pairing)),
+	)
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, nil, w.langSel, w.header),
+		w.Scan,
+		container.NewBorder(nil, nil, nil, w.reprintBtn, w.ScanResult),
+	)
+	w.W.SetContent(container.NewBorder(top, nil, nil, nil, w.tabs))
+	w.W.Resize(fyne.NewSize(1000, 700))
+	w.W.Canvas().Focus(w.Scan) // a keyboard-wedge scanner types straight in
+	m.OnChange(func() { fyne.Do(w.refresh) })
+	w.refresh()
+	return w
+}
+
+func (w *Window) submitScan(code string, reprint bool) {
+	if code == "" {
+		return
+	}
+	w.Scan.SetText("")
+	w.lastScan = code
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		w.m.Scan(ctx, code, reprint) // the model's change shows the outcome
+	}()
+}
+
+// act runs an action against the agent and shows its error in plain words.
+func (w *Window) act(fn func(context.Context) error) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			l := w.m.L()
+			fyne.Do(func() { w.JobDetail.SetText(l.T("tray.action_failed", "error", ErrorText(l, err))) })
+		}
+	}()
+}
+
+func (w *Window) selectJob(id string) {
+	w.selected = id
+	w.refresh()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		img, err := w.m.Preview(ctx, id)
+		l := w.m.L()
+		fyne.Do(func() {
+			if w.selected != id {
+				return
+			}
+			if err != nil {
+				w.preview.Resource = nil
+				w.JobDetail.SetText(w.JobDetail.Text + "\n" + l.T("tray.jobs.preview_error", "error", ErrorText(l, err)))
+			} else {
+				w.preview.Resource = fyne.NewStaticResource(id+".png", img.PNG)
+			}
+			w.preview.Refresh()
+		})
+	}()
+}
+
+// stateFilter maps the filter's choice back to a job state.
+func (w *Window) stateFilter(l *i18n.Localizer) apitype.JobState {
+	for _, s := range JobStates() {
+		if w.stateSel.Selected == JobStateText(l, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// refresh draws the model's current state; it runs on Fyne's thread.
+func (w *Window) refresh() {
+	st := w.m.State()
+	l := w.m.L()
+	w.lastState = st
+	w.W.SetTitle(l.T("tray.title") + " – " + OverallText(l, st.Overall))
+	head := OverallText(l, st.Overall)
+	if st.Overall == NotRunning && st.ConnErr != nil {
+		head += ": " + ErrorText(l, st.ConnErr)
+	}
+	w.header.SetText(head)
+	if w.m.Lang() == i18n.German {
+		w.langSel.Selected = "Deutsch"
+	} else {
+		w.langSel.Selected = "English"
+	}
+	w.langSel.Refresh()
+	w.Scan.SetPlaceHolder(l.T("tray.scan.placeholder"))
+	if st.LastScan != nil {
+		text, offer := ScanText(l, *st.LastScan)
+		w.ScanResult.SetText(text)
+		w.lastScan = st.LastScan.Code
+		if offer {
+			w.reprintBtn.Show()
+		} else {
+			w.reprintBtn.Hide()
+		}
+	}
+	w.reprintBtn.SetText(l.T("tray.scan.reprint"))
+
+	for i, key := range []string{"tray.tab.jobs", "tray.tab.printers", "tray.tab.portokasse", "tray.tab.shipments", "tray.tab.pairing"} {
+		w.tabs.Items[i].Text = l.T(key)
+	}
+	if n := len(st.Pairing); n > 0 {
+		w.tabs.Items[4].Text += fmt.Sprintf(" (%d)", n)
+	}
+	w.tabs.Refresh()
+
+	// Jobs: the filter's words follow the language; its choice is kept.
+	sel := w.stateFilter(i18n.For(otherLang(w.m.Lang())))
+	if sel == "" {
+		sel = w.stateFilter(l)
+	}
+	opts := []string{l.T("tray.jobs.all")}
+	for _, s := range JobStates() {
+		opts = append(opts, JobStateText(l, s))
+	}
+	w.stateSel.Options = opts
+	if sel == "" {
+		w.stateSel.Selected = opts[0]
+	} else {
+		w.stateSel.Selected = JobStateText(l, sel)
+	}
+	w.stateSel.Refresh()
+	w.Search.SetPlaceHolder(l.T("tray.jobs.search"))
+	w.shown = FilterJobs(st.Jobs, sel, w.Search.Text)
+	w.JobList.Refresh()
+	w.reprint.SetText(l.T("tray.jobs.reprint"))
+	w.cancel.SetText(l.T("tray.jobs.cancel"))
+	w.reprint.Disable()
+	w.cancel.Disable()
+	detail := l.T("tray.jobs.none_selected")
+	if i := indexJob(st.Jobs, w.selected); i >= 0 {
+		j := st.Jobs[i]
+		detail = JobLine(l, j)
+		if j.State == apitype.StateFailed {
+			detail = JobErrorText(l, j)
+		}
+		if j.State.Terminal() {
+			w.reprint.Enable()
+		} else {
+			w.cancel.Enable()
+		}
+	}
+	w.JobDetail.SetText(detail)
+
+	// Printers: one row each, with pause or resume.
+	var rows []fyne.CanvasObject
+	for _, p := range st.Printers {
+		name, paused := p.Name, p.Paused
+		label := l.T("tray.printers.pause")
+		if paused {
+			label = l.T("tray.printers.resume")
+		}
+		btn := widget.NewButton(label, func() {
+			w.act(func(ctx context.Context) error { return w.m.SetPaused(ctx, name, !paused) })
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, btn, widget.NewLabel(PrinterLine(l, p))))
+	}
+	w.printers.Objects = rows
+	w.printers.Refresh()
+
+	w.Balance.SetText(BalanceText(l, st.Balance))
+	w.refreshB.SetText(l.T("tray.balance.refresh"))
+	if st.Balance.NotConfigured {
+		w.refreshB.Disable()
+	} else {
+		w.refreshB.Enable()
+	}
+
+	w.ships = st.Shipments
+	w.ShipList.Refresh()
+	if len(w.ships) == 0 {
+		w.shipNone.SetText(l.T("tray.shipments.none"))
+		w.shipNone.Show()
+	} else {
+		w.shipNone.Hide()
+	}
+
+	var prow []fyne.CanvasObject
+	for _, o := range st.Pairing {
+		origin := o.Origin
+		ok := widget.NewButton(l.T("tray.pairing.approve"), func() {
+			w.act(func(ctx context.Context) error { return w.m.Approve(ctx, origin, nil) })
+		})
+		no := widget.NewButton(l.T("tray.pairing.deny"), func() {
+			w.act(func(ctx context.Context) error { return w.m.Deny(ctx, origin) })
+		})
+		prow = append(prow, container.NewBorder(nil, nil, nil, container.NewHBox(ok, no), widget.NewLabel(PairingLine(l, o))))
+	}
+	if len(prow) == 0 {
+		prow = append(prow, widget.NewLabel(l.T("tray.pairing.none")))
+	}
+	w.Pairing.Objects = prow
+	w.Pairing.Refresh()
+
+	if w.onIcon != nil {
+		w.onIcon(st.Overall)
+	}
+	if w.screenshot != "" {
+		w.saveScreenshot()
+	}
+}
+
+func otherLang(l i18n.Lang) i18n.Lang {
+	if l == i18n.German {
+		return i18n.English
+	}
+	return i18n.German
+}
+
+// saveScreenshot writes the window as drawn to main-window.png.
+func (w *Window) saveScreenshot() {
+	img := w.W.Canvas().Capture()
+	if img == nil || img.Bounds().Empty() {
+		return
+	}
+	path := filepath.Join(w.screenshot, "main-window.png")
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return
+	}
+	if png.Encode(f, img) == nil && f.Close() == nil {
+		_ = os.Rename(tmp, path)
+	} else {
+		f.Close()
+		os.Remove(tmp)
+	}
+}
+
+// trayMenu builds the system-tray menu from the state.
+func (w *Window) trayMenu(st State) *fyne.Menu {
+	l := w.m.L()
+	dis := func(s string) *fyne.MenuItem {
+		it := fyne.NewMenuItem(s, nil)
+		it.Disabled = true
+		return it
+	}
+	items := []*fyne.MenuItem{dis(OverallText(l, st.Overall)), dis(BalanceText(l, st.Balance)), fyne.NewMenuItemSeparator(), dis(l.T("tray.menu.jobs"))}
+	if len(st.Jobs) == 0 {
+		items = append(items, dis(l.T("tray.menu.no_jobs")))
+	}
+	for i, j := range st.Jobs {
+		if i == 5 {
+			break
+		}
+		items = append(items, dis(JobLine(l, j)))
+	}
+	items = append(items, fyne.NewMenuItemSeparator(), dis(l.T("tray.menu.printers")))
+	for _, p := range st.Printers {
+		name, paused := p.Name, p.Paused
+		key := "tray.menu.pause"
+		if paused {
+			key = "tray.menu.resume"
+		}
+		it := fyne.NewMenuItem(PrinterLine(l, p), nil)
+		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem(l.T(key, "printer", apitype.Printable(name)), func() {
+			w.act(func(ctx context.Context) error { return w.m.SetPaused(ctx, name, !paused) })
+		}))
+		items = append(items, it)
+	}
+	open := fyne.NewMenuItem(l.T("tray.menu.open"), func() { w.W.Show(); w.W.RequestFocus(); w.W.Canvas().Focus(w.Scan) })
+	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { w.app.Quit() })
+	quit.IsQuit = true
+	items = append(items, fyne.NewMenuItemSeparator(), open, quit)
+	return fyne.NewMenu("labelagent", items...)
+}
+
+// AppOptions configure Run.
+type AppOptions struct {
+	Model Options
+	// Screenshot: save the main window there after every change.
+	Screenshot string
+	Getenv     func(string) string
+}
+
+// Run shows the tray and the main window until the operator quits or ctx
+// ends.
+func Run(ctx context.Context, o AppOptions) error {
+	a := newFyneApp()
+	m := NewModel(o.Model)
+	w := NewWindow(a, m)
+	w.screenshot = o.Screenshot
+	if o.Screenshot != "" {
+		if err := os.MkdirAll(o.Screenshot, 0o755); err != nil {
+			return err
+		}
+	}
+	icons := map[Overall]fyne.Resource{}
+	for _, s := range []Overall{Connecting, Ready, Printing, Attention, NotRunning} {
+		icons[s] = fyne.NewStaticResource(fmt.Sprintf("labelagent-%d.png", s), IconPNG(s))
+	}
+	a.SetIcon(icons[Connecting])
+	if d, ok := a.(desktop.App); ok {
+		last := Overall(-1)
+		w.onIcon = func(s Overall) {
+			if s != last {
+				last = s
+				d.SetSystemTrayIcon(icons[s])
+				w.W.SetIcon(icons[s])
+			}
+			d.SetSystemTrayMenu(w.trayMenu(w.lastState))
+		}
+		d.SetSystemTrayMenu(w.trayMenu(m.State()))
+		d.SetSystemTrayIcon(icons[Connecting])
+		// Closing the window keeps the tray: the agent keeps printing.
+		w.W.SetCloseIntercept(w.W.Hide)
+	}
+	m.OnNotice(func(n Notice) { a.SendNotification(fyne.NewNotification(n.Title, n.Body)) })
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go m.Run(ctx)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.W.Show()
+	a.Run()
+	return nil
+}

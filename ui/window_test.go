@@ -1,0 +1,163 @@
+//go:build tray
+
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/printer"
+)
+
+// onUI reads from the window on Fyne's thread.
+func onUI[T any](fn func() T) T {
+	var v T
+	fyne.DoAndWait(func() { v = fn() })
+	return v
+}
+
+// allText is every label's text in the window's content, joined by lines.
+func allText(w *Window) string {
+	return onUI(func() string {
+		var b strings.Builder
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			switch x := o.(type) {
+			case *widget.Label:
+				b.WriteString(x.Text + "\n")
+			case *widget.Button:
+				b.WriteString("[" + x.Text + "]\n")
+			case *fyne.Container:
+				for _, c := range x.Objects {
+					walk(c)
+				}
+			}
+		}
+		walk(w.Pairing)
+		walk(w.printers)
+		b.WriteString(w.header.Text + "\n" + w.Balance.Text + "\n" + w.ScanResult.Text + "\n" + w.JobDetail.Text + "\n")
+		return b.String()
+	})
+}
+
+func TestWindowHeadless(t *testing.T) {
+	a := test.NewApp()
+	defer a.Quit()
+	f := newFakeAgent(t, "")
+	f.jobs = []apitype.Job{{ID: "j1", Name: "ORD-1001", State: apitype.StateDone, Printer: "desk", Created: readAt}}
+	f.printers = []apitype.Printer{{Name: "desk", Status: printer.Status{State: printer.StateReady}}}
+	f.balance = &apitype.StampBalance{Cents: 4295, At: readAt}
+	asked := readAt
+	f.origins = []apitype.Origin{{Origin: "https://shop.example", State: apitype.OriginPending, App: "Shopware", Code: "4821", Requested: &asked}}
+	f.scanResult = apitype.ScanResult{OrderRef: "4711", Outcome: apitype.ScanRefused, Message: "Die Postleitzahl passt nicht zum Ort."}
+
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	w := onUI(func() *Window { return NewWindow(a, m) })
+	waitFor(t, "the first load in the window", func() bool {
+		s := allText(w)
+		return strings.Contains(s, "42,95 €") && strings.Contains(s, "shop.example")
+	})
+	s := allText(w)
+	for _, want := range []string{
+		"Bitte nachsehen", // a page asks to pair
+		"Portokasse: 42,95 € (Stand 24.11.2026 14:05)",
+		"https://shop.example (Shopware) möchte drucken – Code 4821, 24.11.2026 14:05",
+		"[Drucken erlauben]",
+		"desk: bereit",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("window lacks %q:\n%s", want, s)
+		}
+	}
+	if got := onUI(func() bool { return w.W.Canvas().Focused() == w.Scan }); !got {
+		t.Errorf("the scan field has not the focus at start")
+	}
+
+	// A job event shows up in the list.
+	j := apitype.Job{ID: "j2", Name: "ORD-1002", State: apitype.StatePrinting, Printer: "desk", Created: readAt.Add(time.Minute)}
+	f.emit(apitype.Event{Type: apitype.EventJob, Job: &j})
+	waitFor(t, "the new job in the list", func() bool {
+		return onUI(func() bool { return len(w.shown) == 2 && w.shown[0].ID == "j2" })
+	})
+	j.State, j.LastError = apitype.StateFailed, "Drucker nicht erreichbar"
+	f.emit(apitype.Event{Type: apitype.EventJob, Job: &j})
+	waitFor(t, "the failed state", func() bool { return onUI(func() bool { return w.shown[0].State == apitype.StateFailed }) })
+	fyne.DoAndWait(func() { w.JobList.Select(0) })
+	waitFor(t, "the error in plain words", func() bool {
+		return strings.Contains(allText(w), "ORD-1002 wurde nicht gedruckt: Drucker nicht erreichbar")
+	})
+
+	// Search narrows the list; the state filter too.
+	fyne.DoAndWait(func() { w.Search.SetText("1001") })
+	if n := onUI(func() int { return len(w.shown) }); n != 1 {
+		t.Errorf("search 1001: %d jobs shown", n)
+	}
+	fyne.DoAndWait(func() { w.Search.SetText(""); w.stateSel.SetSelected("fehlgeschlagen") })
+	if ids := onUI(func() string {
+		var s []string
+		for _, j := range w.shown {
+			s = append(s, j.ID)
+		}
+		return strings.Join(s, ",")
+	}); ids != "j2" {
+		t.Errorf("filter failed: %s", ids)
+	}
+
+	// A scanner types the code and Enter into the focused field.
+	fyne.DoAndWait(func() { test.Type(w.Scan, "4711"); w.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
+	waitFor(t, "the scan outcome", func() bool {
+		return strings.Contains(allText(w), "Bestellung 4711: kein Etikett – Die Postleitzahl passt nicht zum Ort.")
+	})
+
+	// Approve the page from the window.
+	fyne.DoAndWait(func() {
+		row := w.Pairing.Objects[0].(*fyne.Container)
+		for _, o := range row.Objects {
+			if box, ok := o.(*fyne.Container); ok {
+				test.Tap(box.Objects[0].(*widget.Button))
+			}
+		}
+	})
+	waitFor(t, "the approval", func() bool { return strings.Contains(allText(w), "Keine Webseite wartet.") })
+	f.mu.Lock()
+	if len(f.decisions) != 1 || !strings.HasPrefix(f.decisions[0], "approved https://shop.example") {
+		t.Errorf("decisions: %v", f.decisions)
+	}
+	f.mu.Unlock()
+
+	// Switch to English: every word follows.
+	fyne.DoAndWait(func() { w.langSel.SetSelected("English") })
+	waitFor(t, "English", func() bool { return strings.Contains(allText(w), "Portokasse: €42.95 (as of 2026-11-24 14:05)") })
+	if got := onUI(func() string { return w.tabs.Items[0].Text }); got != "Jobs" {
+		t.Errorf("tab: %q", got)
+	}
+	if got := onUI(func() string { return w.stateSel.Selected }); got != "failed" {
+		t.Errorf("the filter's choice after the switch: %q", got)
+	}
+
+	// The service stops: the window says so.
+	f.stop()
+	waitFor(t, "service not running", func() bool { return strings.Contains(allText(w), "Service not running: labelagent is not running at") })
+	menu := onUI(func() *fyne.Menu { return w.trayMenu(m.State()) })
+	if menu.Items[0].Label != "Service not running" || !menu.Items[len(menu.Items)-1].IsQuit {
+		t.Errorf("tray menu: first %q", menu.Items[0].Label)
+	}
+}
+
+func TestIconsDiffer(t *testing.T) {
+	seen := map[string]Overall{}
+	for _, o := range []Overall{Connecting, Ready, Printing, Attention, NotRunning} {
+		p := string(IconPNG(o))
+		if prev, ok := seen[p]; ok {
+			t.Errorf("state %d has the same icon as %d", o, prev)
+		}
+		seen[p] = o
+	}
+}
