@@ -58,13 +58,18 @@ type Window struct {
 
 	// Screenshot: a directory to save the window to after every change.
 	screenshot string
+	do func(func()) // runs on Fyne's thread
 	// onIcon is told the overall state (the tray icon follows it).
 	onIcon func(Overall)
 }
 
 // NewWindow builds the main window for m in a.
-func NewWindow(a fyne.App, m *Model) *Window {
-	w := &Window{app: a, m: m, W: a.NewWindow("labelagent")}
+func NewWindow(a fyne.App, m *Model) *Window { return newWindow(a, m, fyne.Do) }
+
+// newWindow takes how work is handed to Fyne's thread: fyne.Do, or in tests
+// (where the test driver has no thread of its own) a lock.
+func newWindow(a fyne.App, m *Model, do func(func())) *Window {
+	w := &Window{app: a, m: m, W: a.NewWindow("labelagent"), do: do}
 	w.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.langSel = widget.NewSelect([]string{"Deutsch", "English"}, func(s string) {
 		l := i18n.English
@@ -72,7 +77,7 @@ func NewWindow(a fyne.App, m *Model) *Window {
 			l = i18n.German
 		}
 		if l != m.Lang() {
-			m.SetLang(l)
+			go m.SetLang(l) // its change comes back through OnChange
 		}
 	})
 	w.Scan = widget.NewEntry()
@@ -142,7 +147,7 @@ func NewWindow(a fyne.App, m *Model) *Window {
 	w.W.SetContent(container.NewBorder(top, nil, nil, nil, w.tabs))
 	w.W.Resize(fyne.NewSize(1000, 700))
 	w.W.Canvas().Focus(w.Scan) // a keyboard-wedge scanner types straight in
-	m.OnChange(func() { fyne.Do(w.refresh) })
+	m.OnChange(func() { w.do(w.refresh) })
 	w.refresh()
 	return w
 }
@@ -167,7 +172,7 @@ func (w *Window) act(fn func(context.Context) error) {
 		defer cancel()
 		if err := fn(ctx); err != nil {
 			l := w.m.L()
-			fyne.Do(func() { w.JobDetail.SetText(l.T("tray.action_failed", "error", ErrorText(l, err))) })
+			w.do(func() { w.JobDetail.SetText(l.T("tray.action_failed", "error", ErrorText(l, err))) })
 		}
 	}()
 }
@@ -180,7 +185,7 @@ func (w *Window) selectJob(id string) {
 		defer cancel()
 		img, err := w.m.Preview(ctx, id)
 		l := w.m.L()
-		fyne.Do(func() {
+		w.do(func() {
 			if w.selected != id {
 				return
 			}

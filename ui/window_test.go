@@ -4,6 +4,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +17,16 @@ import (
 	"github.com/labelagent/labelagent/printer"
 )
 
-// onUI reads from the window on Fyne's thread.
+// The test driver runs fyne.Do on the caller's goroutine: uiMu stands in
+// for Fyne's thread so the model's goroutines and the test take turns.
+var uiMu sync.Mutex
+
+func do(fn func()) { uiMu.Lock(); defer uiMu.Unlock(); fn() }
+
+// onUI reads from the window on "Fyne's thread".
 func onUI[T any](fn func() T) T {
 	var v T
-	fyne.DoAndWait(func() { v = fn() })
+	do(func() { v = fn() })
 	return v
 }
 
@@ -59,7 +66,7 @@ func TestWindowHeadless(t *testing.T) {
 	f.scanResult = apitype.ScanResult{OrderRef: "4711", Outcome: apitype.ScanRefused, Message: "Die Postleitzahl passt nicht zum Ort."}
 
 	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
-	w := onUI(func() *Window { return NewWindow(a, m) })
+	w := onUI(func() *Window { return newWindow(a, m, do) })
 	waitFor(t, "the first load in the window", func() bool {
 		s := allText(w)
 		return strings.Contains(s, "42,95 €") && strings.Contains(s, "shop.example")
@@ -89,17 +96,17 @@ func TestWindowHeadless(t *testing.T) {
 	j.State, j.LastError = apitype.StateFailed, "Drucker nicht erreichbar"
 	f.emit(apitype.Event{Type: apitype.EventJob, Job: &j})
 	waitFor(t, "the failed state", func() bool { return onUI(func() bool { return w.shown[0].State == apitype.StateFailed }) })
-	fyne.DoAndWait(func() { w.JobList.Select(0) })
+	do(func() { w.JobList.Select(0) })
 	waitFor(t, "the error in plain words", func() bool {
 		return strings.Contains(allText(w), "ORD-1002 wurde nicht gedruckt: Drucker nicht erreichbar")
 	})
 
 	// Search narrows the list; the state filter too.
-	fyne.DoAndWait(func() { w.Search.SetText("1001") })
+	do(func() { w.Search.SetText("1001") })
 	if n := onUI(func() int { return len(w.shown) }); n != 1 {
 		t.Errorf("search 1001: %d jobs shown", n)
 	}
-	fyne.DoAndWait(func() { w.Search.SetText(""); w.stateSel.SetSelected("fehlgeschlagen") })
+	do(func() { w.Search.SetText(""); w.stateSel.SetSelected("fehlgeschlagen") })
 	if ids := onUI(func() string {
 		var s []string
 		for _, j := range w.shown {
@@ -111,13 +118,13 @@ func TestWindowHeadless(t *testing.T) {
 	}
 
 	// A scanner types the code and Enter into the focused field.
-	fyne.DoAndWait(func() { test.Type(w.Scan, "4711"); w.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
+	do(func() { test.Type(w.Scan, "4711"); w.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
 	waitFor(t, "the scan outcome", func() bool {
 		return strings.Contains(allText(w), "Bestellung 4711: kein Etikett – Die Postleitzahl passt nicht zum Ort.")
 	})
 
 	// Approve the page from the window.
-	fyne.DoAndWait(func() {
+	do(func() {
 		row := w.Pairing.Objects[0].(*fyne.Container)
 		for _, o := range row.Objects {
 			if box, ok := o.(*fyne.Container); ok {
@@ -133,7 +140,7 @@ func TestWindowHeadless(t *testing.T) {
 	f.mu.Unlock()
 
 	// Switch to English: every word follows.
-	fyne.DoAndWait(func() { w.langSel.SetSelected("English") })
+	do(func() { w.langSel.SetSelected("English") })
 	waitFor(t, "English", func() bool { return strings.Contains(allText(w), "Portokasse: €42.95 (as of 2026-11-24 14:05)") })
 	if got := onUI(func() string { return w.tabs.Items[0].Text }); got != "Jobs" {
 		t.Errorf("tab: %q", got)
