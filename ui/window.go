@@ -58,7 +58,7 @@ type Window struct {
 
 	// Screenshot: a directory to save the window to after every change.
 	screenshot string
-	do func(func()) // runs on Fyne's thread
+	do         func(func()) // runs on Fyne's thread
 	// onIcon is told the overall state (the tray icon follows it).
 	onIcon func(Overall)
 }
