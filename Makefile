@@ -21,7 +21,7 @@ TEST_PKGS  += chromium libnss3-tools
 # The tray (ui/, built with -tags tray) is Fyne: cgo with OpenGL and X11
 # headers; its smoke test runs under Xvfb.
 UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PKGS  += $(UI_PKGS) xvfb
+TEST_PKGS  += $(UI_PKGS) xvfb imagemagick
 
 .PHONY: all build run test test-short bench lint fuzz deps deps-test clean dist deps-dist
 

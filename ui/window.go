@@ -5,9 +5,7 @@ package ui
 import (
 	"context"
 	"fmt"
-	"image/png"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -56,9 +54,8 @@ type Window struct {
 	Pairing   *fyne.Container
 	lastState State
 
-	// Screenshot: a directory to save the window to after every change.
-	screenshot string
-	do         func(func()) // runs on Fyne's thread
+	do  func(func()) // runs on Fyne's thread
+	log *slog.Logger
 	// onIcon is told the overall state (the tray icon follows it).
 	onIcon func(Overall)
 }
@@ -339,9 +336,14 @@ func (w *Window) refresh() {
 	if w.onIcon != nil {
 		w.onIcon(st.Overall)
 	}
-	if w.screenshot != "" {
-		w.saveScreenshot()
+	if w.log != nil {
+		first := ""
+		if len(w.shown) > 0 {
+			first = JobLine(l, w.shown[0])
+		}
+		w.log.Debug("window drawn", "state", OverallText(l, st.Overall), "jobs", len(w.shown), "first_job", first)
 	}
+
 }
 
 func otherLang(l i18n.Lang) i18n.Lang {
@@ -349,26 +351,6 @@ func otherLang(l i18n.Lang) i18n.Lang {
 		return i18n.English
 	}
 	return i18n.German
-}
-
-// saveScreenshot writes the window as drawn to main-window.png.
-func (w *Window) saveScreenshot() {
-	img := w.W.Canvas().Capture()
-	if img == nil || img.Bounds().Empty() {
-		return
-	}
-	path := filepath.Join(w.screenshot, "main-window.png")
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return
-	}
-	if png.Encode(f, img) == nil && f.Close() == nil {
-		_ = os.Rename(tmp, path)
-	} else {
-		f.Close()
-		os.Remove(tmp)
-	}
 }
 
 // trayMenu builds the system-tray menu from the state.
@@ -412,9 +394,8 @@ func (w *Window) trayMenu(st State) *fyne.Menu {
 // AppOptions configure Run.
 type AppOptions struct {
 	Model Options
-	// Screenshot: save the main window there after every change.
-	Screenshot string
-	Getenv     func(string) string
+	// Log gets a debug line for every redraw (what the window shows).
+	Log *slog.Logger
 }
 
 // Run shows the tray and the main window until the operator quits or ctx
@@ -423,12 +404,7 @@ func Run(ctx context.Context, o AppOptions) error {
 	a := newFyneApp()
 	m := NewModel(o.Model)
 	w := NewWindow(a, m)
-	w.screenshot = o.Screenshot
-	if o.Screenshot != "" {
-		if err := os.MkdirAll(o.Screenshot, 0o755); err != nil {
-			return err
-		}
-	}
+	w.log = o.Log
 	icons := map[Overall]fyne.Resource{}
 	for _, s := range []Overall{Connecting, Ready, Printing, Attention, NotRunning} {
 		icons[s] = fyne.NewStaticResource(fmt.Sprintf("labelagent-%d.png", s), IconPNG(s))

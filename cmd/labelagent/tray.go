@@ -3,6 +3,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 func (app *cliApp) newTrayCmd() *cobra.Command {
 	var lowBalance string
 	var poll time.Duration
-	var screenshot string
 	cmd := &cobra.Command{
 		Use:   "tray",
 		Short: "Show the operator's tray: jobs, printers, Portokasse, shipments, web pages asking to print",
@@ -36,15 +36,21 @@ It needs a running agent (the service or "labelagent run") and a desktop.`,
 			}
 			cl := app.Client()
 			return ui.Run(cmd.Context(), ui.AppOptions{
-				Model:      ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), LowBalanceCents: low, Poll: poll},
-				Screenshot: screenshot,
-				Getenv:     os.Getenv,
+				Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), LowBalanceCents: low, Poll: poll},
+				Log:   trayLog(app.logLevel),
 			})
 		},
 	}
 	cmd.Flags().StringVar(&lowBalance, "low-balance", "20", "notify when the Portokasse balance falls below this many euros (0: never)")
 	cmd.Flags().DurationVar(&poll, "poll", 5*time.Second, "how often the balance and pairing requests are read (they have no events)")
-	cmd.Flags().StringVar(&screenshot, "screenshot-dir", "", "save a PNG of the main window there after every change (for documentation and support)")
-	_ = cmd.Flags().MarkHidden("screenshot-dir")
 	return cmd
+}
+
+// trayLog logs to standard error; --log-level debug shows every redraw.
+func trayLog(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil || level == "" {
+		l = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
