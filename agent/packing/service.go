@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -71,7 +70,6 @@ type Service struct {
 	opt    Options
 	orders *Orders
 	report *Reporter
-	mu     sync.Mutex
 	locks  keylock.Locks
 }
 
