@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 // the view model is tested against the wire format without an agent in
 // the process. The end-to-end test under Xvfb runs the real binary.
 type fakeAgent struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu         sync.Mutex
@@ -43,7 +43,7 @@ type fakeAgent struct {
 
 const fakeKey = "test-key"
 
-func newFakeAgent(t *testing.T, addr string) *fakeAgent {
+func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 	t.Helper()
 	f := &fakeAgent{t: t}
 	mux := http.NewServeMux()

@@ -3,8 +3,11 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,5 +169,47 @@ func TestIconsDiffer(t *testing.T) {
 			t.Errorf("state %d has the same icon as %d", o, prev)
 		}
 		seen[p] = o
+	}
+}
+
+// BenchmarkEventToWindow measures a job event from the agent's event
+// stream (SSE over loopback) to the window's job list showing it: parse,
+// model, redraw under Fyne's headless driver (the GL paint that follows
+// takes one frame more on a display).
+func BenchmarkEventToWindow(b *testing.B) {
+	a := test.NewApp()
+	defer a.Quit()
+	f := newFakeAgent(b, "")
+	f.printers = []apitype.Printer{{Name: "desk", Status: printer.Status{State: printer.StateReady}}}
+	for i := 0; i < 50; i++ {
+		f.jobs = append(f.jobs, apitype.Job{ID: fmt.Sprintf("old%d", i), Name: fmt.Sprintf("ORD-%d", i), State: apitype.StateDone, Printer: "desk", Created: readAt.Add(-time.Duration(i) * time.Minute)})
+	}
+	m := NewModel(Options{Addr: f.addr(), Key: fakeKey, Lang: i18n.German, Poll: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	w := newWindow(a, m, do)
+	var want atomic.Value
+	want.Store("")
+	shown := make(chan struct{}, 1)
+	m.OnChange(func() { // runs after the window's redraw
+		id := want.Load().(string)
+		if onUI(func() bool { return id != "" && len(w.shown) > 0 && w.shown[0].ID == id }) {
+			select {
+			case shown <- struct{}{}:
+			default:
+			}
+		}
+	})
+	for f.streamCount() == 0 || len(m.State().Jobs) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := fmt.Sprintf("new%d", i)
+		want.Store(id)
+		j := apitype.Job{ID: id, Name: "ORD-NEW", State: apitype.StateQueued, Printer: "desk", Created: readAt.Add(time.Duration(i+1) * time.Hour)}
+		f.emit(apitype.Event{Type: apitype.EventJob, Job: &j})
+		<-shown
 	}
 }
