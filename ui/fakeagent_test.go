@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,9 @@ type fakeAgent struct {
 	scans      []apitype.ScanRequest
 	scanResult apitype.ScanResult
 	decisions  []string
+	submitted  []apitype.Job
+	payloads   []string
+	dayEnds    int
 	streams    []chan apitype.Event
 }
 
@@ -141,6 +145,30 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		}
 		w.WriteHeader(404)
 		js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such job"})
+	})
+	mux.HandleFunc("POST /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		q := r.URL.Query()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		j := apitype.Job{ID: fmt.Sprintf("sub%d", len(f.submitted)+1), Printer: q.Get("printer"), Kind: apitype.Kind(q.Get("kind")), Name: q.Get("name"), Source: q.Get("source"), State: apitype.StateQueued, Created: time.Now()}
+		f.submitted = append(f.submitted, j)
+		f.payloads = append(f.payloads, string(body))
+		w.WriteHeader(http.StatusCreated)
+		js(w, apitype.SubmitResponse{Job: j})
+	})
+	mux.HandleFunc("POST /api/v1/dayend", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.dayEnds++
+		var closed []string
+		for i := range f.ships {
+			if f.ships[i].State == apitype.ShipmentCreated {
+				f.ships[i].State = apitype.ShipmentClosed
+				closed = append(closed, f.ships[i].ID)
+			}
+		}
+		js(w, apitype.DayEnd{ID: "d1", Closed: closed, NoDocumentPrinter: true})
 	})
 	mux.HandleFunc("GET /api/v1/events", func(w http.ResponseWriter, r *http.Request) {
 		ch := make(chan apitype.Event, 64)

@@ -607,3 +607,40 @@ func (m *Model) SetPaused(ctx context.Context, name string, pause bool) error {
 func (m *Model) Preview(ctx context.Context, id string) (client.PreviewImage, error) {
 	return m.client().JobPreview(ctx, id, client.PreviewOptions{})
 }
+
+// TestPrint prints a small test label on a printer (through the agent's
+// queue, like every job), so the operator sees paper and head are right.
+func (m *Model) TestPrint(ctx context.Context, printerName string) (apitype.Job, error) {
+	l := m.L()
+	zpl := "^XA^CI28^PW800^FO40,40^A0N,50,50^FD" + zplText(l.T("tray.test_print.label", "printer", printerName)) +
+		"^FS^FO40,110^A0N,34,34^FD" + zplText(l.Time(m.opts.Now())) + "^FS^FO40,170^BY2^BCN,80,Y,N,N^FD" + zplText(m.opts.Now().Format("20060102150405")) + "^FS^XZ\n"
+	res, err := m.client().Submit(ctx, apitype.SubmitRequest{Printer: printerName, Kind: apitype.KindZPL, Payload: []byte(zpl), Name: l.T("tray.test_print.name", "printer", printerName), Source: "tray"})
+	if err != nil {
+		return apitype.Job{}, err
+	}
+	m.Apply(apitype.Event{Type: apitype.EventJob, Job: &res.Job})
+	return res.Job, nil
+}
+
+// zplText keeps a field's text from being read as ZPL commands.
+func zplText(s string) string {
+	return strings.NewReplacer("^", " ", "~", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// DayEnd closes out today's shipments at DHL (and prints the manifest
+// where a document printer is set up), then reloads the shipments.
+func (m *Model) DayEnd(ctx context.Context) (apitype.DayEnd, error) {
+	cl := m.client()
+	d, err := cl.DayEnd(ctx, apitype.DayEndRequest{})
+	if err != nil {
+		return d, err
+	}
+	if ships, err := cl.Shipments(ctx, client.ShipmentsQuery{Day: "today", Limit: 500}); err == nil {
+		m.mu.Lock()
+		m.st.Shipments = ships
+		m.recomputeLocked()
+		m.mu.Unlock()
+		m.changed()
+	}
+	return d, nil
+}

@@ -314,3 +314,42 @@ func TestShipmentLine(t *testing.T) {
 		t.Errorf("English: %q", got)
 	}
 }
+
+func TestTestPrintAndDayEnd(t *testing.T) {
+	f := newFakeAgent(t, "")
+	f.ships = []apitype.Shipment{{ID: "s1", OrderRef: "4711", State: apitype.ShipmentCreated}, {ID: "s2", OrderRef: "4712", State: apitype.ShipmentCreated}}
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	waitFor(t, "the first load", func() bool { return len(m.State().Shipments) == 2 })
+	j, err := m.TestPrint(context.Background(), "desk^XZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	payload, sub := f.payloads[0], f.submitted[0]
+	f.mu.Unlock()
+	if sub.Printer != "desk^XZ" || sub.Kind != apitype.KindZPL || sub.Name != "Testetikett desk^XZ" || sub.Source != "tray" {
+		t.Errorf("submitted %+v", sub)
+	}
+	// A printer name cannot end the label early.
+	if strings.Count(payload, "^XZ") != 1 || !strings.Contains(payload, "labelagent Testetikett – desk XZ") {
+		t.Errorf("test label: %q", payload)
+	}
+	if m.State().Jobs[0].ID != j.ID {
+		t.Errorf("the test job is not listed first")
+	}
+
+	d, err := m.DayEnd(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := DayEndText(m.L(), d); got != "Tagesabschluss erledigt: 2 Sendungen an DHL übergeben. Die Einlieferungsliste ist gespeichert; zum Drucken ist kein Dokumentdrucker eingerichtet." {
+		t.Errorf("German: %q", got)
+	}
+	if st := m.State(); st.Shipments[0].State != apitype.ShipmentClosed {
+		t.Errorf("shipments not reloaded: %s", st.Shipments[0].State)
+	}
+	d = apitype.DayEnd{Closed: []string{"s1"}, NotAtDHL: []apitype.DayEndOrphan{{ShipmentNo: "1"}}, PrintError: "paper out"}
+	if got := DayEndText(i18n.For(i18n.English), d); got != "Day closed out: 1 shipment handed over to DHL. 1 shipment is not known at DHL – please check. The manifest was not printed: paper out" {
+		t.Errorf("English: %q", got)
+	}
+}

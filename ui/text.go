@@ -228,3 +228,27 @@ func ErrorText(l *i18n.Localizer, err error) string {
 	}
 	return l.T("tray.error.other", "error", err.Error())
 }
+
+// DayEndText sums up a closeout: how many shipments DHL closed out, what
+// does not match, and where the manifest went.
+func DayEndText(l *i18n.Localizer, d apitype.DayEnd) string {
+	s := l.N("tray.dayend.closed", len(d.Closed))
+	if n := len(d.NotAtDHL); n > 0 {
+		s += " " + l.N("tray.dayend.not_at_dhl", n)
+	}
+	if n := len(d.Unknown); n > 0 {
+		s += " " + l.N("tray.dayend.unknown", n)
+	}
+	if n := len(d.Orphans); n > 0 {
+		s += " " + l.N("tray.dayend.orphans", n)
+	}
+	switch {
+	case d.PrintError != "":
+		s += " " + l.T("tray.dayend.print_error", "error", apitype.Printable(d.PrintError))
+	case d.NoDocumentPrinter:
+		s += " " + l.T("tray.dayend.no_document_printer")
+	case d.PrintJob != "":
+		s += " " + l.T("tray.dayend.printed")
+	}
+	return s
+}

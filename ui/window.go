@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -51,6 +52,8 @@ type Window struct {
 	ShipList  *widget.List
 	ships     []apitype.Shipment
 	shipNone  *widget.Label
+	dayEndB   *widget.Button
+	DayEndOut *widget.Label
 	Pairing   *fyne.Container
 	lastState State
 
@@ -127,13 +130,23 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 			}
 		})
 	w.shipNone = widget.NewLabel("")
+	w.DayEndOut = widget.NewLabel("")
+	w.DayEndOut.Wrapping = fyne.TextWrapWord
+	w.dayEndB = widget.NewButton("", func() {
+		l := m.L()
+		dialog.ShowConfirm(l.T("tray.dayend.confirm_title"), l.T("tray.dayend.confirm"), func(ok bool) {
+			if ok {
+				w.dayEnd()
+			}
+		}, w.W)
+	})
 	w.Pairing = container.NewVBox()
 
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("", jobs),
 		container.NewTabItem("", container.NewVScroll(w.printers)),
 		container.NewTabItem("", container.NewVBox(w.Balance, container.NewHBox(w.refreshB))),
-		container.NewTabItem("", container.NewBorder(w.shipNone, nil, nil, nil, w.ShipList)),
+		container.NewTabItem("", container.NewBorder(w.shipNone, container.NewVBox(w.DayEndOut, container.NewHBox(w.dayEndB)), nil, nil, w.ShipList)),
 		container.NewTabItem("", container.NewVScroll(w.Pairing)),
 	)
 	top := container.NewVBox(
@@ -171,6 +184,24 @@ func (w *Window) act(fn func(context.Context) error) {
 			l := w.m.L()
 			w.do(func() { w.JobDetail.SetText(l.T("tray.action_failed", "error", ErrorText(l, err))) })
 		}
+	}()
+}
+
+// dayEnd closes out the day and shows what came of it.
+func (w *Window) dayEnd() {
+	w.dayEndB.Disable()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		d, err := w.m.DayEnd(ctx)
+		l := w.m.L()
+		text := ""
+		if err != nil {
+			text = l.T("tray.action_failed", "error", ErrorText(l, err))
+		} else {
+			text = DayEndText(l, d)
+		}
+		w.do(func() { w.DayEndOut.SetText(text); w.dayEndB.Enable() })
 	}()
 }
 
@@ -294,7 +325,10 @@ func (w *Window) refresh() {
 		btn := widget.NewButton(label, func() {
 			w.act(func(ctx context.Context) error { return w.m.SetPaused(ctx, name, !paused) })
 		})
-		rows = append(rows, container.NewBorder(nil, nil, nil, btn, widget.NewLabel(PrinterLine(l, p))))
+		test := widget.NewButton(l.T("tray.printers.test"), func() {
+			w.act(func(ctx context.Context) error { _, err := w.m.TestPrint(ctx, name); return err })
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, container.NewHBox(test, btn), widget.NewLabel(PrinterLine(l, p))))
 	}
 	w.printers.Objects = rows
 	w.printers.Refresh()
@@ -308,6 +342,7 @@ func (w *Window) refresh() {
 	}
 
 	w.ships = st.Shipments
+	w.dayEndB.SetText(l.T("tray.dayend.button"))
 	w.ShipList.Refresh()
 	if len(w.ships) == 0 {
 		w.shipNone.SetText(l.T("tray.shipments.none"))
@@ -381,6 +416,8 @@ func (w *Window) trayMenu(st State) *fyne.Menu {
 		it := fyne.NewMenuItem(PrinterLine(l, p), nil)
 		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem(l.T(key, "printer", apitype.Printable(name)), func() {
 			w.act(func(ctx context.Context) error { return w.m.SetPaused(ctx, name, !paused) })
+		}), fyne.NewMenuItem(l.T("tray.printers.test"), func() {
+			w.act(func(ctx context.Context) error { _, err := w.m.TestPrint(ctx, name); return err })
 		}))
 		items = append(items, it)
 	}

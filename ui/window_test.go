@@ -213,3 +213,39 @@ func BenchmarkEventToWindow(b *testing.B) {
 		<-shown
 	}
 }
+
+func TestWindowTestPrintAndDayEnd(t *testing.T) {
+	a := test.NewApp()
+	defer a.Quit()
+	f := newFakeAgent(t, "")
+	f.printers = []apitype.Printer{{Name: "desk", Status: printer.Status{State: printer.StateReady}}}
+	f.ships = []apitype.Shipment{{ID: "s1", OrderRef: "4711", ShipmentNo: "00340434161094042557", State: apitype.ShipmentCreated}}
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.English})
+	w := onUI(func() *Window { return newWindow(a, m, do) })
+	waitFor(t, "the printer row", func() bool { return strings.Contains(allText(w), "[Test label]") })
+	do(func() {
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			switch x := o.(type) {
+			case *widget.Button:
+				if x.Text == "Test label" {
+					test.Tap(x)
+				}
+			case *fyne.Container:
+				for _, c := range x.Objects {
+					walk(c)
+				}
+			}
+		}
+		walk(w.printers)
+	})
+	waitFor(t, "the test job", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.submitted) == 1 && f.submitted[0].Printer == "desk"
+	})
+	do(w.dayEnd)
+	waitFor(t, "the day's end", func() bool {
+		return onUI(func() string { return w.DayEndOut.Text }) == "Day closed out: 1 shipment handed over to DHL. The manifest is stored; no document printer is set up to print it."
+	})
+}
