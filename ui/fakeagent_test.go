@@ -42,6 +42,7 @@ type fakeAgent struct {
 	submitted  []apitype.Job
 	payloads   []string
 	dayEnds    int
+	purchases  []apitype.StampPurchase
 	streams    []chan apitype.Event
 }
 
@@ -156,6 +157,24 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		f.payloads = append(f.payloads, string(body))
 		w.WriteHeader(http.StatusCreated)
 		js(w, apitype.SubmitResponse{Job: j})
+	})
+	mux.HandleFunc("GET /api/v1/stamps/purchases", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.StampPurchaseList{Purchases: f.purchases})
+	})
+	mux.HandleFunc("POST /api/v1/stamps/purchases/{id}/refund", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for i := range f.purchases {
+			if f.purchases[i].ID == r.PathValue("id") {
+				f.purchases[i].State = "refund_requested"
+				js(w, f.purchases[i])
+				return
+			}
+		}
+		w.WriteHeader(404)
+		js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such purchase"})
 	})
 	mux.HandleFunc("POST /api/v1/dayend", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()

@@ -69,8 +69,9 @@ type State struct {
 	Jobs      []apitype.Job
 	Printers  []apitype.Printer
 	Balance   Balance
-	Shipments []apitype.Shipment // today's, newest first
-	Pairing   []apitype.Origin   // pending requests only
+	Shipments []apitype.Shipment      // today's, newest first
+	Purchases []apitype.StampPurchase // recent INTERNETMARKE purchases, newest first
+	Pairing   []apitype.Origin        // pending requests only
 	LastScan  *ScanOutcome
 	Updated   time.Time
 }
@@ -183,6 +184,7 @@ func (m *Model) State() State {
 	s.Printers = append([]apitype.Printer(nil), s.Printers...)
 	s.Shipments = append([]apitype.Shipment(nil), s.Shipments...)
 	s.Pairing = append([]apitype.Origin(nil), s.Pairing...)
+	s.Purchases = append([]apitype.StampPurchase(nil), s.Purchases...)
 	if s.LastScan != nil {
 		c := *s.LastScan
 		s.LastScan = &c
@@ -342,6 +344,11 @@ func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 	cl := m.client()
 	origins, oerr := cl.Origins(ctx)
 	bal, berr := cl.StampBalance(ctx, askDP)
+	var purchases []apitype.StampPurchase
+	var perr error = errNotRead
+	if berr == nil {
+		purchases, perr = cl.StampPurchases(ctx, false, 20)
+	}
 	var notes []Notice
 	m.mu.Lock()
 	l := i18n.For(m.lang)
@@ -366,6 +373,9 @@ func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 	switch {
 	case berr == nil:
 		m.st.Balance = Balance{Known: true, Value: bal}
+		if perr == nil {
+			m.st.Purchases = purchases
+		}
 		low := m.opts.LowBalanceCents > 0 && int64(bal.Cents) < m.opts.LowBalanceCents
 		if low && !m.notified["balance:low"] {
 			notes = append(notes, Notice{Kind: "low_balance", Title: l.T("tray.notice.low_balance_title"), Body: l.T("tray.notice.low_balance", "balance", l.Money(int64(bal.Cents)), "threshold", l.Money(m.opts.LowBalanceCents))})
@@ -373,6 +383,7 @@ func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 		m.notified["balance:low"] = low
 	case errors.As(berr, &apiErr) && (apiErr.Code == apitype.CodeStampNotConfigured || apiErr.Status == 404):
 		m.st.Balance = Balance{NotConfigured: true}
+		m.st.Purchases = nil
 	default:
 		m.st.Balance.Err = berr
 	}
@@ -643,4 +654,35 @@ func (m *Model) DayEnd(ctx context.Context) (apitype.DayEnd, error) {
 		m.changed()
 	}
 	return d, nil
+}
+
+var errNotRead = errors.New("not read")
+
+// Refundable reports whether the operator may ask for a refund of p: paid
+// and not refunded or asked for already.
+func Refundable(p apitype.StampPurchase) bool {
+	switch p.State {
+	case "paid", "stored", "printed", "failed":
+		return len(p.Vouchers) > 0
+	}
+	return false
+}
+
+// RefundStamps asks Deutsche Post to refund a purchase, then reloads the
+// balance and the purchases.
+func (m *Model) RefundStamps(ctx context.Context, id string) (apitype.StampPurchase, error) {
+	p, err := m.client().RefundStamps(ctx, id)
+	if err == nil {
+		m.refreshSlow(ctx, false)
+	}
+	return p, err
+}
+
+// ReprintStamps prints a purchase's stamps again.
+func (m *Model) ReprintStamps(ctx context.Context, id string) error {
+	_, err := m.client().ReprintStamps(ctx, id)
+	if err == nil {
+		m.refreshSlow(ctx, false)
+	}
+	return err
 }

@@ -353,3 +353,25 @@ func TestTestPrintAndDayEnd(t *testing.T) {
 		t.Errorf("English: %q", got)
 	}
 }
+
+func TestPurchasesAndRefund(t *testing.T) {
+	f := newFakeAgent(t, "")
+	f.balance = &apitype.StampBalance{Cents: 2000, At: readAt}
+	f.purchases = []apitype.StampPurchase{{ID: "p1", State: "printed", ProductName: "Standardbrief", Quantity: 2, TotalCents: 190, Created: readAt, Vouchers: []apitype.StampVoucher{{VoucherID: "A"}, {VoucherID: "B"}}}}
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	waitFor(t, "the purchases", func() bool { return len(m.State().Purchases) == 1 })
+	p := m.State().Purchases[0]
+	if got := PurchaseLine(m.L(), p); got != "24.11.2026 14:05 – 2 × Standardbrief – 1,90 € – gedruckt" {
+		t.Errorf("German: %q", got)
+	}
+	if !Refundable(p) {
+		t.Errorf("a printed purchase can be refunded")
+	}
+	if _, err := m.RefundStamps(context.Background(), "p1"); err != nil {
+		t.Fatal(err)
+	}
+	p = m.State().Purchases[0]
+	if got := PurchaseLine(i18n.For(i18n.English), p); got != "2026-11-24 14:05 – 2 × Standardbrief – €1.90 – refund requested" || Refundable(p) {
+		t.Errorf("after the refund: %q (refundable %v)", got, Refundable(p))
+	}
+}

@@ -252,3 +252,20 @@ func DayEndText(l *i18n.Localizer, d apitype.DayEnd) string {
 	}
 	return s
 }
+
+// PurchaseLine is one INTERNETMARKE purchase: when, what, how much, where
+// it stands.
+func PurchaseLine(l *i18n.Localizer, p apitype.StampPurchase) string {
+	state := p.State
+	switch p.State {
+	case "intent", "ordered", "paid", "stored", "printing", "printed", "failed", "refund_requested", "refunded":
+		state = l.T("tray.purchase_state." + p.State)
+	}
+	s := l.T("tray.purchase.line", "time", l.Time(p.Created), "quantity", p.Quantity, "product", apitype.Printable(p.ProductName), "total", l.Money(int64(p.TotalCents)), "state", state)
+	if p.Error != "" {
+		s += " – " + apitype.Printable(p.Error)
+	} else if p.PrintError != "" {
+		s += " – " + apitype.Printable(p.PrintError)
+	}
+	return s
+}

@@ -49,6 +49,13 @@ type Window struct {
 	printers  *fyne.Container
 	Balance   *widget.Label
 	refreshB  *widget.Button
+	PurchList *widget.List
+	purch     []apitype.StampPurchase
+	purchSel  string
+	purchNone *widget.Label
+	refundB   *widget.Button
+	reprintSt *widget.Button
+	PurchOut  *widget.Label
 	ShipList  *widget.List
 	ships     []apitype.Shipment
 	shipNone  *widget.Label
@@ -121,6 +128,41 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	w.refreshB = widget.NewButton("", func() {
 		go m.RefreshBalance(context.Background(), true)
 	})
+	w.PurchList = widget.NewList(
+		func() int { return len(w.purch) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(w.purch) {
+				o.(*widget.Label).SetText(PurchaseLine(w.m.L(), w.purch[i]))
+			}
+		})
+	w.PurchList.OnSelected = func(i widget.ListItemID) {
+		if i < len(w.purch) {
+			w.purchSel = w.purch[i].ID
+			w.refresh()
+		}
+	}
+	w.purchNone = widget.NewLabel("")
+	w.PurchOut = widget.NewLabel("")
+	w.PurchOut.Wrapping = fyne.TextWrapWord
+	w.refundB = widget.NewButton("", func() {
+		l := m.L()
+		id, total := w.purchSel, ""
+		for _, p := range w.purch {
+			if p.ID == id {
+				total = l.Money(int64(p.TotalCents))
+			}
+		}
+		dialog.ShowConfirm(l.T("tray.purchase.refund"), l.T("tray.purchase.refund_confirm", "total", total), func(ok bool) {
+			if ok {
+				w.purchaseAct(func(ctx context.Context) error { _, err := m.RefundStamps(ctx, id); return err })
+			}
+		}, w.W)
+	})
+	w.reprintSt = widget.NewButton("", func() {
+		id := w.purchSel
+		w.purchaseAct(func(ctx context.Context) error { return m.ReprintStamps(ctx, id) })
+	})
 	w.ShipList = widget.NewList(
 		func() int { return len(w.ships) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -145,7 +187,7 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("", jobs),
 		container.NewTabItem("", container.NewVScroll(w.printers)),
-		container.NewTabItem("", container.NewVBox(w.Balance, container.NewHBox(w.refreshB))),
+		container.NewTabItem("", container.NewBorder(container.NewVBox(w.Balance, container.NewHBox(w.refreshB), w.purchNone), container.NewVBox(w.PurchOut, container.NewHBox(w.reprintSt, w.refundB)), nil, nil, w.PurchList)),
 		container.NewTabItem("", container.NewBorder(w.shipNone, container.NewVBox(w.DayEndOut, container.NewHBox(w.dayEndB)), nil, nil, w.ShipList)),
 		container.NewTabItem("", container.NewVScroll(w.Pairing)),
 	)
@@ -184,6 +226,21 @@ func (w *Window) act(fn func(context.Context) error) {
 			l := w.m.L()
 			w.do(func() { w.JobDetail.SetText(l.T("tray.action_failed", "error", ErrorText(l, err))) })
 		}
+	}()
+}
+
+// purchaseAct runs a stamp action and shows its error under the list.
+func (w *Window) purchaseAct(fn func(context.Context) error) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := fn(ctx)
+		l := w.m.L()
+		text := ""
+		if err != nil {
+			text = l.T("tray.action_failed", "error", ErrorText(l, err))
+		}
+		w.do(func() { w.PurchOut.SetText(text) })
 	}()
 }
 
@@ -341,6 +398,28 @@ func (w *Window) refresh() {
 		w.refreshB.Enable()
 	}
 
+	w.purch = st.Purchases
+	w.PurchList.Refresh()
+	w.purchNone.SetText(l.T("tray.purchase.none"))
+	if len(w.purch) == 0 && st.Balance.Known {
+		w.purchNone.Show()
+	} else {
+		w.purchNone.Hide()
+	}
+	w.refundB.SetText(l.T("tray.purchase.refund"))
+	w.reprintSt.SetText(l.T("tray.purchase.reprint"))
+	w.refundB.Disable()
+	w.reprintSt.Disable()
+	for _, p := range w.purch {
+		if p.ID == w.purchSel {
+			if Refundable(p) {
+				w.refundB.Enable()
+			}
+			if p.State == "stored" || p.State == "printed" || p.State == "failed" {
+				w.reprintSt.Enable()
+			}
+		}
+	}
 	w.ships = st.Shipments
 	w.dayEndB.SetText(l.T("tray.dayend.button"))
 	w.ShipList.Refresh()
