@@ -176,6 +176,16 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		w.WriteHeader(404)
 		js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such purchase"})
 	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}/preview", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "missing" {
+			w.WriteHeader(404)
+			js(w, apitype.Error{Status: 404, Code: apitype.CodeNotFound, Message: "no such job"})
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set(apitype.HeaderPreviewLabels, "1")
+		w.Write(IconPNG(Ready)) // any PNG: the tray only shows what the agent drew
+	})
 	mux.HandleFunc("POST /api/v1/dayend", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()

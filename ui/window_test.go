@@ -103,6 +103,12 @@ func TestWindowHeadless(t *testing.T) {
 	waitFor(t, "the error in plain words", func() bool {
 		return strings.Contains(allText(w), "ORD-1002 wurde nicht gedruckt: Drucker nicht erreichbar")
 	})
+	waitFor(t, "the preview", func() bool {
+		return onUI(func() bool { return w.preview.Resource != nil && w.preview.Resource.Name() == "j2.png" })
+	})
+	if !onUI(func() bool { return !w.reprint.Disabled() && w.cancel.Disabled() }) {
+		t.Errorf("a failed job offers reprint, not cancel")
+	}
 
 	// Search narrows the list; the state filter too.
 	do(func() { w.Search.SetText("1001") })
