@@ -120,6 +120,9 @@ func TestNATSKilledBetweenFetchAndAck(t *testing.T) {
 	if !natsOK {
 		t.Errorf("doctor did not find the NATS connection: %s", out)
 	}
+	if out, _ := e.cli("printers"); !strings.Contains(out, "NATS): connected") {
+		t.Errorf("printers does not say the station is connected: %s", out)
+	}
 	out, code := e.cli("--json", "stations")
 	var list apitype.StationList
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || !list.Connected || len(list.Stations) != 1 || list.Stations[0].Station != "st7" {

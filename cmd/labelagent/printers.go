@@ -42,7 +42,19 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", name, p.Transport, p.Address, printerStatus(l, p),
 						app.ago(p.StatusSince), p.Queued, short(apitype.Printable(p.Status.Detail), 60))
 				}
-				return t.Flush()
+				if err := t.Flush(); err != nil {
+					return err
+				}
+				// A station of a NATS warehouse also says whether it is
+				// connected: jobs from the warehouse wait while it is not.
+				if list, err := app.Client().Stations(cmd.Context()); err == nil {
+					if list.Connected {
+						fmt.Fprintln(w, l.T("nats.printers_connected", "server", list.Server))
+					} else {
+						fmt.Fprintln(w, l.T("nats.printers_disconnected", "err", list.Error))
+					}
+				}
+				return nil
 			})
 		},
 	}
