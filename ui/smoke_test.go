@@ -105,8 +105,10 @@ func TestTraySmoke(t *testing.T) {
 	addr := freePort(t)
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "config.yaml")
+	// The browser API would take its fixed default port: off (other tests run at once).
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: %s
 data_dir: %s
+browser: {enabled: false}
 default_printer: desk
 printers:
   - name: desk
