@@ -12,7 +12,7 @@ BUILD_PKGS := gcc libusb-1.0-0-dev pkg-config
 TEST_PKGS  := $(BUILD_PKGS) umockdev socat poppler-utils nsis
 # Packaging: NSIS for the Windows installer, osslsigncode to sign it, the
 # MinGW compiler for the Windows tray (cgo).
-DIST_PKGS  := $(BUILD_PKGS) nsis osslsigncode gcc-mingw-w64-x86-64
+DIST_PKGS   = $(BUILD_PKGS) $(UI_PKGS) nsis osslsigncode gcc-mingw-w64-x86-64
 # zbarimg and dmtxread read the preview's barcodes independently of gozxing.
 TEST_PKGS  += zbar-tools dmtx-utils
 # The browser tests drive headless Chromium; `labelagent browser cert install`
@@ -99,11 +99,12 @@ fuzz:
 
 # Packages: dist/labelagent_<v>_amd64.deb (nfpm as a library) and
 # dist/labelagent-<v>-windows-amd64-installer.exe (NSIS) from cross-compiled
-# binaries: the Windows service in pure Go, the tray with cgo through MinGW
-# when the tray exists (cmd/labelagent-tray). With SIGN_PFX (a PKCS#12 file)
+# binaries: the Windows service in pure Go, the tray (-tags tray) with cgo
+# through MinGW unless WIN_TRAY=0. With SIGN_PFX (a PKCS#12 file)
 # and SIGN_PASS set, the Windows binaries and the installer are signed with
 # osslsigncode (Authenticode); SIGN_TIMESTAMP adds a timestamp server.
 DIST        := dist
+WIN_TRAY    ?= 1
 # Debian and Windows spellings of $(VERSION) (mkdeb knows both rules);
 # "=" so that only `make dist` runs it.
 DEB_VERSION = $(shell $(GO) run ./installer/mkdeb -print-version deb -version "$(VERSION)")
@@ -113,13 +114,16 @@ WIN_INSTALLER = $(DIST)/labelagent-$(DEB_VERSION)-windows-amd64-installer.exe
 dist: deps-dist
 	@rm -rf $(DIST) && mkdir -p $(DIST)/linux-amd64 $(DIST)/windows-amd64
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/linux-amd64/labelagent ./cmd/labelagent
-	$(GO) run ./installer/mkdeb -bin $(DIST)/linux-amd64/labelagent -version "$(VERSION)" -out $(DIST)/labelagent_$(DEB_VERSION)_amd64.deb
+	# The tray is the same program built with Fyne (-tags tray, cgo): its own
+	# binary, so the service stays free of Fyne and the desktop's libraries.
+	$(GO) build -trimpath -tags tray -ldflags "$(LDFLAGS)" -o $(DIST)/linux-amd64/labelagent-tray ./cmd/labelagent
+	$(GO) run ./installer/mkdeb -bin $(DIST)/linux-amd64/labelagent -tray-bin $(DIST)/linux-amd64/labelagent-tray -version "$(VERSION)" -out $(DIST)/labelagent_$(DEB_VERSION)_amd64.deb
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/windows-amd64/labelagent.exe ./cmd/labelagent
-	@tray=""; if [ -d cmd/labelagent-tray ]; then \
-	  echo "building the Windows tray with MinGW"; \
-	  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS) -H windowsgui" -o $(DIST)/windows-amd64/labelagent-tray.exe ./cmd/labelagent-tray || exit 1; \
+	@tray=""; if [ "$(WIN_TRAY)" != 0 ]; then \
+	  echo "building the Windows tray with MinGW (WIN_TRAY=0 leaves it out)"; \
+	  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -tags tray -ldflags "$(LDFLAGS) -H windowsgui" -o $(DIST)/windows-amd64/labelagent-tray.exe ./cmd/labelagent || exit 1; \
 	  tray="-DWITH_TRAY"; \
-	else echo "no tray yet (cmd/labelagent-tray): the installer carries the service only"; fi; \
+	else echo "WIN_TRAY=0: the installer carries the service only"; fi; \
 	$(MAKE) --no-print-directory sign-windows FILES="$(DIST)/windows-amd64/*.exe" && \
 	makensis -V2 -WX $$tray -DVERSION=$(WIN_VERSION) -DBINDIR=$(CURDIR)/$(DIST)/windows-amd64 -DOUTFILE=$(CURDIR)/$(WIN_INSTALLER) installer/windows/labelagent.nsi && \
 	$(MAKE) --no-print-directory sign-windows FILES="$(WIN_INSTALLER)"

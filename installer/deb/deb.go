@@ -30,15 +30,20 @@ const (
 	ConfigPath    = "/etc/labelagent/config.yaml"
 	UnitPath      = "/usr/lib/systemd/system/labelagent.service"
 	AutostartPath = "/etc/xdg/autostart/labelagent-tray.desktop"
+	TrayBinPath   = "/usr/bin/labelagent-tray"
 	DataDir       = "/var/lib/labelagent"
 )
 
 // Options say what to package.
 type Options struct {
-	Binary  string // the linux labelagent binary
-	Version string // e.g. 1.2.0 or 0.0.0~git.abc123
-	Arch    string // Debian architecture: amd64, arm64
-	Out     string // the .deb to write
+	Binary string // the linux labelagent binary
+	// TrayBinary is labelagent built with -tags tray (Fyne, cgo), installed
+	// as /usr/bin/labelagent-tray and started in desktop sessions; empty:
+	// the package has no tray and no autostart entry.
+	TrayBinary string
+	Version    string // e.g. 1.2.0 or 0.0.0~git.abc123
+	Arch       string // Debian architecture: amd64, arm64
+	Out        string // the .deb to write
 	// MTime stamps every file (reproducible builds); zero: now.
 	MTime time.Time
 	// Compression of the data archive: gzip (default), xz, zstd or none.
@@ -66,7 +71,7 @@ func Build(o Options) error {
 		"config.yaml":             svcdef.DefaultConfig("linux", DataDir),
 		"labelagent.service":      svcdef.SystemdUnit(BinPath, svcdef.RunArgs, svcdef.User),
 		"60-labelagent.rules":     svcdef.UdevRule(),
-		"labelagent-tray.desktop": svcdef.TrayAutostart(BinPath),
+		"labelagent-tray.desktop": svcdef.TrayAutostart(TrayBinPath),
 	}
 	src := map[string]string{}
 	for name, content := range generated {
@@ -114,10 +119,17 @@ func Build(o Options) error {
 				{Source: src["config.yaml"], Destination: ConfigPath, Type: files.TypeConfigNoReplace, FileInfo: &files.ContentFileInfo{Mode: 0o640}},
 				{Source: src["labelagent.service"], Destination: UnitPath, FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 				{Source: src["60-labelagent.rules"], Destination: svcdef.UdevRuleFile, FileInfo: &files.ContentFileInfo{Mode: 0o644}},
-				// The tray (`labelagent tray`) starts in every desktop session.
-				{Source: src["labelagent-tray.desktop"], Destination: AutostartPath, Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 			},
 		},
+	}
+	if o.TrayBinary != "" {
+		// The tray (`labelagent-tray tray`) starts in every desktop session.
+		// It is a separate binary so the service stays free of Fyne and of
+		// the desktop's GL and X11 libraries, which are only recommended.
+		info.Contents = append(info.Contents,
+			&files.Content{Source: o.TrayBinary, Destination: TrayBinPath, FileInfo: &files.ContentFileInfo{Mode: 0o755}},
+			&files.Content{Source: src["labelagent-tray.desktop"], Destination: AutostartPath, Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}})
+		info.Recommends = append(info.Recommends, "libgl1", "libx11-6", "libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1")
 	}
 	info = nfpm.WithDefaults(info)
 	if err := nfpm.PrepareForPackager(info, "deb"); err != nil {

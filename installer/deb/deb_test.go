@@ -47,7 +47,8 @@ func packages(t *testing.T) (v1, v2 string) {
 			return
 		}
 		for _, v := range []string{"1.0.0", "1.1.0"} {
-			if built.err = Build(Options{Binary: bin, Version: v, Out: filepath.Join(built.dir, "labelagent_"+v+"_amd64.deb"), Compression: "none"}); built.err != nil {
+			// The tray binary is packaged, not run here: the plain build stands in.
+			if built.err = Build(Options{Binary: bin, TrayBinary: bin, Version: v, Out: filepath.Join(built.dir, "labelagent_"+v+"_amd64.deb"), Compression: "none"}); built.err != nil {
 				return
 			}
 		}
@@ -80,7 +81,7 @@ func TestPackageContents(t *testing.T) {
 	v1, _ := packages(t)
 	contents := dpkgDeb(t, "-c", v1)
 	for _, p := range []string{"./usr/bin/labelagent", "./etc/labelagent/config.yaml", "./usr/lib/systemd/system/labelagent.service",
-		"./usr/lib/udev/rules.d/60-labelagent.rules", "./etc/xdg/autostart/labelagent-tray.desktop"} {
+		"./usr/lib/udev/rules.d/60-labelagent.rules", "./etc/xdg/autostart/labelagent-tray.desktop", "./usr/bin/labelagent-tray"} {
 		if !strings.Contains(contents, " "+p+"\n") {
 			t.Errorf("package lacks %s:\n%s", p, contents)
 		}
@@ -123,7 +124,7 @@ func TestPackageContents(t *testing.T) {
 	if !strings.Contains(rules, `ATTR{idVendor}=="0a5f", MODE="0660", GROUP="lp"`) {
 		t.Errorf("udev rule does not give Zebra printers to lp:\n%s", rules)
 	}
-	if d := read("etc/xdg/autostart/labelagent-tray.desktop"); !strings.Contains(d, "Exec=/usr/bin/labelagent tray\n") {
+	if d := read("etc/xdg/autostart/labelagent-tray.desktop"); !strings.Contains(d, "Exec=/usr/bin/labelagent-tray tray\n") {
 		t.Errorf("autostart entry:\n%s", d)
 	}
 	control := read("DEBIAN/control")

@@ -108,7 +108,7 @@ Section "labelagent" SecMain
 
 !ifdef WITH_TRAY
   ; The tray starts in every user's session.
-  WriteRegStr HKLM "${RUNKEY}" "labelagent-tray" '"$INSTDIR\labelagent-tray.exe"'
+  WriteRegStr HKLM "${RUNKEY}" "labelagent-tray" '"$INSTDIR\labelagent-tray.exe" tray'
 !endif
 
   ; Apps & features.
