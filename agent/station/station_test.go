@@ -172,6 +172,19 @@ func TestPoolOfThreeTakesEachJobOnce(t *testing.T) {
 	c := newStation(t, []string{url}, "st3", []string{"line"}, 1)
 	js := publisher(t, url)
 	waitStream(t, js, "LABELAGENT_JOBS")
+	// Publish once all three stations wait on the pool's consumer, so the
+	// test shows the pool shared, not one station that happened to be first.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if c, err := js.Consumer(context.Background(), "LABELAGENT_JOBS", "pool-line"); err == nil {
+			if info, err := c.Info(context.Background()); err == nil && info.NumWaiting >= 3 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the three stations never waited on the pool")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	const n = 1000
 	publish(t, js, "labelagent.jobs.pool.line", 0, n)
 	waitJobs(t, n, a.q, b.q, c.q)
