@@ -240,14 +240,10 @@ func (s *Station) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	if js == nil {
 		return nil, fmt.Errorf("not connected")
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: s.cfg.Bucket, TTL: 3 * s.cfg.Heartbeat,
+	kv, err := keyValue(ctx, js, jetstream.KeyValueConfig{Bucket: s.cfg.Bucket, TTL: 3 * s.cfg.Heartbeat,
 		Storage: jetstream.FileStorage, History: 1, Replicas: s.cfg.Replicas})
 	if err != nil {
-		if kv2, gerr := js.KeyValue(ctx, s.cfg.Bucket); gerr == nil {
-			kv, err = kv2, nil
-		} else {
-			return nil, fmt.Errorf("bucket %s: %w", s.cfg.Bucket, err)
-		}
+		return nil, err
 	}
 	s.mu.Lock()
 	s.kv = kv

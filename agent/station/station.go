@@ -233,26 +233,46 @@ func (s *Station) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// ensureStreams creates the streams when they are missing; credentials
-// that may not create them use the ones the warehouse set up.
+// ensureStreams creates the streams when they are missing. A stream that
+// exists is used as it is, never updated: the warehouse may have set it up
+// (or another station created it a moment ago), and credentials that may
+// not create streams can still use them.
 func (s *Station) ensureStreams(ctx context.Context) error {
-	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.cfg.JobStream,
-		Subjects: []string{s.cfg.Prefix + ".jobs.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
-		Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas})
-	if err != nil {
-		if _, gerr := s.js.Stream(ctx, s.cfg.JobStream); gerr != nil {
-			return fmt.Errorf("job stream %s: %w", s.cfg.JobStream, err)
+	for _, cfg := range []jetstream.StreamConfig{
+		{Name: s.cfg.JobStream, Subjects: []string{s.cfg.Prefix + ".jobs.>"}, Retention: jetstream.WorkQueuePolicy,
+			Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas},
+		{Name: s.cfg.EventStream, Subjects: []string{s.cfg.Prefix + ".events.>"}, Retention: jetstream.LimitsPolicy,
+			Storage: jetstream.FileStorage, MaxAge: 7 * 24 * time.Hour, Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas},
+	} {
+		if _, err := s.js.Stream(ctx, cfg.Name); err == nil {
+			continue
 		}
-	}
-	_, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.cfg.EventStream,
-		Subjects: []string{s.cfg.Prefix + ".events.>"}, Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
-		MaxAge: 7 * 24 * time.Hour, Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas})
-	if err != nil {
-		if _, gerr := s.js.Stream(ctx, s.cfg.EventStream); gerr != nil {
-			return fmt.Errorf("event stream %s: %w", s.cfg.EventStream, err)
+		if _, err := s.js.CreateStream(ctx, cfg); err != nil {
+			if _, gerr := s.js.Stream(ctx, cfg.Name); gerr != nil {
+				return fmt.Errorf("stream %s: %w", cfg.Name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// keyValue opens a bucket, creating it when it is missing (and never
+// updating one that exists).
+func keyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if js == nil {
+		return nil, errors.New("not connected")
+	}
+	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
+		return kv, nil
+	}
+	kv, err := js.CreateKeyValue(ctx, cfg)
+	if err != nil {
+		if kv2, gerr := js.KeyValue(ctx, cfg.Bucket); gerr == nil {
+			return kv2, nil
+		}
+		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
 }
 
 // consumeLoop binds the durable consumer and takes its messages one by one,
@@ -278,14 +298,19 @@ func (s *Station) consume(ctx context.Context, durable, subject string) error {
 	if err := s.ensureStreams(ctx); err != nil {
 		return err
 	}
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.JobStream, jetstream.ConsumerConfig{Durable: durable,
-		FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, AckWait: s.cfg.AckWait, MaxAckPending: 64,
-		DeliverPolicy: jetstream.DeliverAllPolicy})
+	// An existing durable is bound as it is (a pool's is shared by its
+	// stations); only a missing one is created.
+	cons, err := s.js.Consumer(ctx, s.cfg.JobStream, durable)
 	if err != nil {
-		if c, gerr := s.js.Consumer(ctx, s.cfg.JobStream, durable); gerr == nil {
+		cons, err = s.js.CreateConsumer(ctx, s.cfg.JobStream, jetstream.ConsumerConfig{Durable: durable,
+			FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, AckWait: s.cfg.AckWait, MaxAckPending: 64,
+			DeliverPolicy: jetstream.DeliverAllPolicy})
+		if err != nil {
+			c, gerr := s.js.Consumer(ctx, s.cfg.JobStream, durable)
+			if gerr != nil {
+				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
 			cons = c
-		} else {
-			return fmt.Errorf("consumer %s: %w", durable, err)
 		}
 	}
 	for ctx.Err() == nil {
@@ -315,15 +340,10 @@ func (s *Station) claims(ctx context.Context) (jetstream.KeyValue, error) {
 	if kv != nil {
 		return kv, nil
 	}
-	name := s.cfg.Bucket + "_claims"
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, TTL: claimTTL,
+	kv, err := keyValue(ctx, js, jetstream.KeyValueConfig{Bucket: s.cfg.Bucket + "_claims", TTL: claimTTL,
 		Storage: jetstream.FileStorage, History: 1, Replicas: s.cfg.Replicas})
 	if err != nil {
-		if kv2, gerr := js.KeyValue(ctx, name); gerr == nil {
-			kv, err = kv2, nil
-		} else {
-			return nil, fmt.Errorf("bucket %s: %w", name, err)
-		}
+		return nil, err
 	}
 	s.mu.Lock()
 	s.claimKV = kv
