@@ -37,6 +37,8 @@ func (s *Server) mountShipments() {
 	s.Handle("POST /api/v1/shipments/{id}/return", h.returnFor)
 	s.Handle("POST /api/v1/shipments/{id}/track", h.track)
 	s.Handle("POST /api/v1/returns", h.returnAddr)
+	s.Handle("GET /api/v1/returns/locations", h.locations)
+	s.Handle("GET /api/v1/track", h.trackNumber)
 	s.Handle("POST /api/v1/dayend", h.dayEnd)
 	s.Handle("GET /api/v1/dayend", h.dayEnds)
 	s.Handle("GET /api/v1/dayend/{id}", h.getDayEnd)
@@ -572,6 +574,53 @@ func (h *shipHandlers) dayEnds(w http.ResponseWriter, r *http.Request) {
 		des = []apitype.DayEnd{}
 	}
 	writeJSON(w, http.StatusOK, apitype.DayEndList{DayEnds: des})
+}
+
+// locations lists the account's return receivers, asked of DHL by the agent.
+func (h *shipHandlers) locations(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	q := r.URL.Query()
+	ctx, cancel := h.work(r)
+	defer cancel()
+	locs, err := j.Locations(ctx, returns.LocationQuery{CountryCode: q.Get("country"), PostalCode: q.Get("postal_code"),
+		ReceiverID: q.Get("receiver"), BillingNumber: q.Get("billing_number")})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := apitype.ReturnLocationList{Locations: []apitype.ReturnLocation{}}
+	for _, l := range locs {
+		a := l.Address
+		out.Locations = append(out.Locations, apitype.ReturnLocation{ReceiverID: l.ReceiverID, BillingNumber: l.BillingNumber,
+			Name: a.Name1, Street: a.AddressStreet, HouseNumber: a.AddressHouse, PostalCode: a.PostalCode, City: a.City})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// trackNumber tracks a number the journal does not hold, through the
+// agent's tracking client (its rate limit and daily quota).
+func (h *shipHandlers) trackNumber(w http.ResponseWriter, r *http.Request) {
+	j := h.journal(w, r)
+	if j == nil {
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("number") == "" {
+		h.s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "ship.api.track_number_missing"))
+		return
+	}
+	ctx, cancel := h.work(r)
+	defer cancel()
+	list, err := j.TrackNumber(ctx, tracking.Query{TrackingNumber: q.Get("number"), Service: q.Get("service"),
+		RecipientPostalCode: q.Get("postal_code"), Language: q.Get("language")})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apitype.ShipmentList{Shipments: list})
 }
 
 func (h *shipHandlers) getDayEnd(w http.ResponseWriter, r *http.Request) {

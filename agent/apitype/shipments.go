@@ -287,3 +287,19 @@ type DayEnd struct {
 type DayEndList struct {
 	DayEnds []DayEnd `json:"dayends"`
 }
+
+// ReturnLocation is a return receiver of the account (Returns /locations).
+type ReturnLocation struct {
+	ReceiverID    string `json:"receiver_id"`
+	BillingNumber string `json:"billing_number,omitempty"`
+	Name          string `json:"name,omitempty"`
+	Street        string `json:"street,omitempty"`
+	HouseNumber   string `json:"house_number,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	City          string `json:"city,omitempty"`
+}
+
+// ReturnLocationList is every return receiver DHL named.
+type ReturnLocationList struct {
+	Locations []ReturnLocation `json:"locations"`
+}

@@ -246,3 +246,30 @@ func (c *Client) ExportShipments(ctx context.Context, day string) ([]byte, error
 	}
 	return c.raw(ctx, "/shipments/export", q)
 }
+
+// ReturnLocations lists the account's return receivers (the agent asks DHL).
+func (c *Client) ReturnLocations(ctx context.Context, country, postalCode, receiver, billing string) ([]apitype.ReturnLocation, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"country": country, "postal_code": postalCode, "receiver": receiver, "billing_number": billing} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out apitype.ReturnLocationList
+	err := c.Do(ctx, http.MethodGet, "/returns/locations", q, nil, "", &out)
+	return out.Locations, err
+}
+
+// TrackNumber tracks a number the agent's journal does not hold; the agent
+// asks DHL within its rate limit and daily quota.
+func (c *Client) TrackNumber(ctx context.Context, number, postalCode, service, language string) ([]apitype.Shipment, error) {
+	q := url.Values{"number": {number}}
+	for k, v := range map[string]string{"postal_code": postalCode, "service": service, "language": language} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out apitype.ShipmentList
+	err := c.Do(ctx, http.MethodGet, "/track", q, nil, "", &out)
+	return out.Shipments, err
+}

@@ -61,6 +61,7 @@ type Parcel interface {
 // Returns is the Returns v1 client; *returns.Client implements it.
 type Returns interface {
 	Create(ctx context.Context, o returns.Order, labelType string) (*returns.Label, error)
+	Locations(ctx context.Context, q returns.LocationQuery) ([]returns.Location, error)
 }
 
 // Tracker is the Unified Tracking client; *tracking.Client implements it.

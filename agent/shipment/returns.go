@@ -267,23 +267,8 @@ func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
 	case len(resp.Shipments) == 0:
 		t.Error = "DHL knows no status for this shipment yet"
 	default:
-		sh := resp.Shipments[0]
-		ev := sh.Status
 		prev := t.Status
-		t.Status, t.Description = firstNonEmpty(ev.StatusCode, tracking.Unknown), firstNonEmpty(ev.Description, ev.Status)
-		t.Location = ""
-		if ev.Location != nil {
-			t.Location = strings.TrimSpace(ev.Location.Address.PostalCode + " " + ev.Location.Address.AddressLocality)
-		}
-		if !ev.Timestamp.IsZero() {
-			at := ev.Timestamp.Time
-			t.At = &at
-		}
-		t.EstimatedAt = nil
-		if sh.EstimatedTimeOfDelivery != nil && !sh.EstimatedTimeOfDelivery.IsZero() {
-			e := sh.EstimatedTimeOfDelivery.Time
-			t.EstimatedAt = &e
-		}
+		applyStatus(t, resp.Shipments[0])
 		if prev != t.Status || r.Tracking == nil {
 			r.step(now, "tracking: "+t.Status+" "+t.Description)
 		}
@@ -350,4 +335,51 @@ func sortByChecked(rs []*Record) {
 		return r.Tracking.Checked
 	}
 	sort.SliceStable(rs, func(a, b int) bool { return checked(rs[a]).Before(checked(rs[b])) })
+}
+
+// applyStatus writes DHL's latest status of a shipment into t.
+func applyStatus(t *apitype.ShipmentTracking, sh tracking.Shipment) {
+	ev := sh.Status
+	t.Status, t.Description = firstNonEmpty(ev.StatusCode, tracking.Unknown), firstNonEmpty(ev.Description, ev.Status)
+	t.Location = ""
+	if ev.Location != nil {
+		t.Location = strings.TrimSpace(ev.Location.Address.PostalCode + " " + ev.Location.Address.AddressLocality)
+	}
+	if !ev.Timestamp.IsZero() {
+		at := ev.Timestamp.Time
+		t.At = &at
+	}
+	t.EstimatedAt = nil
+	if sh.EstimatedTimeOfDelivery != nil && !sh.EstimatedTimeOfDelivery.IsZero() {
+		e := sh.EstimatedTimeOfDelivery.Time
+		t.EstimatedAt = &e
+	}
+}
+
+// TrackNumber asks DHL for a number the journal does not hold (a parcel
+// from another system), through the agent's tracking client and so within
+// its rate limit and daily quota. Nothing is recorded.
+func (j *Journal) TrackNumber(ctx context.Context, q tracking.Query) ([]apitype.Shipment, error) {
+	if j.opts.Tracker == nil {
+		return nil, fmt.Errorf("%w: tracking", ErrUnavailable)
+	}
+	resp, err := j.opts.Tracker.Track(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apitype.Shipment, 0, len(resp.Shipments))
+	for _, sh := range resp.Shipments {
+		t := &apitype.ShipmentTracking{Checked: j.now()}
+		applyStatus(t, sh)
+		out = append(out, apitype.Shipment{ShipmentNo: sh.ID, Kind: apitype.ShipmentKindOutbound, Tracking: t})
+	}
+	return out, nil
+}
+
+// Locations lists the account's return receivers (Returns /locations).
+func (j *Journal) Locations(ctx context.Context, q returns.LocationQuery) ([]returns.Location, error) {
+	if j.opts.Returns == nil {
+		return nil, fmt.Errorf("%w: returns", ErrUnavailable)
+	}
+	return j.opts.Returns.Locations(ctx, q)
 }

@@ -146,6 +146,14 @@ func TestCarrierCommandsAgainstTheSimulators(t *testing.T) {
 	if !found {
 		t.Errorf("no printed job carries shipment %s", m[1])
 	}
+	// A number the journal does not hold and the return receivers: the
+	// agent asks DHL, the CLI asks the agent.
+	if out := run("track", "7777777770"); !strings.Contains(out, "7777777770") {
+		t.Errorf("track of a number the agent does not hold: %s", out)
+	}
+	if out := run("--json", "return", "locations"); !strings.Contains(out, "receiver_id") {
+		t.Errorf("return locations: %s", out)
+	}
 	if out := run("track", m[1]); !strings.Contains(out, m[1]) {
 		t.Errorf("track: %s", out)
 	}

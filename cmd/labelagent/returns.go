@@ -33,7 +33,7 @@ house number are split automatically. The return id (RET + shipment number) is p
 text: give it to the customer next to the QR code. A PDF label is printed unless
 --no-print; a QR code is handed out (-o stores it).
 
-"labelagent return locations" asks DHL directly (it works without the agent).`,
+"labelagent return locations" lists the account's return receivers; the agent asks DHL.`,
 		Example: `  labelagent return --shipment 100234 --type BOTH -o returns/
   labelagent return --name "Max Mustermann" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --ref 100234
   labelagent return locations`,
@@ -129,28 +129,23 @@ text: give it to the customer next to the QR code. A PDF label is printed unless
 }
 
 func newReturnLocationsCmd(app *cliApp) *cobra.Command {
-	var q returns.LocationQuery
+	var q struct{ CountryCode, PostalCode, ReceiverID, BillingNumber string }
 	cmd := &cobra.Command{
 		Use:   "locations",
-		Short: "List the account's return receivers (receiver ids); asks DHL directly, works without the agent",
+		Short: "List the account's return receivers (receiver ids); the agent asks DHL",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tr, err := dhlTransport(app)
-			if err != nil {
-				return err
-			}
-			locs, err := returns.New(tr).Locations(cmd.Context(), q)
+			locs, err := app.Client().ReturnLocations(cmd.Context(), q.CountryCode, q.PostalCode, q.ReceiverID, q.BillingNumber)
 			if err != nil {
 				return err
 			}
 			if app.jsonOut {
-				return app.printJSON(locs)
+				return app.printJSON(apitype.ReturnLocationList{Locations: locs})
 			}
 			tw := newTable(app.stdout)
 			fmt.Fprintln(tw, "RECEIVER\tBILLING NUMBER\tADDRESS")
 			for _, l := range locs {
-				a := l.Address
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ReceiverID, l.BillingNumber, strings.TrimSpace(fmt.Sprintf("%s, %s %s, %s %s", a.Name1, a.AddressStreet, a.AddressHouse, a.PostalCode, a.City)))
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ReceiverID, l.BillingNumber, strings.TrimSpace(fmt.Sprintf("%s, %s %s, %s %s", l.Name, l.Street, l.HouseNumber, l.PostalCode, l.City)))
 			}
 			return tw.Flush()
 		},

@@ -13,43 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
-	"github.com/labelagent/labelagent/dhl/transport"
 )
-
-// dhlConfig reads the dhl: section of the configuration (strictly) and the
-// LABELAGENT_DHL_* environment variables, for the few commands that talk to
-// DHL without the agent.
-func dhlConfig(app *cliApp) (transport.Config, error) {
-	cfg, err := app.Config()
-	if err != nil {
-		return transport.Config{}, err
-	}
-	var dc transport.Config
-	if cfg != nil {
-		if dc, err = transport.DecodeConfig(&cfg.DHL); err != nil {
-			return dc, fmt.Errorf("configuration: %w", err)
-		}
-	}
-	return dc.WithEnv(nil), nil
-}
-
-// dhlTransport builds the DHL HTTP client from the configuration.
-func dhlTransport(app *cliApp) (*transport.Client, error) {
-	dc, err := dhlConfig(app)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := transport.New(dc, transport.WithLogger(app.Logger()))
-	if err != nil {
-		return nil, fmt.Errorf("%w\n(set up the dhl: section of the configuration; \"labelagent simulate\" prints one for the local simulator)", err)
-	}
-	return tr, nil
-}
 
 // countErr is an error whose words depend on a count (plural forms).
 type countErr struct {
@@ -153,8 +121,7 @@ The order comes from --file (a Shipping v2 shipment, a list of them, or {"shipme
 several are created in one call, each reported on its own) or from the flags for a single
 parcel to a street address. Billing numbers and the sender come from the dhl: section.
 
---validate asks DHL to check the order without creating anything; it goes through the
-agent, or straight to DHL with the dhl: section when no agent runs (the one offline use).`,
+--validate asks DHL, through the agent, to check the order without creating anything.`,
 		Example: `  labelagent ship --ref 100234 --name "Maria Musterfrau" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --weight 1,2
   labelagent ship --file orders.json -o labels/
   labelagent ship --ref 100234 --reprint
@@ -263,7 +230,7 @@ agent, or straight to DHL with the dhl: section when no agent runs (the one offl
 	decimalVar(f, &weightKG, "weight", 1, "weight in kg (1,5 or 1.5)")
 	f.StringVar(&format, "format", "", "label format ZPL2 or PDF (default: ZPL2 for 203 dpi printers, else PDF)")
 	f.StringVar(&printFormat, "print-format", "", "label stock: 910-300-600 (default), 910-300-400, 100x70mm, A4, …")
-	f.BoolVar(&validate, "validate", false, "only check the order with DHL (nothing is created or billed); works without the agent")
+	f.BoolVar(&validate, "validate", false, "only check the order with DHL (nothing is created or billed)")
 	f.BoolVar(&allowUnencodable, "allow-unencodable", false, "label German addresses DHL cannot route (mustEncode=false; such parcels may not arrive)")
 	sink.addFlag(cmd)
 	cmd.AddCommand(newShipListCmd(app), newShipShowCmd(app), newShipCancelCmd(app), newShipReprintCmd(app),
@@ -310,15 +277,9 @@ func splitOrders(data []byte) ([]json.RawMessage, []string, error) {
 	return list, refs, nil
 }
 
-// validateOrders asks DHL to check orders: through the agent, or directly
-// when no agent runs.
+// validateOrders asks DHL, through the agent, to check orders.
 func (app *cliApp) validateOrders(ctx context.Context, orders []json.RawMessage) error {
 	res, err := app.Client().ValidateShipments(ctx, apitype.ShipmentValidateRequest{Orders: orders})
-	var nr *client.NotRunningError
-	if errors.As(err, &nr) {
-		app.note("ship.validate_direct")
-		res, err = app.validateDirect(ctx, orders)
-	}
 	if err != nil {
 		return err
 	}
@@ -346,56 +307,6 @@ func (app *cliApp) validateOrders(ctx context.Context, orders []json.RawMessage)
 		return &exitError{code: 2, err: countErr{"ship.err.invalid", bad}}
 	}
 	return nil
-}
-
-func (app *cliApp) validateDirect(ctx context.Context, orders []json.RawMessage) ([]apitype.ShipmentValidation, error) {
-	dc, err := dhlConfig(app)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := dhlTransport(app)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]apitype.ShipmentValidation, len(orders))
-	req := parcel.ShipmentOrderRequest{}
-	var idx []int
-	for i, raw := range orders {
-		out[i] = apitype.ShipmentValidation{Index: i, Valid: true}
-		var sh parcel.Shipment
-		if err := json.Unmarshal(raw, &sh); err != nil {
-			out[i] = apitype.ShipmentValidation{Index: i, Messages: []apitype.ShipmentMessage{{Text: err.Error(), Severity: "error"}}}
-			continue
-		}
-		agent.FillShipmentDefaults(&sh, dc)
-		req.Shipments = append(req.Shipments, sh)
-		idx = append(idx, i)
-	}
-	if len(idx) == 0 {
-		return out, nil
-	}
-	res, err := parcel.New(tr).CreateOrders(ctx, req, parcel.CreateOptions{Validate: true, DocFormat: parcel.DocFormatPDF})
-	if res == nil {
-		return nil, err
-	}
-	for n, sr := range res.Shipments {
-		if n >= len(idx) {
-			break
-		}
-		v := &out[idx[n]]
-		v.Valid = sr.Outcome.OK()
-		for _, m := range sr.Messages {
-			sev := "warning"
-			if m.Severity == parcel.OutcomeError {
-				sev = "error"
-			}
-			v.Messages = append(v.Messages, apitype.ShipmentMessage{Field: m.Field, Text: m.Text, Severity: sev})
-		}
-		if !v.Valid && len(v.Messages) == 0 {
-			v.Messages = append(v.Messages, apitype.ShipmentMessage{Text: firstNonEmpty(sr.Reason, sr.Problem.String()), Severity: "error"})
-		}
-	}
-	return out, nil
 }
 
 func (app *cliApp) printMessages(w io.Writer, ms []apitype.ShipmentMessage) {
