@@ -115,11 +115,7 @@ func (s *Server) frankingProducts(w http.ResponseWriter, r *http.Request) {
 		s.frankingError(w, r, err)
 		return
 	}
-	out := apitype.FrankingCatalog{Products: []apitype.FrankingProduct{}, Fetched: st.Fetched, Error: st.Error}
-	for _, p := range products {
-		out.Products = append(out.Products, agent.WireProduct(p))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wireCatalog(products, st))
 }
 
 func (s *Server) frankingSync(w http.ResponseWriter, r *http.Request) {
@@ -132,11 +128,7 @@ func (s *Server) frankingSync(w http.ResponseWriter, r *http.Request) {
 		s.frankingError(w, r, err)
 		return
 	}
-	out := apitype.FrankingCatalog{Products: []apitype.FrankingProduct{}, Fetched: st.Fetched, Error: st.Error}
-	for _, p := range st.Products {
-		out.Products = append(out.Products, agent.WireProduct(p))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wireCatalog(st.Products, st))
 }
 
 func (s *Server) frankingCreate(w http.ResponseWriter, r *http.Request) {
@@ -283,4 +275,14 @@ func (s *Server) frankingDocument(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)
+}
+
+// wireCatalog is the catalog's wire form: products (all, or a filtered
+// selection) with the cache's age and last refresh error.
+func wireCatalog(products []ps.Product, st franking.CatalogState) apitype.FrankingCatalog {
+	out := apitype.FrankingCatalog{Products: []apitype.FrankingProduct{}, Fetched: st.Fetched, Error: st.Error}
+	for _, p := range products {
+		out.Products = append(out.Products, agent.WireProduct(p))
+	}
+	return out
 }
