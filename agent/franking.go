@@ -12,6 +12,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/franking"
+	"github.com/labelagent/labelagent/agent/i18n"
 	ps "github.com/labelagent/labelagent/dhl/privateshipping"
 )
 
@@ -128,8 +129,13 @@ func timeOrNil(t time.Time) *time.Time {
 	return &t
 }
 
-// WireCart converts a journal cart to its wire form.
-func WireCart(c *franking.Cart) apitype.FrankingCart {
+// WireCart converts a journal cart to its wire form, worded in English
+// (events; ActionID lets a client word the action itself).
+func WireCart(c *franking.Cart) apitype.FrankingCart { return WireCartIn(c, i18n.For(i18n.English)) }
+
+// WireCartIn converts a journal cart to its wire form, its action and
+// history notes in l's language.
+func WireCartIn(c *franking.Cart, l *i18n.Localizer) apitype.FrankingCart {
 	w := apitype.FrankingCart{ID: c.ID, OrderRef: c.Request.OrderRef, State: string(c.State),
 		ShoppingCartID: c.ShoppingCartID, EntryURL: c.EntryURL, TotalCents: c.Total, Output: c.Request.Output,
 		Printer: c.Request.Printer, Receiver: WireAddress(c.Request.Receiver), PaymentOpened: timeOrNil(c.PaymentOpened),
@@ -140,7 +146,14 @@ func WireCart(c *franking.Cart) apitype.FrankingCart {
 			PAKID: it.PAKID, ShipmentNo: it.ShipmentNo, HasLabel: it.HasLabel, HasQR: it.HasQR, JobID: it.JobID})
 	}
 	for _, h := range c.History {
-		w.History = append(w.History, apitype.FrankingChange{At: h.At, State: string(h.State), Note: h.Note})
+		note := h.Note
+		if h.NoteID != "" {
+			note = l.T(h.NoteID, franking.Args(h.NoteArgs)...)
+		}
+		w.History = append(w.History, apitype.FrankingChange{At: h.At, State: string(h.State), Note: note})
+	}
+	if c.ActionID != "" {
+		w.Action, w.ActionID, w.ActionArgs = l.T(c.ActionID, franking.Args(c.ActionArgs)...), c.ActionID, c.ActionArgs
 	}
 	return w
 }

@@ -62,7 +62,42 @@ func localizeInput(l *i18n.Localizer, es ps.InputErrors) string {
 			parts = append(parts, l.T("franking.input.invalid", "field", e.Field, "want", e.Want))
 		}
 	}
-	return l.T("franking.input.refused", "problems", strings.Join(parts, "; "))
+	return strings.Join(parts, "; ")
+}
+
+// dhlDetail is what DHL said about a refused call: its problems' own
+// words with the HTTP status, or the transport's error when there is no
+// answer.
+func dhlDetail(err error) string {
+	var ae *ps.APIError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	var parts []string
+	for _, p := range ae.Problems {
+		d := p.Detail
+		if d == "" {
+			d = p.Code
+		}
+		if f := p.Field(); f != "" {
+			d = f + ": " + d
+		}
+		if d != "" {
+			parts = append(parts, d)
+		}
+	}
+	parts = append(parts, "HTTP "+strconv.Itoa(ae.StatusCode))
+	return strings.Join(parts, "; ")
+}
+
+// refuseWith answers with a journal error that words itself (an
+// *i18n.Error in its chain), else with id framing the error's own words.
+func refuseWith(status int, code string, err error, id string) *Refusal {
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return &Refusal{Status: status, Code: code, Msg: ie}
+	}
+	return RefuseWrap(status, code, err, id)
 }
 
 // frankingError turns journal and DHL errors into answers, worded by the
@@ -79,19 +114,21 @@ func (s *Server) frankingError(w http.ResponseWriter, r *http.Request, err error
 	case errors.Is(err, franking.ErrNotFound):
 		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "franking.not_found", "id", r.PathValue("id")))
 	case errors.Is(err, franking.ErrConflict):
-		s.fail(w, r, &Error{http.StatusConflict, apitype.CodeConflict, err.Error()})
+		s.fail(w, r, refuseWith(http.StatusConflict, apitype.CodeConflict, err, "franking.conflict"))
 	case errors.Is(err, franking.ErrInvalid):
-		s.fail(w, r, &Error{http.StatusBadRequest, apitype.CodeBadRequest, err.Error()})
+		s.fail(w, r, refuseWith(http.StatusBadRequest, apitype.CodeBadRequest, err, "franking.invalid"))
 	case errors.As(err, &uo):
 		s.fail(w, r, Refuse(http.StatusAccepted, codeFrankingUnknown, "franking.outcome_unknown"))
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
-		s.fail(w, r, Refuse(http.StatusBadGateway, apitype.CodeCarrierAuth, "franking.auth", "detail", err.Error()))
+		s.fail(w, r, Refuse(http.StatusBadGateway, apitype.CodeCarrierAuth, "franking.auth", "detail", dhlDetail(err)))
 	case st == http.StatusTooManyRequests:
-		s.fail(w, r, &Error{http.StatusTooManyRequests, apitype.CodeRateLimited, err.Error()})
+		s.fail(w, r, Refuse(http.StatusTooManyRequests, apitype.CodeRateLimited, "franking.dhl.rate_limited", "detail", dhlDetail(err)))
 	case st >= 400 && st < 500:
-		s.fail(w, r, &Error{http.StatusUnprocessableEntity, codeFrankingRefused, err.Error()})
+		s.fail(w, r, Refuse(http.StatusUnprocessableEntity, codeFrankingRefused, "franking.dhl.refused", "detail", dhlDetail(err)))
+	case st >= 500:
+		s.fail(w, r, Refuse(http.StatusBadGateway, apitype.CodeCarrierUnavailable, "franking.dhl.failed", "detail", dhlDetail(err)))
 	default:
-		s.fail(w, r, &Error{http.StatusBadGateway, apitype.CodeCarrierUnavailable, err.Error()})
+		s.fail(w, r, Refuse(http.StatusBadGateway, apitype.CodeCarrierUnavailable, "franking.dhl.unreachable", "detail", dhlDetail(err)))
 	}
 }
 
@@ -169,7 +206,7 @@ func (s *Server) frankingCreate(w http.ResponseWriter, r *http.Request) {
 	case c.State == franking.StateUnknown:
 		status = http.StatusAccepted // recorded; the outcome at DHL is unknown, see action
 	}
-	writeJSON(w, status, apitype.FrankingCartResponse{Cart: agent.WireCart(c), Existing: existing})
+	writeJSON(w, status, apitype.FrankingCartResponse{Cart: s.wireCart(r, c), Existing: existing})
 }
 
 func (s *Server) frankingList(w http.ResponseWriter, r *http.Request) {
@@ -195,7 +232,7 @@ func (s *Server) frankingList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := apitype.FrankingCartList{Carts: []apitype.FrankingCart{}}
 	for _, c := range carts {
-		out.Carts = append(out.Carts, agent.WireCart(c))
+		out.Carts = append(out.Carts, s.wireCart(r, c))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -210,7 +247,7 @@ func (s *Server) frankingGet(w http.ResponseWriter, r *http.Request) {
 		s.frankingError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, agent.WireCart(c))
+	writeJSON(w, http.StatusOK, s.wireCart(r, c))
 }
 
 func (s *Server) frankingOpened(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +260,7 @@ func (s *Server) frankingOpened(w http.ResponseWriter, r *http.Request) {
 		s.frankingError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, agent.WireCart(c))
+	writeJSON(w, http.StatusOK, s.wireCart(r, c))
 }
 
 func (s *Server) frankingRefresh(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +277,7 @@ func (s *Server) frankingRefresh(w http.ResponseWriter, r *http.Request) {
 		// The cart stands as recorded; say why it did not move.
 		c.Error = err.Error()
 	}
-	writeJSON(w, http.StatusOK, agent.WireCart(c))
+	writeJSON(w, http.StatusOK, s.wireCart(r, c))
 }
 
 func (s *Server) frankingReprint(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +290,7 @@ func (s *Server) frankingReprint(w http.ResponseWriter, r *http.Request) {
 		s.frankingError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, agent.WireCart(c))
+	writeJSON(w, http.StatusOK, s.wireCart(r, c))
 }
 
 func (s *Server) frankingDocument(w http.ResponseWriter, r *http.Request) {
@@ -275,6 +312,11 @@ func (s *Server) frankingDocument(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)
+}
+
+// wireCart is a cart in the words of the request's language.
+func (s *Server) wireCart(r *http.Request, c *franking.Cart) apitype.FrankingCart {
+	return agent.WireCartIn(c, i18n.For(s.Lang(r)))
 }
 
 // wireCatalog is the catalog's wire form: products (all, or a filtered

@@ -70,25 +70,29 @@ const (
 
 // FrankingCart is a cart in the agent's journal.
 type FrankingCart struct {
-	ID             string           `json:"id"`
-	OrderRef       string           `json:"order_ref,omitempty"`
-	State          string           `json:"state"`
-	ShoppingCartID string           `json:"shopping_cart_id,omitempty"`
-	EntryURL       string           `json:"entry_url,omitempty"` // the payment page
-	TotalCents     int64            `json:"total_cents"`
-	Output         string           `json:"output"`
-	Printer        string           `json:"printer,omitempty"`
-	Receiver       FrankingAddress  `json:"receiver"`
-	Items          []FrankingItem   `json:"items,omitempty"`
-	PaymentOpened  *time.Time       `json:"payment_opened,omitempty"`
-	PaidAt         *time.Time       `json:"paid_at,omitempty"`
-	PaidVia        string           `json:"paid_via,omitempty"` // notify or poll
-	DoneAt         *time.Time       `json:"done_at,omitempty"`
-	Error          string           `json:"error,omitempty"`
-	Action         string           `json:"action,omitempty"` // what the operator can do
-	Created        time.Time        `json:"created"`
-	Updated        time.Time        `json:"updated"`
-	History        []FrankingChange `json:"history,omitempty"`
+	ID             string          `json:"id"`
+	OrderRef       string          `json:"order_ref,omitempty"`
+	State          string          `json:"state"`
+	ShoppingCartID string          `json:"shopping_cart_id,omitempty"`
+	EntryURL       string          `json:"entry_url,omitempty"` // the payment page
+	TotalCents     int64           `json:"total_cents"`
+	Output         string          `json:"output"`
+	Printer        string          `json:"printer,omitempty"`
+	Receiver       FrankingAddress `json:"receiver"`
+	Items          []FrankingItem  `json:"items,omitempty"`
+	PaymentOpened  *time.Time      `json:"payment_opened,omitempty"`
+	PaidAt         *time.Time      `json:"paid_at,omitempty"`
+	PaidVia        string          `json:"paid_via,omitempty"` // notify or poll
+	DoneAt         *time.Time      `json:"done_at,omitempty"`
+	Error          string          `json:"error,omitempty"`
+	Action         string          `json:"action,omitempty"` // what the operator can do, in the request's language
+	// ActionID and ActionArgs are the action's catalog message (agent/i18n),
+	// for a client that words it itself (events are worded in English).
+	ActionID   string            `json:"action_id,omitempty"`
+	ActionArgs map[string]string `json:"action_args,omitempty"`
+	Created    time.Time         `json:"created"`
+	Updated    time.Time         `json:"updated"`
+	History    []FrankingChange  `json:"history,omitempty"`
 }
 
 // FrankingCartResponse answers a create: Existing is true when the key (or

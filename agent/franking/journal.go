@@ -51,6 +51,7 @@ import (
 
 	ps "github.com/labelagent/labelagent/dhl/privateshipping"
 
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/internal/keylock"
 )
 
@@ -125,7 +126,52 @@ type Item struct {
 type Change struct {
 	At    time.Time `json:"at"`
 	State State     `json:"state"`
-	Note  string    `json:"note,omitempty"`
+	Note  string    `json:"note,omitempty"` // in English, for logs and old records
+	// NoteID and NoteArgs are the note's catalog message, so that it is
+	// shown in the reader's language.
+	NoteID   string            `json:"note_id,omitempty"`
+	NoteArgs map[string]string `json:"note_args,omitempty"`
+}
+
+// words is a catalog message with string arguments, as the journal keeps it.
+type words struct {
+	id   string
+	args map[string]string
+}
+
+// msg returns a catalog message with key/value string arguments.
+func msg(id string, kv ...string) words {
+	w := words{id: id}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if w.args == nil {
+			w.args = map[string]string{}
+		}
+		w.args[kv[i]] = kv[i+1]
+	}
+	return w
+}
+
+// In returns the words in a language.
+func (w words) In(l *i18n.Localizer) string {
+	if w.id == "" {
+		return ""
+	}
+	return l.T(w.id, Args(w.args)...)
+}
+
+// Args turns stored message arguments into the key/value pairs of
+// i18n.Localizer.T.
+func Args(m map[string]string) []any {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]any, 0, 2*len(m))
+	for _, k := range keys {
+		out = append(out, k, m[k])
+	}
+	return out
 }
 
 // Cart is one cart in the journal.
@@ -144,13 +190,16 @@ type Cart struct {
 	PaidVia string `json:"paid_via,omitempty"`
 	// Error is the last problem, in words for the operator.
 	Error string `json:"error,omitempty"`
-	// Action tells the operator what to do, when something is needed.
-	Action       string    `json:"action,omitempty"`
-	TokenExpires time.Time `json:"token_expires,omitzero"`
-	TokenUsed    bool      `json:"token_used,omitempty"`
-	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
-	History      []Change  `json:"history,omitempty"`
+	// Action tells the operator what to do, when something is needed, in
+	// English; ActionID and ActionArgs are its catalog message.
+	Action       string            `json:"action,omitempty"`
+	ActionID     string            `json:"action_id,omitempty"`
+	ActionArgs   map[string]string `json:"action_args,omitempty"`
+	TokenExpires time.Time         `json:"token_expires,omitzero"`
+	TokenUsed    bool              `json:"token_used,omitempty"`
+	Created      time.Time         `json:"created"`
+	Updated      time.Time         `json:"updated"`
+	History      []Change          `json:"history,omitempty"`
 }
 
 // API is the part of the Online Franking client the journal uses.
@@ -258,10 +307,19 @@ func hashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (j *Journal) note(c *Cart, s State, note string) {
+func (j *Journal) note(c *Cart, s State, note words) {
 	now := j.opts.Now().UTC()
 	c.State, c.Updated = s, now
-	c.History = append(c.History, Change{At: now, State: s, Note: note})
+	c.History = append(c.History, change(now, s, note))
+}
+
+func change(at time.Time, s State, note words) Change {
+	return Change{At: at, State: s, Note: note.In(i18n.For(i18n.English)), NoteID: note.id, NoteArgs: note.args}
+}
+
+// act sets what the operator is to do (an empty message: nothing).
+func (c *Cart) act(w words) {
+	c.Action, c.ActionID, c.ActionArgs = w.In(i18n.For(i18n.English)), w.id, w.args
 }
 
 func (j *Journal) save(c *Cart) error {
@@ -374,7 +432,7 @@ func (j *Journal) normalize(r Request) (Request, error) {
 		r.Output = cfg.Output
 	}
 	if r.Output != OutputLabel && r.Output != OutputQR {
-		return r, fmt.Errorf("%w: output %q: want label or qr", ErrInvalid, r.Output)
+		return r, i18n.K(ErrInvalid, "franking.err.bad_output", "value", r.Output, "allowed", []string{OutputLabel, OutputQR})
 	}
 	if r.Printer == "" {
 		r.Printer = cfg.Printer
@@ -437,7 +495,7 @@ func (j *Journal) Create(ctx context.Context, r Request) (c *Cart, existing bool
 	}
 	now := j.opts.Now().UTC()
 	c = &Cart{ID: j.newID(), Request: r, Created: now, TokenExpires: now.Add(j.opts.Config.Notify.TokenTTL)}
-	j.note(c, StateIntent, "")
+	j.note(c, StateIntent, words{})
 	buf, err := json.Marshal(c)
 	if err != nil {
 		return nil, false, err
@@ -473,7 +531,7 @@ func (j *Journal) notifyURL(token string) string {
 // send posts the cart. Its state is on disk as sending first, so a crash
 // during the call is known afterwards as an unknown outcome.
 func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.Product) error {
-	j.note(c, StateSending, "")
+	j.note(c, StateSending, words{})
 	if err := j.save(c); err != nil {
 		return err
 	}
@@ -486,16 +544,15 @@ func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.
 		switch {
 		case errors.As(err, &uo):
 			c.Error = err.Error()
-			c.Action = "The answer was lost: DHL may hold an unpaid cart nobody can pay. It is not sent again on its own; " +
-				"create a new cart for the order with a new key, or wait: if DHL calls back for it, it is taken over."
-			j.note(c, StateUnknown, "create answer lost")
+			c.act(msg("franking.action.answer_lost"))
+			j.note(c, StateUnknown, msg("franking.note.answer_lost"))
 		default:
 			c.Error = err.Error()
-			c.Action = "Correct the order and create a new cart."
+			c.act(msg("franking.action.correct"))
 			if ps.StatusOf(err) == 429 || ps.StatusOf(err) >= 500 {
-				c.Action = "DHL refused for now (nothing was created): create the cart again with a new key later."
+				c.act(msg("franking.action.later"))
 			}
-			j.note(c, StateFailed, "DHL refused the cart")
+			j.note(c, StateFailed, msg("franking.note.refused"))
 		}
 		if serr := j.save(c); serr != nil {
 			return serr
@@ -506,8 +563,9 @@ func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.
 		return err
 	}
 	j.applyCart(c, dc)
-	c.Error, c.Action = "", "Open the payment page and pay the cart."
-	j.note(c, StateCreated, "cart "+dc.ShoppingCartID)
+	c.Error = ""
+	c.act(msg("franking.action.pay"))
+	j.note(c, StateCreated, msg("franking.note.created", "cart", dc.ShoppingCartID))
 	return j.save(c)
 }
 
@@ -549,11 +607,11 @@ func (j *Journal) MarkOpened(id string) (*Cart, error) {
 		return nil, err
 	}
 	if c.State != StateCreated {
-		return c, fmt.Errorf("%w: cart %s is %s, there is nothing to pay", ErrConflict, id, c.State)
+		return c, i18n.K(ErrConflict, "franking.err.nothing_to_pay", "id", id, "state", i18n.Message{ID: "franking.state." + string(c.State)})
 	}
 	c.PaymentOpened = j.opts.Now().UTC()
-	c.Action = "Pay in the DHL Online Franking page; the labels print when DHL confirms the payment."
-	c.History = append(c.History, Change{At: c.PaymentOpened, State: c.State, Note: "payment page opened"})
+	c.act(msg("franking.action.pay_opened"))
+	c.History = append(c.History, change(c.PaymentOpened, c.State, msg("franking.note.opened")))
 	return c, j.save(c)
 }
 
@@ -582,13 +640,13 @@ func (j *Journal) advance(ctx context.Context, c *Cart, via string) error {
 				return err
 			}
 		case ps.StatusCancelled, ps.StatusExpired:
-			c.Action = ""
-			j.note(c, StateExpired, "DHL: "+strings.ToLower(dc.Status))
+			c.act(words{})
+			j.note(c, StateExpired, msg("franking.note.dhl_status", "status", strings.ToLower(dc.Status)))
 			return j.save(c)
 		default:
 			if j.opts.Now().Sub(c.Created) > j.opts.Config.CartExpiry {
-				c.Action = "The cart was not paid in time; create a new one if the parcel is still to be sent."
-				j.note(c, StateExpired, "not paid within "+j.opts.Config.CartExpiry.String())
+				c.act(msg("franking.action.expired"))
+				j.note(c, StateExpired, msg("franking.note.not_paid", "within", j.opts.Config.CartExpiry.String()))
 				return j.save(c)
 			}
 			return nil
@@ -606,8 +664,13 @@ func (j *Journal) markPaid(c *Cart, dc *ps.Cart, via string) error {
 		return fmt.Errorf("online franking cart %s: paid, but DHL gave %d PAKIDs for %d parcels", c.ShoppingCartID, len(dc.PAKIDs()), len(c.Items))
 	}
 	c.PaidAt, c.PaidVia = j.opts.Now().UTC(), via
-	c.Error, c.Action = "", ""
-	j.note(c, StatePaid, "paid (learnt by "+via+")")
+	c.Error = ""
+	c.act(words{})
+	paid := msg("franking.note.paid_poll")
+	if via == "notify" {
+		paid = msg("franking.note.paid_notify")
+	}
+	j.note(c, StatePaid, paid)
 	if err := j.save(c); err != nil {
 		return err
 	}
@@ -661,11 +724,12 @@ func (j *Journal) finish(ctx context.Context, c *Cart) error {
 			}
 		}
 	}
-	c.DoneAt, c.Error, c.Action = j.opts.Now().UTC(), "", ""
-	note := "labels queued"
+	c.DoneAt, c.Error = j.opts.Now().UTC(), ""
+	c.act(words{})
+	note := msg("franking.note.labels_queued")
 	if c.Request.Output == OutputQR {
-		note = "QR codes ready for drop-off"
-		c.Action = "Show the QR code at a DHL Packstation or Postfiliale."
+		note = msg("franking.note.qr_ready")
+		c.act(msg("franking.action.qr"))
 	}
 	j.note(c, StateDone, note)
 	return j.save(c)
@@ -696,7 +760,7 @@ func (j *Journal) printItem(ctx context.Context, c *Cart, it *Item, key string) 
 
 func (j *Journal) problem(c *Cart, err error) error {
 	c.Error = err.Error()
-	c.Action = "It is tried again every poll interval; nothing is bought twice."
+	c.act(msg("franking.action.retry"))
 	c.Updated = j.opts.Now().UTC()
 	if serr := j.save(c); serr != nil {
 		return serr
@@ -720,7 +784,7 @@ func (j *Journal) Reprint(ctx context.Context, id string) (*Cart, error) {
 		return nil, err
 	}
 	if c.State != StateDone || c.Request.Output != OutputLabel {
-		return c, fmt.Errorf("%w: cart %s has no printed labels (%s)", ErrConflict, id, c.State)
+		return c, i18n.K(ErrConflict, "franking.err.no_labels", "id", id, "state", i18n.Message{ID: "franking.state." + string(c.State)})
 	}
 	n := 0
 	for _, ch := range c.History {
@@ -734,7 +798,7 @@ func (j *Journal) Reprint(ctx context.Context, id string) (*Cart, error) {
 			return c, err
 		}
 	}
-	c.History = append(c.History, Change{At: j.opts.Now().UTC(), State: c.State, Note: fmt.Sprintf("reprint %d", n+1)})
+	c.History = append(c.History, change(j.opts.Now().UTC(), c.State, msg("franking.note.reprint", "n", strconv.Itoa(n+1))))
 	return c, j.save(c)
 }
 
@@ -776,8 +840,8 @@ func (j *Journal) Notify(ctx context.Context, token, cartID, partner string) (*C
 	case c.ShoppingCartID == "" && (c.State == StateUnknown || c.State == StateSending):
 		// The create answer was lost; DHL's callback names the cart.
 		c.ShoppingCartID = cartID
-		c.History = append(c.History, Change{At: j.opts.Now().UTC(), State: c.State, Note: "cart " + cartID + " taken over from DHL's notify"})
-		j.note(c, StateCreated, "")
+		c.History = append(c.History, change(j.opts.Now().UTC(), c.State, msg("franking.note.taken_over", "cart", cartID)))
+		j.note(c, StateCreated, words{})
 	case subtle.ConstantTimeCompare([]byte(c.ShoppingCartID), []byte(cartID)) != 1:
 		return c, fmt.Errorf("%w: the token belongs to another cart", ErrMismatch)
 	}

@@ -31,7 +31,7 @@ func TestCatalogComplete(t *testing.T) {
 
 // usedIDs finds the catalog keys the code uses literally: T("…"), N("…"),
 // E("…"), Wrap(x, "…") and, for code that names keys in tables, msg("…").
-var usedIDs = regexp.MustCompile(`(?:\.T|\.N|\bE|\bmsgID|\.Msg|\bsay|\bnote|\bK\([^,()]*,)\(?\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\b(?:K?Wrap)\([^,()]*(?:\([^()]*\))?,(?:[^,()]*,)?\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bRefuse\([^,]*,[^,]*,\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bRefuseWrap\([^,]*,[^,]*,[^,]*,\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bID:\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\badd\("[^"]*",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bproblem\("[^"]*",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
+var usedIDs = regexp.MustCompile(`(?:\.T|\.N|\bE|\bmsgID|\bmsg|\.Msg|\bsay|\bnote|\bK\([^,()]*,)\(?\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\b(?:K?Wrap)\([^,()]*(?:\([^()]*\))?,(?:[^,()]*,)?\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bRefuse\([^,]*,[^,]*,\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bRefuseWrap\([^,]*,[^,]*,[^,]*,\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bID:\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\badd\("[^"]*",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"|\bproblem\("[^"]*",\s*"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
 
 var commentLine = regexp.MustCompile(`(?m)^\s*//.*$`)
 
