@@ -1,3 +1,7 @@
+//go:build unix
+
+// Peak RSS comes from getrusage(2), which Windows does not have.
+
 package zpl_test
 
 import (

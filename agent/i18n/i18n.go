@@ -85,10 +85,8 @@ func Detect(getenv func(string) string, explicit string) Lang {
 			}
 		}
 	}
-	for _, s := range systemLanguages() {
-		if l, ok := ParseLang(s); ok {
-			return l
-		}
+	if l, ok := FromSystem(systemLanguages()); ok {
+		return l
 	}
 	return English
 }

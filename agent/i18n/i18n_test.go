@@ -106,6 +106,40 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestFromSystem: the Windows UI languages (locale names, or a LANGID in
+// hex) map to the catalog's languages, the first one it speaks winning.
+// Plain strings, so this runs on every system.
+func TestFromSystem(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  Lang
+		ok    bool
+	}{
+		{[]string{"de-DE"}, German, true},
+		{[]string{"de-AT", "en-US"}, German, true},
+		{[]string{"de-CH"}, German, true},
+		{[]string{"en-US", "de-DE"}, English, true},
+		{[]string{"en-GB"}, English, true},
+		{[]string{"fr-FR", "de-DE"}, German, true},     // French first, but no French catalog
+		{[]string{"fr-FR", "it-IT"}, "", false},        // nothing of ours
+		{[]string{"qps-ploc", "en-US"}, English, true}, // pseudo-locale skipped
+		{[]string{"0407"}, German, true},               // LANGID German (Germany)
+		{[]string{"0c07"}, German, true},               // German (Austria)
+		{[]string{"0807"}, German, true},               // German (Switzerland)
+		{[]string{"0409"}, English, true},              // English (US)
+		{[]string{"0809"}, English, true},              // English (UK)
+		{[]string{"040c"}, "", false},                  // French
+		{[]string{"zzzz"}, "", false},
+		{nil, "", false},
+		{[]string{""}, "", false},
+	} {
+		got, ok := FromSystem(tc.names)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("FromSystem(%q) = %q, %v; want %q, %v", tc.names, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestAcceptLanguage(t *testing.T) {
 	for h, want := range map[string]Lang{
 		"":                        English,

@@ -1,3 +1,7 @@
+//go:build unix
+
+// dpkg and file ownership (syscall.Stat_t): Debian packages are tested on Unix only.
+
 package deb
 
 import (
