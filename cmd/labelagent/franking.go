@@ -61,7 +61,7 @@ func frankingProductsCmd(app *cliApp) *cobra.Command {
 			}
 			l := app.L()
 			t := newTable(app.stdout)
-			fmt.Fprintln(t, "ID\tPRODUCT\tPRICE\tMAX\tTO")
+			fmt.Fprintln(t, l.T("franking.cli.products_header"))
 			for _, p := range cat.Products {
 				max := "-"
 				if p.MaxWeightGrams > 0 {
@@ -91,7 +91,7 @@ func frankingSyncCmd(app *cliApp) *cobra.Command {
 			if app.jsonOut {
 				return app.printJSON(cat)
 			}
-			fmt.Fprintf(app.stdout, "%d products, %s\n", len(cat.Products), app.L().Time(cat.Fetched))
+			fmt.Fprintln(app.stdout, app.L().N("franking.cli.synced", len(cat.Products), "at", app.L().Time(cat.Fetched)))
 			return nil
 		},
 	}
@@ -104,7 +104,7 @@ func parseKg(s string) (int, error) {
 	}
 	v, err := i18n.ParseDecimal(strings.TrimSuffix(strings.TrimSpace(s), "kg"))
 	if err != nil || v <= 0 || v > 1000 {
-		return 0, fmt.Errorf("--weight %q: a weight in kg, e.g. 1,5", s)
+		return 0, i18n.E("franking.cli.bad_weight", "value", s)
 	}
 	return int(v*1000 + 0.5), nil
 }
@@ -153,9 +153,9 @@ func frankingCreateCmd(app *cliApp) *cobra.Command {
 			}
 			switch {
 			case resp.Existing:
-				fmt.Fprintln(app.stdout, l.T("franking.cli.existing", "order", cart.OrderRef, "id", cart.ID, "state", cart.State))
+				fmt.Fprintln(app.stdout, l.T("franking.cli.existing", "order", cart.OrderRef, "id", cart.ID, "state", cartState(l, cart.State)))
 			case cart.State == apitype.FrankingUnknown:
-				fmt.Fprintln(app.stdout, l.T("franking.cli.state", "id", cart.ID, "state", cart.State))
+				fmt.Fprintln(app.stdout, l.T("franking.cli.state", "id", cart.ID, "state", cartState(l, cart.State)))
 			default:
 				fmt.Fprintln(app.stdout, l.T("franking.cli.created", "id", cart.ID, "total", l.Money(cart.TotalCents)))
 			}
@@ -257,12 +257,12 @@ func waitCart(ctx context.Context, app *cliApp, id string, timeout time.Duration
 			if app.jsonOut {
 				_ = app.printJSON(cart)
 			}
-			return fmt.Errorf("%s: %s", l.T("franking.cli.state", "id", cart.ID, "state", cart.State), cart.Action)
+			return fmt.Errorf("%s: %s", l.T("franking.cli.state", "id", cart.ID, "state", cartState(l, cart.State)), cart.Action)
 		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
-				return fmt.Errorf("%s (%s)", l.T("franking.cli.state", "id", id, "state", cart.State), timeout)
+				return i18n.E("franking.cli.timeout", "id", id, "state", cartState(l, cart.State), "timeout", timeout.String())
 			}
 			return nil // Ctrl+C: stop waiting, the agent carries on
 		case <-tick.C:
@@ -292,7 +292,7 @@ func frankingListCmd(app *cliApp) *cobra.Command {
 				return nil
 			}
 			t := newTable(app.stdout)
-			fmt.Fprintln(t, "ID\tSTATE\tORDER\tTOTAL\tSHIPMENT\tCREATED\tACTION")
+			fmt.Fprintln(t, l.T("franking.cli.list_header"))
 			for _, c := range carts {
 				var nos []string
 				for _, it := range c.Items {
@@ -300,7 +300,7 @@ func frankingListCmd(app *cliApp) *cobra.Command {
 						nos = append(nos, it.ShipmentNo)
 					}
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.State, c.OrderRef, l.Money(c.TotalCents),
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, cartState(l, c.State), c.OrderRef, l.Money(c.TotalCents),
 					strings.Join(nos, ","), l.Time(c.Created), short(c.Action, 60))
 			}
 			return t.Flush()
@@ -318,32 +318,40 @@ func (app *cliApp) printCart(c apitype.FrankingCart) error {
 	}
 	l := app.L()
 	t := newTable(app.stdout)
-	fmt.Fprintf(t, "cart\t%s\n", c.ID)
-	fmt.Fprintf(t, "state\t%s\n", c.State)
+	row := func(id string, v any) { fmt.Fprintf(t, "%s\t%v\n", l.T(id), v) }
+	row("franking.cli.row.cart", c.ID)
+	row("franking.cli.row.state", cartState(l, c.State))
 	if c.OrderRef != "" {
-		fmt.Fprintf(t, "order\t%s\n", c.OrderRef)
+		row("franking.cli.row.order", c.OrderRef)
 	}
 	if c.ShoppingCartID != "" {
-		fmt.Fprintf(t, "DHL cart\t%s\n", c.ShoppingCartID)
+		row("franking.cli.row.dhl_cart", c.ShoppingCartID)
 	}
-	fmt.Fprintf(t, "total\t%s\n", l.Money(c.TotalCents))
+	row("franking.cli.row.total", l.Money(c.TotalCents))
 	if c.EntryURL != "" && c.State == apitype.FrankingCreated {
-		fmt.Fprintf(t, "payment page\t%s\n", c.EntryURL)
+		row("franking.cli.row.payment_page", c.EntryURL)
 	}
 	for _, it := range c.Items {
-		fmt.Fprintf(t, "parcel %s\t%s %s PAKID %s job %s\n", it.ItemID, it.ProductID, it.ShipmentNo, it.PAKID, it.JobID)
+		fmt.Fprintf(t, "%s\t%s\n", l.T("franking.cli.row.parcel", "item", it.ItemID),
+			l.T("franking.cli.parcel", "product", it.ProductID, "shipment", it.ShipmentNo, "pakid", it.PAKID, "job", it.JobID))
 	}
 	if c.Error != "" {
-		fmt.Fprintf(t, "error\t%s\n", c.Error)
+		row("franking.cli.row.error", c.Error)
 	}
 	if c.Action != "" {
-		fmt.Fprintf(t, "what to do\t%s\n", c.Action)
+		row("franking.cli.row.action", c.Action)
+	}
+	if len(c.History) > 0 {
+		fmt.Fprintln(t, l.T("franking.cli.row.history"))
 	}
 	for _, h := range c.History {
-		fmt.Fprintf(t, "  %s\t%s %s\n", l.Time(h.At), h.State, h.Note)
+		fmt.Fprintf(t, "  %s\t%s\n", l.Time(h.At), strings.TrimSpace(cartState(l, h.State)+" "+h.Note))
 	}
 	return t.Flush()
 }
+
+// cartState is a cart's state in the reader's words.
+func cartState(l *i18n.Localizer, s string) string { return codeWord(l, "franking.state.", s) }
 
 func frankingShowCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{

@@ -92,7 +92,9 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 					if (f.PageType == "LABELPRINTER") != lp {
 						continue
 					}
-					fmt.Fprintf(t, "%d\t%s\t%gx%g mm\t%v\t%d\t%s\n", f.ID, f.PageType, f.WidthMM, f.HeightMM, f.AddressPossible, f.LabelsPerPage, f.Name)
+					l := app.L()
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%d\t%s\n", f.ID, codeWord(l, "stamp.page_type.", strings.ToLower(f.PageType)),
+						sizeMM(l, f.WidthMM, f.HeightMM), yesNo(l, f.AddressPossible), f.LabelsPerPage, f.Name)
 				}
 			}
 			return t.Flush()
@@ -202,7 +204,7 @@ instead of buying again. Without --key a key is made up and printed.`,
 				if note == "" {
 					note = p.PrintError
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.State, short(p.ProductName, 24), p.Quantity, app.L().Money(int64(p.TotalCents)), p.ShopOrderID, app.ago(p.Created), short(note, 60))
+				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, codeWord(app.L(), "tray.purchase_state.", p.State), short(p.ProductName, 24), p.Quantity, app.L().Money(int64(p.TotalCents)), p.ShopOrderID, app.ago(p.Created), short(note, 60))
 			}
 			return t.Flush()
 		},
@@ -398,7 +400,7 @@ func (app *cliApp) printPurchase(p apitype.StampPurchase) error {
 	t := newTable(app.stdout)
 	row := func(id string, v any) { fmt.Fprintf(t, "%s\t%v\n", l.T(id), v) }
 	row("cli.stamp.purchase", p.ID)
-	row("cli.stamp.state", p.State)
+	row("cli.stamp.state", codeWord(l, "tray.purchase_state.", p.State))
 	row("cli.stamp.product", fmt.Sprintf("%d× %s (%d)", p.Quantity, p.ProductName, p.Product))
 	row("cli.stamp.total", l.Money(int64(p.TotalCents)))
 	if p.ShopOrderID != "" {
