@@ -233,8 +233,10 @@ func (a *Agent) Start(ctx context.Context) error {
 	return nil
 }
 
-// recover puts every unfinished job back in its printer's queue. A job that
-// was being printed when the agent died is printed again: at-least-once.
+// recover puts every unfinished job back in its printer's queue. A job
+// whose bytes had begun to go to the printer when the agent died (its
+// record has Sending) is not simply printed again: its worker first asks
+// the printer what it printed (see worker.resume).
 func (a *Agent) recover() error {
 	jobs, err := a.store.Active()
 	if err != nil {
@@ -252,7 +254,11 @@ func (a *Agent) recover() error {
 			continue
 		}
 		if j.State != apitype.StateQueued {
-			j = a.transition(j, apitype.StateQueued, "the agent stopped while this job was "+string(j.State)+"; printing it again")
+			note := "the agent stopped while this job was " + string(j.State) + "; printing it again"
+			if j.Sending != nil {
+				note = "the agent stopped while sending this job; the printer is asked what it printed before anything is sent again"
+			}
+			j = a.transition(j, apitype.StateQueued, note)
 			if err := a.store.Put(j); err != nil {
 				return err
 			}

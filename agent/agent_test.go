@@ -562,23 +562,30 @@ func TestStopLetsTheWriteFinishOrRequeuesIt(t *testing.T) {
 	}
 	got, _ := st.Get(j.ID)
 	st.Close()
-	if got.State != apitype.StateQueued || !strings.Contains(got.History[len(got.History)-1].Note, "print again") {
-		t.Fatalf("abandoned job %+v, want queued to print again", got)
+	if got.State != apitype.StateQueued || got.Sending == nil || !strings.Contains(got.History[len(got.History)-1].Note, "printer is asked what it printed") {
+		t.Fatalf("abandoned job %+v, want queued, marked as being sent", got)
 	}
-	// A write that finishes within the grace period completes normally.
+	// The next start finds it half sent to a printer that cannot say what
+	// it printed: held for the operator, not sent a second time. A write
+	// that finishes within the grace period completes normally.
 	sp2 := newScript()
 	sp2.block = make(chan struct{})
 	a2 := start(t, cfg, map[string]*scriptPrinter{"zebra": sp2})
+	held := waitState(t, a2, j.ID, apitype.StateFailed)
+	if !strings.Contains(held.LastError, "may have printed") || len(sp2.got()) != 0 {
+		t.Fatalf("half-sent job after the restart: %q, %d writes", held.LastError, len(sp2.got()))
+	}
+	j2 := submit(t, a2, apitype.SubmitRequest{Payload: zplLabel(2)})
 	<-sp2.started
 	go func() { time.Sleep(20 * time.Millisecond); close(sp2.block) }()
 	if err := a2.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	st, _ = store.Open(dir)
-	got, _ = st.Get(j.ID)
+	got, _ = st.Get(j2.ID)
 	st.Close()
-	if got.State != apitype.StateDone {
-		t.Fatalf("job finished during stop is %s", got.State)
+	if got.State != apitype.StateDone || got.Sending != nil {
+		t.Fatalf("job finished during stop is %s (sending %+v)", got.State, got.Sending)
 	}
 }
 

@@ -297,7 +297,9 @@ func (a *Agent) Retry(ctx context.Context, id string) (apitype.Job, error) {
 		note = "reprint requested"
 	}
 	j = a.transition(j, apitype.StateQueued, note)
-	j.Attempts, j.LastError, j.Finished = 0, "", nil
+	// The operator decided: whatever an earlier transfer printed, it
+	// prints (again) in full.
+	j.Attempts, j.LastError, j.Finished, j.Sending = 0, "", nil, nil
 	if err := a.store.Put(j); err != nil {
 		return j, err
 	}

@@ -258,6 +258,14 @@ func (w *worker) process(ctx context.Context, id string) {
 	}
 	fs, total := w.formats(j, data)
 	pr := w.progressOf(id)
+	if j.Sending != nil && !pr.sent {
+		// A run of the agent before this one began sending the job and did
+		// not see it finish (a crash, kill -9, a power cut).
+		var ok bool
+		if j, ok = w.resume(j, pr, total); !ok {
+			return
+		}
+	}
 
 	for {
 		counted := false // the printer reports its buffer: done means printed
@@ -269,6 +277,10 @@ func (w *worker) process(ctx context.Context, id string) {
 			}
 			counted = st.Buffer != nil
 		}
+		if pr.resumed && (!counted || st.Odometer == nil) {
+			w.hold(j, fmt.Sprintf("printer %q did not report its label counter after the agent restarted, so it cannot tell whether the job printed", w.cfg.Name))
+			return
+		}
 		rest := fs
 		if counted && pr.sent {
 			printed := pr.account(st, total)
@@ -278,6 +290,13 @@ func (w *worker) process(ctx context.Context, id string) {
 			}
 			rest = zpl.Remaining(fs, printed)
 			note := fmt.Sprintf("the printer printed %d of %d labels and holds none of the rest (it lost them: power cycle or cancel); sending the %d missing", printed, total, total-printed)
+			switch {
+			case pr.resumed && printed == 0:
+				note = fmt.Sprintf("after the agent restarted, the printer's label counter shows none of the job's %d labels printed (it still reads %d); sending it again", total, pr.base)
+			case pr.resumed:
+				note = fmt.Sprintf("after the agent restarted, the printer's label counter shows %d of %d labels printed; sending only the %d missing", printed, total, total-printed)
+			}
+			pr.resumed = false
 			j = a.transition(j, apitype.StatePrinting, note)
 			w.log.Warn("printer lost part of a job; sending only what is missing", "job", id, "printed", printed, "labels", total)
 			if j.Attempts >= a.cfg.Jobs.MaxAttempts {
@@ -285,12 +304,30 @@ func (w *worker) process(ctx context.Context, id string) {
 				return
 			}
 		}
-		if counted && !pr.sent && st.Odometer != nil {
-			pr.base, pr.baseKnown = *st.Odometer, true
+		if !pr.sent {
+			// The counter's reading right before this job's first byte. st
+			// is at most statusFresh old, read with the printer holding
+			// nothing, and nothing has been sent to it since: jobs on one
+			// printer go one at a time through this worker, the next only
+			// once the printer holds nothing of the one before. So every
+			// label the counter counts from here on is this job's (unless
+			// someone prints on the same printer from elsewhere, which no
+			// sender can see).
+			if counted && st.Odometer != nil {
+				pr.base, pr.baseKnown = *st.Odometer, true
+			}
+			j.Sending = &apitype.JobSending{Since: a.now(), Labels: total}
+			if pr.baseKnown {
+				base := pr.base
+				j.Sending.OdometerBefore = &base
+			}
 		}
 		out := zpl.Join(rest)
 		j.Attempts++
 		j = a.transition(j, apitype.StatePrinting, fmt.Sprintf("attempt %d, %d bytes", j.Attempts, len(out)))
+		// Durable before the first byte: after a crash from here on, the
+		// restarted agent finds the job "sending" and asks the printer's
+		// counter (resume) instead of printing it again blindly.
 		if err := a.store.Put(j); err != nil {
 			// Without a durable record, printing could go unnoticed after a crash.
 			w.log.Error("cannot record the start of printing; the job waits", "job", id, "err", err)
@@ -311,6 +348,13 @@ func (w *worker) process(ctx context.Context, id string) {
 		if !counted {
 			w.done(j, pr, st, 0, started)
 			return
+		}
+		if !pr.baseKnown && !j.Sending.Written {
+			// No counter will tell after a crash whether this printed:
+			// record that every byte reached the printer, so a crash while
+			// it prints does not leave the job in doubt.
+			j.Sending.Written = true
+			w.save(j)
 		}
 		// Counted: settle again and see what came out.
 	}
@@ -380,8 +424,11 @@ func (w *worker) send(ctx context.Context, fs []zpl.Format, oneByOne bool, pr *j
 }
 
 // jobProgress is what the worker knows of a job's labels at the printer,
-// across attempts (kept in memory: after a crash the job prints again).
+// across attempts. It is kept in memory; what a restart needs of it (the
+// counter's reading before the first byte) is in the job's record
+// (apitype.Job.Sending).
 type jobProgress struct {
+	resumed   bool  // sent by the agent's previous run: the counter decides
 	sent      bool  // some of it went to the printer
 	base      int64 // the printer's label counter before the first byte of it
 	baseKnown bool
@@ -427,6 +474,7 @@ func (pr *jobProgress) account(st printer.Status, total int) int {
 func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (printer.Status, bool) {
 	poll := confirmPoll
 	cancels, uncounted := 0, 0
+	graceEnd := w.a.now().Add(resumeGrace)
 	stopped := false // cancelled or stopping: the job was saved as such, leave it
 	defer func() {
 		if stopped {
@@ -477,6 +525,10 @@ func (w *worker) settle(ctx context.Context, j *apitype.Job, pr *jobProgress) (p
 				pr.remaining = st.Buffer.LabelsRemaining
 			}
 			w.setCurWait(j, nil)
+		case st.Buffer.Receiving && pr.resumed && w.a.now().Before(graceEnd):
+			// What the stopped agent sent may still be arriving (the system
+			// delivers what the dead process's socket or serial line held):
+			// let it end by itself before cancelling what is left of it.
 		case st.Buffer.Receiving && pr.sent && cancels < 3:
 			// What is left of our cut-off attempt on a line that stayed
 			// open (serial, USB): the printer holds nothing else, so
@@ -528,7 +580,58 @@ func (w *worker) dropFromPrinter(j *apitype.Job, pr *jobProgress) {
 const (
 	confirmPoll    = 10 * time.Millisecond
 	maxConfirmPoll = 250 * time.Millisecond
+	// resumeGrace: how long a half-received format found after a restart
+	// may take to complete or end by itself before it is cancelled.
+	resumeGrace = 3 * time.Second
 )
+
+// resume decides what happens to a job that the agent's previous run began
+// to send (its record says so: Job.Sending) and did not see finish.
+// Sending it blindly again would print it twice whenever the first
+// transfer reached the printer.
+//
+// With the printer's label counter read right before the first byte, the
+// loop in process settles (the printer finishes or drops what it holds)
+// and compares: advanced by the job's labels → done, not sent again;
+// partly → only the missing labels are sent; not at all → sent again.
+//
+// Without a counter nothing can tell whether the first transfer printed,
+// and the job is held for the operator ("may have printed", failed with
+// that reason; retry prints it). At a packing station a missing label is
+// noticed at once (the parcel waits for it) and is one retry away, while a
+// second copy of a shipping label is easily stuck on the next parcel and a
+// second copy of a paid stamp is not valid postage. Two exceptions: a
+// transfer recorded as complete (Written) is done as handed over, and a
+// file printer, which only ever leaves complete files, writes it again.
+func (w *worker) resume(j apitype.Job, pr *jobProgress, total int) (apitype.Job, bool) {
+	s := j.Sending
+	switch {
+	case s.OdometerBefore != nil && total > 0 && s.Labels == total:
+		pr.sent, pr.resumed = true, true
+		pr.base, pr.baseKnown = *s.OdometerBefore, true
+		return j, true
+	case s.OdometerBefore != nil:
+		w.hold(j, fmt.Sprintf("the job makes %d labels now but made %d when it was sent, so the printer's label counter cannot tell what is missing", total, s.Labels))
+		return j, false
+	case s.Written:
+		j = w.a.transition(j, apitype.StateDone, "handed over before the agent stopped: every byte had reached the printer, which cannot say what it printed")
+		j.LastError, j.Sending = "", nil
+		w.save(j)
+		return j, false
+	case w.cfg.Transport == "file":
+		j = w.a.transition(j, j.State, "the agent stopped while writing it; a file printer never keeps half a label, so it is written again")
+		j.Sending = nil
+		return j, true
+	}
+	w.hold(j, fmt.Sprintf("printer %q cannot say what it printed (it has no label counter)", w.cfg.Name))
+	return j, false
+}
+
+// hold gives a job that may have printed to the operator instead of
+// printing it a second time: failed, with why and what to do.
+func (w *worker) hold(j apitype.Job, why string) {
+	w.fail(j, fmt.Errorf("may have printed: the agent stopped while sending it, and %s; look at the printer and retry the job only if its label is missing", why))
+}
 
 // heldDetail is the printer's own words (they name what waits in it).
 func heldDetail(st printer.Status) string { return st.Detail }
@@ -588,10 +691,16 @@ func (w *worker) done(j apitype.Job, pr *jobProgress, st printer.Status, total i
 		note = fmt.Sprintf("printed: the printer took all %d label(s) and reports none of them left to print", total)
 		if pr.baseKnown && st.Odometer != nil {
 			note += fmt.Sprintf(" (its label counter went from %d to %d)", pr.base, *st.Odometer)
+			if pr.resumed {
+				note = fmt.Sprintf("printed: confirmed by the printer after the agent restarted, not sent again (its label counter went from %d to %d, the job has %d label(s))", pr.base, *st.Odometer, total)
+			}
+			if extra := *st.Odometer - pr.base - int64(total); extra > 0 {
+				note += fmt.Sprintf("; %d more label(s) were counted than this job has: something else printed on this printer meanwhile", extra)
+			}
 		}
 	}
 	j = w.a.transition(j, apitype.StateDone, note)
-	j.LastError = ""
+	j.LastError, j.Sending = "", nil
 	w.save(j)
 	w.log.Info("job printed", "job", j.ID, "copies", j.Copies, "labels", total, "took", w.a.now().Sub(started).Round(time.Millisecond))
 }
@@ -648,7 +757,11 @@ func (w *worker) interrupted(ctx context.Context, j apitype.Job) bool {
 		w.save(w.a.transition(j, apitype.StateCancelled, "cancelled by the operator"))
 		return true
 	}
-	w.save(w.a.transition(j, apitype.StateQueued, "the agent stopped during "+string(j.State)+"; it will print again"))
+	note := "the agent stopped during " + string(j.State) + "; it will print again"
+	if j.Sending != nil {
+		note = "the agent stopped while sending it; at the next start the printer is asked what it printed"
+	}
+	w.save(w.a.transition(j, apitype.StateQueued, note))
 	return true
 }
 

@@ -73,8 +73,27 @@ type Job struct {
 	// Wait says why a job that is not finished is not printing now; nil
 	// while it prints or is next with nothing in its way. It is worked out
 	// when the job is read, never stored.
-	Wait    *WaitReason `json:"wait,omitempty"`
+	Wait *WaitReason `json:"wait,omitempty"`
+	// Sending is the queue's durable mark, written before the first byte
+	// of the job goes to the printer, of what the printer's label counter
+	// said then. After a crash the restarted agent asks the printer how
+	// far its counter went instead of sending the job blindly again.
+	Sending *JobSending `json:"sending,omitempty"`
 	History []Change    `json:"history,omitempty"`
+}
+
+// JobSending is what the queue records before it sends a job's first byte.
+type JobSending struct {
+	Since time.Time `json:"since"`
+	// Labels the job makes; 0 where the printer cannot count them (raw
+	// data, printers that do not report their buffer).
+	Labels int `json:"labels"`
+	// OdometerBefore is the printer's life-time label counter read right
+	// before the first byte; nil for a printer without one.
+	OdometerBefore *int64 `json:"odometer_before,omitempty"`
+	// Written: every byte was handed to the printer (recorded only where
+	// no counter can tell later).
+	Written bool `json:"written,omitempty"`
 }
 
 // WaitReason says why a queued job is not printing now.

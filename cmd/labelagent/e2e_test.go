@@ -367,7 +367,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, h := range j.History {
-			if strings.Contains(h.Note, "stopped while this job was printing") {
+			if strings.Contains(h.Note, "stopped while this job was printing") || strings.Contains(h.Note, "stopped while sending this job") {
 				inFlight[fmt.Sprintf("%04d", i)] = true
 			}
 		}
