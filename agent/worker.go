@@ -240,7 +240,7 @@ func (w *worker) process(ctx context.Context, id string) {
 	if r, ok := a.preparer.(interface{ RendererStarted() bool }); ok && j.Kind == apitype.KindPDF && !r.RendererStarted() {
 		w.setCurWait(&j, &apitype.WaitReason{Code: apitype.WaitPreparingRenderer, Detail: "the PDF renderer is starting (the first PDF since the agent started takes seconds)"})
 	}
-	data, err := a.preparer.Prepare(ctx, j.Kind, payload, w.cfg.Profile)
+	data, err := a.preparer.Prepare(ctx, j.Kind, payload, w.cfg.ConverterProfile()) // graphics resolved for the link
 	w.setCurWait(&j, nil)
 	if err != nil {
 		if w.interrupted(ctx, j) {

@@ -83,6 +83,44 @@ type ProfileConfig struct {
 	// mm from the page's top left, for sheets whose label is not found by
 	// itself; "" finds it (or prints a label-sized page as it is).
 	PageArea string `yaml:"page_area,omitempty"`
+	// Graphics is how converted PDF pages travel: z64 (ASCII ^GF, every
+	// link and every ZPL printer), png (binary ~DY PNG objects, a quarter
+	// fewer bytes; Zebra firmware X.10 and later on a link that carries
+	// binary) or auto (the default: png on usb, tcp and spool, z64 on
+	// serial and file). See Config.Graphics.
+	Graphics string `yaml:"graphics,omitempty"`
+}
+
+// GraphicsModes are the values of profile.graphics.
+var GraphicsModes = []string{"auto", "z64", "png"}
+
+// Graphics resolves profile.graphics for this printer's link: "png" or
+// "z64". auto sends binary PNG objects where the link carries any byte
+// unchanged to a ZPL printer that is not marked as a clone without Z64
+// (USB, TCP 9100, a raw spooler queue) and ASCII where it may not or a
+// person may read it: a serial line (7-bit settings, XON/XOFF) and the
+// file printer's folder.
+func (c Config) Graphics() string {
+	g := strings.ToLower(strings.TrimSpace(c.Profile.Graphics))
+	if g != "" && g != "auto" {
+		return g
+	}
+	if c.Profile.NoZ64 || c.Profile.Language == "raw" {
+		return "z64"
+	}
+	switch c.Transport {
+	case "usb", "tcp", "spool":
+		return "png"
+	}
+	return "z64"
+}
+
+// ConverterProfile is the profile the label converter works with for this
+// printer: profile.graphics resolved for the printer's link.
+func (c Config) ConverterProfile() ProfileConfig {
+	p := c.Profile
+	p.Graphics = c.Graphics()
+	return p
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -152,6 +190,12 @@ func (c Config) Validate() []error {
 	case 0, 152, 203, 300, 600:
 	default:
 		add("profile.dpi", "config.not_one_of", []any{"value", c.Profile.DPI, "allowed", []string{"203", "300", "600"}}, "profile.dpi %d is not a printer resolution (203, 300 or 600)", c.Profile.DPI)
+	}
+	switch g := strings.ToLower(strings.TrimSpace(c.Profile.Graphics)); {
+	case g != "" && !slices.Contains(GraphicsModes, g):
+		add("profile.graphics", "config.not_one_of", []any{"value", c.Profile.Graphics, "allowed", GraphicsModes}, "profile.graphics %q: use auto, z64 or png", c.Profile.Graphics)
+	case g == "png" && c.Transport == "serial" && c.Serial.DataBits == 7:
+		add("profile.graphics", "config.printer_png_seven_bits", nil, "profile.graphics png sends binary data, which a serial line with 7 data bits cannot carry: use z64")
 	}
 	switch c.Profile.Language {
 	case "", "zpl", "raw":

@@ -212,8 +212,8 @@ func (c *Converter) PDFLabelsNotes(ctx context.Context, data []byte, p Profile, 
 	}
 	var out bytes.Buffer
 	notes := make([]PageNote, 0, len(pages))
-	for _, pg := range pages {
-		out.Write(placedLabel(pg, p, opts.Encoding))
+	for k, pg := range pages {
+		out.Write(placedLabel(pg, p, opts.Encoding, k+1))
 		notes = append(notes, pg.note)
 	}
 	return out.Bytes(), notes, nil
@@ -306,8 +306,20 @@ func (c *Converter) RenderPDFPage(ctx context.Context, data []byte, page, dpi in
 	return doc.render(page-1, int(w/72*float64(dpi)+0.5), int(h/72*float64(dpi)+0.5), 0)
 }
 
-func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
+func placedLabel(pg placedMono, p Profile, enc Encoding, seq int) []byte {
 	var out bytes.Buffer
+	var field []byte
+	if pg.m != nil {
+		if p.Graphics == GraphicsPNG && enc == EncodingAuto {
+			// The download goes before the format, as a printer stores
+			// it; the format prints it.
+			var dl []byte
+			dl, field = pngGraphic(pg.m, pg.x, pg.y, seq)
+			out.Write(dl)
+		} else {
+			field = graphicCommands(pg.m, pg.x, pg.y, enc, p)
+		}
+	}
 	out.Write(LabelHeader(p))
 	if p.HeightDots == 0 {
 		bottom := 0
@@ -321,9 +333,7 @@ func placedLabel(pg placedMono, p Profile, enc Encoding) []byte {
 			fmt.Fprintf(&out, "^LL%d", bottom)
 		}
 	}
-	if pg.m != nil {
-		out.Write(graphicCommands(pg.m, pg.x, pg.y, enc, p))
-	}
+	out.Write(field)
 	for _, n := range pg.natives {
 		fmt.Fprintf(&out, "^FO%d,%d%s^FS", n.x, n.y, n.cmd)
 	}

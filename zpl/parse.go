@@ -12,7 +12,7 @@ type Command struct {
 	Tilde  bool   // written with the control prefix (~) rather than the format prefix (^)
 	Name   string // upper case: "XA", "FO", "GF", and "A" for the font command ^A
 	Args   string // everything after the name up to the next command, CR/LF removed
-	Data   []byte // ^GFB binary data, which may hold prefix characters
+	Data   []byte // ^GFB and ~DY binary data, which may hold prefix characters
 	Offset int    // byte offset of the prefix in the source
 	End    int    // byte offset just past the command in the source
 	Delim  byte   // parameter delimiter in effect (',' unless changed by ^CD)
@@ -63,8 +63,8 @@ func (c Command) Param(i int) string {
 const MaxCommands = 200_000
 
 // Tokenize splits ZPL into commands. It follows prefix and delimiter
-// changes (^CC/~CC, ^CT/~CT, ^CD/~CD), reads ^GFB binary data by its byte
-// count, and drops CR/LF as the printer does. Text outside commands is
+// changes (^CC/~CC, ^CT/~CT, ^CD/~CD), reads ^GFB and ~DY binary data by
+// its byte count, and drops CR/LF as the printer does. Text outside commands is
 // ignored, as the printer ignores it; it never fails on odd input.
 func Tokenize(src []byte) ([]Command, error) {
 	caret, tilde, delim := byte('^'), byte('~'), byte(',')
@@ -87,8 +87,8 @@ func Tokenize(src []byte) ([]Command, error) {
 		}
 		cmd := Command{Tilde: c == tilde, Name: name, Offset: start, Delim: delim, Prefix: c}
 		argStart := i
-		if name == "GF" {
-			if data, end, ok := binaryGraphic(src, i, caret, tilde, delim); ok {
+		if (name == "GF" && c == caret) || (name == "DY" && c == tilde) {
+			if data, end, ok := binaryData(name, src, i, caret, tilde, delim); ok {
 				cmd.Args = cleanArgs(src[argStart : end-len(data)])
 				cmd.Data = data
 				cmd.End = end
@@ -167,14 +167,17 @@ func cleanArgs(b []byte) string {
 	}, b))
 }
 
-// binaryGraphic reads "B,total,count,bpr," followed by count raw bytes.
-func binaryGraphic(src []byte, i int, caret, tilde, delim byte) (data []byte, end int, ok bool) {
-	if i >= len(src) || upper(src[i]) != 'B' {
-		return nil, 0, false
+// binaryData reads the binary data of ^GFB ("B,total,count,bpr," and
+// count bytes) and of ~DY in format B or C ("d:f,B,x,size,w," and size
+// bytes), in which prefix characters are data.
+func binaryData(name string, src []byte, i int, caret, tilde, delim byte) (data []byte, end int, ok bool) {
+	format, count, fields := 0, 2, 4 // ^GF
+	if name == "DY" {
+		format, count, fields = 1, 3, 5
 	}
 	j := i
 	commas := 0
-	for j < len(src) && commas < 4 {
+	for j < len(src) && commas < fields {
 		if src[j] == caret || src[j] == tilde {
 			return nil, 0, false
 		}
@@ -183,15 +186,19 @@ func binaryGraphic(src []byte, i int, caret, tilde, delim byte) (data []byte, en
 		}
 		j++
 	}
-	if commas < 4 {
+	if commas < fields {
 		return nil, 0, false
 	}
 	parts := strings.Split(cleanArgs(src[i:j-1]), string(delim))
-	count, err := strconv.Atoi(strings.TrimSpace(parts[2]))
-	if err != nil || count < 0 || count > MaxGraphicBytes {
+	f := strings.ToUpper(strings.TrimSpace(parts[format]))
+	if f != "B" && (name == "GF" || f != "C") {
 		return nil, 0, false
 	}
-	end = min(j+count, len(src))
+	n, err := strconv.Atoi(strings.TrimSpace(parts[count]))
+	if err != nil || n < 0 || n > MaxGraphicBytes {
+		return nil, 0, false
+	}
+	end = min(j+n, len(src))
 	return src[j:end], end, true
 }
 

@@ -1,6 +1,7 @@
 package zpl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -35,6 +36,9 @@ type Profile struct {
 	Darkness   int  // 1..30 for ~SD; 0 leaves the printer's setting alone
 	NoZ64      bool // the printer cannot decode :Z64: graphics
 	Raw        bool // the printer takes payloads unchanged (profile language "raw")
+	// Graphics is how converted pages travel: ASCII ^GF (the default) or
+	// binary ~DY PNG objects.
+	Graphics Graphics
 	// PageArea is the part of every PDF page printed 1:1 as the label (mm
 	// from the page's top left); zero finds the label on a sheet itself.
 	PageArea MMRect
@@ -251,6 +255,12 @@ func ProfileFrom(c printer.ProfileConfig) (Profile, error) {
 	}
 	p.Darkness = c.Darkness
 	p.NoZ64 = c.NoZ64
+	if p.Graphics, err = ParseGraphics(c.Graphics); err != nil {
+		return Profile{}, fmt.Errorf("printer profile: %w", err)
+	}
+	if p.Graphics == GraphicsPNG && p.NoZ64 {
+		return Profile{}, errors.New("printer profile: graphics png needs a Zebra that reads PNG objects; no_z64 says this printer is not one")
+	}
 	if c.PageArea != "" {
 		a, err := ParsePageArea(c.PageArea)
 		if err != nil {

@@ -62,7 +62,7 @@ type Label struct {
 // NoteCodes lists every Note code the renderer uses.
 func NoteCodes() []string {
 	return []string{"more", "dg_params", "dg_bad", "label_size", "format_missing", "command_not_drawn", "gf_params",
-		"gf_bad", "graphic_missing", "text_no_origin", "font", "text_shortened", "barcode_not_drawn",
+		"gf_bad", "graphic_missing", "dy_bad", "text_no_origin", "font", "text_shortened", "barcode_not_drawn",
 		"dropped_code39", "dropped_itf", "dropped_code128", "clipped", "aztec_plain"}
 }
 
@@ -142,12 +142,43 @@ type session struct {
 	graphics map[string]*zpl.Mono
 	formats  map[string][]zpl.Command // ^DF, by normalised name
 	pw, ll   int                      // ^PW and ^LL persist on the printer
+	pending  []error                  // downloads refused before the next label, reported with it
 }
 
 func (s *session) outside(c zpl.Command) {
-	if c.Tilde && c.Name == "DG" {
+	switch {
+	case c.Tilde && c.Name == "DG":
 		s.downloadGraphic(c, nil)
+	case c.Tilde && c.Name == "DY":
+		s.downloadObject(c, nil)
 	}
+}
+
+// downloadObject stores a ~DY graphic (.GRF or monochrome .PNG) for ^XG
+// and ^IM, as the printer does; what the printer would not store is a
+// warning (in the label that follows when the download came before it).
+func (s *session) downloadObject(c zpl.Command, l *labelState) {
+	warn := func(err error) {
+		if l != nil {
+			l.warn("dy_bad", "~DY: %v", "error", err)
+		} else {
+			s.pending = append(s.pending, err)
+		}
+	}
+	o, err := zpl.ParseDownload(c)
+	if err != nil {
+		warn(err)
+		return
+	}
+	if o.Ext != "GRF" && o.Ext != "PNG" {
+		return // fonts and other files: nothing to draw
+	}
+	m, err := o.Graphic()
+	if err != nil {
+		warn(err)
+		return
+	}
+	s.graphics[graphicName(o.Key())] = m
 }
 
 func (s *session) downloadGraphic(c zpl.Command, l *labelState) {
@@ -233,6 +264,10 @@ func (s *session) label(src []zpl.Command) *Label {
 		ci: 0,
 	}
 	l.font = l.defFont
+	for _, err := range s.pending {
+		l.warn("dy_bad", "~DY: %v", "error", err)
+	}
+	s.pending = nil
 	// Size first: ^PW and ^LL anywhere in the label apply to all of it.
 	for _, c := range cmds {
 		switch {
@@ -339,6 +374,8 @@ func (l *labelState) command(c zpl.Command) {
 		switch c.Name {
 		case "DG":
 			l.s.downloadGraphic(c, l)
+		case "DY":
+			l.s.downloadObject(c, l)
 		case "SD", "JA", "TA", "JS", "JC", "JD", "JE", "HS", "HQ", "JB", "PH":
 		default:
 			l.warn("command_not_drawn", "%s is not drawn in the preview", "command", c.Code())
@@ -425,7 +462,7 @@ func (l *labelState) command(c zpl.Command) {
 		l.diagonal(c)
 	case "GF":
 		l.graphic(c)
-	case "XG":
+	case "XG", "IM":
 		l.recall(c)
 	case "BC", "B7", "BX", "BQ", "B3", "BE", "B2", "BO", "BD", "B8", "BU", "BA":
 		cc := c
@@ -622,10 +659,13 @@ func (l *labelState) place(mask *image.Alpha, ax, ay int, orient byte) image.Rec
 func (l *labelState) recall(c zpl.Command) {
 	m := l.s.graphics[graphicName(c.Param(0))]
 	if m == nil {
-		l.warn("graphic_missing", "^XG %s: the graphic is not in this job (it may be stored on the printer)", "name", c.Param(0))
+		l.warn("graphic_missing", "%s %s: the graphic is not in this job (it may be stored on the printer)", "command", c.Code(), "name", c.Param(0))
 		return
 	}
-	mx, my := clamp(c.IntParam(1, 1), 1, 10), clamp(c.IntParam(2, 1), 1, 10)
+	mx, my := 1, 1
+	if c.Name == "XG" { // ^IM prints the image as it is
+		mx, my = clamp(c.IntParam(1, 1), 1, 10), clamp(c.IntParam(2, 1), 1, 10)
+	}
 	l.blit(m, l.x, l.y, mx, my)
 }
 
