@@ -27,11 +27,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labelagent/labelagent/printer/zplstatus"
+	"github.com/labelagent/labelagent/zpl"
 )
 
 // Options configure a new Emulator.
@@ -65,6 +67,25 @@ type Label struct {
 	Via      string    // "tcp" or "serial"
 	Received time.Time // when ^XZ arrived
 	Printed  time.Time // when it came out (later than Received after a fault)
+	// Downloads are the ~DY commands, as received, of the stored graphics
+	// the format prints (^IM, ^XG) as they were when it arrived: with
+	// Data, what the printer drew from (see ZPL).
+	Downloads []byte
+}
+
+// ZPL is the label as the printer drew it: the downloads of the graphics
+// it recalls, then the format.
+func (l Label) ZPL() []byte {
+	if len(l.Downloads) == 0 {
+		return l.Data
+	}
+	return append(append([]byte(nil), l.Downloads...), l.Data...)
+}
+
+// storedObject is a graphic downloaded with ~DY.
+type storedObject struct {
+	device string // R: is lost at power-off
+	cmd    []byte // the ~DY command as received
 }
 
 // Faults is the printer's condition as a person at the printer would set it.
@@ -102,9 +123,11 @@ type Emulator struct {
 	closers         map[io.Closer]struct{}
 	serialLines     map[io.Writer]struct{} // open serial lines, for XON/XOFF
 	xoff            bool
-	printConns      map[net.Conn]struct{} // open printing connections (not the control port)
-	power           int                   // power cycles so far: a connection's unfinished format is lost at one
-	engine          bool                  // the print engine goroutine runs (PrintDelay > 0)
+	printConns      map[net.Conn]struct{}   // open printing connections (not the control port)
+	power           int                     // power cycles so far: a connection's unfinished format is lost at one
+	engine          bool                    // the print engine goroutine runs (PrintDelay > 0)
+	objects         map[string]storedObject // ~DY graphics by "NAME.EXT"
+	refused         int                     // ~DY downloads the printer would not store
 
 	wg sync.WaitGroup
 }
@@ -130,7 +153,82 @@ func New(opts Options) *Emulator {
 		closers:         map[io.Closer]struct{}{},
 		serialLines:     map[io.Writer]struct{}{},
 		printConns:      map[net.Conn]struct{}{},
+		objects:         map[string]storedObject{},
 	}
+}
+
+// download stores a ~DY graphic (a .GRF, or a monochrome .PNG as the ZPL
+// II guide requires) under its name, replacing one of the same name, as a
+// printer does; other files (fonts) are accepted and not kept. A download
+// the printer would not store is logged and counted (RefusedDownloads).
+func (e *Emulator) download(data []byte, via string) {
+	cmds, _ := zpl.Tokenize(data)
+	err := errors.New("no ~DY command")
+	var o zpl.Object
+	if len(cmds) > 0 {
+		if o, err = zpl.ParseDownload(cmds[0]); err == nil && (o.Ext == "PNG" || o.Ext == "GRF") {
+			_, err = o.Graphic()
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.refused++
+		e.log.Warn("download not stored", "err", err, "bytes", len(data), "via", via)
+		return
+	}
+	if o.Ext == "PNG" || o.Ext == "GRF" {
+		e.objects[o.Key()] = storedObject{device: o.Device, cmd: data}
+	}
+	e.log.Info("object stored", "name", o.Device+o.Key(), "bytes", len(o.Data), "via", via)
+}
+
+// Objects lists the stored graphics ("R:NAME.PNG").
+func (e *Emulator) Objects() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for k, o := range e.objects {
+		out = append(out, o.device+k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RefusedDownloads counts the ~DY downloads not stored (damaged, cut
+// short, or a PNG that is not monochrome).
+func (e *Emulator) RefusedDownloads() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.refused
+}
+
+// recalled is the ~DY bytes of the stored graphics format prints. Call
+// with mu held.
+func (e *Emulator) recalledLocked(format []byte) []byte {
+	if len(e.objects) == 0 {
+		return nil
+	}
+	cmds, _ := zpl.Tokenize(format)
+	var out []byte
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		if c.Tilde || (c.Name != "IM" && c.Name != "XG") {
+			continue
+		}
+		name := strings.ToUpper(c.Param(0))
+		if i := strings.IndexByte(name, ':'); i >= 0 {
+			name = name[i+1:]
+		}
+		if !strings.Contains(name, ".") {
+			name += ".GRF"
+		}
+		if o, ok := e.objects[name]; ok && !seen[name] {
+			seen[name] = true
+			out = append(out, o.cmd...)
+		}
+	}
+	return out
 }
 
 // notify wakes everything waiting for a state change. Call with mu held.
@@ -341,7 +439,7 @@ func (e *Emulator) format(data []byte, via string, power int) {
 		return // began before a power cycle: lost with it
 	}
 	e.seq++
-	l := Label{Seq: e.seq, Data: data, Copies: copies(data), Via: via, Received: time.Now()}
+	l := Label{Seq: e.seq, Data: data, Copies: copies(data), Via: via, Received: time.Now(), Downloads: e.recalledLocked(data)}
 	e.pending = append(e.pending, l)
 	if e.opts.PrintDelay > 0 && !e.engine && !e.closed {
 		e.engine = true
@@ -379,7 +477,7 @@ func (e *Emulator) donePendingLocked() {
 	e.log.Info("label printed", "seq", l.Seq, "bytes", len(l.Data), "copies", l.Copies, "count", l.Count, "via", l.Via)
 	if e.opts.Dir != "" {
 		name := filepath.Join(e.opts.Dir, fmt.Sprintf("%06d.zpl", l.Seq))
-		if err := os.WriteFile(name, l.Data, 0o644); err != nil {
+		if err := os.WriteFile(name, l.ZPL(), 0o644); err != nil {
 			e.log.Error("cannot store label", "file", name, "err", err)
 		}
 	}
@@ -433,6 +531,11 @@ func (e *Emulator) PowerCycle() {
 	}
 	e.pending = nil
 	e.power++
+	for k, o := range e.objects {
+		if o.device == "R:" { // RAM
+			delete(e.objects, k)
+		}
+	}
 	e.faults.Paused, e.faults.StopReading = false, false
 	e.xoff = false
 	conns := make([]net.Conn, 0, len(e.printConns))
@@ -691,6 +794,8 @@ func (e *Emulator) serve(rw io.ReadWriter, via string, drop func()) error {
 				switch ev.kind {
 				case evFormat:
 					e.format(ev.data, via, power)
+				case evDownload:
+					e.download(ev.data, via)
 				case evSGD:
 					if reply := e.sgd(ev.cmd); reply != nil {
 						if _, err := rw.Write(reply); err != nil {

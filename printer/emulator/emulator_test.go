@@ -77,6 +77,9 @@ func sortCopy(s []string) []string {
 
 func FuzzSplitter(f *testing.F) {
 	f.Add([]byte("^XA^FDx^XZ~HS~HQES^XA"), 3)
+	f.Add([]byte("~DYR:A,B,P,6,,^XZ~HS^XA^IMR:A.PNG^FS^XZ"), 2)
+	f.Add([]byte("~DYR:A,P,P,2,,0A0B^XA^XGR:A.PNG^XZ~DYR:B,B,"), 1)
+	f.Add([]byte("^XA~DYR:A,B,G,3,1,^XZ^FS^XZ"), 4)
 	f.Fuzz(func(t *testing.T, in []byte, step int) {
 		if step <= 0 || step > len(in) {
 			step = max(len(in), 1)
@@ -89,6 +92,9 @@ func FuzzSplitter(f *testing.F) {
 		}
 		var fa, fb [][]byte
 		for _, ev := range a {
+			if ev.kind == evDownload {
+				fa = append(fa, ev.data)
+			}
 			if ev.kind == evFormat {
 				fa = append(fa, ev.data)
 				if !bytes.HasSuffix(bytes.ToUpper(ev.data), []byte("^XZ")) {
@@ -97,7 +103,7 @@ func FuzzSplitter(f *testing.F) {
 			}
 		}
 		for _, ev := range b {
-			if ev.kind == evFormat {
+			if ev.kind == evFormat || ev.kind == evDownload {
 				fb = append(fb, ev.data)
 			}
 		}

@@ -1,14 +1,18 @@
 package emulator
 
-import "bytes"
+import (
+	"bytes"
+	"strconv"
+)
 
 type eventKind int
 
 const (
-	evFormat  eventKind = iota // a complete ^XA…^XZ format
-	evControl                  // a ~ command, e.g. "HS", "HQES"
-	evDropped                  // an unfinished format replaced by a new ^XA
-	evSGD                      // a Set-Get-Do line outside formats ("! U1 getvar ...")
+	evFormat   eventKind = iota // a complete ^XA…^XZ format
+	evControl                   // a ~ command, e.g. "HS", "HQES"
+	evDropped                   // an unfinished format replaced by a new ^XA
+	evSGD                       // a Set-Get-Do line outside formats ("! U1 getvar ...")
+	evDownload                  // a ~DY download outside formats, from its ~ to its last data byte
 )
 
 type event struct {
@@ -40,6 +44,78 @@ type splitter struct {
 	inFormat bool
 	cur      []byte // the format being received
 	carry    []byte // an incomplete command at the end of the last piece
+	// A ~DY download being received, from its ~: its header is read to
+	// the fifth comma, then its data: in formats B and C exactly the
+	// declared size in bytes, in which ^ and ~ are data (the ZPL II guide:
+	// "all control prefixes and flow control characters are ignored until
+	// the total number of bytes ... is received"), else ASCII up to the
+	// next prefix.
+	dl     []byte
+	dlIn   bool // it arrived inside a format and is part of it
+	dlNeed int  // binary bytes still to come; dlHeader, dlASCII
+}
+
+const (
+	dlHeader = -1
+	dlASCII  = -2
+	// maxDYHeader bounds "d:f,b,x,t,w," of a ~DY.
+	maxDYHeader = 256
+)
+
+// download consumes a ~DY download's bytes from data[i:] and returns the
+// index after them; evs gets the download when it is complete.
+func (s *splitter) download(data []byte, i int, evs *[]event) int {
+	for i < len(data) && s.dl != nil {
+		switch s.dlNeed {
+		case dlHeader:
+			c := data[i]
+			if c == '^' || c == '~' || len(s.dl) > maxDYHeader {
+				s.endDownload(evs) // a broken header: what came is passed on
+				return i
+			}
+			s.dl = append(s.dl, c)
+			i++
+			if c == ',' && bytes.Count(s.dl, []byte(",")) == 5 {
+				s.dlNeed = dlASCII
+				ps := bytes.Split(s.dl[3:], []byte(","))
+				f := bytes.ToUpper(bytes.TrimSpace(ps[1]))
+				if n, err := strconv.Atoi(string(bytes.TrimSpace(ps[3]))); err == nil && n >= 0 && n <= maxFormat && (string(f) == "B" || string(f) == "C") {
+					s.dlNeed = n
+					if n == 0 {
+						s.endDownload(evs)
+					}
+				}
+			}
+		case dlASCII:
+			j := bytes.IndexAny(data[i:], "^~")
+			if j < 0 {
+				j = len(data) - i
+			}
+			s.dl = append(s.dl, data[i:i+j]...)
+			i += j
+			if i < len(data) || len(s.dl) > maxFormat {
+				s.endDownload(evs)
+			}
+		default:
+			n := min(s.dlNeed, len(data)-i)
+			s.dl = append(s.dl, data[i:i+n]...)
+			s.dlNeed -= n
+			i += n
+			if s.dlNeed == 0 {
+				s.endDownload(evs)
+			}
+		}
+	}
+	return i
+}
+
+func (s *splitter) endDownload(evs *[]event) {
+	if s.dlIn {
+		s.cur = append(s.cur, s.dl...)
+	} else {
+		*evs = append(*evs, event{kind: evDownload, data: s.dl})
+	}
+	s.dl = nil
 }
 
 func upper(b byte) byte {
@@ -66,7 +142,12 @@ func (s *splitter) feed(b []byte) []event {
 		s.carry = nil
 	}
 	start, end := 0, len(data) // start: first byte not yet added to cur
-	for i := 0; i < len(data); {
+	i := 0
+	if s.dl != nil { // a download continues
+		i = s.download(data, 0, &evs)
+		start = i
+	}
+	for i < len(data) {
 		j := bytes.IndexAny(data[i:], "^~!")
 		if j < 0 {
 			break
@@ -106,6 +187,13 @@ func (s *splitter) feed(b []byte) []event {
 			size = 5
 		}
 		switch {
+		case c == '~' && cmd == "DY":
+			if s.inFormat {
+				s.cur = append(s.cur, data[start:i]...)
+			}
+			s.dl, s.dlIn, s.dlNeed = append(make([]byte, 0, 4096), data[i:i+3]...), s.inFormat, dlHeader
+			i = s.download(data, i+3, &evs)
+			start = i
 		case c == '~' && (immediate(cmd) || !s.inFormat):
 			if s.inFormat {
 				s.cur = append(s.cur, data[start:i]...)
