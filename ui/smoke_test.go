@@ -74,22 +74,63 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func rss(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS")
+// memory is a process's resident memory from /proc/PID/smaps: the total
+// and the part that is Mesa's software OpenGL (llvmpipe's libLLVM and the
+// swrast DRI driver), which Xvfb forces and a PC with a GPU driver does
+// not load.
+type memory struct{ rss, mesa int64 }
+
+func (m memory) String() string {
+	return fmt.Sprintf("%.1f MB RSS, of which %.1f MB Mesa's software GL (libLLVM, swrast_dri), %.1f MB the rest",
+		float64(m.rss)/(1<<20), float64(m.mesa)/(1<<20), float64(m.rss-m.mesa)/(1<<20))
 }
 
-// TestTraySmoke runs `labelagent tray` (built with -tags tray) on a virtual
-// display against the real agent with a file printer: a job printed through
+func residentMemory(pid int) (memory, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return memory{}, err
+	}
+	var m memory
+	mapping := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			mapping = ""
+			if len(f) >= 6 {
+				mapping = f[5]
+			}
+			continue
+		}
+		if f[0] == "Rss:" && len(f) >= 2 {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return memory{}, err
+			}
+			m.rss += kb << 10
+			if base := filepath.Base(mapping); strings.HasPrefix(base, "libLLVM") || strings.HasSuffix(base, "_dri.so") {
+				m.mesa += kb << 10
+			}
+		}
+	}
+	if m.rss == 0 {
+		return m, fmt.Errorf("no Rss in /proc/%d/smaps", pid)
+	}
+	return m, nil
+}
+
+// buildTray builds a package of this module with the tray's tags.
+func buildTray(t *testing.T, pkg, out string) {
+	t.Helper()
+	if out2, err := exec.Command("go", "build", "-tags", "tray,no_emoji", "-o", out, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags tray,no_emoji %s: %v\n%s", pkg, err, out2)
+	}
+}
+
+// TestTraySmoke runs labelagent-tray (cmd/labelagent-tray, -tags tray) on a
+// virtual display against the real agent with a file printer: a job printed through
 // the agent shows up as printed in the window, and the window is captured.
 // UPDATE_SCREENSHOTS=1 copies the capture to docs/screenshots/.
 func TestTraySmoke(t *testing.T) {
@@ -99,9 +140,11 @@ func TestTraySmoke(t *testing.T) {
 	display := startXvfb(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "labelagent")
-	if out, err := exec.Command("go", "build", "-tags", "tray", "-o", bin, "../cmd/labelagent").CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags tray: %v\n%s", err, out)
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/labelagent").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	trayBin := filepath.Join(dir, "labelagent-tray")
+	buildTray(t, "../cmd/labelagent-tray", trayBin)
 	addr := freePort(t)
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "config.yaml")
@@ -133,7 +176,7 @@ printers:
 	})
 
 	trayOut := &lockedBuf{}
-	tray := exec.Command(bin, "tray", "--addr", addr, "--data-dir", data, "--lang", "de", "--log-level", "debug", "--poll", "1s")
+	tray := exec.Command(trayBin, "--addr", addr, "--data-dir", data, "--lang", "de", "--log-level", "debug", "--poll", "1s")
 	tray.Env = append(os.Environ(), "DISPLAY="+display, "LC_ALL=de_DE.UTF-8")
 	tray.Stdout, tray.Stderr = trayOut, trayOut
 	tray.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -212,14 +255,30 @@ printers:
 		}
 	}
 
-	// Idle memory, reported for docs/benchmarks.md.
-	time.Sleep(2 * time.Second)
-	if n, err := rss(tray.Process.Pid); err == nil {
-		t.Logf("tray idle RSS: %.1f MB", float64(n)/(1<<20))
-		if n > 300<<20 {
-			t.Errorf("the idle tray uses %d MB", n>>20)
-		}
+	// Idle memory, reported for docs/benchmarks.md, next to the floor: an
+	// empty Fyne window with a tray menu on the same display.
+	time.Sleep(5 * time.Second)
+	mem, err := residentMemory(tray.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Logf("tray idle: %v", mem)
+	if mem.rss-mem.mesa > 120<<20 {
+		t.Errorf("the idle tray without Mesa's software GL takes %v (target 120 MB)", mem)
+	}
+	empty := filepath.Join(dir, "emptywindow")
+	buildTray(t, "./internal/emptywindow", empty)
+	ew := exec.Command(empty)
+	ew.Env = tray.Env
+	if err := ew.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	if floor, err := residentMemory(ew.Process.Pid); err == nil {
+		t.Logf("empty Fyne window (the floor): %v", floor)
+	}
+	ew.Process.Kill()
+	ew.Wait()
 
 	// The agent stops: the tray says so and keeps running; it comes back.
 	agent.Process.Kill()

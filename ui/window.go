@@ -6,6 +6,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -202,6 +205,18 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	m.OnChange(func() { w.do(w.refresh) })
 	w.refresh()
 	return w
+}
+
+// hide closes the window to the tray: the label preview (a decoded image
+// and its texture, megabytes) is let go, and the memory returned.
+func (w *Window) hide() {
+	w.W.Hide()
+	w.selected = ""
+	w.JobList.UnselectAll()
+	w.preview.Resource = nil
+	w.preview.Refresh()
+	w.refresh()
+	time.AfterFunc(time.Second, debug.FreeOSMemory)
 }
 
 func (w *Window) submitScan(code string, reprint bool) {
@@ -517,8 +532,22 @@ type AppOptions struct {
 // Run shows the tray and the main window until the operator quits or ctx
 // ends.
 func Run(ctx context.Context, o AppOptions) error {
+	// An idle tray allocates little and lives all day: collect at half
+	// Go's default heap growth unless GOGC says otherwise (a few MB less
+	// resident for no noticeable CPU; docs/benchmarks.md).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	a := newFyneApp()
 	m := NewModel(o.Model)
+	// Starting leaves garbage behind (parsing the message catalog and the
+	// fonts); once the first state is drawn, give it back to the system.
+	var once sync.Once
+	m.OnChange(func() {
+		if m.State().Overall != Connecting {
+			once.Do(func() { time.AfterFunc(2*time.Second, debug.FreeOSMemory) })
+		}
+	})
 	w := NewWindow(a, m)
 	w.log = o.Log
 	icons := map[Overall]fyne.Resource{}
@@ -539,7 +568,7 @@ func Run(ctx context.Context, o AppOptions) error {
 		d.SetSystemTrayMenu(w.trayMenu(m.State()))
 		d.SetSystemTrayIcon(icons[Connecting])
 		// Closing the window keeps the tray: the agent keeps printing.
-		w.W.SetCloseIntercept(w.W.Hide)
+		w.W.SetCloseIntercept(w.hide)
 	}
 	m.OnNotice(func(n Notice) { a.SendNotification(fyne.NewNotification(n.Title, n.Body)) })
 	ctx, cancel := context.WithCancel(ctx)

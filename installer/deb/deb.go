@@ -37,7 +37,7 @@ const (
 // Options say what to package.
 type Options struct {
 	Binary string // the linux labelagent binary
-	// TrayBinary is labelagent built with -tags tray (Fyne, cgo), installed
+	// TrayBinary is cmd/labelagent-tray built with -tags tray (Fyne, cgo), installed
 	// as /usr/bin/labelagent-tray and started in desktop sessions; empty:
 	// the package has no tray and no autostart entry.
 	TrayBinary string

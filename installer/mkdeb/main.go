@@ -14,7 +14,7 @@ import (
 func main() {
 	var o deb.Options
 	flag.StringVar(&o.Binary, "bin", "", "the linux labelagent binary")
-	flag.StringVar(&o.TrayBinary, "tray-bin", "", "labelagent built with -tags tray (optional: the package then starts the tray in desktop sessions)")
+	flag.StringVar(&o.TrayBinary, "tray-bin", "", "cmd/labelagent-tray built with -tags tray (optional: the package then starts the tray in desktop sessions)")
 	flag.StringVar(&o.Version, "version", "", "package version")
 	flag.StringVar(&o.Arch, "arch", "amd64", "Debian architecture")
 	flag.StringVar(&o.Out, "out", "", "the .deb to write (default: dist/labelagent_<version>_<arch>.deb)")
