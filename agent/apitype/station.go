@@ -44,6 +44,10 @@ type StationState struct {
 	Heartbeat time.Time        `json:"heartbeat"`
 	// Buffered is how many events wait for the server (it was away).
 	Buffered int `json:"buffered"`
+	// Dropped is how many events the station lost since it started
+	// because more were made while the server was away than
+	// nats.event_buffer keeps (the oldest went first).
+	Dropped int64 `json:"dropped,omitempty"`
 }
 
 // StationPrinter is one printer in a station's state.
@@ -61,4 +65,8 @@ type StationList struct {
 	Connected bool   `json:"connected"`
 	Server    string `json:"server,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Buffered and Dropped are this station's events waiting for the
+	// server and lost to a full buffer (see StationState).
+	Buffered int   `json:"buffered"`
+	Dropped  int64 `json:"dropped,omitempty"`
 }

@@ -51,6 +51,11 @@ type NATSConfig struct {
 	EventBuffer int `yaml:"event_buffer"`
 	// Printer receives jobs that name none (default: default_printer).
 	Printer string `yaml:"printer"`
+	// PoolBacklog is how many jobs the printer of pool jobs (Printer) may
+	// hold before the station stops taking pool jobs (default 2: one
+	// printing, one ready behind it), so a pool's jobs go to the stations
+	// whose printers are free instead of piling up at one of them.
+	PoolBacklog int `yaml:"pool_backlog"`
 }
 
 // Enabled reports whether the station joins a NATS warehouse.
@@ -83,6 +88,9 @@ func (c *Config) natsDefaults() {
 	}
 	if n.EventBuffer == 0 {
 		n.EventBuffer = 10000
+	}
+	if n.PoolBacklog == 0 {
+		n.PoolBacklog = 2
 	}
 }
 
@@ -132,6 +140,9 @@ func (c *Config) validateNATS(printers map[string]bool, names []string) []error 
 	}
 	if n.Replicas < 1 || n.Replicas > 5 {
 		add(problem("nats.replicas", "config.at_least", "value", n.Replicas, "min", 1))
+	}
+	if n.PoolBacklog < 1 {
+		add(problem("nats.pool_backlog", "config.at_least", "value", n.PoolBacklog, "min", 1))
 	}
 	if n.EventBuffer < 0 {
 		add(problem("nats.event_buffer", "config.at_least", "value", n.EventBuffer, "min", 0))

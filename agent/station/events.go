@@ -31,7 +31,7 @@ func (s *Station) collect(ctx context.Context) {
 	var batch []apitype.StationEvent
 	flush := func() {
 		if len(batch) > 0 {
-			s.enqueue(batch...)
+			s.send(ctx, batch)
 			batch = batch[:0]
 		}
 	}
@@ -47,6 +47,9 @@ func (s *Station) collect(ctx context.Context) {
 				flush()
 				return
 			}
+			if e.Type == apitype.EventJob || e.Type == apitype.EventPrinter {
+				s.roomChanged()
+			}
 			switch e.Type {
 			case apitype.EventJob, apitype.EventPrinter, apitype.EventShipment, apitype.EventScan, apitype.EventLagged:
 				batch = append(batch, apitype.StationEvent{Station: s.cfg.Station, Event: e})
@@ -60,28 +63,106 @@ func (s *Station) collect(ctx context.Context) {
 	}
 }
 
-// enqueue writes events to the outbox, dropping the oldest beyond the
-// bound.
+// entry makes an event an outbox entry with its dedupe id: the station,
+// this run and a sequence (a rejection: the message's stream sequence, so
+// rejecting a redelivered message again is one event).
+func (s *Station) entry(e apitype.StationEvent) (outboxEntry, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return outboxEntry{}, err
+	}
+	s.mu.Lock()
+	s.idSeq++
+	n := s.idSeq
+	s.mu.Unlock()
+	ent := outboxEntry{Subject: s.eventSubject(string(e.Type)), ID: fmt.Sprintf("%s-%s-%d", s.cfg.Station, s.run, n), Data: data}
+	if e.Rejected != nil {
+		ent.ID = fmt.Sprintf("%s-rejected-%d", s.cfg.Station, e.Rejected.Sequence)
+	}
+	return ent, nil
+}
+
+// send publishes events straight from memory while the servers answer and
+// nothing older waits in the outbox (no disk write in the way of the jobs'
+// own); otherwise, or when the stream does not confirm them, they go to
+// the outbox, which publishes them in order later (a repeat of one that
+// did arrive is dropped by its id).
+func (s *Station) send(ctx context.Context, events []apitype.StationEvent) {
+	ents := make([]outboxEntry, 0, len(events))
+	for _, e := range events {
+		ent, err := s.entry(e)
+		if err != nil {
+			s.opt.Log.Warn("nats: event not kept", "err", err)
+			continue
+		}
+		ents = append(ents, ent)
+	}
+	s.mu.Lock()
+	js, nc := s.js, s.nc
+	s.mu.Unlock()
+	if js != nil && nc != nil && nc.IsConnected() && s.Buffered() == 0 {
+		if s.publish(ctx, js, ents) == len(ents) {
+			return
+		}
+	}
+	s.keep(ents)
+}
+
+// publish sends entries asynchronously and waits for the stream's
+// acknowledgements; it returns how many of the first entries are
+// confirmed, in order.
+func (s *Station) publish(ctx context.Context, js jetstream.JetStream, ents []outboxEntry) int {
+	futures := make([]jetstream.PubAckFuture, 0, len(ents))
+	for _, e := range ents {
+		f, err := js.PublishAsync(e.Subject, e.Data, jetstream.WithMsgID(e.ID))
+		if err != nil {
+			break
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case <-f.Err():
+			return i
+		case <-timeout.C:
+			return i
+		case <-ctx.Done():
+			return i
+		}
+	}
+	return len(futures)
+}
+
+// enqueue keeps events in the outbox (a rejection while the servers are
+// away, say).
 func (s *Station) enqueue(events ...apitype.StationEvent) {
-	if len(events) == 0 {
+	ents := make([]outboxEntry, 0, len(events))
+	for _, e := range events {
+		if ent, err := s.entry(e); err == nil {
+			ents = append(ents, ent)
+		}
+	}
+	s.keep(ents)
+}
+
+// keep writes entries to the outbox, dropping the oldest beyond the bound
+// (nats.event_buffer): counted, logged, and reported in the station's
+// status and state.
+func (s *Station) keep(ents []outboxEntry) {
+	if len(ents) == 0 {
 		return
 	}
+	dropped := 0
 	err := s.opt.DB.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
-		for _, e := range events {
+		for _, ent := range ents {
 			s.mu.Lock()
 			s.outSeq++
 			seq := s.outSeq
 			s.mu.Unlock()
-			data, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			kind := string(e.Type)
-			ent := outboxEntry{Subject: s.eventSubject(kind), ID: fmt.Sprintf("%s-%d-%d", s.cfg.Station, e.Seq, seq), Data: data}
-			if e.Rejected != nil {
-				ent.ID = fmt.Sprintf("%s-rejected-%d", s.cfg.Station, e.Rejected.Sequence)
-			}
 			buf, err := json.Marshal(ent)
 			if err != nil {
 				return err
@@ -101,9 +182,7 @@ func (s *Station) enqueue(events ...apitype.StationEvent) {
 					return err
 				}
 				over--
-				s.mu.Lock()
-				s.dropped++
-				s.mu.Unlock()
+				dropped++
 			}
 		}
 		return nil
@@ -112,7 +191,21 @@ func (s *Station) enqueue(events ...apitype.StationEvent) {
 		s.opt.Log.Warn("nats: events not kept", "err", err)
 		return
 	}
+	if dropped > 0 {
+		s.mu.Lock()
+		s.dropped += int64(dropped)
+		total := s.dropped
+		s.mu.Unlock()
+		s.opt.Log.Warn("nats: event buffer full, oldest events dropped", "dropped", dropped, "dropped_total", total, "event_buffer", s.cfg.EventBuffer)
+	}
 	s.kick()
+}
+
+// Dropped is how many events this run dropped because the outbox was full.
+func (s *Station) Dropped() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
 }
 
 // Buffered is how many events wait for the servers.
@@ -168,26 +261,8 @@ func (s *Station) publishPending(ctx context.Context) error {
 		}
 		// Publish asynchronously, then wait for every acknowledgement; the
 		// entries go from the outbox only once the stream has them.
-		futures := make([]jetstream.PubAckFuture, len(ents))
-		for i, e := range ents {
-			f, err := js.PublishAsync(e.Subject, e.Data, jetstream.WithMsgID(e.ID))
-			if err != nil {
-				return err
-			}
-			futures[i] = f
-		}
-		done := 0
-		for _, f := range futures {
-			select {
-			case <-f.Ok():
-				done++
-			case err := <-f.Err():
-				return s.dropPublished(keys[:done], err)
-			case <-time.After(5 * time.Second):
-				return s.dropPublished(keys[:done], fmt.Errorf("no acknowledgement"))
-			case <-ctx.Done():
-				return s.dropPublished(keys[:done], ctx.Err())
-			}
+		if done := s.publish(ctx, js, ents); done < len(ents) {
+			return s.dropPublished(keys[:done], fmt.Errorf("%d of %d events not confirmed", len(ents)-done, len(ents)))
 		}
 		if err := s.dropPublished(keys, nil); err != nil {
 			return err
@@ -254,7 +329,7 @@ func (s *Station) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 // State is the station's own entry.
 func (s *Station) State() apitype.StationState {
 	st := apitype.StationState{Station: s.cfg.Station, Pools: s.cfg.Pools, Version: s.opt.Version,
-		Heartbeat: s.opt.Now().UTC(), Buffered: s.Buffered(), Printers: []apitype.StationPrinter{}}
+		Heartbeat: s.opt.Now().UTC(), Buffered: s.Buffered(), Dropped: s.Dropped(), Printers: []apitype.StationPrinter{}}
 	if s.opt.Printers != nil {
 		for _, p := range s.opt.Printers() {
 			state := string(p.Status.State)
@@ -287,7 +362,7 @@ func (s *Station) heartbeat(ctx context.Context) error {
 // Stations lists every station the bucket knows (the live ones: an entry
 // expires three heartbeats after its last write).
 func (s *Station) Stations(ctx context.Context) apitype.StationList {
-	out := apitype.StationList{Stations: []apitype.StationState{}}
+	out := apitype.StationList{Stations: []apitype.StationState{}, Buffered: s.Buffered(), Dropped: s.Dropped()}
 	s.mu.Lock()
 	nc := s.nc
 	s.mu.Unlock()

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +74,14 @@ type Station struct {
 	claimKV jetstream.KeyValue
 	wakePub chan struct{}
 	dropped int64
-	outSeq  uint64
+	outSeq  uint64 // the outbox's last key
+	idSeq   uint64 // events of this run, for their ids
+	// run tells this run's event ids from an earlier run's (the agent's
+	// event sequence starts again at each start).
+	run string
+	// room is closed (and replaced) when a job or printer changes, so a
+	// pool consumer waiting for its printer to be free looks again.
+	room chan struct{}
 }
 
 // New returns the station; Run connects.
@@ -93,7 +101,11 @@ func New(opt Options) (*Station, error) {
 	}); err != nil {
 		return nil, err
 	}
-	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1)}
+	if opt.Config.PoolBacklog < 1 {
+		opt.Config.PoolBacklog = 2
+	}
+	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1), room: make(chan struct{}),
+		run: strconv.FormatInt(opt.Now().UnixNano(), 36)}
 	s.st = apitype.SourceStatus{Name: opt.Config.Station, Kind: "nats", Where: strings.Join(opt.Config.URLs, ","), State: "waiting"}
 	_ = opt.DB.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketOutbox).Cursor().Last(); k != nil {
@@ -138,6 +150,10 @@ func (s *Station) connectOptions() ([]nats.Option, error) {
 	c := s.cfg
 	opts := []nats.Option{
 		nats.Name("labelagent " + c.Station), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		// Replies (fetched jobs, acknowledgements, API answers) come to the
+		// station's own inboxes, so its user may subscribe to
+		// _INBOX.STATION.> only and never sees another station's jobs.
+		nats.CustomInboxPrefix(inboxPrefix + c.Station),
 		nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -181,6 +197,9 @@ func (s *Station) kick() {
 	default:
 	}
 }
+
+// inboxPrefix begins the station's reply subjects: _INBOX.STATION.…
+const inboxPrefix = "_INBOX."
 
 // Subjects of the station.
 func (s *Station) stationSubject() string { return s.cfg.Prefix + ".jobs.station." + s.cfg.Station }
@@ -228,7 +247,7 @@ func (s *Station) Run(ctx context.Context) {
 	}
 	for i := range subjects {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.consumeLoop(ctx, names[i], subjects[i]) }()
+		go func() { defer wg.Done(); s.consumeLoop(ctx, names[i], subjects[i], i > 0) }()
 	}
 	wg.Wait()
 }
@@ -275,11 +294,12 @@ func keyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 	return kv, nil
 }
 
-// consumeLoop binds the durable consumer and takes its messages one by one,
-// binding again after an error (server restart, leader change).
-func (s *Station) consumeLoop(ctx context.Context, durable, subject string) {
+// consumeLoop binds the durable consumer and takes its messages, binding
+// again after an error (server restart, leader change). A pool's consumer
+// takes jobs only while the station's printer has room (see room).
+func (s *Station) consumeLoop(ctx context.Context, durable, subject string, pool bool) {
 	for ctx.Err() == nil {
-		err := s.consume(ctx, durable, subject)
+		err := s.consume(ctx, durable, subject, pool)
 		if ctx.Err() != nil {
 			return
 		}
@@ -294,7 +314,10 @@ func (s *Station) consumeLoop(ctx context.Context, durable, subject string) {
 	}
 }
 
-func (s *Station) consume(ctx context.Context, durable, subject string) error {
+// fetchWait is how long one pull request waits on the server for a job.
+const fetchWait = 2 * time.Second
+
+func (s *Station) consume(ctx context.Context, durable, subject string, pool bool) error {
 	if err := s.ensureStreams(ctx); err != nil {
 		return err
 	}
@@ -313,19 +336,81 @@ func (s *Station) consume(ctx context.Context, durable, subject string) error {
 			cons = c
 		}
 	}
+	// Acknowledgements go out on their own goroutine: the job is on disk
+	// before its ack is sent, but neither the next job nor the printer
+	// waits for the server's confirmation.
+	acks := make(chan ackItem, 64)
+	acked := make(chan struct{})
+	go func() { defer close(acked); s.acker(ctx, acks) }()
+	defer func() { close(acks); <-acked }()
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(2*time.Second))
+		n := 16 // the station's own jobs print here whatever its backlog
+		if pool {
+			if n = s.waitRoom(ctx); n == 0 {
+				return nil
+			}
+		}
+		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
 			return err
 		}
 		for msg := range batch.Messages() {
-			s.handle(ctx, msg)
+			if it, ok := s.handle(ctx, msg, pool); ok {
+				acks <- it
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 	}
 	return nil
+}
+
+// room is how many pool jobs the station may take now: none while the
+// printer of pool jobs (nats.printer, else the default printer) is
+// paused, cannot print or holds pool_backlog jobs; else the difference.
+// A pool's job thus goes to a station whose printer is free, and no
+// station hoards a burst while the others stand idle.
+func (s *Station) roomNow() int {
+	if s.opt.Printers == nil {
+		return s.cfg.PoolBacklog
+	}
+	for _, p := range s.opt.Printers() {
+		if p.Name == s.cfg.Printer || (s.cfg.Printer == "" && p.Default) {
+			if p.Paused || !p.Status.CanPrint() {
+				return 0
+			}
+			return max(0, s.cfg.PoolBacklog-p.Queued)
+		}
+	}
+	return s.cfg.PoolBacklog // no such printer: the job's own printer decides, or it is refused
+}
+
+// waitRoom waits until the printer has room for pool jobs and says how
+// many; 0 when ctx ends.
+func (s *Station) waitRoom(ctx context.Context) int {
+	for {
+		s.mu.Lock()
+		changed := s.room
+		s.mu.Unlock()
+		if n := s.roomNow(); n > 0 {
+			return n
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-changed:
+		case <-time.After(250 * time.Millisecond): // a printer's status changes without a job event too
+		}
+	}
+}
+
+// roomChanged wakes the pool consumers waiting for room.
+func (s *Station) roomChanged() {
+	s.mu.Lock()
+	close(s.room)
+	s.room = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // claimTTL is how long a station's claim on a job holds: long enough for a
@@ -373,13 +458,32 @@ func (s *Station) claim(ctx context.Context, key string) (bool, error) {
 	return string(e.Value()) == s.cfg.Station, nil
 }
 
-// handle puts one message in the queue and acknowledges it, or terminates
-// it with the reason when it can never be a job.
-func (s *Station) handle(ctx context.Context, msg jetstream.Msg) {
+// ackItem is a job on disk whose message is still to be acknowledged.
+type ackItem struct {
+	msg jetstream.Msg
+	key string
+}
+
+// acker acknowledges queued jobs in order and counts them. A lost
+// acknowledgement redelivers the message, and its key finds the same job.
+func (s *Station) acker(ctx context.Context, acks <-chan ackItem) {
+	for it := range acks {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		aerr := it.msg.DoubleAck(actx)
+		cancel()
+		if aerr != nil {
+			s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed (a redelivery finds the same job)", "key", it.key, "err", aerr)
+		}
+	}
+}
+
+// handle puts one message in the queue and returns it for acknowledgement,
+// or terminates it with the reason when it can never be a job (false).
+func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ackItem, bool) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		_ = msg.Term()
-		return
+		return ackItem{}, false
 	}
 	msgID := msg.Headers().Get(jetstream.MsgIDHeader)
 	key := fmt.Sprintf("nats:%s:seq:%d", s.cfg.JobStream, meta.Sequence.Stream)
@@ -400,51 +504,51 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&jm); err != nil {
 		reject("not a job message: " + err.Error())
-		return
+		return ackItem{}, false
 	}
 	if jm.Kind == "" {
 		jm.Kind = apitype.KindZPL
 	}
 	if !jm.Kind.Valid() {
 		reject(fmt.Sprintf("kind %q: want zpl, raw, pdf or png", jm.Kind))
-		return
+		return ackItem{}, false
 	}
 	if len(jm.Payload) == 0 {
 		reject("empty payload")
-		return
+		return ackItem{}, false
 	}
 	printer := jm.Printer
 	if printer == "" {
 		printer = s.cfg.Printer
 	}
-	// A claim in the replicated bucket makes the job this station's before
-	// it is queued: when an acknowledgement is lost (a leader change, a
-	// crash) and the server hands the message to another station, that
-	// station sees the claim and leaves the job to the one that has it.
-	mine, err := s.claim(ctx, key)
-	if err != nil {
-		_ = msg.NakWithDelay(time.Second)
-		return
-	}
-	if !mine {
-		_ = msg.NakWithDelay(s.cfg.AckWait)
-		return
+	// A claim in the replicated bucket makes a pool's job this station's
+	// before it is queued: when an acknowledgement is lost (a leader
+	// change, a crash) and the server hands the message to another
+	// station, that station sees the claim and leaves the job to the one
+	// that has it. The station's own subject needs none: only this
+	// station's durable delivers it, and the key finds a redelivered job.
+	if pool {
+		mine, err := s.claim(ctx, key)
+		if err != nil {
+			_ = msg.NakWithDelay(time.Second)
+			return ackItem{}, false
+		}
+		if !mine {
+			_ = msg.NakWithDelay(s.cfg.AckWait)
+			return ackItem{}, false
+		}
 	}
 	_, existing, err := s.opt.Submit(ctx, apitype.SubmitRequest{Printer: printer, Kind: jm.Kind, Payload: jm.Payload,
 		Copies: jm.Copies, Name: jm.Name, IdempotencyKey: key, Source: "nats:" + strings.TrimPrefix(msg.Subject(), s.cfg.Prefix+".jobs.")})
 	if err != nil {
 		if s.opt.Permanent != nil && s.opt.Permanent(err) {
 			reject(err.Error())
-			return
+			return ackItem{}, false
 		}
 		_ = msg.NakWithDelay(2 * time.Second) // not now: the agent is stopping or the disk failed
-		return
+		return ackItem{}, false
 	}
-	// On disk: now the server may forget it. A lost ack redelivers, and the
-	// key finds the same job.
-	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	aerr := msg.DoubleAck(actx)
-	cancel()
+	// On disk: now the server may forget it.
 	s.mu.Lock()
 	if existing {
 		s.st.Duplicates++
@@ -454,7 +558,5 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg) {
 	now := s.opt.Now()
 	s.st.LastOK = &now
 	s.mu.Unlock()
-	if aerr != nil {
-		s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed (a redelivery finds the same job)", "key", key, "err", aerr)
-	}
+	return ackItem{msg: msg, key: key}, true
 }

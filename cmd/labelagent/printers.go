@@ -53,6 +53,9 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 					} else {
 						fmt.Fprintln(w, l.T("nats.printers_disconnected", "err", list.Error))
 					}
+					if list.Dropped > 0 {
+						fmt.Fprintln(w, l.N("nats.events_dropped", int(list.Dropped)))
+					}
 				}
 				return nil
 			})

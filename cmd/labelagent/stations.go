@@ -26,14 +26,17 @@ func newStationsCmd(app *cliApp) *cobra.Command {
 				if list.Connected {
 					fmt.Fprintln(w, app.T("nats.cli.connected", "server", list.Server))
 				} else {
-					fmt.Fprintln(w, app.T("nats.cli.disconnected", "err", list.Error, "buffered", "?"))
+					fmt.Fprintln(w, app.T("nats.cli.disconnected", "err", list.Error, "buffered", list.Buffered))
+				}
+				if list.Dropped > 0 {
+					fmt.Fprintln(w, app.L().N("nats.events_dropped", int(list.Dropped)))
 				}
 				if len(list.Stations) == 0 {
 					fmt.Fprintln(w, app.T("nats.cli.none"))
 					return nil
 				}
 				t := newTable(w)
-				fmt.Fprintln(t, "STATION\tPOOLS\tPRINTERS\tQUEUED\tBUFFERED\tHEARTBEAT\tVERSION")
+				fmt.Fprintln(t, app.T("nats.cli.header"))
 				for _, s := range list.Stations {
 					var ps []string
 					for _, p := range s.Printers {
