@@ -23,7 +23,7 @@ import (
 	"github.com/labelagent/labelagent/agent/config"
 )
 
-func startServer(t *testing.T, port int, dir string) *server.Server {
+func startServer(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
 	if err != nil {
@@ -42,6 +42,8 @@ var errBad = errors.New("unknown printer")
 type queue struct {
 	mu   sync.Mutex
 	jobs map[string]apitype.SubmitRequest
+	// queued, when set, hears when each job is in the queue.
+	queued chan time.Time
 }
 
 func (q *queue) submit(_ context.Context, r apitype.SubmitRequest) (apitype.Job, bool, error) {
@@ -54,6 +56,9 @@ func (q *queue) submit(_ context.Context, r apitype.SubmitRequest) (apitype.Job,
 		return apitype.Job{ID: r.IdempotencyKey}, true, nil
 	}
 	q.jobs[r.IdempotencyKey] = r
+	if q.queued != nil {
+		q.queued <- time.Now()
+	}
 	return apitype.Job{ID: r.IdempotencyKey}, false, nil
 }
 
@@ -67,7 +72,7 @@ type testStation struct {
 	done   chan struct{}
 }
 
-func newStation(t *testing.T, urls []string, name string, pools []string, replicas int) *testStation {
+func newStation(t testing.TB, urls []string, name string, pools []string, replicas int) *testStation {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
@@ -92,7 +97,7 @@ func newStation(t *testing.T, urls []string, name string, pools []string, replic
 	return ts
 }
 
-func publisher(t *testing.T, url string) jetstream.JetStream {
+func publisher(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
@@ -106,7 +111,7 @@ func publisher(t *testing.T, url string) jetstream.JetStream {
 	return js
 }
 
-func waitStream(t *testing.T, js jetstream.JetStream, name string) {
+func waitStream(t testing.TB, js jetstream.JetStream, name string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

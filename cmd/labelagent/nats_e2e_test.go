@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/printer/emulator"
 )
 
 // natsServer starts an embedded JetStream server with three users: the
@@ -127,5 +128,132 @@ func TestNATSKilledBetweenFetchAndAck(t *testing.T) {
 	var list apitype.StationList
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || !list.Connected || len(list.Stations) != 1 || list.Stations[0].Station != "st7" {
 		t.Errorf("stations: %d %s", code, out)
+	}
+}
+
+// natsStation is a real agent (`labelagent run`) joined to a NATS
+// warehouse, printing pool jobs on its own network printer (the emulator).
+type natsStation struct {
+	e  *e2e
+	em *emulator.Emulator
+}
+
+// startNATSStations starts an agent on the pool "line" per print delay,
+// each with a printer "zebra" that takes that long a label (0: at once),
+// and waits until every one of them waits on the pool.
+func startNATSStations(tb testing.TB, url string, printDelays ...time.Duration) ([]natsStation, jetstream.JetStream) {
+	tb.Helper()
+	tb.Setenv("NATS_PASSWORD", "s3cret")
+	var sts []natsStation
+	n := len(printDelays)
+	for i, delay := range printDelays {
+		em := emulator.New(emulator.Options{PrintDelay: delay})
+		tb.Cleanup(func() { em.Close() })
+		addr, err := em.ListenTCP("127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e := newE2E(tb, fmt.Sprintf("  - name: zebra\n    transport: tcp\n    tcp: {address: %q}\n", addr.String()))
+		cfg, _ := os.ReadFile(e.cfgPath)
+		os.WriteFile(e.cfgPath, append(cfg, natsSection(url, fmt.Sprint("st", i), "line")+"  printer: zebra\n"...), 0o600)
+		e.start()
+		sts = append(sts, natsStation{e: e, em: em})
+	}
+	js := natsJS(tb, url, "wms", "wms")
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if c, err := js.Consumer(ctx, "LABELAGENT_JOBS", "pool-line"); err == nil {
+			if info, err := c.Info(ctx); err == nil && info.NumWaiting >= n {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the %d stations never all waited on the pool", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sts, js
+}
+
+// sendPool publishes job i to the pool "line" under a message id.
+func sendPool(tb testing.TB, js jetstream.JetStream, tag string, i int) {
+	msg, _ := json.Marshal(apitype.JobMessage{Kind: apitype.KindZPL, Payload: label(i)})
+	if _, err := js.Publish(context.Background(), "labelagent.jobs.pool.line", msg, jetstream.WithMsgID(fmt.Sprint(tag, "-", i))); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// printedAll is how many labels the stations' printers have finished.
+func printedAll(sts []natsStation) int {
+	n := 0
+	for _, s := range sts {
+		n += s.em.FormatsPrinted()
+	}
+	return n
+}
+
+func waitLabelsOut(tb testing.TB, sts []natsStation, n int, within time.Duration) {
+	tb.Helper()
+	for deadline := time.Now().Add(within); printedAll(sts) < n; {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d labels printed", printedAll(sts), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestNATSPoolJobsGoToFreeStations sends a burst of 18 jobs to a pool of
+// three stations: st0's printer takes 1.3 s a label (a Zebra at 6 ips),
+// st1's and st2's 300 ms. A station takes a pool job only while its
+// printer has room (nats.pool_backlog, 2), so the fast stations print
+// most of the burst and the whole takes a fraction of what one printer
+// needs; sharing the burst evenly (what pulling batches regardless of the
+// printer did) would leave six labels at the slow printer, 7.8 s. Every
+// job prints once.
+func TestNATSPoolJobsGoToFreeStations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end NATS test skipped in -short mode")
+	}
+	const slow, fast, jobs = 1300 * time.Millisecond, 300 * time.Millisecond, 18
+	sts, js := startNATSStations(t, natsServer(t).ClientURL(), slow, fast, fast)
+	t0 := time.Now()
+	for i := range jobs {
+		sendPool(t, js, "free", i)
+	}
+	waitLabelsOut(t, sts, jobs, 60*time.Second)
+	wall := time.Since(t0)
+	seen := map[string]int{}
+	var per []int
+	for _, s := range sts {
+		ls := s.em.Labels()
+		per = append(per, len(ls))
+		for _, l := range ls {
+			for _, m := range reJobMarker.FindAllSubmatch(l.Data, -1) {
+				seen[string(m[1])]++
+			}
+		}
+	}
+	t.Logf("labels per station %v, %d in %v (one fast printer alone: %v)", per, jobs, wall.Round(time.Millisecond), jobs*fast)
+	if len(seen) != jobs {
+		t.Errorf("%d distinct jobs printed, want %d", len(seen), jobs)
+	}
+	for k, v := range seen {
+		if v != 1 {
+			t.Errorf("job %s printed %d times", k, v)
+		}
+	}
+	for i, n := range per {
+		if n == 0 {
+			t.Errorf("station st%d printed none (per station %v)", i, per)
+		}
+	}
+	if per[0] > 4 {
+		t.Errorf("the slow station printed %d of %d (per station %v): it took pool jobs while its printer was busy", per[0], jobs, per)
+	}
+	// An even share leaves six labels at the slow printer (7.8 s); taking
+	// by free printers, the slow one prints two or three while the fast
+	// ones print the rest.
+	if even := jobs / 3 * slow; wall > even*3/4 {
+		t.Errorf("the burst took %v, an even share takes %v: the stations did not share it by free printers", wall, even)
 	}
 }
