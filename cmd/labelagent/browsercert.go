@@ -16,9 +16,8 @@ import (
 )
 
 func newBrowserCmd(app *cliApp) *cobra.Command {
-	l := browserLoc()
-	cmd := &cobra.Command{Use: "browser", Short: l.T("browser.cli_browser_short")}
-	cert := &cobra.Command{Use: "cert", Short: l.T("browser.cli_cert_short")}
+	cmd := &cobra.Command{Use: "browser"}
+	cert := &cobra.Command{Use: "cert"}
 	var certFile string
 	var nssdbs []string
 	var dryRun bool
@@ -33,9 +32,8 @@ func newBrowserCmd(app *cliApp) *cobra.Command {
 		return browser.CertPath(cfg.DataDir), nil
 	}
 	path := &cobra.Command{
-		Use:   "path",
-		Short: l.T("browser.cli_cert_path_short"),
-		Args:  cobra.NoArgs,
+		Use:  "path",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := certPath()
 			if err != nil {
@@ -49,10 +47,8 @@ func newBrowserCmd(app *cliApp) *cobra.Command {
 		},
 	}
 	install := &cobra.Command{
-		Use:   "install",
-		Short: l.T("browser.cli_cert_install_short"),
-		Long:  l.T("browser.cli_cert_install_long"),
-		Args:  cobra.NoArgs,
+		Use:  "install",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := certPath()
 			if err != nil {
@@ -92,10 +88,10 @@ func newBrowserCmd(app *cliApp) *cobra.Command {
 			return nil
 		},
 	}
-	install.Flags().StringVar(&certFile, "cert", "", l.T("browser.cli_cert_flag"))
-	path.Flags().StringVar(&certFile, "cert", "", l.T("browser.cli_cert_flag"))
-	install.Flags().StringSliceVar(&nssdbs, "nssdb", nil, l.T("browser.cli_nssdb_flag"))
-	install.Flags().BoolVar(&dryRun, "dry-run", false, l.T("browser.cli_dry_run_flag"))
+	install.Flags().StringVar(&certFile, "cert", "", "")
+	path.Flags().StringVar(&certFile, "cert", "", "")
+	install.Flags().StringSliceVar(&nssdbs, "nssdb", nil, "")
+	install.Flags().BoolVar(&dryRun, "dry-run", false, "")
 	cert.AddCommand(path, install)
 	cmd.AddCommand(cert)
 	return cmd

@@ -70,17 +70,11 @@ type ConfigCheckJSON struct {
 
 func (app *cliApp) newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Check or show the configuration",
-		Args:  cobra.NoArgs,
+		Use:  "config",
+		Args: cobra.NoArgs,
 	}
 	check := &cobra.Command{
-		Use:   "check [FILE]",
-		Short: "Check a configuration file: list every problem with its line and exit 1 if there is one (works offline)",
-		Long: `Check a configuration file as "labelagent run" would: unknown keys, values of the wrong
-type, values that are not allowed, printers, label profiles and the carrier sections. Every
-problem is listed in one run, each with file, line and key (or the environment variable the
-value came from), in the same words "run" refuses to start with. Works without a running agent.`,
+		Use:  "check [FILE]",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -122,9 +116,8 @@ value came from), in the same words "run" refuses to start with. Works without a
 	}
 	var showSecrets bool
 	show := &cobra.Command{
-		Use:   "show",
-		Short: "Print the effective configuration (file, environment and defaults combined; works offline)",
-		Args:  cobra.NoArgs,
+		Use:  "show",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := app.Config()
 			var ce *config.Error
@@ -158,7 +151,7 @@ value came from), in the same words "run" refuses to start with. Works without a
 			})
 		},
 	}
-	show.Flags().BoolVar(&showSecrets, "secrets", false, "show passwords, API secrets and keys instead of ********")
+	show.Flags().BoolVar(&showSecrets, "secrets", false, "")
 	cmd.AddCommand(check, show)
 	return cmd
 }
@@ -170,9 +163,8 @@ type VersionJSON struct {
 
 func (app *cliApp) newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Use:  "version",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.emit(VersionJSON{Version: app.version}, func(w io.Writer) error {
 				_, err := fmt.Fprintln(w, "labelagent", app.version)

@@ -31,13 +31,13 @@ type profileFlags struct {
 
 func (f *profileFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.printer, "printer-profile", "", "use the profile of this configured printer (dpi, label size, media, darkness)")
-	fl.IntVar(&f.dpi, "dpi", 0, "printer resolution: 203, 300 or 600 (default: the profile's, else 203)")
-	fl.StringVar(&f.label, "label", "", "label size: 910-300-600, 910-300-400, 100x70mm, 62x100mm, 4x6in, WxHmm, … (default: the profile's, else 910-300-600)")
-	fl.StringVar(&f.media, "media", "", "media: gap, mark or continuous")
-	fl.IntVar(&f.darkness, "darkness", 0, "print darkness 1-30 (0 leaves the printer's setting)")
-	fl.BoolVar(&f.noZ64, "no-z64", false, "the printer cannot decode :Z64: graphics")
-	fl.StringVar(&f.pageArea, "page-area", "", "PDF: the part of the page that is the label, X,Y,W,H in mm from its top left (default: found on the page)")
+	fl.StringVar(&f.printer, "printer-profile", "", "")
+	fl.IntVar(&f.dpi, "dpi", 0, "")
+	fl.StringVar(&f.label, "label", "", "")
+	fl.StringVar(&f.media, "media", "", "")
+	fl.IntVar(&f.darkness, "darkness", 0, "")
+	fl.BoolVar(&f.noZ64, "no-z64", false, "")
+	fl.StringVar(&f.pageArea, "page-area", "", "")
 }
 
 func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, error) {
@@ -216,16 +216,7 @@ func newConvertCmd(app *cliApp) *cobra.Command {
 		expect  []string
 	)
 	cmd := &cobra.Command{
-		Use:   "convert IN.pdf|IN.png|IN.zpl",
-		Short: "Convert a PDF or PNG label (or carrier ZPL) into ZPL for a printer, offline",
-		Long: `Convert a label file into the ZPL a printer prints: PDF pages are rendered at the printer's
-resolution and fitted to its label, PNG images are scaled from their declared resolution,
-carrier ZPL gets the printer's width, length and media settings and is converted to its
-resolution (or refused when that cannot be done exactly). Graphics use the smallest encoding
-the printer reads. Works without the agent running.`,
-		Example: `  labelagent convert label.pdf --printer-profile zebra -o label.zpl
-  labelagent convert stamp.png --dpi 300 --label 62x100mm -o stamp.zpl
-  labelagent convert dhl.pdf --pages 1 --verify --expect 00340434161094042557 -o -`,
+		Use:  "convert IN.pdf|IN.png|IN.zpl",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := pf.profile(app, cmd)
@@ -273,12 +264,12 @@ the printer reads. Works without the agent running.`,
 	}
 	pf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&out, "output", "o", "", "output file (default: standard output)")
-	fl.StringVar(&kind, "kind", "", "input kind: pdf, png or zpl (default: from the content)")
-	fl.StringVar(&pages, "pages", "", "PDF pages to convert, e.g. 1 or 1-2 or !3 (default: all)")
-	fl.StringVar(&encName, "encoding", "auto", "graphic encoding: auto (smallest), hex, acs or z64")
-	fl.BoolVar(&check, "verify", false, "render the result and fail if a barcode on it, or one that reads on the source, does not scan")
-	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (implies --verify; repeatable)")
+	fl.StringVarP(&out, "output", "o", "", "")
+	fl.StringVar(&kind, "kind", "", "")
+	fl.StringVar(&pages, "pages", "", "")
+	fl.StringVar(&encName, "encoding", "auto", "")
+	fl.BoolVar(&check, "verify", false, "")
+	fl.StringSliceVar(&expect, "expect", nil, "")
 	return cmd
 }
 

@@ -43,17 +43,7 @@ type DoctorReport struct {
 
 func (app *cliApp) newDoctorCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "doctor",
-		Short: "Check this machine's labelagent setup and say what to fix",
-		Long: `Check the installation and say what to fix, in words an IT admin acts on: the service,
-the configuration, the data directory's and the API key's permissions, the job store and
-its backups, free disk space, the control API's port (and who holds it), each printer's
-device and its access for the service account, each printer's status, and whether DHL and
-INTERNETMARKE accept the configured credentials (with the clock skew to their servers).
-
-The printers' status and the carrier checks are asked of the running agent, which owns
-printers and carrier calls; without it they are skipped and the rest is checked offline.
-Exit code 1 when a check failed.`,
+		Use:  "doctor",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep := app.doctor(cmd.Context())

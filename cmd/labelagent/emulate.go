@@ -20,21 +20,7 @@ func newEmulateCmd(app *cliApp) *cobra.Command {
 		disconnectAfter                int64
 	)
 	cmd := &cobra.Command{
-		Use:   "emulate",
-		Short: "Run a ZPL label printer emulator (TCP 9100 and serial) for development without hardware",
-		Long: `Run a ZPL printer in software until interrupted. It takes jobs like a network printer on
---tcp and, with --pty, like a serial printer on a pseudo-terminal (Linux, macOS), splits them into
-labels (^XA…^XZ), stores each label in --dir, and answers ~HS and ~HQES from its state.
-
-Faults can be set at start (--paper-out, --head-open, …) and changed while it runs by typing
-commands on standard input or sending them to --control (one per line, e.g. with nc):
-` + emulator.ControlHelp + `
-
-While the paper is out (or the head open, the ribbon out, the printer paused) it keeps the
-labels it receives and prints them when the fault is cleared, as a real printer does.`,
-		Example: `  labelagent emulate --tcp 127.0.0.1:9100 --dir /tmp/labels
-  labelagent emulate --pty --pty-link /tmp/ttyZebra --baud 9600 --paper-out
-  echo "paper-out off" | nc 127.0.0.1 9101`,
+		Use:  "emulate",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -104,19 +90,19 @@ labels it receives and prints them when the fault is cleared, as a real printer 
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&tcpAddr, "tcp", "127.0.0.1:9100", "address to take network jobs on (port 0 picks a free one)")
-	f.BoolVar(&noTCP, "no-tcp", false, "do not listen on TCP")
-	f.BoolVar(&pty, "pty", false, "also be a serial printer on a pseudo-terminal; prints the device path")
-	f.StringVar(&ptyLink, "pty-link", "", "make this path a symbolic link to the serial device (stays valid when the line is dropped and comes back); implies --pty")
-	f.StringVar(&dir, "dir", "", "folder to store every printed label in (NNNNNN.zpl)")
-	f.StringVar(&control, "control", "", "address for control commands, e.g. 127.0.0.1:9101")
-	f.BoolVar(&faults.PaperOut, "paper-out", false, "start with the paper out")
-	f.BoolVar(&faults.HeadOpen, "head-open", false, "start with the printhead open")
-	f.BoolVar(&faults.RibbonOut, "ribbon-out", false, "start with the ribbon out")
-	f.BoolVar(&faults.Paused, "paused", false, "start paused")
-	f.BoolVar(&faults.StopReading, "stop-reading", false, "start not reading input (senders block)")
-	f.IntVar(&baud, "baud", 0, "read no faster than a serial line at this baud rate (0: unlimited)")
-	f.IntVar(&bits, "bits-per-char", 10, "bits per character on the line for --baud (10 = 8N1)")
-	f.Int64Var(&disconnectAfter, "disconnect-after", 0, "drop the connection after this many bytes (0: never)")
+	f.StringVar(&tcpAddr, "tcp", "127.0.0.1:9100", "")
+	f.BoolVar(&noTCP, "no-tcp", false, "")
+	f.BoolVar(&pty, "pty", false, "")
+	f.StringVar(&ptyLink, "pty-link", "", "")
+	f.StringVar(&dir, "dir", "", "")
+	f.StringVar(&control, "control", "", "")
+	f.BoolVar(&faults.PaperOut, "paper-out", false, "")
+	f.BoolVar(&faults.HeadOpen, "head-open", false, "")
+	f.BoolVar(&faults.RibbonOut, "ribbon-out", false, "")
+	f.BoolVar(&faults.Paused, "paused", false, "")
+	f.BoolVar(&faults.StopReading, "stop-reading", false, "")
+	f.IntVar(&baud, "baud", 0, "")
+	f.IntVar(&bits, "bits-per-char", 10, "")
+	f.Int64Var(&disconnectAfter, "disconnect-after", 0, "")
 	return cmd
 }

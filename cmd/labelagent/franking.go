@@ -20,20 +20,7 @@ import (
 // Private Shipping) carts through the running agent.
 func newFrankingCmd(app *cliApp) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "franking",
-		Short: "DHL Online Franking: prepare a cart, pay it in DHL's page, print the label or keep the QR code",
-		Long: `Buy DHL parcel labels without a business contract, through the running agent.
-
-The agent prepares a prepaid DHL Online Franking cart for the order; you pay it in DHL's web page
-(opened in your browser); when DHL confirms the payment (its notify call, or the agent asking every
-poll interval) the agent prints the label on the thermal printer, or keeps the QR code for drop-off
-at a Packstation or Postfiliale. Every label prints exactly once, also after a crash.
-
-Addresses: a street address takes --name, --street, --house-number, --postal-code, --city;
-a Packstation takes --packstation NUMBER with --postnummer and --name; a Postfiliale/Paketshop
---parcel-shop NUMBER with --postnummer and --name. Only ISO-8859-1 (Latin-1) characters are
-accepted, none of ?*^!#%$:{}[]; a refused character is named with a replacement.
-Configure the franking: section (or LABELAGENT_FRANKING_API_KEY).`,
+		Use:  "franking",
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(frankingProductsCmd(app), frankingSyncCmd(app), frankingCreateCmd(app), frankingListCmd(app),
@@ -44,9 +31,8 @@ Configure the franking: section (or LABELAGENT_FRANKING_API_KEY).`,
 func frankingProductsCmd(app *cliApp) *cobra.Command {
 	var search, to, weight string
 	c := &cobra.Command{
-		Use:   "products",
-		Short: "List the product catalog (cached by the agent, refreshed daily)",
-		Args:  cobra.NoArgs,
+		Use:  "products",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			grams, err := parseKg(weight)
 			if err != nil {
@@ -72,17 +58,16 @@ func frankingProductsCmd(app *cliApp) *cobra.Command {
 			return t.Flush()
 		},
 	}
-	c.Flags().StringVar(&search, "search", "", "text in the product's name or description")
-	c.Flags().StringVar(&to, "to", "", "destination country (ISO alpha-3, e.g. DEU, AUT)")
-	c.Flags().StringVar(&weight, "weight", "", "parcel weight in kg (1,5 or 1.5)")
+	c.Flags().StringVar(&search, "search", "", "")
+	c.Flags().StringVar(&to, "to", "", "")
+	c.Flags().StringVar(&weight, "weight", "", "")
 	return c
 }
 
 func frankingSyncCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "sync",
-		Short: "Fetch the product catalog from DHL now",
-		Args:  cobra.NoArgs,
+		Use:  "sync",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cat, err := app.Client().SyncFrankingCatalog(cmd.Context())
 			if err != nil {
@@ -118,12 +103,7 @@ func frankingCreateCmd(app *cliApp) *cobra.Command {
 		timeout                       time.Duration
 	)
 	c := &cobra.Command{
-		Use:   "create",
-		Short: "Prepare a cart for an order and open its payment page",
-		Example: `  labelagent franking create --order 1001 --product PAKET_5KG_DE --weight 2,5 \
-      --name "Max Mustermann" --street Hauptstraße --house-number 4 --postal-code 10115 --city Berlin --open --wait
-  labelagent franking create --order 1002 --packstation 150 --postnummer 12341887 --name "Selma Sender" \
-      --postal-code 53113 --city Bonn --output qr`,
+		Use:  "create",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l := app.L()
@@ -177,28 +157,28 @@ func frankingCreateCmd(app *cliApp) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&req.OrderRef, "order", "", "the shop's order number (also the idempotency key unless --key is given)")
-	f.StringVar(&req.IdempotencyKey, "key", "", "idempotency key: the same key returns the same cart")
-	f.StringVar(&req.ProductID, "product", "", "product id from 'labelagent franking products' (default: franking.default_product)")
-	f.StringSliceVar(&req.Services, "service", nil, "service id of the product (repeatable)")
-	f.StringVar(&weight, "weight", "", "parcel weight in kg (1,5 or 1.5)")
-	f.StringVar(&name, "name", "", "receiver's first and last name")
-	f.StringVar(&street, "street", "", "street")
-	f.StringVar(&house, "house-number", "", "house number")
-	f.StringVar(&req.Receiver.Name3, "name3", "", "address addition (c/o …)")
-	f.StringVar(&req.Receiver.PostalCode, "postal-code", "", "postal code")
-	f.StringVar(&req.Receiver.City, "city", "", "city")
-	f.StringVar(&req.Receiver.Province, "province", "", "province or state (abroad)")
-	f.StringVar(&req.Receiver.Country, "country", "", "ISO alpha-3 country code (default DEU)")
-	f.StringVar(&req.Receiver.Email, "email", "", "receiver's email (optional)")
-	f.StringVar(&packstation, "packstation", "", "Packstation number (with --postnummer)")
-	f.StringVar(&shop, "parcel-shop", "", "Postfiliale / Paketshop number (with --postnummer)")
-	f.StringVar(&postnummer, "postnummer", "", "the receiver's DHL Postnummer")
-	f.StringVar(&req.Printer, "printer", "", "printer for the label (default: franking.printer)")
-	f.StringVar(&req.Output, "output", "", "label (print it) or qr (keep the QR code for drop-off)")
-	f.BoolVar(&open, "open", false, "open the payment page in the browser")
-	f.BoolVar(&wait, "wait", false, "wait until the cart is paid and its label printed")
-	f.DurationVar(&timeout, "timeout", 15*time.Minute, "how long --wait waits")
+	f.StringVar(&req.OrderRef, "order", "", "")
+	f.StringVar(&req.IdempotencyKey, "key", "", "")
+	f.StringVar(&req.ProductID, "product", "", "")
+	f.StringSliceVar(&req.Services, "service", nil, "")
+	f.StringVar(&weight, "weight", "", "")
+	f.StringVar(&name, "name", "", "")
+	f.StringVar(&street, "street", "", "")
+	f.StringVar(&house, "house-number", "", "")
+	f.StringVar(&req.Receiver.Name3, "name3", "", "")
+	f.StringVar(&req.Receiver.PostalCode, "postal-code", "", "")
+	f.StringVar(&req.Receiver.City, "city", "", "")
+	f.StringVar(&req.Receiver.Province, "province", "", "")
+	f.StringVar(&req.Receiver.Country, "country", "", "")
+	f.StringVar(&req.Receiver.Email, "email", "", "")
+	f.StringVar(&packstation, "packstation", "", "")
+	f.StringVar(&shop, "parcel-shop", "", "")
+	f.StringVar(&postnummer, "postnummer", "", "")
+	f.StringVar(&req.Printer, "printer", "", "")
+	f.StringVar(&req.Output, "output", "", "")
+	f.BoolVar(&open, "open", false, "")
+	f.BoolVar(&wait, "wait", false, "")
+	f.DurationVar(&timeout, "timeout", 15*time.Minute, "")
 	return c
 }
 
@@ -275,9 +255,8 @@ func frankingListCmd(app *cliApp) *cobra.Command {
 	var order string
 	var limit int
 	c := &cobra.Command{
-		Use:   "list",
-		Short: "List carts, newest first",
-		Args:  cobra.NoArgs,
+		Use:  "list",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			carts, err := app.Client().FrankingCarts(cmd.Context(), open, order, limit)
 			if err != nil {
@@ -306,9 +285,9 @@ func frankingListCmd(app *cliApp) *cobra.Command {
 			return t.Flush()
 		},
 	}
-	c.Flags().BoolVar(&open, "open", false, "only carts still waiting for payment or printing")
-	c.Flags().StringVar(&order, "order", "", "only the carts of this order")
-	c.Flags().IntVarP(&limit, "limit", "n", 50, "at most this many")
+	c.Flags().BoolVar(&open, "open", false, "")
+	c.Flags().StringVar(&order, "order", "", "")
+	c.Flags().IntVarP(&limit, "limit", "n", 50, "")
 	return c
 }
 
@@ -355,9 +334,8 @@ func cartState(l *i18n.Localizer, s string) string { return codeWord(l, "frankin
 
 func frankingShowCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "show CART",
-		Short: "Show a cart with its parcels and history",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show CART",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Client().FrankingCart(cmd.Context(), args[0])
 			if err != nil {
@@ -370,9 +348,8 @@ func frankingShowCmd(app *cliApp) *cobra.Command {
 
 func frankingOpenCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "open CART",
-		Short: "Open a cart's payment page in the browser",
-		Args:  cobra.ExactArgs(1),
+		Use:  "open CART",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Client().FrankingCart(cmd.Context(), args[0])
 			if err != nil {
@@ -389,9 +366,8 @@ func frankingOpenCmd(app *cliApp) *cobra.Command {
 
 func frankingRefreshCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "refresh CART",
-		Short: "Ask DHL now whether the cart is paid (the agent also asks every poll interval)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "refresh CART",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Client().RefreshFrankingCart(cmd.Context(), args[0])
 			if err != nil {
@@ -404,9 +380,8 @@ func frankingRefreshCmd(app *cliApp) *cobra.Command {
 
 func frankingReprintCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "reprint CART",
-		Short: "Print a paid cart's labels again",
-		Args:  cobra.ExactArgs(1),
+		Use:  "reprint CART",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Client().ReprintFrankingCart(cmd.Context(), args[0])
 			if err != nil {
@@ -420,9 +395,8 @@ func frankingReprintCmd(app *cliApp) *cobra.Command {
 func frankingDocCmd(app *cliApp) *cobra.Command {
 	var out, kind string
 	c := &cobra.Command{
-		Use:   "document CART PAKID",
-		Short: "Save a parcel's label (PDF) or QR code (PNG); -o - writes to standard output",
-		Args:  cobra.ExactArgs(2),
+		Use:  "document CART PAKID",
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := app.Client().FrankingDocument(cmd.Context(), args[0], args[1], kind)
 			if err != nil {
@@ -448,7 +422,7 @@ func frankingDocCmd(app *cliApp) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "file to write (default KIND-PAKID.pdf/.png; - is standard output)")
-	c.Flags().StringVar(&kind, "kind", "qr", "label or qr")
+	c.Flags().StringVarP(&out, "output", "o", "", "")
+	c.Flags().StringVar(&kind, "kind", "qr", "")
 	return c
 }

@@ -20,16 +20,14 @@ type JobResultsJSON struct {
 
 func (app *cliApp) newJobsCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "jobs",
-		Short: "List, show, cancel, retry and watch print jobs",
-		Args:  cobra.NoArgs,
+		Use:  "jobs",
+		Args: cobra.NoArgs,
 	}
 	var q client.JobsQuery
 	var state string
 	list := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List jobs, newest first, with why a waiting job waits",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if state != "" && !slices.Contains(jobStates, state) {
@@ -46,17 +44,16 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 			return app.printJobs(jobs)
 		},
 	}
-	list.Flags().StringVar(&state, "state", "", "only jobs in this state: queued, preparing, printing, done, failed, cancelled")
-	list.Flags().StringVarP(&q.Printer, "printer", "p", "", "only jobs for this printer")
-	list.Flags().IntVarP(&q.Limit, "limit", "n", 20, "at most this many jobs")
-	list.Flags().StringVar(&q.Before, "before", "", "only jobs older than this job id (to page back)")
+	list.Flags().StringVar(&state, "state", "", "")
+	list.Flags().StringVarP(&q.Printer, "printer", "p", "", "")
+	list.Flags().IntVarP(&q.Limit, "limit", "n", 20, "")
+	list.Flags().StringVar(&q.Before, "before", "", "")
 	_ = list.RegisterFlagCompletionFunc("printer", app.completePrinters)
 	_ = list.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(jobStates, cobra.ShellCompDirectiveNoFileComp))
 
 	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a job with its history and why it waits",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			j, err := app.Client().Job(cmd.Context(), args[0])
 			if err != nil {
@@ -102,25 +99,22 @@ func (app *cliApp) newJobsCmd() *cobra.Command {
 		return nil
 	}
 	cancel := &cobra.Command{
-		Use:   "cancel ID...",
-		Short: "Cancel jobs: a waiting job never prints, one being printed is stopped",
-		Args:  cobra.MinimumNArgs(1),
+		Use:  "cancel ID...",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return each(cmd, args, func(id string) (apitype.Job, error) { return app.Client().Cancel(cmd.Context(), id) }, "cli.job_cancelled")
 		},
 	}
 	retry := &cobra.Command{
-		Use:   "retry ID...",
-		Short: "Queue failed or cancelled jobs again (a done job is printed again)",
-		Args:  cobra.MinimumNArgs(1),
+		Use:  "retry ID...",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return each(cmd, args, func(id string) (apitype.Job, error) { return app.Client().Retry(cmd.Context(), id) }, "cli.job_requeued")
 		},
 	}
 	watch := &cobra.Command{
-		Use:   "watch",
-		Short: "Follow job and printer changes as they happen (Ctrl+C ends; --json: one event per line)",
-		Args:  cobra.NoArgs,
+		Use:  "watch",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l := app.L()
 			err := app.Client().WatchEvents(cmd.Context(), func(e apitype.Event) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,35 +10,25 @@ import (
 	"github.com/labelagent/labelagent/agent/i18n"
 )
 
-// browserLoc speaks the operator's language from the environment, for help
-// texts, which are made before --lang is read; output uses app.L().
-func browserLoc() *i18n.Localizer { return i18n.For(i18n.Detect(os.Getenv, "")) }
-
 func newOriginsCmd(app *cliApp) *cobra.Command {
-	l := browserLoc()
 	cmd := &cobra.Command{
-		Use:   "origins",
-		Short: l.T("browser.cli_origins_short"),
-		Long:  l.T("browser.cli_origins_long"),
-		Args:  cobra.NoArgs,
+		Use:  "origins",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return listOrigins(app, cmd)
 		},
 	}
 	list := &cobra.Command{
-		Use:   "list",
-		Short: l.T("browser.cli_origins_list_short"),
-		Args:  cobra.NoArgs,
+		Use:  "list",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return listOrigins(app, cmd)
 		},
 	}
 	var scopes []string
 	approve := &cobra.Command{
-		Use:   "approve ORIGIN",
-		Short: l.T("browser.cli_approve_short"),
-		Long:  l.T("browser.cli_approve_long"),
-		Args:  cobra.ExactArgs(1),
+		Use:  "approve ORIGIN",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := app.Client().ApproveOrigin(cmd.Context(), args[0], scopes)
 			if err != nil {
@@ -48,11 +37,10 @@ func newOriginsCmd(app *cliApp) *cobra.Command {
 			return app.originDone(o, app.L().T("browser.cli_approved", "origin", o.Origin, "scopes", scopeWords(app.L(), o.Scopes)))
 		},
 	}
-	approve.Flags().StringSliceVar(&scopes, "scope", nil, l.T("browser.cli_scope_flag"))
+	approve.Flags().StringSliceVar(&scopes, "scope", nil, "")
 	deny := &cobra.Command{
-		Use:   "deny ORIGIN",
-		Short: l.T("browser.cli_deny_short"),
-		Args:  cobra.ExactArgs(1),
+		Use:  "deny ORIGIN",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := app.Client().DenyOrigin(cmd.Context(), args[0])
 			if err != nil {
@@ -62,9 +50,8 @@ func newOriginsCmd(app *cliApp) *cobra.Command {
 		},
 	}
 	revoke := &cobra.Command{
-		Use:   "revoke ORIGIN",
-		Short: l.T("browser.cli_revoke_short"),
-		Args:  cobra.ExactArgs(1),
+		Use:  "revoke ORIGIN",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := app.Client().RevokeOrigin(cmd.Context(), args[0])
 			if err != nil {

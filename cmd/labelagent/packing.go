@@ -17,18 +17,11 @@ import (
 // knows, imported from a file or sent by the shop.
 func newOrdersCmd(app *cliApp) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "orders",
-		Short: "Orders of the packing station: import (CSV or JSON), list, show",
-		Args:  cobra.NoArgs,
+		Use:  "orders",
+		Args: cobra.NoArgs,
 	}
 	imp := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Import orders from a CSV (comma or semicolon, header row) or JSON file; - reads standard input",
-		Long: `Import orders into the running agent. CSV columns (English or German names): ref, name, company,
-street, house_number, address_line2, postal_code, city, country, email, phone, packstation,
-postnummer, weight_kg (1,5 or 1.5) or weight_g, length_mm, width_mm, height_mm, value, currency,
-channel, shop_ref, product_hint, contents. JSON: one order, a list, or {"orders": [...]} in the
-shape of 'labelagent --json orders show'. Rows that are not usable are listed with the reason.`,
+		Use:  "import FILE",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var data []byte
@@ -61,9 +54,8 @@ shape of 'labelagent --json orders show'. Rows that are not usable are listed wi
 	var open bool
 	var limit int
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List orders, newest first",
-		Args:  cobra.NoArgs,
+		Use:  "list",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			orders, err := app.Client().Orders(cmd.Context(), open, limit)
 			if err != nil {
@@ -88,12 +80,11 @@ shape of 'labelagent --json orders show'. Rows that are not usable are listed wi
 			})
 		},
 	}
-	list.Flags().BoolVar(&open, "open", false, "only orders without a label")
-	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	list.Flags().BoolVar(&open, "open", false, "")
+	list.Flags().IntVar(&limit, "limit", 100, "")
 	show := &cobra.Command{
-		Use:   "show REF",
-		Short: "Show an order with its labels",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show REF",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := app.Client().Order(cmd.Context(), args[0])
 			if err != nil {
@@ -124,9 +115,8 @@ func newScanCmd(app *cliApp) *cobra.Command {
 	var req apitype.ScanRequest
 	var weight string
 	cmd := &cobra.Command{
-		Use:   "scan CODE",
-		Short: "Scan an order: its label is made by the matching rule and printed (a repeated scan prints nothing new)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "scan CODE",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Code = args[0]
 			if weight != "" {
@@ -158,20 +148,19 @@ func newScanCmd(app *cliApp) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&req.Reprint, "reprint", false, "print the label of an order labelled before again")
-	cmd.Flags().BoolVar(&req.New, "new", false, "make another label for an order labelled before (a second parcel)")
-	cmd.Flags().StringVar(&weight, "weight", "", "weight in kg (1,5 or 1.5) instead of the scale's or the order's")
+	cmd.Flags().BoolVar(&req.Reprint, "reprint", false, "")
+	cmd.Flags().BoolVar(&req.New, "new", false, "")
+	cmd.Flags().StringVar(&weight, "weight", "", "")
 	return cmd
 }
 
 // newRulesCmd is "labelagent rules test ORDER.json".
 func newRulesCmd(app *cliApp) *cobra.Command {
-	cmd := &cobra.Command{Use: "rules", Short: "The packing rules: which carrier product and printer an order gets", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "rules", Args: cobra.NoArgs}
 	var weight string
 	test := &cobra.Command{
-		Use:   "test ORDER.json|REF",
-		Short: "Show which rule an order (a JSON file, or the ref of an imported order) gets, and why each rule before it did not",
-		Args:  cobra.ExactArgs(1),
+		Use:  "test ORDER.json|REF",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var o apitype.Order
 			if data, err := os.ReadFile(args[0]); err == nil {
@@ -210,7 +199,7 @@ func newRulesCmd(app *cliApp) *cobra.Command {
 			})
 		},
 	}
-	test.Flags().StringVar(&weight, "weight", "", "weight in kg instead of the order's")
+	test.Flags().StringVar(&weight, "weight", "", "")
 	cmd.AddCommand(test)
 	return cmd
 }
@@ -218,9 +207,8 @@ func newRulesCmd(app *cliApp) *cobra.Command {
 // newScaleCmd is "labelagent scale": the scale's current weight.
 func newScaleCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "scale",
-		Short: "Show the weight on the packing station's scale",
-		Args:  cobra.NoArgs,
+		Use:  "scale",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := app.Client().Scale(cmd.Context())
 			if err != nil {

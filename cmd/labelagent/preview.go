@@ -26,21 +26,7 @@ func newPreviewCmd(app *cliApp) *cobra.Command {
 		job    string
 	)
 	cmd := &cobra.Command{
-		Use:   "preview IN.zpl|IN.pdf|IN.png | --job ID",
-		Short: "Draw a label as the printer would print it into a PNG (offline, or a job's from the agent)",
-		Long: `Prepare a label file for the printer profile exactly as printing does (ZPL completed for
-the media and converted to the printer's resolution, PDF and PNG converted) and draw it with
-labelagent's own ZPL renderer: one PNG per label, one pixel per printer dot, on the profile's
-label size unless the ZPL sets its own (^PW, ^LL). This is the same preview the agent's API,
-the tray and the dashboard show. Commands the renderer does not draw are listed as warnings;
-a barcode it cannot draw is listed as not drawn. With --verify, every barcode is read back
-and the command fails if one does not decode to what the field encodes (GS1 structure
-included) or was not drawn. Works without the agent running; with --job it asks the running
-agent for a job's preview on that job's printer.`,
-		Example: `  labelagent preview label.zpl -o label.png
-  labelagent preview label.zpl --label 4x6in --dpi 300 -o label.png
-  labelagent preview dhl.pdf --printer-profile zebra --verify -o preview.png
-  labelagent preview --job 42 --verify -o job42.png`,
+		Use: "preview IN.zpl|IN.pdf|IN.png | --job ID",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if job != "" {
 				return cobra.NoArgs(cmd, args)
@@ -123,11 +109,11 @@ agent for a job's preview on that job's printer.`,
 	}
 	pf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&out, "output", "o", "", "output PNG (several labels: OUT-1.png, OUT-2.png, …)")
-	fl.StringVar(&kind, "kind", "", "input kind: zpl, pdf or png (default: from the content)")
-	fl.BoolVar(&check, "verify", false, "scan every barcode and fail if one does not decode or is not drawn")
-	fl.StringSliceVar(&expect, "expect", nil, "a value a barcode on the label must carry (repeatable)")
-	fl.StringVar(&job, "job", "", "preview this job of the running agent, on its printer's profile")
+	fl.StringVarP(&out, "output", "o", "", "")
+	fl.StringVar(&kind, "kind", "", "")
+	fl.BoolVar(&check, "verify", false, "")
+	fl.StringSliceVar(&expect, "expect", nil, "")
+	fl.StringVar(&job, "job", "", "")
 	return cmd
 }
 

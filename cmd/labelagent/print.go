@@ -42,18 +42,7 @@ func (app *cliApp) newPrintCmd() *cobra.Command {
 		wait bool
 	)
 	cmd := &cobra.Command{
-		Use:   "print FILE...",
-		Short: "Send label files (ZPL, PDF, PNG or raw) to a printer through the agent",
-		Long: `Send each FILE (or - for standard input) as a print job to the running agent. The kind is
-taken from --kind, else from the file's content (PDF, PNG, ZPL, otherwise raw).
-
-The command returns once the agent has stored the job safely, saying why it waits if the
-printer cannot print now; with --wait it follows the job, reports each new reason it waits
-for (no paper, head open, printer unreachable, …), and fails if the job does not print.
-Ctrl+C stops waiting (the job stays queued) and ends with status 0.`,
-		Example: `  labelagent print label.zpl
-  labelagent print --printer zebra --copies 2 --wait return.pdf
-  curl -s https://shop.example/label.zpl | labelagent print -`,
+		Use:  "print FILE...",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 && req.IdempotencyKey != "" {
@@ -109,12 +98,12 @@ Ctrl+C stops waiting (the job stays queued) and ends with status 0.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&req.Printer, "printer", "p", "", "printer name (default: the agent's default printer)")
-	f.StringVarP(&kind, "kind", "k", "", "payload kind: zpl, raw, pdf, png (default: detected)")
-	f.IntVar(&req.Copies, "copies", 1, "number of copies")
-	f.StringVar(&req.Name, "name", "", "what the operator sees for this job (default: the file name)")
-	f.StringVar(&req.IdempotencyKey, "key", "", "idempotency key: submitting the same key again returns the first job")
-	f.BoolVarP(&wait, "wait", "w", false, "wait until the job is printed (or fails), reporting why it waits")
+	f.StringVarP(&req.Printer, "printer", "p", "", "")
+	f.StringVarP(&kind, "kind", "k", "", "")
+	f.IntVar(&req.Copies, "copies", 1, "")
+	f.StringVar(&req.Name, "name", "", "")
+	f.StringVar(&req.IdempotencyKey, "key", "", "")
+	f.BoolVarP(&wait, "wait", "w", false, "")
 	_ = cmd.RegisterFlagCompletionFunc("printer", app.completePrinters)
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(printKinds, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

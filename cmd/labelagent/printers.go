@@ -19,9 +19,8 @@ type PrinterDetailJSON struct {
 
 func (app *cliApp) newPrintersCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "printers",
-		Short: "Show printers and their status; pause and resume them",
-		Args:  cobra.NoArgs,
+		Use:  "printers",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ps, err := app.Client().Printers(cmd.Context())
 			if err != nil {
@@ -62,9 +61,8 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 		},
 	}
 	show := &cobra.Command{
-		Use:   "show NAME",
-		Short: "Show one printer in full: status, the printer's own words, since when, and the jobs waiting for it",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show NAME",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl := app.Client()
 			p, err := cl.Printer(cmd.Context(), args[0])
@@ -88,9 +86,8 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 		},
 	}
 	pause := &cobra.Command{
-		Use:   "pause NAME",
-		Short: "Stop a printer taking new jobs (the job being printed finishes)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "pause NAME",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := app.Client().PausePrinter(cmd.Context(), args[0])
 			if err != nil {
@@ -103,9 +100,8 @@ func (app *cliApp) newPrintersCmd() *cobra.Command {
 		},
 	}
 	resume := &cobra.Command{
-		Use:   "resume NAME",
-		Short: "Let a paused printer continue",
-		Args:  cobra.ExactArgs(1),
+		Use:  "resume NAME",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := app.Client().ResumePrinter(cmd.Context(), args[0])
 			if err != nil {

@@ -29,12 +29,7 @@ type FoundJSON struct {
 func newPrintersDiscoverCmd(app *cliApp) *cobra.Command {
 	var only []string
 	cmd := &cobra.Command{
-		Use:   "discover",
-		Short: "List USB label printers, serial ports and print queues, with the config entry for each",
-		Long: `Look for printers this machine can reach: USB label printers (through libusb; on Windows
-use the queue of the printer's driver instead), serial ports, and CUPS or Windows print queues.
-Each comes with the entry to add under printers: in the configuration file. Works without a
-running agent.`,
+		Use:  "discover",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src := discover.Sources{}
@@ -93,6 +88,6 @@ running agent.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringSliceVar(&only, "only", nil, "look only at these: usb, serial, spool")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "")
 	return cmd
 }

@@ -23,20 +23,7 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 		sink                                                docSink
 	)
 	cmd := &cobra.Command{
-		Use:   "return",
-		Short: "Create a DHL return label (PDF) and/or QR code through the agent",
-		Long: `Create a return label with the DHL Parcel DE Returns API, through the running agent, which
-keeps it in its shipment journal. For a shipment of the journal (--shipment: its id, DHL
-shipment number or order reference) the customer's address is taken from it, and asking
-again returns the same return label; otherwise give the customer's address. Street and
-house number are split automatically. The return id (RET + shipment number) is printed as
-text: give it to the customer next to the QR code. A PDF label is printed unless
---no-print; a QR code is handed out (-o stores it).
-
-"labelagent return locations" lists the account's return receivers; the agent asks DHL.`,
-		Example: `  labelagent return --shipment 100234 --type BOTH -o returns/
-  labelagent return --name "Max Mustermann" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --ref 100234
-  labelagent return locations`,
+		Use:  "return",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := apitype.ReturnRequest{OrderRef: ref, IdempotencyKey: key, LabelType: strings.ToUpper(labelType), Printer: printerName, ReceiverID: receiver}
@@ -107,22 +94,22 @@ text: give it to the customer next to the QR code. A PDF label is printed unless
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&shipmentRef, "shipment", "", "the shipment the return is for (id, DHL shipment number or order reference)")
-	f.BoolVar(&newReturn, "new", false, "another return label although the shipment has one")
-	f.StringVarP(&file, "file", "f", "", "return order as JSON (- for standard input)")
-	f.StringVar(&receiver, "receiver", "", "receiver id (default: the configuration's return_receiver_id, else deu)")
-	f.StringVar(&labelType, "type", returns.LabelShipment, "SHIPMENT_LABEL (PDF), QR_LABEL (PNG) or BOTH")
-	f.StringVar(&name, "name", "", "customer's first and last name")
-	f.StringVar(&street, "street", "", "customer's street (and house number)")
-	f.StringVar(&house, "house", "", "house number, if not in --street")
-	f.StringVar(&postal, "postal-code", "", "customer's postal code")
-	f.StringVar(&city, "city", "", "customer's city")
-	f.StringVar(&email, "email", "", "customer's e-mail")
-	f.StringVar(&ref, "ref", "", "order reference (printed on the label, at most 30 characters)")
-	f.StringVar(&key, "key", "", "idempotency key: the same key returns the same return label")
-	f.StringVar(&printerName, "printer", "", "printer for the PDF label")
-	f.BoolVar(&noPrint, "no-print", false, "do not print the PDF label")
-	decimalVar(f, &weightKG, "weight", 0, "weight in kg (required for returns from DNK, PRT, SWE)")
+	f.StringVar(&shipmentRef, "shipment", "", "")
+	f.BoolVar(&newReturn, "new", false, "")
+	f.StringVarP(&file, "file", "f", "", "")
+	f.StringVar(&receiver, "receiver", "", "")
+	f.StringVar(&labelType, "type", returns.LabelShipment, "")
+	f.StringVar(&name, "name", "", "")
+	f.StringVar(&street, "street", "", "")
+	f.StringVar(&house, "house", "", "")
+	f.StringVar(&postal, "postal-code", "", "")
+	f.StringVar(&city, "city", "", "")
+	f.StringVar(&email, "email", "", "")
+	f.StringVar(&ref, "ref", "", "")
+	f.StringVar(&key, "key", "", "")
+	f.StringVar(&printerName, "printer", "", "")
+	f.BoolVar(&noPrint, "no-print", false, "")
+	decimalVar(f, &weightKG, "weight", 0, "")
 	sink.addFlag(cmd)
 	cmd.AddCommand(newReturnLocationsCmd(app))
 	return cmd
@@ -131,9 +118,8 @@ text: give it to the customer next to the QR code. A PDF label is printed unless
 func newReturnLocationsCmd(app *cliApp) *cobra.Command {
 	var q struct{ CountryCode, PostalCode, ReceiverID, BillingNumber string }
 	cmd := &cobra.Command{
-		Use:   "locations",
-		Short: "List the account's return receivers (receiver ids); the agent asks DHL",
-		Args:  cobra.NoArgs,
+		Use:  "locations",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			locs, err := app.Client().ReturnLocations(cmd.Context(), q.CountryCode, q.PostalCode, q.ReceiverID, q.BillingNumber)
 			if err != nil {
@@ -150,9 +136,9 @@ func newReturnLocationsCmd(app *cliApp) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&q.CountryCode, "country", "", "sender country (ISO 3166 alpha-3)")
-	cmd.Flags().StringVar(&q.PostalCode, "postal-code", "", "sender postal code")
-	cmd.Flags().StringVar(&q.ReceiverID, "receiver", "", "one receiver id")
-	cmd.Flags().StringVar(&q.BillingNumber, "billing-number", "", "one billing number")
+	cmd.Flags().StringVar(&q.CountryCode, "country", "", "")
+	cmd.Flags().StringVar(&q.PostalCode, "postal-code", "", "")
+	cmd.Flags().StringVar(&q.ReceiverID, "receiver", "", "")
+	cmd.Flags().StringVar(&q.BillingNumber, "billing-number", "", "")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -21,12 +22,15 @@ type cliApp struct {
 	stdout  io.Writer
 	stderr  io.Writer
 
-	configPath string
-	dataDir    string
-	addr       string
-	logLevel   string
-	jsonOut    bool
-	lang       string
+	configPath  string
+	dataDir     string
+	addr        string
+	logLevel    string
+	jsonOut     bool
+	lang        string
+	showVersion bool // --version
+
+	helpLang i18n.Lang // the language the help texts are in ("" before the first help)
 
 	env   func(string) string // nil: os.Getenv (tests set it)
 	clock func() time.Time    // nil: time.Now (golden tests fix it)
@@ -45,31 +49,46 @@ func newCLIApp(version string, stdin io.Reader, stdout, stderr io.Writer) *cliAp
 
 func (app *cliApp) root() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "labelagent",
-		Short: "Print shipping labels and postage at the packing station",
-		Long: `labelagent takes print jobs (from the web shop in the browser, a job feed, a hot folder,
-the barcode scanner, or this command line), creates DHL labels and INTERNETMARKE postage,
-and prints them on thermal label printers.
-
-Start the agent with "labelagent run"; the other commands talk to the running agent
-through its control API on localhost, or work offline where they say so.`,
+		Use:           "labelagent",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       app.version,
+		// --version is ours rather than cobra's, whose words are English.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !app.showVersion {
+				return cmd.Help()
+			}
+			return app.emit(VersionJSON{Version: app.version}, func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, app.versionLine())
+				return err
+			})
+		},
 	}
 	root.SetOut(app.stdout)
 	root.SetErr(app.stderr)
 	root.SetIn(app.stdin)
 	pf := root.PersistentFlags()
-	pf.StringVarP(&app.configPath, "config", "c", "", "configuration file (default: $LABELAGENT_CONFIG, else "+config.SystemConfigFile()+" if it exists, else built-in defaults)")
-	pf.StringVar(&app.dataDir, "data-dir", "", "data directory (overrides the configuration and $LABELAGENT_DATA_DIR)")
-	pf.StringVar(&app.addr, "addr", "", "control API address of the agent (default: the configuration's listen, or "+config.DefaultListen+")")
-	pf.StringVar(&app.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides the configuration)")
-	pf.BoolVar(&app.jsonOut, "json", false, "print results as JSON (streams as JSON Lines, errors as JSON on standard error)")
-	pf.StringVar(&app.lang, "lang", "", "language of what labelagent prints: de or en (default: the configuration's language, else LANG / LC_MESSAGES, else the Windows user's language)")
+	pf.StringVarP(&app.configPath, "config", "c", "", "")
+	pf.StringVar(&app.dataDir, "data-dir", "", "")
+	pf.StringVar(&app.addr, "addr", "", "")
+	pf.StringVar(&app.logLevel, "log-level", "", "")
+	pf.BoolVar(&app.jsonOut, "json", false, "")
+	pf.StringVar(&app.lang, "lang", "", "")
 	_ = root.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(langNames(), cobra.ShellCompDirectiveNoFileComp))
+	root.Flags().BoolVarP(&app.showVersion, "version", "v", false, "")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return app.checkLang() }
+	// Help, usage and completions are worded in the reader's language once
+	// the flags that choose it are read (see help.go).
+	root.SetHelpFunc(app.helpOf(root))
+	root.SetUsageFunc(app.usageOf(root))
+	root.SetHelpCommand(app.newHelpCmd(root))
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Name() == cobra.ShellCompRequestCmd || cmd.Name() == cobra.ShellCompNoDescRequestCmd {
+			app.completionLang(args)
+			app.localizeHelp(root)
+			return nil
+		}
+		return app.checkLang()
+	}
 
 	root.AddCommand(
 		app.newRunCmd(),

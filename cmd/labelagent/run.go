@@ -30,13 +30,7 @@ const stopGrace = 10 * time.Second
 
 func (app *cliApp) newRunCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "run",
-		Short: "Run the agent in the foreground (the installed service runs this)",
-		Long: `Run the agent in the foreground until Ctrl+C or SIGTERM: open the job store, resume
-unfinished jobs, start one worker per printer and serve the control API on localhost.
-
-Without a configuration file it runs on built-in defaults: one "file" printer that writes
-each label into the output folder of the data directory, so it works with no printer.`,
+		Use:  "run",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.runAgent(cmd.Context(), nil)

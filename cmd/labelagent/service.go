@@ -31,44 +31,29 @@ type serviceOpts struct {
 func (app *cliApp) newServiceCmd() *cobra.Command {
 	o := &serviceOpts{name: svcdef.Name, user: defaultServiceUser()}
 	cmd := &cobra.Command{
-		Use:   "service",
-		Short: "Install and control labelagent as a system service (Windows service, systemd or SysV)",
-		Long: `Install labelagent as a service that starts at boot and restarts after a failure, and
-control it. The service manager is found on its own: the Windows service manager
-(logging to the Event Log), systemd (logging to the journal), or SysV init scripts where
-systemd does not run (logging to /var/log/labelagent.log and .err).
-
-install   registers the service: on Linux with its own system account "labelagent"
-          (in the groups lp and dialout, so it may use USB and serial printers), the
-          udev rule for USB label printers, the data directory, and the commented default
-          configuration at ` + config.SystemConfigFile() + ` when none exists.
-uninstall removes the service registration; configuration and data stay.
-status    says whether the service is installed and running (works without the agent).
-
-install, uninstall, start, stop and restart need root or an administrator.`,
+		Use: "service",
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.name, "name", o.name, "service name")
+	pf.StringVar(&o.name, "name", o.name, "")
 	_ = pf.MarkHidden("name")
 	install := &cobra.Command{
-		Use:   "install",
-		Short: "Register the service (it starts at boot)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return app.serviceInstall(o) },
+		Use:  "install",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return app.serviceInstall(o) },
 	}
-	install.Flags().StringVar(&o.user, "user", o.user, "system account the service runs as on Linux (created if missing; empty: root)")
+	install.Flags().StringVar(&o.user, "user", o.user, "")
 	cmd.AddCommand(install,
-		&cobra.Command{Use: "uninstall", Short: "Remove the service registration (configuration and data stay)", Args: cobra.NoArgs,
+		&cobra.Command{Use: "uninstall", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return app.serviceUninstall(o) }},
-		&cobra.Command{Use: "start", Short: "Start the service", Args: cobra.NoArgs,
+		&cobra.Command{Use: "start", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return app.serviceControl(o, "start") }},
-		&cobra.Command{Use: "stop", Short: "Stop the service (the job being printed finishes first)", Args: cobra.NoArgs,
+		&cobra.Command{Use: "stop", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return app.serviceControl(o, "stop") }},
-		&cobra.Command{Use: "restart", Short: "Restart the service", Args: cobra.NoArgs,
+		&cobra.Command{Use: "restart", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return app.serviceControl(o, "restart") }},
-		&cobra.Command{Use: "status", Short: "Say whether the service is installed and running (works offline)", Args: cobra.NoArgs,
+		&cobra.Command{Use: "status", Args: cobra.NoArgs,
 			RunE: func(*cobra.Command, []string) error { return app.serviceStatus(o) }},
-		&cobra.Command{Use: "run", Hidden: true, Short: "Run as the service (the service manager starts this)", Args: cobra.NoArgs,
+		&cobra.Command{Use: "run", Hidden: true, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return app.serviceRun(cmd.Context(), o) }},
 	)
 	return cmd

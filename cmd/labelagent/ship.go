@@ -35,7 +35,7 @@ type docSink struct {
 }
 
 func (s *docSink) addFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&s.out, "output", "o", "", "also store the documents here: a directory, or a file when there is one document")
+	cmd.Flags().StringVarP(&s.out, "output", "o", "", "")
 }
 
 func isDir(p string) bool {
@@ -106,28 +106,7 @@ func newShipCmd(app *cliApp) *cobra.Command {
 		sink                                docSink
 	)
 	cmd := &cobra.Command{
-		Use:   "ship",
-		Short: "Create DHL shipments and print their labels through the agent (Parcel DE Shipping v2)",
-		Long: `Ask the running agent for the DHL shipment of an order. The agent records the order before
-it calls DHL, stores the label the moment it arrives and prints it through its queue: a
-crash never loses a label and never prints it twice.
-
-The same order reference (--ref) always gets the same shipment: running the command again
-shows it (--reprint prints it again) and sends nothing to DHL. A second parcel for an
-order needs --new and an idempotency key (--key). If DHL's answer is lost, the shipment is
-"outcome unknown": it is never sent again by itself, and the command says what to do.
-
-The order comes from --file (a Shipping v2 shipment, a list of them, or {"shipments":[…]};
-several are created in one call, each reported on its own) or from the flags for a single
-parcel to a street address. Billing numbers and the sender come from the dhl: section.
-
---validate asks DHL, through the agent, to check the order without creating anything.`,
-		Example: `  labelagent ship --ref 100234 --name "Maria Musterfrau" --street "Kurfürstendamm 1" --postal-code 10719 --city Berlin --weight 1,2
-  labelagent ship --file orders.json -o labels/
-  labelagent ship --ref 100234 --reprint
-  labelagent ship --file order.json --validate
-  labelagent ship list --day today
-  labelagent ship show 100234`,
+		Use:  "ship",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var orders []json.RawMessage
@@ -212,26 +191,26 @@ parcel to a street address. Billing numbers and the sender come from the dhl: se
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&file, "file", "f", "", "order(s) as JSON (- for standard input)")
-	f.StringVar(&ref, "ref", "", "the order reference: the same reference always gets the same shipment (printed on the label when 8–35 characters)")
-	f.StringVar(&key, "key", "", "idempotency key (needed with --new)")
-	f.BoolVar(&newShip, "new", false, "create a further shipment for an order that has one (a second parcel)")
-	f.BoolVar(&reprint, "reprint", false, "when the order has a shipment already, print its label again")
-	f.BoolVar(&noPrint, "no-print", false, "only create and store the label, do not print it")
-	f.StringVar(&printerName, "printer", "", "printer (default: shipments.printer, else the agent's default printer)")
-	f.StringVar(&product, "product", parcel.ProductPaket, "product: V01PAK, V53WPAK, V54EPAK, V62KP, V66WPI")
-	f.StringVar(&name, "name", "", "recipient name")
-	f.StringVar(&street, "street", "", "recipient street and house number")
-	f.StringVar(&house, "house", "", "house number, if not in --street")
-	f.StringVar(&postal, "postal-code", "", "recipient postal code")
-	f.StringVar(&city, "city", "", "recipient city")
-	f.StringVar(&country, "country", "DEU", "recipient country (ISO 3166 alpha-3)")
-	f.StringVar(&email, "email", "", "recipient e-mail for DHL's delivery notice")
-	decimalVar(f, &weightKG, "weight", 1, "weight in kg (1,5 or 1.5)")
-	f.StringVar(&format, "format", "", "label format ZPL2 or PDF (default: ZPL2 for 203 dpi printers, else PDF)")
-	f.StringVar(&printFormat, "print-format", "", "label stock: 910-300-600 (default), 910-300-400, 100x70mm, A4, …")
-	f.BoolVar(&validate, "validate", false, "only check the order with DHL (nothing is created or billed)")
-	f.BoolVar(&allowUnencodable, "allow-unencodable", false, "label German addresses DHL cannot route (mustEncode=false; such parcels may not arrive)")
+	f.StringVarP(&file, "file", "f", "", "")
+	f.StringVar(&ref, "ref", "", "")
+	f.StringVar(&key, "key", "", "")
+	f.BoolVar(&newShip, "new", false, "")
+	f.BoolVar(&reprint, "reprint", false, "")
+	f.BoolVar(&noPrint, "no-print", false, "")
+	f.StringVar(&printerName, "printer", "", "")
+	f.StringVar(&product, "product", parcel.ProductPaket, "")
+	f.StringVar(&name, "name", "", "")
+	f.StringVar(&street, "street", "", "")
+	f.StringVar(&house, "house", "", "")
+	f.StringVar(&postal, "postal-code", "", "")
+	f.StringVar(&city, "city", "", "")
+	f.StringVar(&country, "country", "DEU", "")
+	f.StringVar(&email, "email", "", "")
+	decimalVar(f, &weightKG, "weight", 1, "")
+	f.StringVar(&format, "format", "", "")
+	f.StringVar(&printFormat, "print-format", "", "")
+	f.BoolVar(&validate, "validate", false, "")
+	f.BoolVar(&allowUnencodable, "allow-unencodable", false, "")
 	sink.addFlag(cmd)
 	cmd.AddCommand(newShipListCmd(app), newShipShowCmd(app), newShipCancelCmd(app), newShipReprintCmd(app),
 		newShipResolveCmd(app), newShipDocumentCmd(app), newShipExportCmd(app))
@@ -476,9 +455,8 @@ func newShipListCmd(app *cliApp) *cobra.Command {
 	var q client.ShipmentsQuery
 	var state string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the agent's shipments, newest first",
-		Args:  cobra.NoArgs,
+		Use:  "list",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q.State = apitype.ShipmentState(state)
 			list, err := app.Client().Shipments(cmd.Context(), q)
@@ -500,19 +478,18 @@ func newShipListCmd(app *cliApp) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&q.Day, "day", "", "only this shipping day (YYYY-MM-DD or today)")
-	cmd.Flags().StringVar(&state, "state", "", "only this state: requested, unknown, failed, created, cancelled, closed")
-	cmd.Flags().StringVar(&q.OrderRef, "ref", "", "only this order reference")
-	cmd.Flags().StringVar(&q.Kind, "kind", "", "shipment or return")
-	cmd.Flags().IntVar(&q.Limit, "limit", 50, "at most this many")
+	cmd.Flags().StringVar(&q.Day, "day", "", "")
+	cmd.Flags().StringVar(&state, "state", "", "")
+	cmd.Flags().StringVar(&q.OrderRef, "ref", "", "")
+	cmd.Flags().StringVar(&q.Kind, "kind", "", "")
+	cmd.Flags().IntVar(&q.Limit, "limit", 50, "")
 	return cmd
 }
 
 func newShipShowCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "show ID|SHIPMENT-NUMBER|ORDER-REF",
-		Short: "Show a shipment with its documents, prints, tracking and history",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show ID|SHIPMENT-NUMBER|ORDER-REF",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := app.Client().Shipment(cmd.Context(), args[0])
 			if err != nil {
@@ -525,9 +502,8 @@ func newShipShowCmd(app *cliApp) *cobra.Command {
 
 func newShipCancelCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cancel ID|SHIPMENT-NUMBER|ORDER-REF...",
-		Short: "Cancel shipments at DHL before the day's end (they are not billed)",
-		Args:  cobra.MinimumNArgs(1),
+		Use:  "cancel ID|SHIPMENT-NUMBER|ORDER-REF...",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []apitype.Shipment
 			failed := 0
@@ -562,9 +538,8 @@ func newShipReprintCmd(app *cliApp) *cobra.Command {
 	var document, printerName string
 	var sink docSink
 	cmd := &cobra.Command{
-		Use:   "reprint ID|SHIPMENT-NUMBER|ORDER-REF",
-		Short: "Print a shipment's label again (it is kept by the agent, also after the day's end)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "reprint ID|SHIPMENT-NUMBER|ORDER-REF",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := app.Client().ReprintShipment(cmd.Context(), args[0], document, printerName)
 			if err != nil {
@@ -576,8 +551,8 @@ func newShipReprintCmd(app *cliApp) *cobra.Command {
 			return app.emit(s, func(w io.Writer) error { app.printShipment(w, s, false); return nil })
 		},
 	}
-	cmd.Flags().StringVar(&document, "document", "label", "which document: label, return_label, customs, cod")
-	cmd.Flags().StringVar(&printerName, "printer", "", "printer (default: the one it printed on)")
+	cmd.Flags().StringVar(&document, "document", "label", "")
+	cmd.Flags().StringVar(&printerName, "printer", "", "")
 	sink.addFlag(cmd)
 	return cmd
 }
@@ -586,12 +561,7 @@ func newShipResolveCmd(app *cliApp) *cobra.Command {
 	var number string
 	var notCreated bool
 	cmd := &cobra.Command{
-		Use:   "resolve ID|ORDER-REF (--shipment-number NUMBER | --not-created)",
-		Short: "Settle a shipment whose outcome is unknown, after looking in DHL's business portal",
-		Long: `When DHL's answer to a shipment was lost, the agent does not know whether DHL created it and
-never sends it again by itself. Look in DHL's business portal for the order reference:
-  found:     --shipment-number NUMBER   the agent fetches the label, stores and prints it
-  not found: --not-created              the order can then be shipped again`,
+		Use:  "resolve ID|ORDER-REF (--shipment-number NUMBER | --not-created)",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (number == "") == !notCreated {
@@ -604,17 +574,16 @@ never sends it again by itself. Look in DHL's business portal for the order refe
 			return app.emit(s, func(w io.Writer) error { app.printShipment(w, s, false); return nil })
 		},
 	}
-	cmd.Flags().StringVar(&number, "shipment-number", "", "the shipment number found in DHL's business portal")
-	cmd.Flags().BoolVar(&notCreated, "not-created", false, "DHL has no such shipment")
+	cmd.Flags().StringVar(&number, "shipment-number", "", "")
+	cmd.Flags().BoolVar(&notCreated, "not-created", false, "")
 	return cmd
 }
 
 func newShipDocumentCmd(app *cliApp) *cobra.Command {
 	var kind, out string
 	cmd := &cobra.Command{
-		Use:   "document ID|SHIPMENT-NUMBER|ORDER-REF",
-		Short: "Save a stored document of a shipment (label, return_label, customs, cod, qr) to a file",
-		Args:  cobra.ExactArgs(1),
+		Use:  "document ID|SHIPMENT-NUMBER|ORDER-REF",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := app.Client().Shipment(cmd.Context(), args[0])
 			if err != nil {
@@ -647,17 +616,16 @@ func newShipDocumentCmd(app *cliApp) *cobra.Command {
 			return app.emit(*doc, func(w io.Writer) error { fmt.Fprintln(w, app.T("ship.stored", "path", out)); return nil })
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", "label", "label, return_label, customs, cod or qr")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "file (default: NUMBER-KIND.ext; - for standard output)")
+	cmd.Flags().StringVar(&kind, "kind", "label", "")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "")
 	return cmd
 }
 
 func newShipExportCmd(app *cliApp) *cobra.Command {
 	var day, out string
 	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Export a day's shipments as CSV (product, billing number, weight, recipient, postage, state)",
-		Args:  cobra.NoArgs,
+		Use:  "export",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data, err := app.Client().ExportShipments(cmd.Context(), day)
 			if err != nil {
@@ -674,8 +642,8 @@ func newShipExportCmd(app *cliApp) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&day, "day", "", "shipping day YYYY-MM-DD (default today)")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "CSV file (default: standard output)")
+	cmd.Flags().StringVar(&day, "day", "", "")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "")
 	return cmd
 }
 
@@ -687,19 +655,7 @@ func newDayEndCmd(app *cliApp, use string) *cobra.Command {
 		noPrint                                   bool
 	)
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: "Day's end: close out today's DHL shipments, keep and print the manifest, reconcile with DHL",
-		Long: `Close out the day's shipments at DHL (all, or one billing number), through the agent. The
-agent marks them closed, stores DHL's manifest (Einlieferungsliste) and prints it on the
-document printer (shipments.document_printer), and compares DHL's list with its journal:
-shipments DHL closed out that the journal does not know are named, and so are shipments
-the journal holds that DHL did not close out. Shipments created afterwards go to the next
-working day. After the closeout DHL no longer cancels shipments or hands out labels (the
-agent keeps its copies).`,
-		Example: `  labelagent dayend
-  labelagent dayend --billing-number 33333333330102 -o manifest.pdf --csv today.csv
-  labelagent dayend list
-  labelagent dayend show E20261130-001 -o manifest.pdf`,
+		Use:  use,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			print := !noPrint
@@ -710,11 +666,11 @@ agent keeps its copies).`,
 			return app.reportDayEnd(cmd.Context(), de, manifestOut, csvOut)
 		},
 	}
-	cmd.Flags().StringVar(&billing, "billing-number", "", "close out only this billing number")
-	cmd.Flags().BoolVar(&noPrint, "no-print", false, "do not print the manifest")
-	cmd.Flags().StringVar(&printerName, "printer", "", "printer for the manifest (default: shipments.document_printer)")
-	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "also store the manifest PDF here")
-	cmd.Flags().StringVar(&csvOut, "csv", "", "also store the list of closed-out shipments as CSV here")
+	cmd.Flags().StringVar(&billing, "billing-number", "", "")
+	cmd.Flags().BoolVar(&noPrint, "no-print", false, "")
+	cmd.Flags().StringVar(&printerName, "printer", "", "")
+	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "")
+	cmd.Flags().StringVar(&csvOut, "csv", "", "")
 	cmd.AddCommand(newDayEndListCmd(app), newDayEndShowCmd(app))
 	return cmd
 }
@@ -793,9 +749,8 @@ func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifest
 
 func newDayEndListCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
-		Short: "List the day's ends, newest first",
-		Args:  cobra.NoArgs,
+		Use:  "list",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			des, err := app.Client().DayEnds(cmd.Context())
 			if err != nil {
@@ -824,9 +779,8 @@ func newDayEndListCmd(app *cliApp) *cobra.Command {
 func newDayEndShowCmd(app *cliApp) *cobra.Command {
 	var manifestOut, csvOut string
 	cmd := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a day's end with its shipments; store its manifest (-o) or list (--csv)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			de, err := app.Client().GetDayEnd(cmd.Context(), args[0])
 			if err != nil {
@@ -847,14 +801,15 @@ func newDayEndShowCmd(app *cliApp) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "store the manifest PDF here")
-	cmd.Flags().StringVar(&csvOut, "csv", "", "store the list as CSV here")
+	cmd.Flags().StringVarP(&manifestOut, "output", "o", "", "")
+	cmd.Flags().StringVar(&csvOut, "csv", "", "")
 	return cmd
 }
 
 // newManifestCmd keeps the old name of the day's end.
 func newManifestCmd(app *cliApp) *cobra.Command {
 	c := newDayEndCmd(app, "manifest")
-	c.Short = "Same as dayend: close out today's DHL shipments and keep the manifest"
+	// Its help is dayend's, but for its own one-line description.
+	c.Annotations = map[string]string{helpLikeAnnotation: "dayend"}
 	return c
 }

@@ -13,9 +13,8 @@ import (
 // consumers the running agent takes jobs from.
 func newSourcesCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "sources",
-		Short: "Show the job sources (hot folders, job feeds, NATS) and how they are doing",
-		Args:  cobra.NoArgs,
+		Use:  "sources",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list, err := app.Client().Sources(cmd.Context())
 			if err != nil {

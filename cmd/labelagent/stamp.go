@@ -19,21 +19,14 @@ import (
 // running agent, whose purchase journal makes buying safe.
 func newStampCmd(app *cliApp) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "stamp",
-		Short: "INTERNETMARKE postage: Portokasse balance, products, previews, buying, refunds, top-up",
-		Long: `Buy and print INTERNETMARKE stamps paid from the Portokasse, through the running agent.
-
-The agent records every purchase before it pays and keeps the stamp files, so an interrupted
-purchase is finished (never paid twice) and a paid stamp is never lost. Configure the
-internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSWORD).`,
+		Use:  "stamp",
 		Args: cobra.NoArgs,
 	}
 
 	var refresh bool
 	balance := &cobra.Command{
-		Use:   "balance",
-		Short: "Show the Portokasse balance",
-		Args:  cobra.NoArgs,
+		Use:  "balance",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := app.Client().StampBalance(cmd.Context(), refresh)
 			if err != nil {
@@ -46,12 +39,11 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 			return nil
 		},
 	}
-	balance.Flags().BoolVar(&refresh, "refresh", false, "ask Deutsche Post now instead of using the last known figure")
+	balance.Flags().BoolVar(&refresh, "refresh", false, "")
 
 	products := &cobra.Command{
-		Use:   "products",
-		Short: "List the products and prices of the price list",
-		Args:  cobra.NoArgs,
+		Use:  "products",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ps, err := app.Client().StampProducts(cmd.Context())
 			if err != nil {
@@ -74,9 +66,8 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 	}
 
 	formats := &cobra.Command{
-		Use:   "formats",
-		Short: "List the page formats for PDF stamps (label printers first)",
-		Args:  cobra.NoArgs,
+		Use:  "formats",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs, err := app.Client().StampFormats(cmd.Context())
 			if err != nil {
@@ -104,9 +95,8 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 	var pv apitype.StampPreviewRequest
 	var pvOut string
 	preview := &cobra.Command{
-		Use:   "preview",
-		Short: "Save a free preview of a stamp (nothing is charged)",
-		Args:  cobra.NoArgs,
+		Use:  "preview",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := app.Client().StampPreview(cmd.Context(), pv)
 			if err != nil {
@@ -125,21 +115,17 @@ internetmarke: section (or LABELAGENT_IM_API_KEY, _API_SECRET, _USERNAME, _PASSW
 			return nil
 		},
 	}
-	preview.Flags().IntVar(&pv.Product, "product", 0, "product code (default: the configured one; see stamp products)")
-	preview.Flags().StringVar(&pv.Layout, "layout", "", "ADDRESS_ZONE or FRANKING_ZONE")
-	preview.Flags().StringVar(&pv.Format, "format", "", "png or pdf")
-	preview.Flags().Var(stampDPI{&pv.DPI}, "dpi", "printer resolution: 203 or 300")
-	preview.Flags().IntVar(&pv.PageFormat, "page-format", 0, "page format id for PDF (see stamp formats)")
-	preview.Flags().StringVarP(&pvOut, "output", "o", "", "file to write (default stamp-preview.png or .pdf)")
+	preview.Flags().IntVar(&pv.Product, "product", 0, "")
+	preview.Flags().StringVar(&pv.Layout, "layout", "", "")
+	preview.Flags().StringVar(&pv.Format, "format", "", "")
+	preview.Flags().Var(stampDPI{&pv.DPI}, "dpi", "")
+	preview.Flags().IntVar(&pv.PageFormat, "page-format", 0, "")
+	preview.Flags().StringVarP(&pvOut, "output", "o", "", "")
 
 	var br apitype.StampBuyRequest
 	var to stampAddressFlags
 	buy := &cobra.Command{
-		Use:   "buy",
-		Short: "Buy stamps from the Portokasse and print them",
-		Long: `Buy stamps and print them on the stamp printer. Pass --key with something unique to what you
-frank (an order number): running the command again with the same key returns the first purchase
-instead of buying again. Without --key a key is made up and printed.`,
+		Use:  "buy",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if br.IdempotencyKey == "" {
@@ -183,7 +169,6 @@ instead of buying again. Without --key a key is made up and printed.`,
 	list := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List stamp purchases, newest first",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ps, err := app.Client().StampPurchases(cmd.Context(), listOpen, listLimit)
@@ -209,13 +194,12 @@ instead of buying again. Without --key a key is made up and printed.`,
 			return t.Flush()
 		},
 	}
-	list.Flags().BoolVar(&listOpen, "open", false, "only purchases not yet finished")
-	list.Flags().IntVarP(&listLimit, "limit", "n", 20, "at most this many")
+	list.Flags().BoolVar(&listOpen, "open", false, "")
+	list.Flags().IntVarP(&listLimit, "limit", "n", 20, "")
 
 	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a stamp purchase",
-		Args:  cobra.ExactArgs(1),
+		Use:  "show ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := app.Client().StampPurchase(cmd.Context(), args[0])
 			if err != nil {
@@ -227,9 +211,8 @@ instead of buying again. Without --key a key is made up and printed.`,
 
 	var refundYes bool
 	refund := &cobra.Command{
-		Use:   "refund ID",
-		Short: "Refund the stamps of a purchase that will not be used (they must not be posted)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "refund ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !refundYes {
 				p, err := app.Client().StampPurchase(cmd.Context(), args[0])
@@ -248,12 +231,11 @@ instead of buying again. Without --key a key is made up and printed.`,
 			return app.printPurchase(p)
 		},
 	}
-	refund.Flags().BoolVarP(&refundYes, "yes", "y", false, "do not ask")
+	refund.Flags().BoolVarP(&refundYes, "yes", "y", false, "")
 
 	reprint := &cobra.Command{
-		Use:   "reprint ID",
-		Short: "Print the stamps of a purchase again (a jammed label, a print of unknown outcome)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "reprint ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := app.Client().ReprintStamps(cmd.Context(), args[0])
 			if err != nil {
@@ -263,9 +245,8 @@ instead of buying again. Without --key a key is made up and printed.`,
 		},
 	}
 	retry := &cobra.Command{
-		Use:   "retry ID",
-		Short: "Try a refused purchase again (e.g. after a top-up), under the same shop order",
-		Args:  cobra.ExactArgs(1),
+		Use:  "retry ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := app.Client().RetryStamps(cmd.Context(), args[0])
 			if err != nil {
@@ -278,9 +259,8 @@ instead of buying again. Without --key a key is made up and printed.`,
 	var fileOut string
 	var fileN int
 	file := &cobra.Command{
-		Use:   "file ID",
-		Short: "Save a bought stamp file (PNG per stamp, or the PDF)",
-		Args:  cobra.ExactArgs(1),
+		Use:  "file ID",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := app.Client().StampFile(cmd.Context(), args[0], fileN)
 			if err != nil {
@@ -303,16 +283,12 @@ instead of buying again. Without --key a key is made up and printed.`,
 			return nil
 		},
 	}
-	file.Flags().IntVar(&fileN, "index", 0, "which file (0 = the first stamp)")
-	file.Flags().StringVarP(&fileOut, "output", "o", "", "file to write")
+	file.Flags().IntVar(&fileN, "index", 0, "")
+	file.Flags().StringVarP(&fileOut, "output", "o", "", "")
 
 	var topYes bool
 	topup := &cobra.Command{
-		Use:   "topup AMOUNT",
-		Short: "Charge the Portokasse from its SEPA direct-debit mandate (real money; asks first)",
-		Long: `Charge the Portokasse by AMOUNT euros ("20", "12,50") from the direct-debit mandate registered
-in the Portokasse. This takes money from the bank account: the command asks for confirmation
-unless --yes is given.`,
+		Use:  "topup AMOUNT",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			amount, err := im.ParseCents(args[0])
@@ -343,7 +319,7 @@ unless --yes is given.`,
 			return nil
 		},
 	}
-	topup.Flags().BoolVarP(&topYes, "yes", "y", false, "do not ask for confirmation")
+	topup.Flags().BoolVarP(&topYes, "yes", "y", false, "")
 
 	cmd.AddCommand(balance, products, formats, preview, buy, list, show, refund, reprint, retry, file, topup)
 	return cmd
@@ -370,13 +346,13 @@ type stampAddressFlags struct {
 
 func (f *stampAddressFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.name, "to-name", "", "receiver's name (prints an address-zone stamp)")
-	fl.StringVar(&f.name2, "to-name2", "", "receiver's additional name (c/o, company)")
-	fl.StringVar(&f.street, "to-street", "", "receiver's street and house number")
-	fl.StringVar(&f.street2, "to-street2", "", "receiver's second address line")
-	fl.StringVar(&f.zip, "to-postal-code", "", "receiver's postal code")
-	fl.StringVar(&f.city, "to-city", "", "receiver's city")
-	fl.StringVar(&f.country, "to-country", "DEU", "receiver's country (ISO 3166 alpha-3)")
+	fl.StringVar(&f.name, "to-name", "", "")
+	fl.StringVar(&f.name2, "to-name2", "", "")
+	fl.StringVar(&f.street, "to-street", "", "")
+	fl.StringVar(&f.street2, "to-street2", "", "")
+	fl.StringVar(&f.zip, "to-postal-code", "", "")
+	fl.StringVar(&f.city, "to-city", "", "")
+	fl.StringVar(&f.country, "to-country", "DEU", "")
 }
 
 func (f *stampAddressFlags) address() (*apitype.StampAddress, error) {

@@ -14,9 +14,8 @@ import (
 // from the NATS key-value bucket, through the running agent.
 func newStationsCmd(app *cliApp) *cobra.Command {
 	return &cobra.Command{
-		Use:   "stations",
-		Short: "List the warehouse's packing stations (NATS) with their printers and last heartbeat",
-		Args:  cobra.NoArgs,
+		Use:  "stations",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list, err := app.Client().Stations(cmd.Context())
 			if err != nil {

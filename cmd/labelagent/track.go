@@ -14,17 +14,7 @@ import (
 func newTrackCmd(app *cliApp) *cobra.Command {
 	var q struct{ RecipientPostalCode, Service, Language string }
 	cmd := &cobra.Command{
-		Use:   "track ID|SHIPMENT-NUMBER|ORDER-REF...",
-		Short: "Show the status of DHL shipments (Unified Tracking)",
-		Long: `Ask DHL's Unified Tracking for the status of shipments. For the agent's own shipments the
-agent asks (within the API's rate limit and daily quota, which it shares with its own
-refresh of shipments under way) and keeps the newest status on the shipment.
-
-Numbers the agent's journal does not hold (parcels from other systems) are asked of DHL by
-the agent too, within the same limits, without being recorded. Give the recipient's postal
-code for the full parcel-de details. The starter quota is 1 call a second and 250 a day.`,
-		Example: `  labelagent track 100234
-  labelagent track 00340434161094042557 --postal-code 10719`,
+		Use:  "track ID|SHIPMENT-NUMBER|ORDER-REF...",
 		Args: cobra.RangeArgs(1, 20),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []apitype.Shipment
@@ -82,8 +72,8 @@ code for the full parcel-de details. The starter quota is 1 call a second and 25
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&q.RecipientPostalCode, "postal-code", "", "recipient's postal code (full details for parcel-de; numbers the agent does not hold)")
-	cmd.Flags().StringVar(&q.Service, "service", "", "service: parcel-de, post-de, express, … (numbers the agent does not hold; default: DHL decides)")
-	cmd.Flags().StringVar(&q.Language, "description-lang", "de", "language of DHL's descriptions: de or en (numbers the agent does not hold)")
+	cmd.Flags().StringVar(&q.RecipientPostalCode, "postal-code", "", "")
+	cmd.Flags().StringVar(&q.Service, "service", "", "")
+	cmd.Flags().StringVar(&q.Language, "description-lang", "de", "")
 	return cmd
 }

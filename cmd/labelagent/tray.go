@@ -18,12 +18,7 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 	var lowBalance string
 	var poll time.Duration
 	cmd := &cobra.Command{
-		Use:   "tray",
-		Short: "Show the operator's tray: jobs, printers, Portokasse, shipments, web pages asking to print",
-		Long: `tray shows what the running agent does, in the system tray and a window: the overall state
-in the icon, the jobs with their label previews, the printers, the Portokasse balance, today's
-shipments and web pages asking to print. A scan field takes order numbers from a barcode scanner.
-It needs a running agent (the service or "labelagent run") and a desktop.`,
+		Use:  "tray",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var low int64
@@ -41,8 +36,8 @@ It needs a running agent (the service or "labelagent run") and a desktop.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&lowBalance, "low-balance", "20", "notify when the Portokasse balance falls below this many euros (0: never)")
-	cmd.Flags().DurationVar(&poll, "poll", 5*time.Second, "how often the balance and pairing requests are read (they have no events)")
+	cmd.Flags().StringVar(&lowBalance, "low-balance", "20", "")
+	cmd.Flags().DurationVar(&poll, "poll", 5*time.Second, "")
 	return cmd
 }
 

@@ -12,9 +12,10 @@ import (
 // cgo and OpenGL). `labelagent tray` then says how to get one.
 func (app *cliApp) newTrayCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "tray",
-		Short: "Show the operator's tray (only in builds made with -tags tray)",
-		Args:  cobra.NoArgs,
+		Use: "tray",
+		// Its help differs from the tray build's "tray".
+		Annotations: map[string]string{helpKeyAnnotation: "tray_none"},
+		Args:        cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return &exitError{code: 2, err: i18n.E("tray.no_tray_build")}
 		},
