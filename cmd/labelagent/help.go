@@ -85,9 +85,11 @@ func flagKey(c *cobra.Command, name string) string {
 }
 
 // helpData is what help texts may refer to: values that depend on the
-// platform or live in code, so the catalog does not repeat them.
-func helpData(c *cobra.Command) []any {
+// platform or live in code, and words said elsewhere too, so the catalog
+// does not repeat them.
+func helpData(l *i18n.Localizer, c *cobra.Command) []any {
 	return []any{
+		"control_commands", l.T("emulate.commands"),
 		"name", c.Name(),
 		"path", c.CommandPath(),
 		"system_config", config.SystemConfigFile(),
@@ -119,7 +121,7 @@ func (app *cliApp) localizeHelp(root *cobra.Command) {
 // localizeCommand words one command and the flags it defines (inherited
 // flags are worded where they are defined).
 func localizeCommand(l *i18n.Localizer, c *cobra.Command) {
-	data := helpData(c)
+	data := helpData(l, c)
 	text := func(field string) string {
 		key := helpKey(c, field)
 		if key == "" {

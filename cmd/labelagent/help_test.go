@@ -74,7 +74,7 @@ func TestHelpIsComplete(t *testing.T) {
 				}
 			}
 			if field != "example" {
-				enTexts[path] = append(enTexts[path], strings.TrimSpace(cat.For(i18n.English).T(k, helpData(c)...)))
+				enTexts[path] = append(enTexts[path], strings.TrimSpace(cat.For(i18n.English).T(k, helpData(cat.For(i18n.English), c)...)))
 			}
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {

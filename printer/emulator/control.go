@@ -21,6 +21,38 @@ const ControlHelp = `commands (one per line):
   disconnect-after N              drop the connection after N more bytes
   help`
 
+// Why a control command was refused (CommandError.Code).
+const (
+	CmdNeedsOnOff  = "needs_on_off"
+	CmdNotOnOff    = "not_on_off"
+	CmdNeedsNumber = "needs_number"
+	CmdNotNumber   = "not_number"
+	CmdUnknown     = "unknown"
+)
+
+// CommandError is a control command the emulator refused. Code says why, so
+// that a caller words it in its reader's language; Error is the control
+// protocol's own (English) answer.
+type CommandError struct {
+	Code    string
+	Command string
+	Value   string // the value refused, for CmdNotOnOff and CmdNotNumber
+}
+
+func (e *CommandError) Error() string {
+	switch e.Code {
+	case CmdNeedsOnOff:
+		return e.Command + " needs on or off"
+	case CmdNotOnOff:
+		return fmt.Sprintf("%s: %q is not on or off", e.Command, e.Value)
+	case CmdNeedsNumber:
+		return e.Command + " needs a number"
+	case CmdNotNumber:
+		return fmt.Sprintf("%s: %q is not a number >= 0", e.Command, e.Value)
+	}
+	return fmt.Sprintf("unknown command %q (try help)", e.Command)
+}
+
 // Command runs one line of the control protocol and returns its answer.
 // It is how `labelagent emulate` is steered by hand (or by a script over
 // its control port) while jobs are printing.
@@ -31,7 +63,7 @@ func (e *Emulator) Command(line string) (string, error) {
 	}
 	onOff := func() (bool, error) {
 		if len(f) != 2 {
-			return false, fmt.Errorf("%s needs on or off", f[0])
+			return false, &CommandError{Code: CmdNeedsOnOff, Command: f[0]}
 		}
 		switch f[1] {
 		case "on", "1", "true", "yes":
@@ -39,15 +71,15 @@ func (e *Emulator) Command(line string) (string, error) {
 		case "off", "0", "false", "no":
 			return false, nil
 		}
-		return false, fmt.Errorf("%s: %q is not on or off", f[0], f[1])
+		return false, &CommandError{Code: CmdNotOnOff, Command: f[0], Value: f[1]}
 	}
 	number := func(i int) (int, error) {
 		if len(f) <= i {
-			return 0, fmt.Errorf("%s needs a number", f[0])
+			return 0, &CommandError{Code: CmdNeedsNumber, Command: f[0]}
 		}
 		n, err := strconv.Atoi(f[i])
 		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%s: %q is not a number >= 0", f[0], f[i])
+			return 0, &CommandError{Code: CmdNotNumber, Command: f[0], Value: f[i]}
 		}
 		return n, nil
 	}
@@ -99,7 +131,7 @@ func (e *Emulator) Command(line string) (string, error) {
 	case "help":
 		return ControlHelp, nil
 	default:
-		return "", fmt.Errorf("unknown command %q (try help)", f[0])
+		return "", &CommandError{Code: CmdUnknown, Command: f[0]}
 	}
 	return e.Summary(), nil
 }
