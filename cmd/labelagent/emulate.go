@@ -99,11 +99,33 @@ func (o *emulateOut) command(e *emulator.Emulator, line string) {
 	case err == nil:
 		o.status("status", word, e)
 	case errors.As(err, &ce):
-		ie := i18n.E("emulate.cmd_"+ce.Code, "command", ce.Command, "value", ce.Value)
-		o.report(word, ie)
+		id := emulatorRefusal(ce.Code)
+		if id == "" {
+			o.report(word, err)
+			return
+		}
+		o.report(word, i18n.E(id, "command", ce.Command, "value", ce.Value))
 	default:
 		o.report(word, err)
 	}
+}
+
+// emulatorRefusal is the catalog key of an emulator's refusal of a control
+// command ("" for a code newer than this CLI).
+func emulatorRefusal(code string) string {
+	switch code {
+	case emulator.CmdNeedsOnOff:
+		return "emulate.cmd_needs_on_off"
+	case emulator.CmdNotOnOff:
+		return "emulate.cmd_not_on_off"
+	case emulator.CmdNeedsNumber:
+		return "emulate.cmd_needs_number"
+	case emulator.CmdNotNumber:
+		return "emulate.cmd_not_number"
+	case emulator.CmdUnknown:
+		return "emulate.cmd_unknown"
+	}
+	return ""
 }
 
 func (o *emulateOut) report(command string, err error) {
