@@ -58,6 +58,7 @@ func (a *Agent) startShipments() error {
 	log := a.log.With("part", "shipments")
 	pc := parcel.New(tr)
 	opts := shipment.Options{
+		Lang:    i18n.Detect(os.Getenv, a.cfg.Language),
 		Parcel:  pc,
 		Returns: returns.New(tr),
 		Tracker: tracking.New(tr, tracking.Options{}),

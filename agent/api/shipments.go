@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
@@ -67,12 +67,13 @@ func (h *shipHandlers) work(r *http.Request) (context.Context, context.CancelFun
 }
 
 // shipError maps journal and DHL errors to answers worded by the catalog
-// (ship.api.*); DHL's own words and the journal's details are the detail.
-func shipError(err error) *Refusal {
+// (ship.api.*) in lang; the detail is the journal's words (from the
+// catalog too, in lang) and DHL's own.
+func shipError(err error, lang i18n.Lang) *Refusal {
 	var ae *transport.APIError
 	isAPI := errors.As(err, &ae)
 	r := func(status int, code, id string, sentinel error) *Refusal {
-		return Refuse(status, code, id, "detail", detail(err, sentinel))
+		return Refuse(status, code, id, "detail", detail(i18n.For(lang).Err(err), sentinel))
 	}
 	switch {
 	case errors.Is(err, shipment.ErrNotFound):
@@ -103,9 +104,9 @@ func shipError(err error) *Refusal {
 	return r(http.StatusBadGateway, apitype.CodeCarrierUnavailable, "ship.api.carrier_unavailable", nil)
 }
 
-// detail is err's words without the sentinel's own (the catalog says those).
-func detail(err, sentinel error) string {
-	msg := err.Error()
+// detail is an error's words (msg) without the sentinel's own (the
+// catalog says those).
+func detail(msg string, sentinel error) string {
 	if sentinel != nil {
 		if rest, ok := strings.CutPrefix(msg, sentinel.Error()+": "); ok {
 			return rest
@@ -116,7 +117,7 @@ func detail(err, sentinel error) string {
 }
 
 func (h *shipHandlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := shipError(err)
+	e := shipError(err, h.s.Lang(r))
 	if e.Status == http.StatusTooManyRequests {
 		var ae *transport.APIError
 		if errors.As(err, &ae) && ae.RetryAfter > 0 {
@@ -131,12 +132,12 @@ func (h *shipHandlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 func parseOrder(raw json.RawMessage) (parcel.Shipment, error) {
 	var sh parcel.Shipment
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-		return sh, fmt.Errorf("%w: the order is missing (a Shipping v2 shipment: product, consignee, details …)", shipment.ErrInvalid)
+		return sh, i18n.K(shipment.ErrInvalid, "shipjournal.api.order_missing")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sh); err != nil {
-		return sh, fmt.Errorf("%w: order: %w", shipment.ErrInvalid, err)
+		return sh, i18n.KWrap(shipment.ErrInvalid, err, "shipjournal.api.order_unreadable")
 	}
 	return sh, nil
 }
@@ -162,10 +163,10 @@ func (h *shipHandlers) result(r *http.Request, res shipment.Result, j *shipment.
 		status = http.StatusOK
 	}
 	if res.Record != nil {
-		out.Shipment = j.Wire(res.Record)
+		out.Shipment = j.Wire(res.Record, i18n.For(h.s.Lang(r)))
 	}
 	if res.Err != nil {
-		a := Answer(shipError(res.Err), h.s.Lang(r))
+		a := Answer(shipError(res.Err, h.s.Lang(r)), h.s.Lang(r))
 		out.Error = &a
 		status = a.Status
 	}
@@ -277,7 +278,7 @@ func (h *shipHandlers) validate(w http.ResponseWriter, r *http.Request) {
 	for i, raw := range in.Orders {
 		o, err := parseOrder(raw)
 		if err != nil {
-			h.fail(w, r, fmt.Errorf("order %d: %w", i+1, err))
+			h.fail(w, r, i18n.KWrap(shipment.ErrInvalid, err, "shipjournal.api.order_n", "n", i+1))
 			return
 		}
 		orders[i] = o
@@ -325,7 +326,7 @@ func (h *shipHandlers) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := apitype.ShipmentList{Shipments: []apitype.Shipment{}}
 	for _, rec := range rs {
-		s := j.Wire(rec)
+		s := j.Wire(rec, i18n.For(h.s.Lang(r)))
 		s.History = nil
 		out.Shipments = append(out.Shipments, s)
 	}
@@ -342,7 +343,7 @@ func (h *shipHandlers) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, j.Wire(rec))
+	writeJSON(w, http.StatusOK, j.Wire(rec, i18n.For(h.s.Lang(r))))
 }
 
 func (h *shipHandlers) document(w http.ResponseWriter, r *http.Request) {
@@ -468,7 +469,7 @@ func (h *shipHandlers) action(w http.ResponseWriter, r *http.Request, fn func(co
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, j.Wire(rec))
+	writeJSON(w, http.StatusOK, j.Wire(rec, i18n.For(h.s.Lang(r))))
 }
 
 func (h *shipHandlers) returnFor(w http.ResponseWriter, r *http.Request) {
@@ -523,10 +524,10 @@ func (h *shipHandlers) doReturn(w http.ResponseWriter, r *http.Request, forID st
 		status = http.StatusOK
 	}
 	if rec != nil {
-		out.Shipment = j.Wire(rec)
+		out.Shipment = j.Wire(rec, i18n.For(h.s.Lang(r)))
 	}
 	if err != nil {
-		a := Answer(shipError(err), h.s.Lang(r))
+		a := Answer(shipError(err, h.s.Lang(r)), h.s.Lang(r))
 		out.Error = &a
 		status = a.Status
 	}
@@ -552,7 +553,7 @@ func (h *shipHandlers) dayEnd(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := h.work(r)
 	defer cancel()
-	de, err := j.DayEnd(ctx, shipment.DayEndRequest{BillingNumber: in.BillingNumber, Print: in.Print == nil || *in.Print, Printer: in.Printer})
+	de, err := j.DayEnd(ctx, shipment.DayEndRequest{BillingNumber: in.BillingNumber, Print: in.Print == nil || *in.Print, Printer: in.Printer, Lang: h.s.Lang(r)})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -628,7 +629,7 @@ func (h *shipHandlers) getDayEnd(w http.ResponseWriter, r *http.Request) {
 	if j == nil {
 		return
 	}
-	de, err := j.GetDayEnd(r.PathValue("id"))
+	de, err := j.GetDayEnd(r.PathValue("id"), i18n.For(h.s.Lang(r)))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -674,7 +675,7 @@ func (h *shipHandlers) dayEndCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := j.GetDayEnd(id); err != nil {
+	if _, err := j.GetDayEnd(id, i18n.For(h.s.Lang(r))); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	"gopkg.in/yaml.v3"
 
 	"github.com/labelagent/labelagent/agent"
@@ -333,5 +334,89 @@ func TestShipmentsNotConfigured(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without key: %d", resp.StatusCode)
+	}
+}
+
+// A shipment's history, what to do and the journal's refusals are worded
+// in the reader's language; each step names its catalog message, and a
+// record written before steps had one is shown with its words as stored.
+func TestShipmentWordsInTheReadersLanguage(t *testing.T) {
+	f := setupShipping(t)
+	ctx := context.Background()
+	res, err := f.cl.CreateShipment(ctx, apitype.ShipmentCreateRequest{OrderRef: "order-words-01", Order: orderJSON("A", "Hauptstraße 1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim.Inject(sim.Fault{Path: "/parcel/de/shipping/v2/orders", Status: 502})
+	lost, _ := f.cl.CreateShipment(ctx, apitype.ShipmentCreateRequest{OrderRef: "order-words-02", Order: orderJSON("B", "Hauptstraße 2")})
+	if lost.Shipment.State != apitype.ShipmentUnknown {
+		t.Fatalf("502 left %+v", lost.Shipment)
+	}
+	in := func(lang, id string) apitype.Shipment {
+		cl := *f.cl
+		cl.Lang = lang
+		s, err := cl.Shipment(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, id := range []string{res.Shipment.ID, lost.Shipment.ID} {
+		en, de := in("en", id), in("de", id)
+		if len(en.History) < 2 || len(en.History) != len(de.History) {
+			t.Fatalf("history en %d, de %d steps", len(en.History), len(de.History))
+		}
+		for i := range en.History {
+			h := en.History[i]
+			if h.ID == "" || !strings.HasPrefix(h.ID, "shipjournal.") || de.History[i].ID != h.ID {
+				t.Errorf("step %d has no catalog message: %+v", i, h)
+			}
+			if h.Note == de.History[i].Note {
+				t.Errorf("step %d reads the same in English and German: %q", i, h.Note)
+			}
+		}
+		if en.Action != "" && (en.Action == de.Action || en.ActionID == "" || de.ActionID != en.ActionID) {
+			t.Errorf("what to do: en %s %q, de %s %q", en.ActionID, en.Action, de.ActionID, de.Action)
+		}
+	}
+	if de := in("de", res.Shipment.ID); !strings.Contains(de.History[0].Note, "Auftrag erfasst") {
+		t.Errorf("first step in German: %q", de.History[0].Note)
+	}
+	de := in("de", lost.Shipment.ID)
+	if de.ActionID != apitype.ShipmentActionResolve || !strings.Contains(de.Action, "Geschäftskundenportal") || !strings.Contains(de.Action, "order-words-02") {
+		t.Errorf("what to do in German: %s %q", de.ActionID, de.Action)
+	}
+	if !strings.Contains(de.Error, "Antwort ging verloren") {
+		t.Errorf("the record's error in German: %q", de.Error)
+	}
+
+	// A refusal of the journal: the detail is in the reader's language too.
+	for lang, want := range map[string]string{"en": "order reference or an idempotency key", "de": "Auftragsreferenz oder einen Idempotenzschlüssel"} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+f.cl.Addr+"/api/v1/shipments", strings.NewReader(`{"order":`+string(orderJSON("C", "Hauptstraße 3"))+`}`))
+		req.Header.Set(apitype.HeaderAPIKey, key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Language", lang)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e apitype.Error
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		r.Body.Close()
+		if e.ID != "ship.api.invalid" || !strings.Contains(e.Message, want) {
+			t.Errorf("%s: %+v", lang, e)
+		}
+	}
+
+	// A record from before: its English words are shown as they are.
+	old := `{"id":"20260101-0001","kind":"shipment","orderRef":"order-old","state":"created","day":"2026-01-01","shipmentNo":"00340434161094000001",` +
+		`"created":"2026-01-01T10:00:00Z","updated":"2026-01-01T10:00:01Z","history":[{"at":"2026-01-01T10:00:00Z","state":"requested","note":"order recorded; sending it to DHL"}]}`
+	if err := f.a.Store().DB().Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("ship_records")).Put([]byte("20260101-0001"), []byte(old))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if s := in("de", "20260101-0001"); len(s.History) != 1 || s.History[0].Note != "order recorded; sending it to DHL" || s.History[0].ID != "" {
+		t.Errorf("an old record reads %+v", s.History)
 	}
 }

@@ -110,6 +110,7 @@ func TestNoUntranslatedAnswers(t *testing.T) {
 		"stamps.go": 1,
 	}
 	literal := regexp.MustCompile(`&Error\{`)
+	wordedError := regexp.MustCompile(`fmt\.Errorf\(|errors\.New\(`)
 	files, _ := filepath.Glob("*.go")
 	sub, _ := filepath.Glob("*/*.go")
 	for _, p := range append(files, sub...) {
@@ -123,6 +124,13 @@ func TestNoUntranslatedAnswers(t *testing.T) {
 		n := len(literal.FindAll(src, -1))
 		if n > allowed[filepath.Base(p)] {
 			t.Errorf("%s builds %d error answers with words outside the message catalog (allowed %d): use api.Refuse(status, code, \"area.key\", args…) and add the words to agent/i18n/locales", p, n, allowed[filepath.Base(p)])
+		}
+		// The shipment answers' details are the journal's catalog errors
+		// too: no words of their own in fmt.Errorf or errors.New.
+		if filepath.Base(p) == "shipments.go" {
+			if n := len(wordedError.FindAll(src, -1)); n > 0 {
+				t.Errorf("%s builds %d errors with words outside the message catalog: use i18n.K(kind, \"area.key\", args…)", p, n)
+			}
 		}
 	}
 }

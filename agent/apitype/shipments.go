@@ -60,6 +60,15 @@ const (
 	ShipmentKindReturn   = "return"   // a return label for a customer (Returns v1)
 )
 
+// What the operator can do about a shipment (Shipment.ActionID).
+const (
+	ShipmentActionResolve = "resolve" // outcome unknown: look in DHL's portal, then resolve
+	ShipmentActionRetry   = "retry"   // refused before DHL created anything: send the same request again
+	ShipmentActionFix     = "fix"     // refused: correct the order and send it again
+	ShipmentActionRefetch = "refetch" // created without a usable label: reprint fetches it, or cancel
+	ShipmentActionReprint = "reprint" // printing failed: reprint the stored documents
+)
+
 // ShipmentCreateRequest asks the agent for the label of one order.
 //
 // Order is a Shipping v2 shipment as DHL defines it (product, consignee,
@@ -172,7 +181,13 @@ type ShipmentTracking struct {
 type ShipmentStep struct {
 	At    time.Time     `json:"at"`
 	State ShipmentState `json:"state,omitempty"`
-	Note  string        `json:"note"`
+	// Note is the step in the reader's language (Accept-Language).
+	Note string `json:"note"`
+	// ID and Args are Note's catalog message and its arguments (a
+	// message inside them is {"id", "args"} again), for clients that word
+	// it themselves; empty for steps recorded before.
+	ID   string         `json:"id,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 }
 
 // Shipment is one record of the shipment journal.
@@ -204,8 +219,11 @@ type Shipment struct {
 	Printer   string             `json:"printer,omitempty"`
 	Prints    []ShipmentPrint    `json:"prints,omitempty"`
 	// Action says what the operator can do about a shipment that needs
-	// attention (an unknown outcome, a failed print).
+	// attention (an unknown outcome, a failed print), in the reader's
+	// language; ActionID names it for programs (one of the ShipmentAction*
+	// values).
 	Action    string            `json:"action,omitempty"`
+	ActionID  string            `json:"action_id,omitempty"`
 	Tracking  *ShipmentTracking `json:"tracking,omitempty"`
 	DayEndID  string            `json:"dayend_id,omitempty"`
 	Created   time.Time         `json:"created"`

@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/address"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/transport"
@@ -52,11 +53,11 @@ func (j *Journal) check(r *Request) error {
 	r.OrderRef, r.Key = strings.TrimSpace(r.OrderRef), strings.TrimSpace(r.Key)
 	switch {
 	case r.OrderRef == "" && r.Key == "":
-		return fmt.Errorf("%w: give an order reference or an idempotency key, so that a repeated request cannot create a second shipment", ErrInvalid)
+		return i18n.K(ErrInvalid, "shipjournal.err.need_reference")
 	case len(r.OrderRef) > maxRefLen || len(r.Key) > maxRefLen || !utf8.ValidString(r.OrderRef) || !utf8.ValidString(r.Key):
-		return fmt.Errorf("%w: order reference and idempotency key are at most %d bytes of UTF-8", ErrInvalid, maxRefLen)
+		return i18n.K(ErrInvalid, "shipjournal.err.reference_too_long", "max", maxRefLen)
 	case r.NewShipment && r.Key == "":
-		return fmt.Errorf("%w: a further shipment for an order needs an idempotency key, so that a repeated request cannot create a third", ErrInvalid)
+		return i18n.K(ErrInvalid, "shipjournal.err.further_needs_key")
 	}
 	if r.DocFormat == "ZPL" {
 		r.DocFormat = parcel.DocFormatZPL2
@@ -88,23 +89,23 @@ func (j *Journal) check(r *Request) error {
 	one.Normalize()
 	r.Order = one.Shipments[0]
 	if err := checkFormats(r.DocFormat, r.PrintFormat); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return err
 	}
 	if err := r.Order.Validate(j.now().In(berlin)); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return i18n.KWrap(ErrInvalid, err, "shipjournal.err.order_invalid")
 	}
 	return nil
 }
 
 func checkFormats(doc, print string) error {
 	if doc != parcel.DocFormatZPL2 && doc != parcel.DocFormatPDF {
-		return fmt.Errorf("document format %q is neither ZPL2 nor PDF", doc)
+		return i18n.K(ErrInvalid, "shipjournal.err.doc_format", "format", doc)
 	}
 	if !slices.Contains(parcel.PrintFormats, print) {
-		return fmt.Errorf("print format %q is not one of %s", print, strings.Join(parcel.PrintFormats, ", "))
+		return i18n.K(ErrInvalid, "shipjournal.err.print_format", "format", print, "allowed", strings.Join(parcel.PrintFormats, ", "))
 	}
 	if doc == parcel.DocFormatZPL2 && !slices.Contains(parcel.ThermalPrintFormats, print) {
-		return fmt.Errorf("print format %s is a laser format; ZPL2 labels exist for %s", print, strings.Join(parcel.ThermalPrintFormats, ", "))
+		return i18n.K(ErrInvalid, "shipjournal.err.laser_format", "format", print, "allowed", strings.Join(parcel.ThermalPrintFormats, ", "))
 	}
 	return nil
 }
@@ -121,7 +122,7 @@ func (j *Journal) profile() string {
 // answer with mixed outcomes is recorded shipment by shipment.
 func (j *Journal) Create(ctx context.Context, reqs []Request) ([]Result, error) {
 	if len(reqs) == 0 || len(reqs) > parcel.MaxShipments {
-		return nil, fmt.Errorf("%w: 1 to %d shipments per request", ErrInvalid, parcel.MaxShipments)
+		return nil, i18n.K(ErrInvalid, "shipjournal.err.batch_size", "max", parcel.MaxShipments)
 	}
 	results := make([]Result, len(reqs))
 	valid := make([]bool, len(reqs))
@@ -155,7 +156,7 @@ func (j *Journal) Create(ctx context.Context, reqs []Request) ([]Result, error) 
 						// Refused before DHL created anything (401, 429, not
 						// sent): the same request may go out again.
 						r.State, r.Retryable, r.Print, r.Printer = apitype.ShipmentRequested, false, rq.Print, rq.Printer
-						r.step(now, "sent again: the first attempt was refused before DHL created anything")
+						r.step(now, msg("shipjournal.note.sent_again"))
 						if err := putRecord(tx, r); err != nil {
 							return err
 						}
@@ -205,10 +206,10 @@ func (j *Journal) Create(ctx context.Context, reqs []Request) ([]Result, error) 
 				}
 				r.BatchID = batchID
 			}
-			note := "order recorded; sending it to DHL"
+			note := msg("shipjournal.note.recorded")
 			if len(live(tx, ids)) > 0 {
 				results[i].Additional = true
-				note = "a further shipment for this order, as asked; sending it to DHL"
+				note = msg("shipjournal.note.recorded_further")
 			}
 			r.step(now, note)
 			if err := putRecord(tx, r); err != nil {
@@ -232,7 +233,7 @@ func (j *Journal) Create(ctx context.Context, reqs []Request) ([]Result, error) 
 	})
 	j.closeMu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("shipment journal: recording the orders: %w", err)
+		return nil, i18n.Wrap(err, "shipjournal.err.store")
 	}
 	for _, i := range fresh {
 		j.changed(results[i].Record)
@@ -310,9 +311,9 @@ func cmpErr(a, b error) error {
 func existingErr(r *Record) error {
 	switch r.State {
 	case apitype.ShipmentUnknown:
-		return fmt.Errorf("%w (shipment %s)", ErrUnknown, r.ID)
+		return i18n.K(ErrUnknown, "shipjournal.err.unknown", "id", r.ID)
 	case apitype.ShipmentFailed:
-		return fmt.Errorf("%w: %s (shipment %s)", ErrRefused, r.Error, r.ID)
+		return i18n.K(ErrRefused, "shipjournal.err.refused", "id", r.ID, "reason", errorWords(r))
 	}
 	return nil
 }
@@ -354,14 +355,18 @@ func (j *Journal) send(ctx context.Context, recs []*Record) ([]error, error) {
 	case res != nil || errors.Is(callErr, parcel.ErrOutcomeUnknown) || definitelyNotCreated(callErr) == nil:
 		// The answer is missing, failed on the server or does not match
 		// the request: the shipments may exist.
-		msg := "DHL's answer was lost or unreadable"
+		why := msg("shipjournal.why.answer_lost")
 		if callErr != nil {
-			msg = callErr.Error()
+			// The client's own framing ("may have been created…") is what
+			// the catalog says; the transport's account of it follows.
+			detail, _ := strings.CutPrefix(callErr.Error(), parcel.ErrOutcomeUnknown.Error()+": ")
+			why = msg("shipjournal.why.call_failed", "error", detail)
 		}
 		for n, r := range recs {
-			r.State, r.Error = apitype.ShipmentUnknown, msg
-			r.step(now, "outcome unknown: "+msg+"; not sent again")
-			errs[n] = fmt.Errorf("%w (shipment %s): %s", ErrUnknown, r.ID, msg)
+			r.State = apitype.ShipmentUnknown
+			r.setError(&why)
+			r.step(now, msg("shipjournal.note.unknown", "why", why))
+			errs[n] = i18n.K(ErrUnknown, "shipjournal.err.unknown_why", "id", r.ID, "why", why)
 		}
 		j.log.Warn("shipment outcome unknown", "count", len(recs), "err", callErr)
 	default:
@@ -369,9 +374,10 @@ func (j *Journal) send(ctx context.Context, recs []*Record) ([]error, error) {
 		// a 400 without items, or nothing was sent.
 		why := definitelyNotCreated(callErr)
 		for n, r := range recs {
-			r.State, r.Error, r.Retryable = apitype.ShipmentFailed, callErr.Error(), retryable(callErr)
-			r.step(now, "not created: "+why.Error())
-			errs[n] = fmt.Errorf("%w: %w", ErrRefused, callErr)
+			r.State, r.Retryable = apitype.ShipmentFailed, retryable(callErr)
+			r.setDHLError(callErr.Error())
+			r.step(now, msg("shipjournal.note.not_created", "why", why.Error()))
+			errs[n] = i18n.KWrap(ErrRefused, callErr, "shipjournal.err.refused_call")
 		}
 	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
@@ -390,7 +396,7 @@ func (j *Journal) send(ctx context.Context, recs []*Record) ([]error, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("shipment journal: storing DHL's answer: %w", err)
+		return nil, i18n.Wrap(err, "shipjournal.err.store")
 	}
 	for _, r := range recs {
 		j.changed(r)
@@ -454,30 +460,34 @@ func (j *Journal) settle(r *Record, sr parcel.ShipmentResult, now time.Time) (ma
 	switch {
 	case created:
 	case sr.Problem == parcel.ProblemNotAnswered || sr.Problem == parcel.ProblemNoStatus:
-		r.State, r.Error = apitype.ShipmentUnknown, sr.Problem.String()
-		r.step(now, "outcome unknown: "+r.Error+"; not sent again")
-		return nil, fmt.Errorf("%w (shipment %s): %s", ErrUnknown, r.ID, r.Error)
+		why := problemMsg(sr.Problem)
+		r.State = apitype.ShipmentUnknown
+		r.setError(&why)
+		r.step(now, msg("shipjournal.note.unknown", "why", why))
+		return nil, i18n.K(ErrUnknown, "shipjournal.err.unknown_why", "id", r.ID, "why", why)
 	default:
 		r.State = apitype.ShipmentFailed
-		r.Error = refusal(sr)
-		r.step(now, "DHL refused: "+r.Error)
-		return nil, fmt.Errorf("%w: %s", ErrRefused, r.Error)
+		r.setDHLError(refusal(sr))
+		r.step(now, msg("shipjournal.note.refused", "reason", r.Error))
+		return nil, i18n.K(ErrRefused, "shipjournal.err.refused", "id", r.ID, "reason", r.Error)
 	}
 	r.State = apitype.ShipmentCreated
 	r.ShipmentNo, r.ReturnShipmentNo = sr.ShipmentNo, sr.ReturnShipmentNo
 	r.RoutingCode, r.ReturnRoutingCode = sr.RoutingCode, sr.ReturnRoutingCode
-	r.Error = ""
+	r.setError(nil)
 	docs := j.collectDocs(r, sr)
-	note := fmt.Sprintf("created by DHL: shipment %s, documents stored (%d)", sr.ShipmentNo, len(docs))
-	if !sr.Outcome.OK() {
-		r.Error = "DHL created the shipment but its label is missing or unreadable (" + sr.Problem.String() + "): reprint fetches it again, or cancel the shipment"
-		note += "; " + r.Error
+	// Optional parts are left out (not zero): the message asks {{if}}.
+	kv := []any{"number", sr.ShipmentNo, "docs", len(docs)}
+	if len(r.Messages) > 0 {
+		kv = append(kv, "notes", len(r.Messages))
 	}
 	if sr.DecodeErr != nil {
-		note += "; " + sr.DecodeErr.Error()
+		kv = append(kv, "decode", sr.DecodeErr.Error())
 	}
-	if len(r.Messages) > 0 {
-		note += fmt.Sprintf("; %d notes from DHL", len(r.Messages))
+	note := msg("shipjournal.note.created", kv...)
+	if !sr.Outcome.OK() {
+		r.setError(ptr(msg("shipjournal.why.no_label", "problem", problemMsg(sr.Problem))))
+		note = msg("shipjournal.note.created_no_label", append(kv, "problem", problemMsg(sr.Problem))...)
 	}
 	_, hasLabel := docs[DocLabel]
 	r.PrintPending = r.Print && hasLabel
@@ -552,7 +562,7 @@ func firstNonEmpty(s ...string) string {
 // answered by the queue with the job made before. Call with r's lock held.
 func (j *Journal) printDocs(ctx context.Context, r *Record, reprint bool, printer string) error {
 	if j.opts.Submit == nil {
-		return fmt.Errorf("%w: no printer", ErrUnavailable)
+		return i18n.K(ErrUnavailable, "shipjournal.err.no_printing")
 	}
 	if printer == "" {
 		printer = r.Printer
@@ -599,7 +609,7 @@ func (j *Journal) printDocs(ctx context.Context, r *Record, reprint bool, printe
 		p := apitype.ShipmentPrint{N: n, Document: kind, JobID: jobID, Printer: to, At: j.now()}
 		if err != nil {
 			p.Error = err.Error()
-			errs = append(errs, fmt.Errorf("printing the %s: %w", kind, err))
+			errs = append(errs, i18n.Wrap(err, "shipjournal.err.printing", "document", docWord(kind)))
 		} else {
 			printed++
 		}
@@ -609,9 +619,9 @@ func (j *Journal) printDocs(ctx context.Context, r *Record, reprint bool, printe
 		return err
 	}
 	r.PrintPending = false
-	note := fmt.Sprintf("handed to the printer (%d documents, print %d)", printed, n)
+	note := msg("shipjournal.note.printed", "docs", printed, "n", n)
 	if len(errs) > 0 {
-		note = "printing failed: " + errors.Join(errs...).Error() + "; the documents stay stored: reprint the shipment"
+		note = msg("shipjournal.note.print_failed", "error", errors.Join(errs...).Error())
 	}
 	r.step(j.now(), note)
 	if err := j.save(r, nil); err != nil {
@@ -640,7 +650,7 @@ func (j *Journal) Reprint(ctx context.Context, id, kind, printer string) (*Recor
 		}
 	}
 	if _, ok := r.Doc(kind); !ok {
-		return r, fmt.Errorf("%w: shipment %s (%s) has no stored %s to print", ErrConflict, id, r.State, kind)
+		return r, i18n.K(ErrConflict, "shipjournal.err.nothing_to_print", "id", id, "state", stateWord(r.State), "document", docWord(kind))
 	}
 	if kind != DocLabel {
 		return r, j.printOne(ctx, r, kind, printer)
@@ -652,18 +662,18 @@ func (j *Journal) Reprint(ctx context.Context, id, kind, printer string) (*Recor
 func (j *Journal) refetch(ctx context.Context, r *Record) error {
 	res, err := j.opts.Parcel.GetLabels(ctx, []string{r.ShipmentNo}, parcel.LabelOptions{DocFormat: r.DocFormat, PrintFormat: r.PrintFormat})
 	if res == nil || len(res.Shipments) != 1 || !res.Shipments[0].Outcome.OK() {
-		why := "no answer"
+		why := english(msg("shipjournal.why.no_answer"))
 		switch {
 		case res != nil && len(res.Shipments) == 1:
 			why = refusal(res.Shipments[0])
 		case err != nil:
 			why = err.Error()
 		}
-		return fmt.Errorf("%w: DHL did not hand out the label of shipment %s again: %s", ErrRefused, r.ShipmentNo, why)
+		return i18n.K(ErrRefused, "shipjournal.err.refetch_refused", "number", r.ShipmentNo, "reason", why)
 	}
 	docs := j.collectDocs(r, res.Shipments[0])
-	r.Error = ""
-	r.step(j.now(), fmt.Sprintf("documents fetched again from DHL (%d)", len(docs)))
+	r.setError(nil)
+	r.step(j.now(), msg("shipjournal.note.refetched", "docs", len(docs)))
 	return j.save(r, docs)
 }
 
@@ -694,7 +704,7 @@ func (j *Journal) printOne(ctx context.Context, r *Record, kind, printer string)
 		p.Error = err.Error()
 	}
 	r.Prints = append(r.Prints, p)
-	r.step(j.now(), fmt.Sprintf("%s handed to the printer (print %d)", kind, n))
+	r.step(j.now(), msg("shipjournal.note.printed_one", "document", docWord(kind), "n", n))
 	if serr := j.save(r, nil); serr != nil {
 		return serr
 	}
@@ -713,38 +723,38 @@ func (j *Journal) Cancel(ctx context.Context, id string) (*Record, error) {
 	}
 	switch {
 	case r.Kind != apitype.ShipmentKindOutbound:
-		return r, fmt.Errorf("%w: %s is a return label; return labels cost nothing until used and cannot be cancelled", ErrConflict, id)
+		return r, i18n.K(ErrConflict, "shipjournal.err.cancel_return", "id", id)
 	case r.State == apitype.ShipmentCancelled:
 		return r, nil
 	case r.State == apitype.ShipmentClosed:
-		return r, fmt.Errorf("%w: shipment %s was closed out at the day's end and can no longer be cancelled", ErrConflict, id)
+		return r, i18n.K(ErrConflict, "shipjournal.err.cancel_closed", "id", id)
 	case r.State != apitype.ShipmentCreated:
-		return r, fmt.Errorf("%w: shipment %s is %s: only created shipments can be cancelled", ErrConflict, id, r.State)
+		return r, i18n.K(ErrConflict, "shipjournal.err.cancel_state", "id", id, "state", stateWord(r.State))
 	}
 	res, err := j.opts.Parcel.Cancel(ctx, j.profile(), r.ShipmentNo)
 	now := j.now()
 	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome.OK() {
 		r.State, r.Cancelled = apitype.ShipmentCancelled, &now
-		r.step(now, "cancelled at DHL (not billed)")
+		r.step(now, msg("shipjournal.note.cancelled"))
 		return r, j.save(r, nil)
 	}
-	why := ""
+	var why any
 	switch {
 	case res != nil && len(res.Shipments) == 1:
 		why = refusal(res.Shipments[0])
 	case err != nil:
 		why = err.Error()
 	default:
-		why = "DHL's answer did not name the shipment"
+		why = msg("shipjournal.why.not_named")
 	}
-	r.step(now, "cancellation failed: "+why)
+	r.step(now, msg("shipjournal.note.cancel_failed", "reason", why))
 	if serr := j.save(r, nil); serr != nil {
 		return r, serr
 	}
 	if err != nil && res == nil {
-		return r, fmt.Errorf("cancelling shipment %s: %w", r.ShipmentNo, err)
+		return r, i18n.Wrap(err, "shipjournal.err.cancelling", "number", r.ShipmentNo)
 	}
-	return r, fmt.Errorf("%w: DHL did not cancel shipment %s: %s", ErrRefused, r.ShipmentNo, why)
+	return r, i18n.K(ErrRefused, "shipjournal.err.cancel_refused", "number", r.ShipmentNo, "reason", why)
 }
 
 // CancelNumber cancels at DHL a shipment number the journal does not know
@@ -753,7 +763,7 @@ func (j *Journal) Cancel(ctx context.Context, id string) (*Record, error) {
 func (j *Journal) CancelNumber(ctx context.Context, no string) error {
 	no = strings.TrimSpace(no)
 	if !shipmentNumberRE.MatchString(no) {
-		return fmt.Errorf("%w: no shipment with id, shipment number or order reference %q", ErrNotFound, no)
+		return i18n.K(ErrNotFound, "shipjournal.err.no_such_shipment", "ref", no)
 	}
 	if r, err := j.ByNumber(no); err == nil {
 		_, err := j.Cancel(ctx, r.ID)
@@ -765,12 +775,12 @@ func (j *Journal) CancelNumber(ctx context.Context, no string) error {
 			j.log.Info("shipment unknown to the journal cancelled at DHL", "shipment", no)
 			return nil
 		}
-		return fmt.Errorf("%w: DHL did not cancel shipment %s: %s", ErrRefused, no, refusal(res.Shipments[0]))
+		return i18n.K(ErrRefused, "shipjournal.err.cancel_refused", "number", no, "reason", refusal(res.Shipments[0]))
 	}
 	if err == nil {
-		err = errors.New("DHL's answer did not name the shipment")
+		err = i18n.E("shipjournal.why.not_named")
 	}
-	return fmt.Errorf("cancelling shipment %s: %w", no, err)
+	return i18n.Wrap(err, "shipjournal.err.cancelling", "number", no)
 }
 
 // shipmentNumberRE is what a DHL shipment number looks like.
@@ -788,20 +798,21 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 		return nil, err
 	}
 	if r.State != apitype.ShipmentUnknown {
-		return r, fmt.Errorf("%w: shipment %s is %s; only a shipment of unknown outcome is resolved", ErrConflict, id, r.State)
+		return r, i18n.K(ErrConflict, "shipjournal.err.resolve_state", "id", id, "state", stateWord(r.State))
 	}
 	now := j.now()
 	shipmentNo = strings.TrimSpace(shipmentNo)
 	switch {
 	case notCreated == (shipmentNo != ""):
-		return r, fmt.Errorf("%w: give either the shipment number found at DHL or not_created", ErrInvalid)
+		return r, i18n.K(ErrInvalid, "shipjournal.err.resolve_how")
 	case notCreated:
-		r.State, r.Error = apitype.ShipmentFailed, "not created (confirmed by the operator)"
-		r.step(now, "the operator confirmed that DHL did not create this shipment; the order can be shipped again")
+		r.State = apitype.ShipmentFailed
+		r.setError(ptr(msg("shipjournal.why.operator_not_created")))
+		r.step(now, msg("shipjournal.note.resolved_not_created"))
 		return r, j.save(r, nil)
 	}
 	if other, err := j.ByNumber(shipmentNo); err == nil && other.ID != r.ID {
-		return r, fmt.Errorf("%w: shipment number %s belongs to %s already", ErrConflict, shipmentNo, other.ID)
+		return r, i18n.K(ErrConflict, "shipjournal.err.number_taken", "number", shipmentNo, "id", other.ID)
 	}
 	res, err := j.opts.Parcel.GetLabels(ctx, []string{shipmentNo}, parcel.LabelOptions{DocFormat: r.DocFormat, PrintFormat: r.PrintFormat})
 	if res != nil && len(res.Shipments) == 1 && res.Shipments[0].Outcome.OK() {
@@ -811,7 +822,7 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 			sr.ShipmentNo = shipmentNo
 		}
 		docs, _ := j.settle(r, sr, now)
-		r.step(now, "resolved by the operator: DHL's shipment "+shipmentNo+", documents fetched again")
+		r.step(now, msg("shipjournal.note.resolved", "number", shipmentNo))
 		if err := j.save(r, docs); err != nil {
 			return r, err
 		}
@@ -825,8 +836,9 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 	if orphan, de := j.isOrphan(shipmentNo); orphan {
 		// Closed out at a day's end already: the label is gone, but the
 		// journal now knows the shipment.
-		r.State, r.ShipmentNo, r.Error, r.DayEndID, r.Closed = apitype.ShipmentClosed, shipmentNo, "", de, &now
-		r.step(now, "resolved by the operator: DHL's shipment "+shipmentNo+", closed out at day's end "+de+" (its label can no longer be fetched)")
+		r.State, r.ShipmentNo, r.DayEndID, r.Closed = apitype.ShipmentClosed, shipmentNo, de, &now
+		r.setError(nil)
+		r.step(now, msg("shipjournal.note.resolved_closed", "number", shipmentNo, "dayend", de))
 		return r, j.save(r, nil)
 	}
 	why := ""
@@ -836,7 +848,7 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 	case err != nil:
 		why = err.Error()
 	}
-	return r, fmt.Errorf("%w: DHL does not hand out shipment %s: %s", ErrRefused, shipmentNo, why)
+	return r, i18n.K(ErrRefused, "shipjournal.err.resolve_refused", "number", shipmentNo, "reason", why)
 }
 
 // Validate asks DHL to check orders without creating or billing anything
@@ -844,7 +856,7 @@ func (j *Journal) Resolve(ctx context.Context, id, shipmentNo string, notCreated
 // reported per order without a call.
 func (j *Journal) Validate(ctx context.Context, orders []parcel.Shipment) ([]apitype.ShipmentValidation, error) {
 	if len(orders) == 0 || len(orders) > parcel.MaxShipments {
-		return nil, fmt.Errorf("%w: 1 to %d orders per request", ErrInvalid, parcel.MaxShipments)
+		return nil, i18n.K(ErrInvalid, "shipjournal.err.validate_size", "max", parcel.MaxShipments)
 	}
 	out := make([]apitype.ShipmentValidation, len(orders))
 	req := parcel.ShipmentOrderRequest{Profile: j.profile()}
@@ -879,7 +891,7 @@ func (j *Journal) Validate(ctx context.Context, orders []parcel.Shipment) ([]api
 	res, err := j.opts.Parcel.CreateOrders(ctx, req, parcel.CreateOptions{Validate: true, DocFormat: parcel.DocFormatPDF, Language: "de-DE"})
 	if res == nil || len(res.Shipments) != len(idx) {
 		if err == nil {
-			err = errors.New("DHL's answer does not match the orders sent")
+			err = i18n.E("shipjournal.why.answer_mismatch")
 		}
 		return out, err
 	}

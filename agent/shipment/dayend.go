@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
 )
 
@@ -38,6 +39,8 @@ type DayEndRequest struct {
 	BillingNumber string // empty: all
 	Print         bool
 	Printer       string
+	// Lang words the shipments of the answer (the caller's language).
+	Lang i18n.Lang
 }
 
 func closedKey(day, billing string) []byte {
@@ -109,12 +112,12 @@ func (j *Journal) DayEnd(ctx context.Context, rq DayEndRequest) (*apitype.DayEnd
 	})
 	j.closeMu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("shipment journal: recording the day's end: %w", err)
+		return nil, i18n.Wrap(err, "shipjournal.err.store")
 	}
 	if err := j.step("dayend-intent"); err != nil {
 		return nil, err
 	}
-	return j.closeOut(ctx, de)
+	return j.closeOut(ctx, de, i18n.For(rq.Lang))
 }
 
 func putDayEnd(tx *bolt.Tx, de *dayEndRec) error {
@@ -130,7 +133,7 @@ func (j *Journal) saveDayEnd(de *dayEndRec) error {
 }
 
 // closeOut runs (or repeats, after a restart) the closeout of de.
-func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd, error) {
+func (j *Journal) closeOut(ctx context.Context, de *dayEndRec, l *i18n.Localizer) (*apitype.DayEnd, error) {
 	res, err := j.opts.Parcel.Manifest(ctx, parcel.ManifestRequest{Profile: j.profile(), All: de.BillingNumber == "", BillingNumber: de.BillingNumber, Language: "de-DE"})
 	if err != nil {
 		de.State, de.Error = dayEndFailed, err.Error()
@@ -141,7 +144,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 			de.NextDay = j.dayFor(tx, j.now(), de.BillingNumber)
 			return putDayEnd(tx, de)
 		})
-		return &de.DayEnd, fmt.Errorf("day's end: DHL did not close out (nothing was marked; try again): %w", err)
+		return &de.DayEnd, i18n.Wrap(err, "shipjournal.err.dayend_failed")
 	}
 	now := j.now()
 	var changed []*Record
@@ -173,7 +176,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 			}
 			r.State, r.DayEndID, r.Closed, r.Updated = apitype.ShipmentClosed, de.ID, &now, now
 			r.PrintPending = false
-			r.step(now, "closed out at the day's end "+de.ID)
+			r.step(now, msg("shipjournal.note.closed", "dayend", de.ID))
 			if err := putRecord(tx, r); err != nil {
 				return err
 			}
@@ -206,7 +209,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 		return putDayEnd(tx, de)
 	})
 	if err != nil {
-		return &de.DayEnd, fmt.Errorf("shipment journal: marking the closed-out shipments: %w", err)
+		return &de.DayEnd, i18n.Wrap(err, "shipjournal.err.store")
 	}
 	for _, r := range changed {
 		j.changed(r)
@@ -238,7 +241,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 			return putDayEnd(tx, de)
 		})
 		if err != nil {
-			return &de.DayEnd, fmt.Errorf("shipment journal: storing the manifest: %w", err)
+			return &de.DayEnd, i18n.Wrap(err, "shipjournal.err.store")
 		}
 		printer := de.Printer
 		if printer == "" {
@@ -264,7 +267,7 @@ func (j *Journal) closeOut(ctx context.Context, de *dayEndRec) (*apitype.DayEnd,
 		return &de.DayEnd, err
 	}
 	j.log.Info("day's end done", "dayend", de.ID, "closed", len(de.Closed), "orphans", len(de.Orphans), "not_at_dhl", len(de.NotAtDHL))
-	return j.dayEndWithShipments(de)
+	return j.dayEndWithShipments(de, l)
 }
 
 func statusText(s parcel.RequestStatus) string {
@@ -291,7 +294,7 @@ func (j *Journal) recoverDayEnds(ctx context.Context) error {
 	var errs []error
 	for _, de := range open {
 		j.log.Info("finishing a day's end the agent stopped in", "dayend", de.ID)
-		if _, err := j.closeOut(ctx, de); err != nil {
+		if _, err := j.closeOut(ctx, de, i18n.For(j.opts.Lang)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -303,7 +306,7 @@ func (j *Journal) getDayEnd(id string) (*dayEndRec, error) {
 	err := j.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketDayEnds).Get([]byte(id))
 		if v == nil {
-			return fmt.Errorf("%w: day's end %s", ErrNotFound, id)
+			return i18n.K(ErrNotFound, "shipjournal.err.no_dayend", "id", id)
 		}
 		de = &dayEndRec{}
 		return json.Unmarshal(v, de)
@@ -311,16 +314,17 @@ func (j *Journal) getDayEnd(id string) (*dayEndRec, error) {
 	return de, err
 }
 
-// GetDayEnd returns a day's end with the shipments it closed out.
-func (j *Journal) GetDayEnd(id string) (*apitype.DayEnd, error) {
+// GetDayEnd returns a day's end with the shipments it closed out, worded
+// for l.
+func (j *Journal) GetDayEnd(id string, l *i18n.Localizer) (*apitype.DayEnd, error) {
 	de, err := j.getDayEnd(id)
 	if err != nil {
 		return nil, err
 	}
-	return j.dayEndWithShipments(de)
+	return j.dayEndWithShipments(de, l)
 }
 
-func (j *Journal) dayEndWithShipments(de *dayEndRec) (*apitype.DayEnd, error) {
+func (j *Journal) dayEndWithShipments(de *dayEndRec, l *i18n.Localizer) (*apitype.DayEnd, error) {
 	out := de.DayEnd
 	if de.Error != "" && out.ManifestErr == "" {
 		out.ManifestErr = de.Error
@@ -328,7 +332,7 @@ func (j *Journal) dayEndWithShipments(de *dayEndRec) (*apitype.DayEnd, error) {
 	out.Shipments = []apitype.Shipment{}
 	err := j.all(func(r *Record) bool {
 		if r.DayEndID == de.ID && r.Kind == apitype.ShipmentKindOutbound {
-			w := j.Wire(r)
+			w := j.Wire(r, l)
 			w.History = nil
 			out.Shipments = append(out.Shipments, w)
 		}
@@ -369,7 +373,7 @@ func (j *Journal) Manifest(id string) ([]byte, error) {
 		return nil
 	})
 	if err == nil && len(data) == 0 {
-		err = fmt.Errorf("%w: day's end %s has no stored manifest", ErrNotFound, id)
+		err = i18n.K(ErrNotFound, "shipjournal.err.no_manifest", "id", id)
 	}
 	return data, err
 }

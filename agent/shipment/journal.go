@@ -42,6 +42,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/internal/keylock"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
@@ -88,6 +89,8 @@ type JobFunc func(id string) (apitype.Job, error)
 
 // Options configure a Journal.
 type Options struct {
+	// Lang words the records announced by OnChange (the agent's language).
+	Lang    i18n.Lang
 	Parcel  Parcel
 	Returns Returns // nil: return labels are not available
 	Tracker Tracker // nil: tracking is not available
@@ -180,27 +183,31 @@ type Record struct {
 	PrintPending bool   `json:"printPending,omitempty"`
 	Printer      string `json:"printer,omitempty"`
 
-	ShipmentNo        string                     `json:"shipmentNo,omitempty"`
-	ReturnShipmentNo  string                     `json:"returnShipmentNo,omitempty"`
-	RoutingCode       string                     `json:"routingCode,omitempty"`
-	ReturnRoutingCode string                     `json:"returnRoutingCode,omitempty"`
-	InternationalNo   string                     `json:"internationalNo,omitempty"`
-	QRLink            string                     `json:"qrLink,omitempty"`
-	ForID             string                     `json:"forId,omitempty"`
-	Returns           []string                   `json:"returns,omitempty"`
-	BatchID           string                     `json:"batchId,omitempty"`
-	Messages          []apitype.ShipmentMessage  `json:"messages,omitempty"`
-	Error             string                     `json:"error,omitempty"`
-	Retryable         bool                       `json:"retryable,omitempty"`
-	Docs              []apitype.ShipmentDocument `json:"docs,omitempty"`
-	Prints            []apitype.ShipmentPrint    `json:"prints,omitempty"`
-	Tracking          *apitype.ShipmentTracking  `json:"tracking,omitempty"`
-	DayEndID          string                     `json:"dayEndId,omitempty"`
-	Created           time.Time                  `json:"created"`
-	Updated           time.Time                  `json:"updated"`
-	Cancelled         *time.Time                 `json:"cancelled,omitempty"`
-	Closed            *time.Time                 `json:"closed,omitempty"`
-	History           []apitype.ShipmentStep     `json:"history,omitempty"`
+	ShipmentNo        string                    `json:"shipmentNo,omitempty"`
+	ReturnShipmentNo  string                    `json:"returnShipmentNo,omitempty"`
+	RoutingCode       string                    `json:"routingCode,omitempty"`
+	ReturnRoutingCode string                    `json:"returnRoutingCode,omitempty"`
+	InternationalNo   string                    `json:"internationalNo,omitempty"`
+	QRLink            string                    `json:"qrLink,omitempty"`
+	ForID             string                    `json:"forId,omitempty"`
+	Returns           []string                  `json:"returns,omitempty"`
+	BatchID           string                    `json:"batchId,omitempty"`
+	Messages          []apitype.ShipmentMessage `json:"messages,omitempty"`
+	Error             string                    `json:"error,omitempty"`
+	// ErrorID and ErrorArgs: Error as a catalog message ("" where Error
+	// is DHL's own words, or the record is older than the ids).
+	ErrorID   string                     `json:"errorId,omitempty"`
+	ErrorArgs map[string]any             `json:"errorArgs,omitempty"`
+	Retryable bool                       `json:"retryable,omitempty"`
+	Docs      []apitype.ShipmentDocument `json:"docs,omitempty"`
+	Prints    []apitype.ShipmentPrint    `json:"prints,omitempty"`
+	Tracking  *apitype.ShipmentTracking  `json:"tracking,omitempty"`
+	DayEndID  string                     `json:"dayEndId,omitempty"`
+	Created   time.Time                  `json:"created"`
+	Updated   time.Time                  `json:"updated"`
+	Cancelled *time.Time                 `json:"cancelled,omitempty"`
+	Closed    *time.Time                 `json:"closed,omitempty"`
+	History   []apitype.ShipmentStep     `json:"history,omitempty"`
 }
 
 // Doc returns the document of a kind, if stored.
@@ -214,13 +221,6 @@ func (r *Record) Doc(kind string) (apitype.ShipmentDocument, bool) {
 }
 
 const maxHistory = 100
-
-func (r *Record) step(now time.Time, note string) {
-	r.History = append(r.History, apitype.ShipmentStep{At: now, State: r.State, Note: note})
-	if len(r.History) > maxHistory {
-		r.History = append(r.History[:1], r.History[len(r.History)-maxHistory+1:]...)
-	}
-}
 
 // Journal is the shipment journal and service. Its methods are safe for
 // concurrent use.
@@ -332,11 +332,11 @@ func putRecord(tx *bolt.Tx, r *Record) error {
 func getRecord(tx *bolt.Tx, id string) (*Record, error) {
 	v := tx.Bucket(bucketRecords).Get([]byte(id))
 	if v == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, i18n.K(ErrNotFound, "shipjournal.err.no_such_id", "id", id)
 	}
 	var r Record
 	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("shipment %s: corrupt record: %w", id, err)
+		return nil, i18n.Wrap(err, "shipjournal.err.corrupt", "id", id)
 	}
 	return &r, nil
 }
@@ -355,7 +355,7 @@ func (j *Journal) save(r *Record, docs map[string][]byte) error {
 		return putRecord(tx, r)
 	})
 	if err != nil {
-		return fmt.Errorf("shipment journal: saving %s: %w", r.ID, err)
+		return i18n.Wrap(err, "shipjournal.err.store")
 	}
 	j.changed(r)
 	return nil
@@ -363,7 +363,7 @@ func (j *Journal) save(r *Record, docs map[string][]byte) error {
 
 func (j *Journal) changed(r *Record) {
 	if j.opts.OnChange != nil {
-		w := j.Wire(r)
+		w := j.Wire(r, i18n.For(j.opts.Lang))
 		w.History = nil
 		j.opts.OnChange(w)
 	}
@@ -390,7 +390,7 @@ func (j *Journal) ByNumber(no string) (*Record, error) {
 		return nil
 	})
 	if id == "" {
-		return nil, fmt.Errorf("%w: shipment number %s", ErrNotFound, no)
+		return nil, i18n.K(ErrNotFound, "shipjournal.err.no_such_number", "number", no)
 	}
 	return j.Get(id)
 }
@@ -418,7 +418,7 @@ func (j *Journal) Find(ref string) (*Record, error) {
 	if len(ids) > 0 {
 		return j.Get(ids[len(ids)-1])
 	}
-	return nil, fmt.Errorf("%w: no shipment with id, shipment number or order reference %q", ErrNotFound, ref)
+	return nil, i18n.K(ErrNotFound, "shipjournal.err.no_such_shipment", "ref", ref)
 }
 
 // Document returns a stored document's bytes.
@@ -429,7 +429,7 @@ func (j *Journal) Document(id, kind string) ([]byte, apitype.ShipmentDocument, e
 	}
 	d, ok := r.Doc(kind)
 	if !ok {
-		return nil, d, fmt.Errorf("%w: shipment %s has no %s document", ErrNotFound, id, kind)
+		return nil, d, i18n.K(ErrNotFound, "shipjournal.err.no_document", "id", id, "document", docWord(kind))
 	}
 	var data []byte
 	err = j.db.View(func(tx *bolt.Tx) error {
@@ -437,7 +437,7 @@ func (j *Journal) Document(id, kind string) ([]byte, apitype.ShipmentDocument, e
 		return nil
 	})
 	if err == nil && len(data) == 0 {
-		err = fmt.Errorf("%w: the %s document of shipment %s is missing from the store", ErrNotFound, kind, id)
+		err = i18n.K(ErrNotFound, "shipjournal.err.document_missing", "id", id, "document", docWord(kind))
 	}
 	return data, d, err
 }
@@ -478,7 +478,7 @@ func (j *Journal) List(f Filter) ([]*Record, error) {
 		for ; k != nil && len(out) < f.Limit; k, v = c.Prev() {
 			var r Record
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("shipment %s: corrupt record: %w", k, err)
+				return i18n.Wrap(err, "shipjournal.err.corrupt", "id", string(k))
 			}
 			if (f.Day != "" && r.Day != f.Day) || (f.State != "" && r.State != f.State) ||
 				(f.OrderRef != "" && r.OrderRef != f.OrderRef) || (f.Kind != "" && r.Kind != f.Kind) {
@@ -497,7 +497,7 @@ func (j *Journal) all(fn func(r *Record) bool) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 			var r Record
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("shipment %s: corrupt record: %w", k, err)
+				return i18n.Wrap(err, "shipjournal.err.corrupt", "id", string(k))
 			}
 			if !fn(&r) {
 				return errStop
@@ -533,8 +533,8 @@ func (j *Journal) MarkInterrupted() error {
 	now := j.now()
 	for _, r := range todo {
 		r.State = apitype.ShipmentUnknown
-		r.Error = "the agent stopped while the order was being sent to DHL; DHL may have created the shipment"
-		r.step(now, r.Error+"; it is not sent again on its own")
+		r.setError(ptr(msg("shipjournal.why.stopped_while_sending")))
+		r.step(now, msg("shipjournal.note.stopped_while_sending"))
 		j.log.Warn("shipment outcome unknown after a restart", "id", r.ID, "order", r.OrderRef)
 		if err := j.save(r, nil); err != nil {
 			return err
@@ -583,7 +583,7 @@ func (j *Journal) Recover(ctx context.Context) error {
 func (j *Journal) recoverOne(ctx context.Context, r *Record) error {
 	if r.State == apitype.ShipmentRequested && r.Kind == apitype.ShipmentKindReturn {
 		// Return labels are free and only billed when used: ask again.
-		r.step(j.now(), "the agent stopped before DHL's answer was stored; asking for the return label again")
+		r.step(j.now(), msg("shipjournal.note.return_asked_again"))
 		return j.sendReturn(ctx, r)
 	}
 	if !r.PrintPending {
@@ -673,7 +673,7 @@ func (j *Journal) PruneDocuments(before time.Time) (int, error) {
 				}
 			}
 			r.Docs = nil
-			r.step(j.now(), "documents deleted after the retention period (shipments.keep_documents)")
+			r.step(j.now(), msg("shipjournal.note.documents_deleted"))
 			return putRecord(tx, r)
 		})
 		unlock()

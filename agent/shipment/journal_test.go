@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
 	"github.com/labelagent/labelagent/dhl/sim"
@@ -284,7 +285,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 			rec := r.Record
 			switch step {
 			case "intent", "answered":
-				if rec.State != apitype.ShipmentUnknown || !errors.Is(r.Err, ErrUnknown) || Action(rec) == "" {
+				if rec.State != apitype.ShipmentUnknown || !errors.Is(r.Err, ErrUnknown) || actionID(rec) != apitype.ShipmentActionResolve {
 					t.Fatalf("after a crash at %s: %+v (%v)", step, rec, r.Err)
 				}
 				if w.q.count() != 0 {
@@ -402,8 +403,10 @@ func TestLostAnswerIsUnknownAndTheDayEndNamesTheOrphan(t *testing.T) {
 	if n := w.sim.Requests("POST /parcel/de/shipping/v2/orders"); n != 2 {
 		t.Fatalf("create calls %d: a lost answer must not be re-sent", n)
 	}
-	if !strings.Contains(Action(r.Record), "order-lost-1") {
-		t.Errorf("action does not name the reference: %s", Action(r.Record))
+	for _, lang := range i18n.Langs() {
+		if ws := w.j.Wire(r.Record, i18n.For(lang)); ws.ActionID != apitype.ShipmentActionResolve || !strings.Contains(ws.Action, "order-lost-1") {
+			t.Errorf("%s: action does not name the reference: %s %q", lang, ws.ActionID, ws.Action)
+		}
 	}
 	// Asking again does not send it again.
 	if again := w.create("order-lost-1", "", order("Lost Kunde")); !again.Existing || w.sim.Requests("POST /parcel/de/shipping/v2/orders") != 2 {
@@ -499,7 +502,7 @@ func TestDayEnd(t *testing.T) {
 	if d.Record.Day == de.Day || d.Record.Day != de.NextDay || d.Record.Order.ShipDate != de.NextDay {
 		t.Fatalf("shipment after the closeout is on %s (ship date %s), the day's end said %s", d.Record.Day, d.Record.Order.ShipDate, de.NextDay)
 	}
-	full, err := w.j.GetDayEnd(de.ID)
+	full, err := w.j.GetDayEnd(de.ID, nil)
 	if err != nil || len(full.Shipments) != 2 {
 		t.Fatalf("day's end list: %v %d", err, len(full.Shipments))
 	}
@@ -716,4 +719,9 @@ func TestPruneDocumentsKeepsRecordsAndOpenShipments(t *testing.T) {
 	if _, _, err := w.j.Document(b.Record.ID, DocLabel); err != nil {
 		t.Fatalf("an open shipment's label was pruned: %v", err)
 	}
+}
+
+func actionID(r *Record) string {
+	id, _ := Action(r)
+	return id
 }

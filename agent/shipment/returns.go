@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
 	"github.com/labelagent/labelagent/dhl/tracking"
@@ -35,7 +36,7 @@ type ReturnRequest struct {
 // A second request for a shipment that has a return label returns it.
 func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, error) {
 	if j.opts.Returns == nil {
-		return nil, false, fmt.Errorf("%w: return labels (Returns API)", ErrUnavailable)
+		return nil, false, i18n.K(ErrUnavailable, "shipjournal.err.no_returns")
 	}
 	rq.LabelType = strings.ToUpper(strings.TrimSpace(rq.LabelType))
 	if rq.LabelType == "" {
@@ -44,7 +45,7 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 	switch rq.LabelType {
 	case returns.LabelShipment, returns.LabelQR, returns.LabelBoth:
 	default:
-		return nil, false, fmt.Errorf("%w: label type %q: use SHIPMENT_LABEL, QR_LABEL or BOTH", ErrInvalid, rq.LabelType)
+		return nil, false, i18n.K(ErrInvalid, "shipjournal.err.label_type", "type", rq.LabelType)
 	}
 	var parent *Record
 	if rq.ForID != "" {
@@ -54,7 +55,7 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 		}
 		parent = p
 		if p.Kind != apitype.ShipmentKindOutbound || p.Order == nil {
-			return nil, false, fmt.Errorf("%w: %s is not an outbound shipment", ErrInvalid, rq.ForID)
+			return nil, false, i18n.K(ErrInvalid, "shipjournal.err.not_outbound", "id", rq.ForID)
 		}
 		if !rq.New {
 			for i := len(p.Returns) - 1; i >= 0; i-- {
@@ -92,7 +93,7 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 	}
 	rq.Order.Normalize()
 	if err := rq.Order.Validate(rq.LabelType); err != nil {
-		return nil, false, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, false, i18n.KWrap(ErrInvalid, err, "shipjournal.err.return_order_invalid")
 	}
 	now := j.now()
 	var r *Record
@@ -121,12 +122,12 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 				return err
 			}
 			p.Returns = append(p.Returns, id)
-			p.step(now, "return label requested: "+id)
+			p.step(now, msg("shipjournal.note.return_requested", "id", id))
 			if err := putRecord(tx, p); err != nil {
 				return err
 			}
 		}
-		r.step(now, "return order recorded; asking DHL for the label")
+		r.step(now, msg("shipjournal.note.return_recorded"))
 		if rq.Key != "" {
 			if err := tx.Bucket(bucketKeys).Put([]byte(rq.Key), []byte(id)); err != nil {
 				return err
@@ -142,7 +143,7 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 		return putRecord(tx, r)
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("shipment journal: recording the return: %w", err)
+		return nil, false, i18n.Wrap(err, "shipjournal.err.store")
 	}
 	if existing {
 		return r, true, nil
@@ -159,15 +160,17 @@ func (j *Journal) sendReturn(ctx context.Context, r *Record) error {
 	l, err := j.opts.Returns.Create(ctx, *r.ReturnOrder, r.LabelType)
 	now := j.now()
 	if l == nil {
-		r.State, r.Error = apitype.ShipmentFailed, err.Error()
+		r.State = apitype.ShipmentFailed
+		r.setDHLError(err.Error())
 		r.Retryable = true
-		r.step(now, "return label not created: "+err.Error())
+		r.step(now, msg("shipjournal.note.return_not_created", "reason", err.Error()))
 		if serr := j.save(r, nil); serr != nil {
 			return serr
 		}
-		return fmt.Errorf("%w: %w", ErrRefused, err)
+		return i18n.KWrap(ErrRefused, err, "shipjournal.err.return_refused")
 	}
-	r.State, r.ShipmentNo, r.RoutingCode, r.InternationalNo, r.QRLink, r.Error = apitype.ShipmentCreated, l.ShipmentNo, l.RoutingCode, l.InternationalShipmentNo, l.QRLink, ""
+	r.State, r.ShipmentNo, r.RoutingCode, r.InternationalNo, r.QRLink = apitype.ShipmentCreated, l.ShipmentNo, l.RoutingCode, l.InternationalShipmentNo, l.QRLink
+	r.setError(nil)
 	docs := map[string][]byte{}
 	if len(l.PDF) > 0 {
 		docs[DocReturnLabel] = l.PDF
@@ -177,9 +180,9 @@ func (j *Journal) sendReturn(ctx context.Context, r *Record) error {
 		docs[DocQR] = l.QRCode
 		r.Docs = replaceDoc(r.Docs, apitype.ShipmentDocument{Kind: DocQR, Format: "PNG", Size: len(l.QRCode)})
 	}
-	note := "return label created: " + l.ReturnID()
+	note := msg("shipjournal.note.return_created", "id", l.ReturnID())
 	if err != nil {
-		note += "; " + err.Error()
+		note = msg("shipjournal.note.return_created_note", "id", l.ReturnID(), "note", err.Error())
 	}
 	r.PrintPending = r.Print && len(l.PDF) > 0
 	r.step(now, note)
@@ -194,7 +197,7 @@ func (j *Journal) sendReturn(ctx context.Context, r *Record) error {
 
 func (j *Journal) printReturn(ctx context.Context, r *Record) error {
 	if j.opts.Submit == nil {
-		return fmt.Errorf("%w: no printer", ErrUnavailable)
+		return i18n.K(ErrUnavailable, "shipjournal.err.no_printing")
 	}
 	data, _, err := j.Document(r.ID, DocReturnLabel)
 	if err != nil {
@@ -208,7 +211,7 @@ func (j *Journal) printReturn(ctx context.Context, r *Record) error {
 	}
 	r.Prints = append(r.Prints, p)
 	r.PrintPending = false
-	r.step(j.now(), "return label handed to the printer")
+	r.step(j.now(), msg("shipjournal.note.return_printed"))
 	if serr := j.save(r, nil); serr != nil {
 		return serr
 	}
@@ -220,7 +223,7 @@ func (j *Journal) printReturn(ctx context.Context, r *Record) error {
 func returnOrderFor(p *Record) (returns.Order, error) {
 	c := p.Order.Consignee.Contact
 	if c == nil {
-		return returns.Order{}, fmt.Errorf("%w: shipment %s went to a Packstation, post office or PO box; give the customer's street address for the return label", ErrInvalid, p.ID)
+		return returns.Order{}, i18n.K(ErrInvalid, "shipjournal.err.return_no_street", "id", p.ID)
 	}
 	o := returns.Order{
 		ShipmentReference: p.ShipmentNo,
@@ -239,7 +242,7 @@ func returnOrderFor(p *Record) (returns.Order, error) {
 // the newest status on the record.
 func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
 	if j.opts.Tracker == nil {
-		return nil, fmt.Errorf("%w: tracking", ErrUnavailable)
+		return nil, i18n.K(ErrUnavailable, "shipjournal.err.no_tracking")
 	}
 	unlock := j.lock(id)
 	defer unlock()
@@ -248,7 +251,7 @@ func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
 		return nil, err
 	}
 	if r.ShipmentNo == "" {
-		return r, fmt.Errorf("%w: shipment %s has no DHL shipment number (%s)", ErrConflict, id, r.State)
+		return r, i18n.K(ErrConflict, "shipjournal.err.no_number", "id", id, "state", stateWord(r.State))
 	}
 	q := tracking.Query{TrackingNumber: r.ShipmentNo, Service: "parcel-de", Language: "de"}
 	if r.Order != nil && r.Order.Consignee.Contact != nil {
@@ -270,7 +273,7 @@ func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
 		prev := t.Status
 		applyStatus(t, resp.Shipments[0])
 		if prev != t.Status || r.Tracking == nil {
-			r.step(now, "tracking: "+t.Status+" "+t.Description)
+			r.step(now, msg("shipjournal.note.tracking", "status", t.Status, "description", t.Description))
 		}
 	}
 	r.Tracking = t
@@ -361,7 +364,7 @@ func applyStatus(t *apitype.ShipmentTracking, sh tracking.Shipment) {
 // its rate limit and daily quota. Nothing is recorded.
 func (j *Journal) TrackNumber(ctx context.Context, q tracking.Query) ([]apitype.Shipment, error) {
 	if j.opts.Tracker == nil {
-		return nil, fmt.Errorf("%w: tracking", ErrUnavailable)
+		return nil, i18n.K(ErrUnavailable, "shipjournal.err.no_tracking")
 	}
 	resp, err := j.opts.Tracker.Track(ctx, q)
 	if err != nil {
@@ -379,7 +382,7 @@ func (j *Journal) TrackNumber(ctx context.Context, q tracking.Query) ([]apitype.
 // Locations lists the account's return receivers (Returns /locations).
 func (j *Journal) Locations(ctx context.Context, q returns.LocationQuery) ([]returns.Location, error) {
 	if j.opts.Returns == nil {
-		return nil, fmt.Errorf("%w: returns", ErrUnavailable)
+		return nil, i18n.K(ErrUnavailable, "shipjournal.err.no_returns")
 	}
 	return j.opts.Returns.Locations(ctx, q)
 }

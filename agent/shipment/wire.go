@@ -4,18 +4,26 @@ import (
 	"strings"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
-// Wire is the record as the control API shows it: with the print jobs'
-// current states and what the operator can do about a shipment that needs
-// attention.
-func (j *Journal) Wire(r *Record) apitype.Shipment {
+// Wire is the record as the control API shows it, in l's language: with
+// the print jobs' current states and what the operator can do about a
+// shipment that needs attention.
+func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 	w := apitype.Shipment{
 		ID: r.ID, Kind: r.Kind, OrderRef: r.OrderRef, IdempotencyKey: r.Key, State: r.State, Day: r.Day,
 		ShipmentNo: r.ShipmentNo, ReturnShipNo: r.ReturnShipmentNo, RoutingCode: r.RoutingCode, QRLink: r.QRLink,
-		ForID: r.ForID, Returns: r.Returns, BatchID: r.BatchID, Messages: r.Messages, Error: r.Error,
+		ForID: r.ForID, Returns: r.Returns, BatchID: r.BatchID, Messages: r.Messages, Error: words(l, r.ErrorID, r.ErrorArgs, r.Error),
 		Documents: r.Docs, Printer: r.Printer, Tracking: r.Tracking, DayEndID: r.DayEndID,
-		Created: r.Created, Updated: r.Updated, Cancelled: r.Cancelled, Closed: r.Closed, History: r.History,
+		Created: r.Created, Updated: r.Updated, Cancelled: r.Cancelled, Closed: r.Closed,
+	}
+	if len(r.History) > 0 {
+		w.History = make([]apitype.ShipmentStep, len(r.History))
+		for i, h := range r.History {
+			h.Note = words(l, h.ID, h.Args, h.Note)
+			w.History[i] = h
+		}
 	}
 	if o := r.Order; o != nil {
 		w.Product, w.BillingNumber = o.Product, o.BillingNumber
@@ -45,39 +53,39 @@ func (j *Journal) Wire(r *Record) apitype.Shipment {
 		}
 		w.Prints = append(w.Prints, p)
 	}
-	w.Action = Action(r)
+	if id, m := Action(r); id != "" {
+		w.ActionID, w.Action = id, l.T(m.ID, m.Args...)
+	}
 	return w
 }
 
 // Action says what the operator can do about a shipment that needs
-// attention; "" when nothing is to be done.
-func Action(r *Record) string {
+// attention (one of apitype.ShipmentAction*, and the words for it); ""
+// when nothing is to be done.
+func Action(r *Record) (string, i18n.Message) {
 	switch r.State {
 	case apitype.ShipmentUnknown:
 		ref := r.OrderRef
 		if r.Order != nil && r.Order.RefNo != "" {
 			ref = r.Order.RefNo
 		}
-		return "DHL may have created this shipment although its answer was lost; it is not sent again on its own. " +
-			"Look in DHL's business portal (Sendungsverwaltung) for a shipment with reference \"" + ref + "\" created at " +
-			r.Created.In(berlin).Format("2006-01-02 15:04") + ". Found: resolve with its shipment number (the label is fetched and printed). " +
-			"Not found: resolve as not created, then ship the order again. The day's end also names shipments DHL has that the journal lacks."
+		return apitype.ShipmentActionResolve, msg("shipjournal.action.resolve", "ref", ref, "time", r.Created.In(berlin), "id", r.ID)
 	case apitype.ShipmentFailed:
 		if r.Retryable {
-			return "DHL refused the call before creating anything; send the same request again (same idempotency key) once the cause is fixed."
+			return apitype.ShipmentActionRetry, msg("shipjournal.action.retry")
 		}
-		return "DHL refused the shipment; correct the order and send it again."
+		return apitype.ShipmentActionFix, msg("shipjournal.action.fix")
 	case apitype.ShipmentRequested:
-		return ""
+		return "", i18n.Message{}
 	case apitype.ShipmentCreated:
 		if _, ok := r.Doc(DocLabel); !ok && r.Kind == apitype.ShipmentKindOutbound {
-			return "DHL created this shipment but sent no usable label: reprint fetches it again (possible until the day's end), or cancel the shipment."
+			return apitype.ShipmentActionRefetch, msg("shipjournal.action.refetch", "id", r.ID)
 		}
 	}
 	for _, p := range r.Prints {
 		if p.Error != "" {
-			return "printing failed; the documents are stored: reprint the shipment."
+			return apitype.ShipmentActionReprint, msg("shipjournal.action.reprint", "id", r.ID)
 		}
 	}
-	return ""
+	return "", i18n.Message{}
 }

@@ -309,7 +309,7 @@ func (app *cliApp) action(s apitype.Shipment) string {
 	switch {
 	case s.State == apitype.ShipmentUnknown:
 		return app.T("ship.action.unknown", "ref", s.OrderRef, "id", s.ID, "time", app.L().Time(s.Created))
-	case s.State == apitype.ShipmentFailed && s.Action != "" && strings.Contains(s.Action, "same request"):
+	case s.State == apitype.ShipmentFailed && s.ActionID == apitype.ShipmentActionRetry:
 		return app.T("ship.action.retry")
 	case s.State == apitype.ShipmentFailed:
 		return app.T("ship.action.fix")

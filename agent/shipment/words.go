@@ -1,0 +1,141 @@
+package shipment
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/dhl/parcel"
+)
+
+// The words a person reads in a record (its history, its error, what to do)
+// and in the journal's errors come from the message catalog (agent/i18n,
+// keys shipjournal.*). A record keeps the message's id and arguments
+// beside the English text, and Wire words them in the reader's language.
+// Records written before keep their English text, which is shown as it is.
+
+// msg names a catalog message with its key/value arguments.
+func msg(id string, kv ...any) i18n.Message { return i18n.Message{ID: id, Args: kv} }
+
+// english is m in English, the text kept in the record for logs and for
+// readers that do not know the id.
+func english(m i18n.Message) string { return i18n.For(i18n.English).T(m.ID, m.Args...) }
+
+// storedArgs turns arguments into what JSON keeps: a message or catalog
+// error inside them stays a message ({"id": …, "args": …}), so that it is
+// worded in the reader's language too; another error keeps its words
+// (DHL's, the system's).
+func storedArgs(kv []any) map[string]any {
+	if len(kv) < 2 {
+		return nil
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = storedArg(kv[i+1])
+	}
+	return m
+}
+
+func storedArg(v any) any {
+	var ce *i18n.Error
+	switch x := v.(type) {
+	case i18n.Message:
+		return map[string]any{"id": x.ID, "args": storedArgs(x.Args)}
+	case error:
+		if errors.As(x, &ce) && ce.Err == nil && ce.Error() == x.Error() {
+			return map[string]any{"id": ce.ID, "args": storedArgs(ce.Args)}
+		}
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	return v
+}
+
+// loadedArgs is the inverse of storedArgs, for the localizer.
+func loadedArgs(m map[string]any) []any {
+	kv := make([]any, 0, 2*len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		if sub, ok := v.(map[string]any); ok {
+			if id, ok := sub["id"].(string); ok {
+				args, _ := sub["args"].(map[string]any)
+				v = i18n.Message{ID: id, Args: loadedArgs(args)}
+			}
+		}
+		kv = append(kv, k, v)
+	}
+	return kv
+}
+
+// words is a stored message in l's language; fallback (the English text
+// stored with it) where there is no id or this catalog lacks it.
+func words(l *i18n.Localizer, id string, args map[string]any, fallback string) string {
+	if id == "" || !i18n.Default().Has(l.Lang(), id) {
+		return fallback
+	}
+	return l.T(id, loadedArgs(args)...)
+}
+
+// step adds m to the record's history.
+func (r *Record) step(now time.Time, m i18n.Message) {
+	r.History = append(r.History, apitype.ShipmentStep{At: now, State: r.State, Note: english(m), ID: m.ID, Args: storedArgs(m.Args)})
+	if len(r.History) > maxHistory {
+		r.History = append(r.History[:1], r.History[len(r.History)-maxHistory+1:]...)
+	}
+}
+
+// setError records why the shipment needs attention, in the catalog's
+// words (nil m clears it).
+func (r *Record) setError(m *i18n.Message) {
+	if m == nil {
+		r.Error, r.ErrorID, r.ErrorArgs = "", "", nil
+		return
+	}
+	r.Error, r.ErrorID, r.ErrorArgs = english(*m), m.ID, storedArgs(m.Args)
+}
+
+// setDHLError records DHL's own words as the reason.
+func (r *Record) setDHLError(s string) { r.Error, r.ErrorID, r.ErrorArgs = s, "", nil }
+
+func ptr(m i18n.Message) *i18n.Message { return &m }
+
+// errorWords is the record's error as a message argument: the catalog's
+// message where it has one, else its words (DHL's).
+func errorWords(r *Record) any {
+	if r.ErrorID != "" {
+		return i18n.Message{ID: r.ErrorID, Args: loadedArgs(r.ErrorArgs)}
+	}
+	return r.Error
+}
+
+// problemMsg words what DHL's answer says about a shipment.
+func problemMsg(p parcel.Problem) i18n.Message {
+	id := "shipjournal.problem." + string(p)
+	if p == parcel.ProblemNone || !i18n.Default().Has(i18n.English, id) {
+		return msg("shipjournal.problem.other", "text", p.String())
+	}
+	return msg(id)
+}
+
+// stateWord names a shipment state inside a sentence.
+func stateWord(s apitype.ShipmentState) i18n.Message {
+	id := "shipjournal.state." + string(s)
+	if !i18n.Default().Has(i18n.English, id) {
+		return msg("shipjournal.state.other", "state", string(s))
+	}
+	return msg(id)
+}
+
+// docWord names a kind of document inside a sentence.
+func docWord(kind string) i18n.Message {
+	id := "shipjournal.doc." + kind
+	if !i18n.Default().Has(i18n.English, id) {
+		return msg("shipjournal.doc.other", "kind", kind)
+	}
+	return msg(id)
+}
