@@ -353,8 +353,7 @@ func TestShipmentWordsInTheReadersLanguage(t *testing.T) {
 		t.Fatalf("502 left %+v", lost.Shipment)
 	}
 	in := func(lang, id string) apitype.Shipment {
-		cl := *f.cl
-		cl.Lang = lang
+		cl := &client.Client{Addr: f.cl.Addr, Key: key, Lang: lang}
 		s, err := cl.Shipment(ctx, id)
 		if err != nil {
 			t.Fatal(err)
