@@ -129,6 +129,69 @@ func buildTray(t *testing.T, pkg, out string) {
 	}
 }
 
+// proc is a program started by a smoke test, its output collected.
+type proc struct {
+	cmd    *exec.Cmd
+	out    *lockedBuf
+	exited chan struct{}
+}
+
+// startProc starts bin in its own process group (killed at the end).
+func startProc(t *testing.T, env []string, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), out: &lockedBuf{}, exited: make(chan struct{})}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); <-p.exited })
+	return p
+}
+
+// seen waits up to a minute for the output to satisfy cond.
+func (p *proc) seen(t *testing.T, what string, cond func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond(p.out.String()) {
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited while waiting for %s:\n%s", filepath.Base(p.cmd.Path), what, p.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not show %s:\n%s", filepath.Base(p.cmd.Path), what, p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// agentConfig writes an agent configuration into dir: a free loopback
+// port, a file printer "desk", German, the browser API off (it would take
+// its fixed default port while other tests run).
+func agentConfig(t *testing.T, dir string) (addr, cfg, data, labels string) {
+	t.Helper()
+	addr = freePort(t)
+	data = filepath.Join(dir, "data")
+	labels = filepath.Join(dir, "labels")
+	cfg = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: %s
+data_dir: %s
+language: de
+browser: {enabled: false}
+default_printer: desk
+printers:
+  - name: desk
+    transport: file
+    file: {dir: %s}
+`, addr, data, labels)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return addr, cfg, data, labels
+}
+
 // TestTraySmoke runs labelagent-tray (cmd/labelagent-tray, -tags tray) on a
 // virtual display against the real agent with a file printer: a job printed through
 // the agent shows up as printed in the window, and the window is captured.
@@ -145,21 +208,7 @@ func TestTraySmoke(t *testing.T) {
 	}
 	trayBin := filepath.Join(dir, "labelagent-tray")
 	buildTray(t, "../cmd/labelagent-tray", trayBin)
-	addr := freePort(t)
-	data := filepath.Join(dir, "data")
-	cfg := filepath.Join(dir, "config.yaml")
-	// The browser API would take its fixed default port: off (other tests run at once).
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: %s
-data_dir: %s
-browser: {enabled: false}
-default_printer: desk
-printers:
-  - name: desk
-    transport: file
-    file: {dir: %s}
-`, addr, data, filepath.Join(dir, "labels"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addr, cfg, data, _ := agentConfig(t, dir)
 	agentOut := &lockedBuf{}
 	agent := exec.Command(bin, "run", "--config", cfg)
 	agent.Stdout, agent.Stderr = agentOut, agentOut
@@ -175,32 +224,9 @@ printers:
 		return err == nil
 	})
 
-	trayOut := &lockedBuf{}
-	tray := exec.Command(trayBin, "--addr", addr, "--data-dir", data, "--lang", "de", "--log-level", "debug", "--poll", "1s")
-	tray.Env = append(os.Environ(), "DISPLAY="+display, "LC_ALL=de_DE.UTF-8")
-	tray.Stdout, tray.Stderr = trayOut, trayOut
-	tray.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := tray.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { tray.Wait(); close(exited) }()
-	t.Cleanup(func() { syscall.Kill(-tray.Process.Pid, syscall.SIGKILL); <-exited })
-	seen := func(what string, cond func(string) bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !cond(trayOut.String()) {
-			select {
-			case <-exited:
-				t.Fatalf("the tray exited while waiting for %s:\n%s", what, trayOut)
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the tray did not show %s:\n%s", what, trayOut)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	tray := startProc(t, append(os.Environ(), "DISPLAY="+display, "LC_ALL=de_DE.UTF-8"), trayBin, "--addr", addr, "--data-dir", data, "--lang", "de", "--log-level", "debug", "--poll", "1s")
+	trayOut := tray.out
+	seen := func(what string, cond func(string) bool) { t.Helper(); tray.seen(t, what, cond) }
 	seen("the ready state", func(s string) bool { return strings.Contains(s, "state=Bereit") })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -223,27 +249,8 @@ printers:
 	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
-		t.Errorf("screenshot is %v", b)
-	}
-	colours := map[uint32]bool{}
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 7 {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 7 {
-			r, g, b, _ := img.At(x, y).RGBA()
-			colours[r>>8<<16|g>>8<<8|b>>8] = true
-		}
-	}
-	if len(colours) < 3 {
-		t.Errorf("the screenshot is blank (%d colours)", len(colours))
+	if n := colours(t, shot); n < 3 {
+		t.Errorf("the screenshot is blank (%d colours)", n)
 	}
 	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
 		data, err := os.ReadFile(shot)
@@ -258,7 +265,7 @@ printers:
 	// Idle memory, reported for docs/benchmarks.md, next to the floor: an
 	// empty Fyne window with a tray menu on the same display.
 	time.Sleep(5 * time.Second)
-	mem, err := residentMemory(tray.Process.Pid)
+	mem, err := residentMemory(tray.cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +276,7 @@ printers:
 	empty := filepath.Join(dir, "emptywindow")
 	buildTray(t, "./internal/emptywindow", empty)
 	ew := exec.Command(empty)
-	ew.Env = tray.Env
+	ew.Env = tray.cmd.Env
 	if err := ew.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +299,130 @@ printers:
 	t.Cleanup(func() { agent2.Process.Kill(); agent2.Wait() })
 	n := strings.Count(trayOut.String(), "state=Bereit")
 	seen("the reconnect", func(s string) bool { return strings.Count(s, "state=Bereit") > n })
+}
+
+// TestSinglePCSmoke runs `labelagent` (built with -tags tray) with no
+// arguments on a virtual display where no service answers: agent and tray
+// run in that one process, a job printed through its control API shows as
+// printed in its window. A second `labelagent` then finds that agent
+// answering and shows only the tray; without a display it prints the help.
+func TestSinglePCSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the agent and the tray")
+	}
+	display := startXvfb(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "labelagent")
+	buildTray(t, "../cmd/labelagent", bin)
+	addr, cfg, data, labels := agentConfig(t, dir)
+	env := func(display string) []string {
+		var out []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") && !strings.HasPrefix(kv, "LABELAGENT_") {
+				out = append(out, kv)
+			}
+		}
+		out = append(out, "LABELAGENT_CONFIG="+cfg, "HOME="+dir)
+		if display != "" {
+			out = append(out, "DISPLAY="+display)
+		}
+		return out
+	}
+
+	// No display: the help, as without the tray; nothing listens.
+	help := exec.Command(bin)
+	help.Env = env("")
+	out, err := help.CombinedOutput()
+	// The help lists the commands.
+	if err != nil || !strings.Contains(string(out), "  run ") || !strings.Contains(string(out), "  tray ") {
+		t.Fatalf("labelagent without a display: %v\n%s", err, out)
+	}
+	cl := &client.Client{Addr: addr, DataDir: data}
+	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
+	if _, err := cl.Health(hctx); err == nil {
+		t.Fatal("labelagent without a display started an agent")
+	}
+	hcancel()
+
+	start := func() *proc { return startProc(t, env(display), bin, "--log-level", "debug") }
+	seen := func(p *proc, what string, cond func(string) bool) { t.Helper(); p.seen(t, what, cond) }
+
+	one := start()
+	seen(one, "the ready state", func(s string) bool { return strings.Contains(s, "state=Bereit") })
+	if !strings.Contains(one.out.String(), "Agent und Tray laufen zusammen") {
+		t.Errorf("the single-PC start did not say so:\n%s", one.out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := cl.Submit(ctx, apitype.SubmitRequest{Kind: apitype.KindZPL, Name: "ORD-SINGLE", Payload: []byte("^XA^FO50,50^A0N,60,60^FDORD-SINGLE^FS^XZ\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen(one, "the printed job", func(s string) bool { return strings.Contains(s, `first_job="ORD-SINGLE – gedruckt auf desk`) })
+	if files, _ := os.ReadDir(labels); len(files) != 1 {
+		t.Errorf("the file printer holds %d labels, want 1", len(files))
+	}
+	shot := filepath.Join(dir, "single.png")
+	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err == nil {
+		if n := colours(t, shot); n < 3 {
+			t.Errorf("the single-PC window is blank (%d colours)", n)
+		}
+	} else if _, lerr := exec.LookPath("import"); lerr == nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+
+	// A second start finds the agent answering: the tray only.
+	two := start()
+	seen(two, "the second tray's ready state", func(s string) bool { return strings.Contains(s, `first_job="ORD-SINGLE – gedruckt auf desk`) })
+	if s := two.out.String(); strings.Contains(s, "Agent und Tray laufen zusammen") || strings.Contains(s, "Steuer-API") {
+		t.Errorf("with an agent answering, labelagent started another:\n%s", s)
+	}
+	syscall.Kill(two.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-two.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the second tray did not quit on SIGTERM")
+	}
+	if j, err := cl.Job(ctx, res.Job.ID); err != nil || j.State != apitype.StateDone {
+		t.Fatalf("after the second tray quit the agent says %s, %v", j.State, err)
+	}
+
+	// Quitting the single-PC program stops its agent.
+	syscall.Kill(one.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-one.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("labelagent did not quit on SIGTERM:\n%s", one.out)
+	}
+	if code := one.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("labelagent exited with %d:\n%s", code, one.out)
+	}
+	hctx, hcancel = context.WithTimeout(context.Background(), time.Second)
+	defer hcancel()
+	if _, err := cl.Health(hctx); err == nil {
+		t.Error("the agent still answers after the single-PC program quit")
+	}
+}
+
+// colours counts the distinct colours in a PNG (sampled): a blank capture
+// has one or two.
+func colours(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	seen := map[uint32]bool{}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 7 {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 7 {
+			r, g, b, _ := img.At(x, y).RGBA()
+			seen[r>>8<<16|g>>8<<8|b>>8] = true
+		}
+	}
+	return len(seen)
 }

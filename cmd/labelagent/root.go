@@ -53,9 +53,11 @@ func (app *cliApp) root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// --version is ours rather than cobra's, whose words are English.
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		// No command: the help, or on a desktop in a build with the tray,
+		// the tray (with the agent in this process when no service answers).
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if !app.showVersion {
-				return cmd.Help()
+				return app.runDefault(cmd, args)
 			}
 			return app.emit(VersionJSON{Version: app.version}, func(w io.Writer) error {
 				_, err := fmt.Fprintln(w, app.versionLine())

@@ -3,12 +3,14 @@
 package main
 
 import (
-	"log/slog"
-	"os"
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/ui"
 )
@@ -29,11 +31,7 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 				}
 				low = int64(f*100 + 0.5)
 			}
-			cl := app.Client()
-			return ui.Run(cmd.Context(), ui.AppOptions{
-				Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), LowBalanceCents: low, Poll: poll},
-				Log:   trayLog(app.logLevel),
-			})
+			return app.runTray(cmd.Context(), poll, low)
 		},
 	}
 	cmd.Flags().StringVar(&lowBalance, "low-balance", "20", "")
@@ -41,11 +39,93 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 	return cmd
 }
 
-// trayLog logs to standard error; --log-level debug shows every redraw.
-func trayLog(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil || level == "" {
-		l = slog.LevelWarn
+// runTray runs the tray until the operator quits or ctx ends. Fyne draws
+// on the main OS thread: this must be called on the main goroutine (cobra
+// runs commands there), never from another goroutine.
+func (app *cliApp) runTray(ctx context.Context, poll time.Duration, lowCents int64) error {
+	cl := app.Client()
+	return ui.Run(ctx, ui.AppOptions{
+		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll, LowBalanceCents: lowCents},
+		Log:   ui.Logger(app.stderr, app.logLevel),
+	})
+}
+
+// runDefault is `labelagent` with no arguments. On a desktop it shows the
+// tray: of the service when one answers, else (a single PC without the
+// service) of an agent it runs itself, in this process. Without a desktop
+// it prints the help.
+func (app *cliApp) runDefault(cmd *cobra.Command, _ []string) error {
+	if !app.onDesktop() {
+		return cmd.Help()
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	ctx := cmd.Context()
+	// Everything the agent's goroutine reads from app is loaded here,
+	// before it starts (app caches it without a lock).
+	l := app.L()
+	cl := app.Client()
+	hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := cl.Health(hctx)
+	cancel()
+	var notRunning *client.NotRunningError
+	if !errors.As(err, &notRunning) {
+		// The service (or another agent) answers; anything else that
+		// answers there the tray shows in plain words.
+		return app.runTray(ctx, 5*time.Second, 2000)
+	}
+	if _, err := app.checkedConfig(); err != nil {
+		return err
+	}
+	app.note("tray.single_pc", "addr", cl.Addr)
+
+	agentCtx, stopAgent := context.WithCancel(ctx)
+	defer stopAgent()
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- app.runAgent(agentCtx, nil) }()
+	if err := waitListening(ctx, cl, agentDone); err != nil {
+		return err
+	}
+	// The tray ends the process when the operator quits it; if the agent
+	// ends first (it failed), the tray goes too and the reason is shown.
+	trayCtx, quitTray := context.WithCancel(ctx)
+	defer quitTray()
+	var agentErr error
+	agentEnded := make(chan struct{})
+	go func() {
+		agentErr = <-agentDone
+		close(agentEnded)
+		quitTray()
+	}()
+	trayErr := app.runTray(trayCtx, 5*time.Second, 2000)
+	stopAgent()
+	<-agentEnded
+	if agentErr != nil {
+		return agentErr
+	}
+	if trayErr != nil {
+		return fmt.Errorf("%s: %w", l.T("tray.title"), trayErr)
+	}
+	return nil
+}
+
+// waitListening waits until the agent started in this process answers, or
+// returns why it did not start.
+func waitListening(ctx context.Context, cl *client.Client, agentDone <-chan error) error {
+	for {
+		hctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := cl.Health(hctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case err := <-agentDone:
+			if err == nil {
+				err = i18n.E("tray.agent_stopped")
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

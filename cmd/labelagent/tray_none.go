@@ -21,3 +21,7 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 		},
 	}
 }
+
+// runDefault is `labelagent` with no arguments: without the tray built in,
+// the help.
+func (app *cliApp) runDefault(cmd *cobra.Command, _ []string) error { return cmd.Help() }
