@@ -150,11 +150,13 @@ func BenchmarkGraphicEncodings(b *testing.B) {
 }
 
 // BenchmarkCorpusPDF converts each real carrier PDF of ../shared/corpus/pdf
-// (warm renderer) with labelagent and with the open pipeline pdftoppm -mono
-// + zpl-image, alternately in the same loop so both see the same machine
-// load, and reports per page: wall and CPU milliseconds, ZPL bytes and the
-// ratios (speedup = pipeline time / labelagent time; bytes-ratio =
-// labelagent bytes / pipeline bytes). Needs node with bench/zpl's
+// (warm renderer) with labelagent, as ASCII Z64 (serial, file) and as a
+// binary ~DY PNG (USB, TCP, spooler: profile.graphics auto), and with the
+// open pipeline pdftoppm -mono + zpl-image, alternately in the same loop so
+// all see the same machine load, and reports per page: wall and CPU
+// milliseconds, bytes and the ratios (speedup = pipeline time / labelagent
+// time; bytes-ratio = labelagent bytes / pipeline bytes; "png-" for the
+// binary PNG form). Needs node with bench/zpl's
 // node_modules (npm ci in bench/zpl) and pdftoppm for the comparison.
 func BenchmarkCorpusPDF(b *testing.B) {
 	script, _ := filepath.Abs("../bench/zpl/pbm2zpl.js")
@@ -176,6 +178,7 @@ func BenchmarkCorpusPDF(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%ddpi", strings.TrimSuffix(c.file, ".pdf"), dpi), func(b *testing.B) {
 				ctx := context.Background()
 				p := mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label})
+				pp := mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label, Graphics: "png"})
 				if _, err := conv.Prepare(ctx, zpl.KindPDF, data, p); err != nil { // warm
 					b.Fatal(err)
 				}
@@ -184,7 +187,7 @@ func BenchmarkCorpusPDF(b *testing.B) {
 				if err := os.WriteFile(in, data, 0o644); err != nil {
 					b.Fatal(err)
 				}
-				var la, pipe struct {
+				var la, png, pipe struct {
 					wall, cpu time.Duration
 					bytes     int
 				}
@@ -200,6 +203,15 @@ func BenchmarkCorpusPDF(b *testing.B) {
 					la.wall += time.Since(t0)
 					la.cpu += cpuTime() - c0
 					la.bytes = len(out)
+					c0 = cpuTime()
+					t0 = time.Now()
+					out, err = conv.Prepare(ctx, zpl.KindPDF, data, pp)
+					if err != nil {
+						b.Fatal(err)
+					}
+					png.wall += time.Since(t0)
+					png.cpu += cpuTime() - c0
+					png.bytes = len(out)
 					if !pipeline {
 						continue
 					}
@@ -224,6 +236,9 @@ func BenchmarkCorpusPDF(b *testing.B) {
 				b.ReportMetric(ms(la.wall), "ms/page")
 				b.ReportMetric(ms(la.cpu), "cpu-ms/page")
 				b.ReportMetric(float64(la.bytes), "zpl-bytes")
+				b.ReportMetric(ms(png.wall), "png-ms/page")
+				b.ReportMetric(ms(png.cpu), "png-cpu-ms/page")
+				b.ReportMetric(float64(png.bytes), "png-bytes")
 				if pipeline {
 					b.ReportMetric(ms(pipe.wall), "pipe-ms/page")
 					b.ReportMetric(ms(pipe.cpu), "pipe-cpu-ms/page")
@@ -231,9 +246,36 @@ func BenchmarkCorpusPDF(b *testing.B) {
 					b.ReportMetric(float64(pipe.wall)/float64(la.wall), "speedup")
 					b.ReportMetric(float64(pipe.cpu)/float64(la.cpu), "cpu-speedup")
 					b.ReportMetric(float64(la.bytes)/float64(pipe.bytes), "bytes-ratio")
+					b.ReportMetric(float64(pipe.cpu)/float64(png.cpu), "png-cpu-speedup")
+					b.ReportMetric(float64(png.bytes)/float64(pipe.bytes), "png-bytes-ratio")
 				}
 				b.ReportMetric(0, "ns/op")
 			})
+		}
+	}
+}
+
+// BenchmarkCorpusPrepare converts each corpus PDF with a warm renderer and
+// nothing else in the loop, for CPU profiles of one file:
+// go test -run '^$' -bench 'CorpusPrepare/dhl_parcel_de_8a9d39e6/203/png' -cpuprofile cpu.out ./zpl/
+func BenchmarkCorpusPrepare(b *testing.B) {
+	for _, c := range corpusLabels {
+		data := corpus(b, c.file)
+		for _, dpi := range []int{203, 300} {
+			for _, g := range []string{"z64", "png"} {
+				p := mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label, Graphics: g})
+				b.Run(fmt.Sprintf("%s/%d/%s", strings.TrimSuffix(c.file, ".pdf"), dpi, g), func(b *testing.B) {
+					var n int
+					for b.Loop() {
+						out, err := conv.Prepare(context.Background(), zpl.KindPDF, data, p)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n = len(out)
+					}
+					b.ReportMetric(float64(n), "zpl-bytes")
+				})
+			}
 		}
 	}
 }

@@ -234,10 +234,17 @@ func TestCorpusSheetLabelCroppedOneToOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Only the label's part of the sheet is rendered, moved by whole
+		// dots: pdfium's float arithmetic may round a very few edge dots
+		// differently at another offset (2 of 2.7 million at 300 dpi), a
+		// scaled or shifted label would differ in tens of thousands.
 		a, _ := src.Trim()
 		b, _ := labels[0].Image.Trim()
-		if !a.Equal(b) {
-			t.Errorf("%d dpi: the label is not the sheet's content dot for dot (%dx%d vs %dx%d)", dpi, a.W, a.H, b.W, b.H)
+		if a.W != b.W || a.H != b.H {
+			t.Fatalf("%d dpi: the label is %dx%d dots, the sheet's content %dx%d", dpi, b.W, b.H, a.W, a.H)
+		}
+		if n := differentDots(a, b); n > 10 {
+			t.Errorf("%d dpi: the label is not the sheet's content dot for dot: %d dots differ", dpi, n)
 		}
 		if len(out) == 0 {
 			t.Fatal("no output")
@@ -333,4 +340,16 @@ func TestProfilePageArea(t *testing.T) {
 			t.Errorf("page_area %q: %v", c.area, err)
 		}
 	}
+}
+
+func differentDots(a, b *zpl.Mono) int {
+	n := 0
+	for y := 0; y < a.H; y++ {
+		for x := 0; x < a.W; x++ {
+			if a.Black(x, y) != b.Black(x, y) {
+				n++
+			}
+		}
+	}
+	return n
 }

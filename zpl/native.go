@@ -49,24 +49,41 @@ func findNativeSymbols(m *Mono) []nativeSymbol {
 	return out
 }
 
-// inkRegions groups inked cells of cell x cell dots into connected regions
-// and returns their bounds, at most limit of them.
-func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
-	cw, ch := (m.W+cell-1)/cell, (m.H+cell-1)/cell
-	ink := make([]bool, cw*ch)
-	for y := 0; y < m.H; y++ {
-		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
-		for i, b := range row {
+// inkCells marks the cell x cell squares of m that hold a black dot, in
+// rows of cw cells. The pixel rows of a row of cells are ORed together
+// first, and each byte is tested against the few cells it touches.
+func inkCells(m *Mono, cell int) (ink []bool, cw, ch int) {
+	cw, ch = (m.W+cell-1)/cell, (m.H+cell-1)/cell
+	ink = make([]bool, cw*ch)
+	acc := make([]byte, m.Stride)
+	for cy := 0; cy < ch; cy++ {
+		clear(acc)
+		for y := cy * cell; y < min(m.H, (cy+1)*cell); y++ {
+			for i, b := range m.Pix[y*m.Stride : (y+1)*m.Stride] {
+				acc[i] |= b
+			}
+		}
+		cells := ink[cy*cw : (cy+1)*cw]
+		for i, b := range acc {
 			if b == 0 {
 				continue
 			}
-			for bit := 0; bit < 8; bit++ {
-				if b&(0x80>>bit) != 0 {
-					ink[(y/cell)*cw+(i*8+bit)/cell] = true
+			x0 := i * 8
+			for cx := x0 / cell; cx*cell < x0+8 && cx < cw; cx++ {
+				lo, hi := max(cx*cell, x0)-x0, min((cx+1)*cell, x0+8)-x0
+				if b&(0xFF>>lo)&(0xFF<<(8-hi)) != 0 {
+					cells[cx] = true
 				}
 			}
 		}
 	}
+	return ink, cw, ch
+}
+
+// inkRegions groups inked cells of cell x cell dots into connected regions
+// and returns their bounds, at most limit of them.
+func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
+	ink, cw, ch := inkCells(m, cell)
 	seen := make([]bool, cw*ch)
 	var out []image.Rectangle
 	var stack []int

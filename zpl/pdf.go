@@ -253,25 +253,68 @@ func (d *pdfDoc) size(i int) (w, h float64, err error) {
 // render draws page i to exactly w x h pixels in grey and converts it to
 // 1 bit before pdfium's buffer is released.
 func (d *pdfDoc) render(i, w, h, threshold int) (*Mono, error) {
-	if w < 1 || h < 1 || int64(w)*int64(h) > MaxRenderPixels {
+	return d.renderArea(i, w, h, image.Rect(0, 0, w, h), threshold, renderFlags)
+}
+
+// renderArea draws only the part area of page i rendered at w x h pixels:
+// the same dots as that part of the whole page (the page is moved by whole
+// pixels, nothing is scaled), in a bitmap of the area's size, so pdfium
+// rasterises and Go thresholds only what is printed. The bitmap is 8-bit
+// grey (FPDFBitmap_Gray), read in place and converted to 1 bit before it
+// is freed.
+func (d *pdfDoc) renderArea(i, w, h int, area image.Rectangle, threshold int, flags enums.FPDF_RENDER_FLAG) (*Mono, error) {
+	if w < 1 || h < 1 || area.Empty() || int64(area.Dx())*int64(area.Dy()) > MaxRenderPixels || int64(w)*int64(h) > 4*MaxRenderPixels {
 		return nil, fmt.Errorf("PDF page %d at %dx%d pixels: %w", i+1, w, h, ErrInputTooLarge)
 	}
-	r, err := d.e.instance.RenderPageInPixels(&requests.RenderPageInPixels{
-		Page:        d.page(i),
-		Width:       w,
-		Height:      h,
-		RenderFlags: renderFlags,
-		ImageFormat: requests.RenderImageFormatGrayscale,
-	})
+	in := d.e.instance
+	bm, err := in.FPDFBitmap_CreateEx(&requests.FPDFBitmap_CreateEx{Width: area.Dx(), Height: area.Dy(), Format: enums.FPDF_BITMAP_FORMAT_GRAY, Pointer: uint64(0)})
 	if err != nil {
 		return nil, fmt.Errorf("rendering PDF page %d: %w", i+1, err)
 	}
-	defer r.Cleanup()
-	img := r.Result.RenderedImage
-	if img == nil {
-		return nil, fmt.Errorf("rendering PDF page %d: no image", i+1)
+	defer func() { _, _ = in.FPDFBitmap_Destroy(&requests.FPDFBitmap_Destroy{Bitmap: bm.Bitmap}) }()
+	if _, err := in.FPDFBitmap_FillRect(&requests.FPDFBitmap_FillRect{Bitmap: bm.Bitmap, Width: area.Dx(), Height: area.Dy(), Color: 0xFFFFFFFF}); err != nil {
+		return nil, fmt.Errorf("rendering PDF page %d: %w", i+1, err)
 	}
-	return ToMono(img, threshold, false)
+	if _, err := in.FPDF_RenderPageBitmap(&requests.FPDF_RenderPageBitmap{
+		Bitmap: bm.Bitmap, Page: d.page(i),
+		StartX: -area.Min.X, StartY: -area.Min.Y, SizeX: w, SizeY: h,
+		Flags: flags | enums.FPDF_RENDER_FLAG_GRAYSCALE,
+	}); err != nil {
+		return nil, fmt.Errorf("rendering PDF page %d: %w", i+1, err)
+	}
+	st, err := in.FPDFBitmap_GetStride(&requests.FPDFBitmap_GetStride{Bitmap: bm.Bitmap})
+	if err != nil {
+		return nil, fmt.Errorf("rendering PDF page %d: %w", i+1, err)
+	}
+	buf, err := in.FPDFBitmap_GetBuffer(&requests.FPDFBitmap_GetBuffer{Bitmap: bm.Bitmap})
+	if err != nil {
+		return nil, fmt.Errorf("rendering PDF page %d: %w", i+1, err)
+	}
+	if st.Stride < area.Dx() || len(buf.Buffer) < st.Stride*area.Dy() {
+		return nil, fmt.Errorf("rendering PDF page %d: bitmap buffer of %d bytes", i+1, len(buf.Buffer))
+	}
+	return ToMono(&image.Gray{Pix: buf.Buffer, Stride: st.Stride, Rect: image.Rect(0, 0, area.Dx(), area.Dy())}, threshold, false)
+}
+
+// inkBounds finds where page i has ink, cheaply: rendered at a quarter of
+// the resolution (w x h at full), anti-aliased so that anything drawn at
+// all leaves grey, and scaled back with a margin. Nothing outside it prints
+// at full resolution.
+func (d *pdfDoc) inkBounds(i, w, h int) (image.Rectangle, error) {
+	const f = 4
+	cw, ch := max(1, (w+f-1)/f), max(1, (h+f-1)/f)
+	m, err := d.renderArea(i, cw, ch, image.Rect(0, 0, cw, ch), 255, enums.FPDF_RENDER_FLAG_PRINTING|enums.FPDF_RENDER_FLAG_ANNOT)
+	if err != nil {
+		return image.Rectangle{}, err
+	}
+	_, r := m.Trim()
+	if r.Empty() {
+		return image.Rectangle{}, nil
+	}
+	// A quarter-size pixel covers f x f dots, and a page of w points does
+	// not divide evenly: two coarse pixels of margin.
+	full := image.Rect(r.Min.X*f-2*f, r.Min.Y*f-2*f, r.Max.X*f+2*f, r.Max.Y*f+2*f)
+	return full.Intersect(image.Rect(0, 0, w, h)), nil
 }
 
 // pagePlacement decides how one page goes on the label.
@@ -512,11 +555,17 @@ func sheetLabels(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int)
 	if int64(w)*int64(h) > MaxRenderPixels {
 		return nil, nil
 	}
-	m, err := doc.render(i, w, h, threshold)
+	// Only the inked part of the sheet is rendered at full resolution: on
+	// a sheet with one label, about half of an A4 page.
+	ink, err := doc.inkBounds(i, w, h)
+	if err != nil || ink.Empty() {
+		return nil, err
+	}
+	m, err := doc.renderArea(i, w, h, ink, threshold, renderFlags)
 	if err != nil {
 		return nil, err
 	}
-	areas, dropped := labelAreas(m, p)
+	areas, dropped := labelAreas(m, p) // in dots of the inked part
 	var out []placedMono
 	for k, a := range areas {
 		c := m.Crop(a)
@@ -536,7 +585,7 @@ func sheetLabels(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int)
 			y = (lh - c.H) / 2
 		}
 		out = append(out, placedMono{m: c, x: (lw - c.W) / 2, y: y, note: PageNote{
-			Label: k + 1, OfLabels: len(areas), Sheet: true, AreaMM: p.rectMM(a),
+			Label: k + 1, OfLabels: len(areas), Sheet: true, AreaMM: p.rectMM(a.Add(ink.Min)),
 			Rotate: rot, Scale: 1, Dropped: dropped,
 		}})
 	}
@@ -560,19 +609,21 @@ func pageAreaLabel(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold in
 	if int64(w)*int64(h) > MaxRenderPixels {
 		return placedMono{}, fmt.Errorf("PDF page %d at %dx%d pixels: %w", i+1, w, h, ErrInputTooLarge)
 	}
-	m, err := doc.render(i, w, h, threshold)
+	in := r.Intersect(image.Rect(0, 0, w, h))
+	if in.Empty() {
+		return placedMono{}, fmt.Errorf("the page area at %.0f,%.0f mm lies outside the %.0f x %.0f mm page", a.X, a.Y, wPt*25.4/72, hPt*25.4/72)
+	}
+	// Only the area is rendered; as the label, dots outside the page are
+	// white.
+	m, err := doc.renderArea(i, w, h, in, threshold, renderFlags)
 	if err != nil {
 		return placedMono{}, err
 	}
-	if !r.Overlaps(m.Bounds()) {
-		return placedMono{}, fmt.Errorf("the page area at %.0f,%.0f mm lies outside the %.0f x %.0f mm page", a.X, a.Y, wPt*25.4/72, hPt*25.4/72)
-	}
-	// The area as the label: dots outside the page are white.
 	c, err := NewMono(r.Dx(), r.Dy())
 	if err != nil {
 		return placedMono{}, err
 	}
-	c.Paste(m.Crop(r), max(0, -r.Min.X), max(0, -r.Min.Y))
+	c.Paste(m, in.Min.X-r.Min.X, in.Min.Y-r.Min.Y)
 	if rot != 0 {
 		if c, err = c.Rotate(rot); err != nil {
 			return placedMono{}, err
@@ -655,20 +706,7 @@ func blank(m *Mono, r image.Rectangle) bool {
 // inkClusters returns the bounds of connected groups of inked cells of
 // cell x cell dots (all of them, however small), at most limit.
 func inkClusters(m *Mono, cell, limit int) []image.Rectangle {
-	cw, ch := (m.W+cell-1)/cell, (m.H+cell-1)/cell
-	ink := make([]bool, cw*ch)
-	for y := 0; y < m.H; y++ {
-		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
-		for i, b := range row {
-			if b != 0 {
-				for bit := 0; bit < 8; bit++ {
-					if b&(0x80>>bit) != 0 && i*8+bit < m.W {
-						ink[(y/cell)*cw+(i*8+bit)/cell] = true
-					}
-				}
-			}
-		}
-	}
+	ink, cw, ch := inkCells(m, cell)
 	var out []image.Rectangle
 	var stack []int
 	seen := make([]bool, len(ink))
