@@ -556,10 +556,16 @@ func sheetLabels(doc *pdfDoc, i int, wPt, hPt float64, p Profile, threshold int)
 		return nil, nil
 	}
 	// Only the inked part of the sheet is rendered at full resolution: on
-	// a sheet with one label, about half of an A4 page.
-	ink, err := doc.inkBounds(i, w, h)
-	if err != nil || ink.Empty() {
-		return nil, err
+	// a sheet with one label, about half of an A4 page. A page hardly
+	// larger than the label (a 105 x 203 mm label page for 103 x 199 mm
+	// labels) is rendered whole: the quarter-size pass would cost more
+	// than it saves.
+	ink := image.Rect(0, 0, w, h)
+	if int64(w)*int64(h)*2 > 3*int64(p.WidthDots)*int64(max(p.HeightDots, p.WidthDots)) {
+		var err error
+		if ink, err = doc.inkBounds(i, w, h); err != nil || ink.Empty() {
+			return nil, err
+		}
 	}
 	m, err := doc.renderArea(i, w, h, ink, threshold, renderFlags)
 	if err != nil {
