@@ -46,7 +46,7 @@ func (a *Agent) startPostage() error {
 	if !cfg.Enabled {
 		return nil
 	}
-	cl, err := internetmarke.New(cfg, internetmarke.WithLogger(a.log.With("carrier", "internetmarke")))
+	cl, err := internetmarke.New(cfg, internetmarke.WithLogger(a.log.With("carrier", "internetmarke")), internetmarke.WithClock(a.now))
 	if err != nil {
 		return fmt.Errorf("INTERNETMARKE: %w", err)
 	}
@@ -68,7 +68,9 @@ func (a *Agent) startPostage() error {
 		return err
 	}
 	log := a.log.With("part", "postage")
-	j, err := purchase.Open(a.store.DB(), cl, purchase.OptionsFrom(cfg, purchase.JobPrinter(a.conv, profile, submit, log), log))
+	opts := purchase.OptionsFrom(cfg, purchase.JobPrinter(a.conv, profile, submit, log), log)
+	opts.Now = a.now // the agent's clock, as the other journals
+	j, err := purchase.Open(a.store.DB(), cl, opts)
 	if err != nil {
 		return err
 	}

@@ -58,41 +58,44 @@ func (h *stampHandlers) ready(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // stampError turns client and journal errors into answers, in the
-// operator's language (Accept-Language: de → German).
+// operator's language (Accept-Language: de → German): the journal's own
+// refusals come from the catalog, INTERNETMARKE's operator messages in the
+// language INTERNETMARKE gives them in.
 func (h *stampHandlers) stampError(w http.ResponseWriter, r *http.Request, err error) {
 	lang := string(h.s.Lang(r))
 	var ae *im.APIError
-	msg := err.Error()
-	if errors.As(err, &ae) {
-		msg = ae.Message(lang)
+	status, code := http.StatusBadGateway, apitype.CodeCarrierUnavailable
+	switch {
+	case errors.Is(err, purchase.ErrNotFound):
+		status, code = http.StatusNotFound, apitype.CodeNotFound
+	case errors.Is(err, purchase.ErrNotRefundable), errors.Is(err, purchase.ErrConflict):
+		status, code = http.StatusConflict, apitype.CodeConflict
+	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
+		status, code = http.StatusBadGateway, apitype.CodeCarrierAuth
+	case ae != nil && ae.Status == http.StatusTooManyRequests:
+		status, code = http.StatusTooManyRequests, apitype.CodeRateLimited
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.5)))
+		}
+	case ae != nil && ae.Definite():
+		status, code = http.StatusUnprocessableEntity, apitype.CodeStampRefused
+	case errors.Is(err, purchase.ErrFailed):
+		status, code = http.StatusUnprocessableEntity, apitype.CodeStampRefused
+	case errors.Is(err, purchase.ErrInvalid):
+		status, code = http.StatusBadRequest, apitype.CodeBadRequest
+	}
+	if ae != nil {
+		msg := ae.Message(lang)
 		if ae.Detail != "" {
 			msg += " (" + ae.Detail + ")"
 		}
 		if errors.Is(err, purchase.ErrFailed) {
 			msg = strings.Replace(err.Error(), ae.Error(), msg, 1)
 		}
+		h.s.fail(w, r, &Error{Status: status, Code: code, Message: msg})
+		return
 	}
-	e := &Error{Status: http.StatusBadGateway, Code: apitype.CodeCarrierUnavailable, Message: msg}
-	switch {
-	case errors.Is(err, purchase.ErrNotFound):
-		e.Status, e.Code = http.StatusNotFound, apitype.CodeNotFound
-	case errors.Is(err, purchase.ErrNotRefundable):
-		e.Status, e.Code = http.StatusConflict, apitype.CodeConflict
-	case ae != nil && ae.Status == http.StatusUnauthorized:
-		e.Status, e.Code = http.StatusBadGateway, apitype.CodeCarrierAuth
-	case ae != nil && ae.Status == http.StatusTooManyRequests:
-		e.Status, e.Code = http.StatusTooManyRequests, apitype.CodeRateLimited
-		if ae.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds()+0.5)))
-		}
-	case ae != nil && ae.Definite():
-		e.Status, e.Code = http.StatusUnprocessableEntity, apitype.CodeStampRefused
-	case errors.Is(err, purchase.ErrFailed):
-		e.Status, e.Code = http.StatusUnprocessableEntity, apitype.CodeStampRefused
-	case errors.Is(err, purchase.ErrInvalid):
-		e.Status, e.Code = http.StatusBadRequest, apitype.CodeBadRequest
-	}
-	h.s.fail(w, r, e)
+	h.s.fail(w, r, refuseWith(status, code, err, "api.stamp_failed"))
 }
 
 func (h *stampHandlers) balance(w http.ResponseWriter, r *http.Request) {

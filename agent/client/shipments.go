@@ -35,6 +35,9 @@ func (c *Client) resultCall(ctx context.Context, method, path string, in, out an
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.Lang != "" {
+		req.Header.Set("Accept-Language", c.Lang)
+	}
 	key, err := c.apiKey()
 	if err != nil {
 		return 0, err
@@ -80,7 +83,7 @@ func resultErr(r apitype.ShipmentResult) error {
 	if r.Error == nil {
 		return nil
 	}
-	return &APIError{Status: r.Error.Status, Code: r.Error.Code, Message: r.Error.Message}
+	return &APIError{Status: r.Error.Status, Code: r.Error.Code, Message: r.Error.Message, ID: r.Error.ID, Args: r.Error.Args}
 }
 
 // CreateShipment asks the agent for the shipment and label of one order.

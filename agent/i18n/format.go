@@ -21,6 +21,12 @@ func (l *Localizer) format(v any) any {
 		return l.Number(float64(x), -1)
 	case Message:
 		return l.T(x.ID, x.Args...)
+	case []Message:
+		parts := make([]string, len(x))
+		for i, m := range x {
+			parts[i] = l.T(m.ID, m.Args...)
+		}
+		return strings.Join(parts, "; ")
 	case []string:
 		return l.Or(x) // allowed values: "a, b or c"
 	}

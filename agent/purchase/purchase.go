@@ -49,6 +49,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/internal/keylock"
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
 )
@@ -195,7 +196,27 @@ var (
 	ErrFailed = errors.New("stamp purchase failed, nothing was charged")
 	// ErrNotRefundable: the purchase is in a state that cannot be refunded.
 	ErrNotRefundable = errors.New("purchase cannot be refunded")
+	// ErrConflict: the purchase is in a state that does not allow the step
+	// (retry, reprint).
+	ErrConflict = errors.New("purchase cannot do that now")
 )
+
+// stateMsg is a purchase state as catalog words, for messages.
+func stateMsg(s State) i18n.Message { return i18n.Message{ID: "tray.purchase_state." + string(s)} }
+
+// addressErr words the problems of an address in the catalog's terms.
+func addressErr(which string, err error) error {
+	var msgs []i18n.Message
+	for _, p := range im.AddressProblems(err) {
+		field := i18n.Message{ID: "stamp.field." + strings.ReplaceAll(p.Field, " ", "_")}
+		msgs = append(msgs, i18n.Message{ID: "stamp.address." + p.Problem, Args: []any{"field", field, "max", p.Max, "value", p.Value}})
+	}
+	party := i18n.Message{ID: "stamp.party." + which}
+	if len(msgs) == 0 {
+		return i18n.KWrap(ErrInvalid, err, "stamp.err.address", "which", party)
+	}
+	return i18n.K(ErrInvalid, "stamp.err.address_problems", "which", party, "problems", msgs)
+}
 
 var (
 	bucketPurchases = []byte("im_purchases") // id → Purchase JSON
@@ -314,7 +335,7 @@ func fileKey(id string, i int) []byte {
 func getTx(tx *bolt.Tx, id string) (*Purchase, error) {
 	v := tx.Bucket(bucketPurchases).Get([]byte(id))
 	if v == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, i18n.K(ErrNotFound, "stamp.err.not_found", "id", id)
 	}
 	var p Purchase
 	if err := json.Unmarshal(v, &p); err != nil {
@@ -396,41 +417,44 @@ func (j *Journal) List(openOnly bool, limit int) ([]*Purchase, error) {
 
 func (j *Journal) normalize(r Request) (Request, error) {
 	if r.ProductCode <= 0 {
-		return r, errors.New("no product code given")
+		return r, i18n.K(ErrInvalid, "stamp.err.no_product")
 	}
 	if r.Quantity == 0 {
 		r.Quantity = 1
 	}
 	if r.Quantity < 0 || r.Quantity > 100 {
-		return r, fmt.Errorf("quantity %d: want 1 to 100", r.Quantity)
+		return r, i18n.K(ErrInvalid, "stamp.err.bad_quantity", "value", r.Quantity, "max", 100)
 	}
 	r.Format = strings.ToLower(cmp.Or(r.Format, j.opts.DefaultFormat, im.KindPNG))
 	if r.Format != im.KindPNG && r.Format != im.KindPDF {
-		return r, fmt.Errorf("format %q: want png or pdf", r.Format)
+		return r, i18n.K(ErrInvalid, "stamp.err.bad_format", "value", r.Format, "allowed", []string{im.KindPNG, im.KindPDF})
 	}
 	r.DPI = cmp.Or(r.DPI, j.opts.DefaultDPI, im.DPI203)
 	if r.DPI != im.DPI203 && r.DPI != im.DPI300 {
-		return r, fmt.Errorf("dpi %q: want DPI203 or DPI300", r.DPI)
+		return r, i18n.K(ErrInvalid, "stamp.err.bad_dpi", "value", strings.TrimPrefix(r.DPI, "DPI"), "allowed", []string{"203", "300"})
 	}
 	r.Layout = cmp.Or(r.Layout, j.opts.DefaultLayout, im.LayoutFrankingZone)
 	if r.Format == im.KindPDF && r.PageFormatID == 0 {
 		r.PageFormatID = j.opts.DefaultPageFormat
 		if r.PageFormatID == 0 {
-			return r, errors.New("PDF stamps need a page format")
+			return r, i18n.K(ErrInvalid, "stamp.err.page_format")
 		}
 	}
-	if (r.Sender == nil) != (r.Receiver == nil) {
-		return r, errors.New("give both sender and receiver, or neither")
+	if r.Receiver != nil && r.Sender == nil {
+		return r, i18n.K(ErrInvalid, "stamp.err.no_sender")
 	}
-	for _, a := range []*im.Address{r.Sender, r.Receiver} {
+	if (r.Sender == nil) != (r.Receiver == nil) {
+		return r, i18n.K(ErrInvalid, "stamp.err.sender_receiver")
+	}
+	for i, a := range []*im.Address{r.Sender, r.Receiver} {
 		if a != nil {
 			if err := a.Validate(); err != nil {
-				return r, fmt.Errorf("address: %w", err)
+				return r, addressErr([]string{"sender", "receiver"}[i], err)
 			}
 		}
 	}
 	if len(r.IdempotencyKey) > 200 {
-		return r, errors.New("idempotency key longer than 200 characters")
+		return r, i18n.K(ErrInvalid, "stamp.err.key_too_long", "max", 200)
 	}
 	return r, nil
 }
@@ -451,7 +475,7 @@ func positions(r Request) []im.Position {
 func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 	r, err := j.normalize(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, err // ErrInvalid, worded by the catalog
 	}
 	if r.IdempotencyKey == "" {
 		r.IdempotencyKey = newID(j.now())
@@ -462,7 +486,7 @@ func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 			return j.resume(ctx, existing.ID)
 		}
 		if existing.State == StateFailed {
-			return existing, fmt.Errorf("%w: %s (purchase %s, key %q)", ErrFailed, existing.Error, existing.ID, r.IdempotencyKey)
+			return existing, i18n.K(ErrFailed, "stamp.err.failed_before", "id", existing.ID, "key", r.IdempotencyKey, "error", existing.Error)
 		}
 		return existing, nil
 	}
@@ -473,7 +497,13 @@ func (j *Journal) Buy(ctx context.Context, r Request) (*Purchase, error) {
 		if errors.As(err, &ae) || errors.As(err, &ue) {
 			return nil, fmt.Errorf("stamp purchase: %w", err)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err) // no price for the product
+		var pe *im.PriceError
+		if errors.As(err, &pe) && pe.NoPrice {
+			return nil, i18n.K(ErrInvalid, "stamp.err.no_price", "code", pe.Code, "name", pe.Name)
+		} else if pe != nil {
+			return nil, i18n.K(ErrInvalid, "stamp.err.not_in_price_list", "code", pe.Code, "name", pe.Name)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	now := j.now()
 	p := &Purchase{ID: newID(now), Request: r, State: StateIntent, Total: total, Created: now, Updated: now}
@@ -777,7 +807,7 @@ func (j *Journal) Retry(ctx context.Context, id string) (*Purchase, error) {
 		return nil, err
 	}
 	if p.State != StateFailed || !p.Retryable {
-		return p, fmt.Errorf("purchase %s is %s, not a failed purchase that can be retried", id, p.State)
+		return p, i18n.K(ErrConflict, "stamp.err.not_retryable", "id", id, "state", stateMsg(p.State))
 	}
 	p.State, p.Error, p.Retryable, p.Attempts = StateOrdered, "", false, 0
 	if err := j.save(p); err != nil {
@@ -798,10 +828,10 @@ func (j *Journal) Reprint(ctx context.Context, id string) (*Purchase, error) {
 	switch p.State {
 	case StateStored, StatePrinting, StatePrinted:
 	default:
-		return p, fmt.Errorf("purchase %s is %s: nothing to print", id, p.State)
+		return p, i18n.K(ErrConflict, "stamp.err.nothing_to_print", "id", id, "state", stateMsg(p.State))
 	}
 	if j.printer() == nil {
-		return p, errors.New("no printer configured for stamps")
+		return p, i18n.K(ErrConflict, "stamp.err.no_printer")
 	}
 	j.print(ctx, p)
 	if p.PrintError != "" {
@@ -823,12 +853,12 @@ func (j *Journal) Refund(ctx context.Context, id string) (*Purchase, error) {
 	switch p.State {
 	case StatePaid, StateStored, StatePrinting, StatePrinted, StateRefundRequested:
 	case StateOrdered:
-		return p, fmt.Errorf("%w: purchase %s is still being settled; try again after it is", ErrNotRefundable, id)
+		return p, i18n.K(ErrNotRefundable, "stamp.err.settling", "id", id)
 	default:
-		return p, fmt.Errorf("%w: purchase %s is %s", ErrNotRefundable, id, p.State)
+		return p, i18n.K(ErrNotRefundable, "stamp.err.not_refundable", "id", id, "state", stateMsg(p.State))
 	}
 	if len(p.Vouchers) == 0 {
-		return p, fmt.Errorf("%w: purchase %s has no vouchers", ErrNotRefundable, id)
+		return p, i18n.K(ErrNotRefundable, "stamp.err.no_vouchers", "id", id)
 	}
 	p.State = StateRefundRequested
 	if err := j.save(p); err != nil {
@@ -882,7 +912,7 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrPending):
 		return http.StatusAccepted
-	case errors.Is(err, ErrNotRefundable):
+	case errors.Is(err, ErrNotRefundable), errors.Is(err, ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, ErrFailed) && statusOf(err) == 0:
 		return http.StatusUnprocessableEntity

@@ -329,10 +329,10 @@ var cobraRefusals = []struct {
 
 func cobraWords(err error) error {
 	var ie *i18n.Error
-	if errors.As(err, &ie) {
-		return err
-	}
 	msg := err.Error()
+	if errors.As(err, &ie) && msg == ie.Error() {
+		return err // our own words already
+	}
 	for _, r := range cobraRefusals {
 		m := r.re.FindStringSubmatch(msg)
 		if m == nil {
@@ -352,6 +352,10 @@ func cobraWords(err error) error {
 		case "cli.flag_bad_value":
 			// The value type's own words say what was expected ("not a
 			// number" from decimal, or strconv's); keep ours, drop Go's.
+			if ie != nil {
+				// A value type of ours said why, in the catalog's words.
+				return usage(i18n.KWrap(nil, ie, r.id, "value", m[1], "flag", m[2]))
+			}
 			detail := m[3]
 			if strings.Contains(detail, "strconv.") {
 				detail = ""

@@ -324,7 +324,7 @@ func (app *cliApp) printCart(c apitype.FrankingCart) error {
 		fmt.Fprintln(t, l.T("franking.cli.row.history"))
 	}
 	for _, h := range c.History {
-		fmt.Fprintf(t, "  %s\t%s\n", l.Time(h.At), strings.TrimSpace(cartState(l, h.State)+" "+h.Note))
+		fmt.Fprintf(t, "  %s\t%s\t%s\n", l.Time(h.At), cartState(l, h.State), h.Note)
 	}
 	return t.Flush()
 }

@@ -29,15 +29,29 @@ type goldenRig struct {
 	at   time.Time
 }
 
-func newGoldenRig(t *testing.T) *goldenRig {
+func newGoldenRig(t *testing.T) *goldenRig { return newGoldenRigWith(t, "") }
+
+// goldenTime is the rig's clock.
+var goldenTime = time.Date(2026, 11, 24, 14, 5, 0, 0, time.UTC)
+
+// newGoldenRigWith is newGoldenRig with a configuration file of this text
+// (carrier sections); the rig's printer is added to it.
+func newGoldenRigWith(t *testing.T, configYAML string) *goldenRig {
 	t.Helper()
-	at := time.Date(2026, 11, 24, 14, 5, 0, 0, time.UTC)
+	at := goldenTime
 	dir := t.TempDir()
 	// Paths people see are relative to the working directory, so the
 	// output is the same wherever the test runs.
 	t.Chdir(dir)
 	data := "data"
-	cfg, err := config.Load("", func(c *config.Config) {
+	path := ""
+	if configYAML != "" {
+		path = "config.yaml"
+		if err := os.WriteFile(path, []byte(configYAML), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Load(path, func(c *config.Config) {
 		c.DataDir = data
 		c.Printers = []printer.Config{{Name: "desk", Transport: "file", File: printer.FileConfig{Dir: "labels"}}}
 	})
@@ -64,7 +78,13 @@ func newGoldenRig(t *testing.T) *goldenRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(a, key, log).NewHTTPServer()
+	control := api.New(a, key, log)
+	if p := a.Postage(); p != nil {
+		control.MountStamps(&api.StampService{IM: p.Client, Journal: p.Journal, Profile: p.Profile})
+	} else {
+		control.MountStamps(nil)
+	}
+	srv := control.NewHTTPServer()
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		srv.Close()
@@ -94,7 +114,8 @@ func (g *goldenRig) cli(args ...string) (stdout, stderr string, code int) {
 	app.env = func(string) string { return "" }
 	app.clock = func() time.Time { return g.at.Add(90 * time.Second) }
 	root := app.root()
-	root.SetArgs(append([]string{"--addr", g.addr, "--data-dir", "data"}, args...))
+	app.args = append([]string{"--addr", g.addr, "--data-dir", "data"}, args...)
+	root.SetArgs(app.args)
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		code = app.report(err)
 	}

@@ -16,6 +16,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newCLIApp(version, os.Stdin, os.Stdout, os.Stderr)
+	app.args = os.Args[1:]
 	if err := app.root().ExecuteContext(ctx); err != nil {
 		os.Exit(app.report(err))
 	}

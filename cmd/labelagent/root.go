@@ -28,7 +28,8 @@ type cliApp struct {
 	logLevel    string
 	jsonOut     bool
 	lang        string
-	showVersion bool // --version
+	showVersion bool     // --version
+	args        []string // the command line as given (os.Args[1:]), for refusals before --json is parsed
 
 	helpLang i18n.Lang // the language the help texts are in ("" before the first help)
 
@@ -77,7 +78,14 @@ func (app *cliApp) root() *cobra.Command {
 	pf.StringVar(&app.lang, "lang", "", "")
 	_ = root.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(langNames(), cobra.ShellCompDirectiveNoFileComp))
 	root.Flags().BoolVarP(&app.showVersion, "version", "v", false, "")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		// Parsing stopped at the bad flag: a --json after it is not set yet,
+		// but the refusal is to be JSON all the same.
+		if !app.jsonOut && wantsJSON(app.args) {
+			app.jsonOut = true
+		}
+		return usage(err)
+	})
 	// Help, usage and completions are worded in the reader's language once
 	// the flags that choose it are read (see help.go).
 	root.SetHelpFunc(app.helpOf(root))

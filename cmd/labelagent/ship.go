@@ -338,7 +338,7 @@ func (app *cliApp) printShipment(w io.Writer, s apitype.Shipment, history bool) 
 		fmt.Fprintln(w, app.T("ship.recipient", "name", apitype.Printable(s.Recipient), "destination", apitype.Printable(s.Destination)))
 	}
 	if s.Product != "" {
-		fmt.Fprintln(w, app.T("ship.product", "product", s.Product, "weight", app.L().Number(s.WeightKG, 2), "day", s.Day))
+		fmt.Fprintln(w, app.T("ship.product", "product", s.Product, "weight", app.L().Number(s.WeightKG, 2), "day", dayWord(app.L(), s.Day)))
 	}
 	if s.State == apitype.ShipmentFailed && s.Error != "" && len(s.Messages) == 0 {
 		fmt.Fprintln(w, app.T("ship.reason", "reason", apitype.Printable(s.Error)))
@@ -357,10 +357,10 @@ func (app *cliApp) printShipment(w io.Writer, s apitype.Shipment, history bool) 
 	}
 	for _, p := range s.Prints {
 		if p.Error != "" && p.JobID == "" {
-			fmt.Fprintln(w, app.T("ship.print_failed", "n", p.N, "document", p.Document, "error", apitype.Printable(p.Error)))
+			fmt.Fprintln(w, app.T("ship.print_failed", "n", p.N, "document", docWord(app.L(), p.Document), "error", apitype.Printable(p.Error)))
 			continue
 		}
-		fmt.Fprintln(w, app.T("ship.printing", "n", p.N, "document", p.Document, "job", p.JobID, "printer", firstNonEmpty(p.Printer, "-"), "state", firstNonEmpty(string(p.State), "-")))
+		fmt.Fprintln(w, app.T("ship.printing", "n", p.N, "document", docWord(app.L(), p.Document), "job", p.JobID, "printer", firstNonEmpty(p.Printer, "-"), "state", firstNonEmpty(stateWord(app.L(), p.State), "-")))
 	}
 	if len(s.Returns) > 0 {
 		fmt.Fprintln(w, app.T("ship.returns", "ids", strings.Join(s.Returns, ", ")))
@@ -378,7 +378,7 @@ func (app *cliApp) printShipment(w io.Writer, s apitype.Shipment, history bool) 
 	if history && len(s.History) > 0 {
 		fmt.Fprintln(w, app.T("ship.history"))
 		for _, h := range s.History {
-			fmt.Fprintln(w, app.T("ship.history_line", "time", app.L().Time(h.At), "state", string(h.State), "note", apitype.Printable(h.Note)))
+			fmt.Fprintln(w, app.T("ship.history_line", "time", app.L().Time(h.At), "state", app.stateWord(h.State), "note", apitype.Printable(h.Note)))
 		}
 	}
 }
@@ -472,7 +472,7 @@ func newShipListCmd(app *cliApp) *cobra.Command {
 				fmt.Fprintln(tw, app.T("ship.list.header"))
 				for _, s := range list {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, short(firstNonEmpty(s.OrderRef, "-"), 24), app.stateWord(s.State),
-						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), s.Day, len(s.Prints))
+						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), dayWord(app.L(), s.Day), len(s.Prints))
 				}
 				return tw.Flush()
 			})
@@ -703,7 +703,7 @@ func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifest
 		defer func() { app.stdout = out }()
 	}
 	return app.emit(de, func(w io.Writer) error {
-		fmt.Fprintln(w, app.L().N("dayend.done", len(de.Closed), "id", de.ID, "day", de.Day))
+		fmt.Fprintln(w, app.L().N("dayend.done", len(de.Closed), "id", de.ID, "day", dayWord(app.L(), de.Day)))
 		if len(de.Orphans) > 0 {
 			fmt.Fprintln(w, app.L().N("dayend.orphans", len(de.Orphans)))
 			for _, o := range de.Orphans {
@@ -741,7 +741,7 @@ func (app *cliApp) reportDayEnd(ctx context.Context, de apitype.DayEnd, manifest
 			fmt.Fprintln(w, app.T("dayend.csv_stored", "path", csvOut))
 		}
 		if de.NextDay != "" {
-			fmt.Fprintln(w, app.T("dayend.next_day", "day", de.NextDay))
+			fmt.Fprintln(w, app.T("dayend.next_day", "day", dayWord(app.L(), de.NextDay)))
 		}
 		return nil
 	})
@@ -768,7 +768,7 @@ func newDayEndListCmd(app *cliApp) *cobra.Command {
 					if d.Manifest != nil {
 						m = "PDF"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, d.Day, len(d.Closed), len(d.Orphans), len(d.Unknown), m)
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, dayWord(app.L(), d.Day), len(d.Closed), len(d.Orphans), len(d.Unknown), m)
 				}
 				return tw.Flush()
 			})
@@ -794,7 +794,7 @@ func newDayEndShowCmd(app *cliApp) *cobra.Command {
 				fmt.Fprintln(tw, app.T("ship.list.header"))
 				for _, s := range de.Shipments {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.ID, short(firstNonEmpty(s.OrderRef, "-"), 24), app.stateWord(s.State),
-						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), s.Day, len(s.Prints))
+						firstNonEmpty(s.ShipmentNo, "-"), short(firstNonEmpty(s.Recipient, "-"), 24), dayWord(app.L(), s.Day), len(s.Prints))
 				}
 				return tw.Flush()
 			}

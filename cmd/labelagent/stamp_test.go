@@ -70,15 +70,10 @@ func TestStampTopUpAsksFirst(t *testing.T) {
 
 func TestStampAddressFlags(t *testing.T) {
 	f := stampAddressFlags{name: "Erika Mustermann", street: "Heidestr. 17", zip: "51147", city: "Köln", country: "deu"}
-	a, err := f.address()
-	if err != nil || a.Country != "DEU" {
-		t.Fatalf("%+v %v", a, err)
+	if a := f.address(); a == nil || a.Country != "DEU" || a.PostalCode != "51147" || a.AddressLine1 != "Heidestr. 17" {
+		t.Fatalf("%+v", a)
 	}
-	f.zip = "5114"
-	if _, err := f.address(); err == nil || !strings.Contains(err.Error(), "postal code") {
-		t.Fatalf("bad zip: %v", err)
-	}
-	if a, err := (&stampAddressFlags{country: "DEU"}).address(); a != nil || err != nil {
+	if a := (&stampAddressFlags{country: "DEU"}).address(); a != nil {
 		t.Fatal("no receiver expected")
 	}
 }

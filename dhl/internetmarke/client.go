@@ -457,12 +457,27 @@ func (c *Client) Price(ctx context.Context, code int) (Product, error) {
 	for _, p := range ps {
 		if p.Code == code {
 			if p.Price <= 0 {
-				return p, fmt.Errorf("product %d (%s) has no price: set it under internetmarke.products", code, p.Name)
+				return p, &PriceError{Code: code, Name: p.Name, NoPrice: true}
 			}
 			return p, nil
 		}
 	}
-	return Product{}, fmt.Errorf("product %d (%s) is not in the price list: add it under internetmarke.products with its current price", code, ProductName(code))
+	return Product{}, &PriceError{Code: code, Name: ProductName(code)}
+}
+
+// PriceError says a product cannot be bought for want of a price: it is
+// not in the price list, or (NoPrice) listed without a price.
+type PriceError struct {
+	Code    int
+	Name    string
+	NoPrice bool
+}
+
+func (e *PriceError) Error() string {
+	if e.NoPrice {
+		return fmt.Sprintf("product %d (%s) has no price: set it under internetmarke.products", e.Code, e.Name)
+	}
+	return fmt.Sprintf("product %d (%s) is not in the price list: add it under internetmarke.products with its current price", e.Code, e.Name)
 }
 
 // Total is the sum of the positions' prices from the price list.

@@ -33,9 +33,9 @@ func (a Address) Validate() error {
 	check := func(field, v string, min, max int) {
 		n := utf8.RuneCountInString(v)
 		if n < min {
-			errs = append(errs, fmt.Errorf("%s is required", field))
+			errs = append(errs, &AddressProblem{Field: field, Problem: ProblemRequired})
 		} else if n > max {
-			errs = append(errs, fmt.Errorf("%s is longer than %d characters", field, max))
+			errs = append(errs, &AddressProblem{Field: field, Problem: ProblemTooLong, Max: max})
 		}
 	}
 	check("name", a.Name, 1, 50)
@@ -44,12 +44,59 @@ func (a Address) Validate() error {
 	check("address line 2", a.AddressLine2, 0, 60)
 	check("city", a.City, 1, 40)
 	if utf8.RuneCountInString(a.PostalCode) != 5 {
-		errs = append(errs, fmt.Errorf("postal code %q must have 5 characters", a.PostalCode))
+		errs = append(errs, &AddressProblem{Field: "postal code", Problem: ProblemPostalCode, Value: a.PostalCode})
 	}
 	if len(a.Country) != 3 || strings.ToUpper(a.Country) != a.Country {
-		errs = append(errs, fmt.Errorf("country %q must be an ISO 3166 alpha-3 code such as DEU", a.Country))
+		errs = append(errs, &AddressProblem{Field: "country", Problem: ProblemCountry, Value: a.Country})
 	}
 	return errors.Join(errs...)
+}
+
+// Problems of an address, for callers that word them in the reader's
+// language.
+const (
+	ProblemRequired   = "required"
+	ProblemTooLong    = "too_long"
+	ProblemPostalCode = "postal_code"
+	ProblemCountry    = "country"
+)
+
+// AddressProblem is one thing wrong with an address: a Problem code, the
+// Field as INTERNETMARKE names it, and the limit or the value refused.
+type AddressProblem struct {
+	Field   string
+	Problem string
+	Max     int
+	Value   string
+}
+
+func (p *AddressProblem) Error() string {
+	switch p.Problem {
+	case ProblemRequired:
+		return p.Field + " is required"
+	case ProblemTooLong:
+		return fmt.Sprintf("%s is longer than %d characters", p.Field, p.Max)
+	case ProblemPostalCode:
+		return fmt.Sprintf("postal code %q must have 5 characters", p.Value)
+	default:
+		return fmt.Sprintf("country %q must be an ISO 3166 alpha-3 code such as DEU", p.Value)
+	}
+}
+
+// AddressProblems returns the problems of an error from Validate.
+func AddressProblems(err error) []*AddressProblem {
+	var out []*AddressProblem
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, AddressProblems(e)...)
+		}
+		return out
+	}
+	var p *AddressProblem
+	if errors.As(err, &p) {
+		out = append(out, p)
+	}
+	return out
 }
 
 // Login is the answer to POST /user.
