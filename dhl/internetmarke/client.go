@@ -462,7 +462,11 @@ func (c *Client) Price(ctx context.Context, code int) (Product, error) {
 			return p, nil
 		}
 	}
-	return Product{}, &PriceError{Code: code, Name: ProductName(code)}
+	name := ProductName(code)
+	if name == fmt.Sprintf("Produkt %d", code) {
+		name = "" // a code this package does not know either
+	}
+	return Product{}, &PriceError{Code: code, Name: name}
 }
 
 // PriceError says a product cannot be bought for want of a price: it is
@@ -477,7 +481,11 @@ func (e *PriceError) Error() string {
 	if e.NoPrice {
 		return fmt.Sprintf("product %d (%s) has no price: set it under internetmarke.products", e.Code, e.Name)
 	}
-	return fmt.Sprintf("product %d (%s) is not in the price list: add it under internetmarke.products with its current price", e.Code, e.Name)
+	name := ""
+	if e.Name != "" {
+		name = " (" + e.Name + ")"
+	}
+	return fmt.Sprintf("product %d%s is not in the price list: add it under internetmarke.products with its current price", e.Code, name)
 }
 
 // Total is the sum of the positions' prices from the price list.
