@@ -52,9 +52,24 @@ func binary(tb testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
-	// Dates print in local time; the golden files are in UTC. Set before
-	// any goroutine runs: time.Local is not safe to change later.
-	time.Local = time.UTC
+	// Dates print in local time; the golden files are in UTC. time.Local
+	// cannot be set safely here (package init of imported libraries, e.g.
+	// nats-server's process stats, already runs goroutines that read it:
+	// -race says so), so the tests run in a child with TZ=UTC instead.
+	if os.Getenv("TZ") != "UTC" {
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), "TZ=UTC")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				os.Exit(ee.ExitCode())
+			}
+			fmt.Fprintln(os.Stderr, "running the tests with TZ=UTC:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	if builtBinary.path != "" {
 		os.RemoveAll(filepath.Dir(builtBinary.path))
