@@ -38,10 +38,12 @@ func ParseGraphics(s string) (Graphics, error) {
 	return 0, fmt.Errorf("graphics %q: use auto, z64 or png", s)
 }
 
-// PNGLevel is the deflate level of ~DY PNG graphics, chosen by measurement
-// on the corpus pages (docs/benchmarks.md): the standard library's level 7
-// comes within 0.4-3.6 % of the smallest deflate found (klauspost level 9)
-// at a fifth of its time, and beats klauspost's own fast levels by 5-8 %.
+// PNGLevel is the deflate level of ~DY PNG graphics (the standard
+// library's compress/zlib), chosen by measurement on the corpus pages at
+// 203 and 300 dpi (BenchmarkPNGLevels, docs/benchmarks.md): level 7 is 2.5 %
+// smaller than 6 for 2 ms more a page, 8 and 9 save 2 % more for 3x and
+// 14x its time; klauspost's levels came out 5-8 % larger on this 1-bit art.
+// Binary graphics are for the bytes, so 7.
 const PNGLevel = 7
 
 // pageObject names the stored graphic of a label's page: R: (printer RAM,
