@@ -27,6 +27,7 @@ type profileFlags struct {
 	darkness int
 	noZ64    bool
 	pageArea string
+	graphics string
 }
 
 func (f *profileFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *profileFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.darkness, "darkness", 0, "")
 	fl.BoolVar(&f.noZ64, "no-z64", false, "")
 	fl.StringVar(&f.pageArea, "page-area", "", "")
+	fl.StringVar(&f.graphics, "graphics", "", "")
 }
 
 func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, error) {
@@ -50,7 +52,7 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 		found := false
 		for _, p := range cfg.Printers {
 			if p.Name == f.printer {
-				pc, found = p.Profile, true
+				pc, found = p.ConverterProfile(), true // graphics as the printer's link gets them
 				break
 			}
 		}
@@ -80,6 +82,9 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 	}
 	if fl.Changed("page-area") {
 		pc.PageArea = f.pageArea
+	}
+	if fl.Changed("graphics") {
+		pc.Graphics = f.graphics
 	}
 	pc.Language = "" // offline conversion always produces ZPL
 	return zpl.ProfileFrom(pc)

@@ -49,3 +49,30 @@ func TestConvertSheetSaysWhatWasCut(t *testing.T) {
 		t.Errorf("preview does not say what it cut out:\n%s", stderr)
 	}
 }
+
+// convert --graphics png writes the page as a binary ~DY PNG object that
+// --verify reads back (the barcodes scan from the rendered download);
+// an unknown value is refused.
+func TestConvertPNGGraphics(t *testing.T) {
+	label := filepath.Join("..", "..", "..", "shared", "corpus", "pdf", "usps_7d0a397a.pdf")
+	if _, err := os.Stat(label); err != nil {
+		t.Skipf("the real-label corpus is absent (../shared beside the repository, as in CI): %v", err)
+	}
+	bin := binary(t)
+	data := filepath.Join(os.TempDir(), "labelagent-e2e-convert")
+	out := filepath.Join(t.TempDir(), "label.zpl")
+	cmd := exec.Command(bin, "convert", "--data-dir", data, "--dpi", "203", "--label", "4x6in", "--graphics", "png", "--verify", "-o", out, label)
+	if stderr, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(stderr), "34690361980900000142") {
+		t.Fatalf("convert: %v\n%s", err, stderr)
+	}
+	zpl, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(zpl), "~DYR:LAPG0001,B,P,") || !strings.Contains(string(zpl), "\x89PNG\r\n") || !strings.Contains(string(zpl), "^IMR:LAPG0001.PNG^FS") {
+		t.Errorf("not a binary PNG download printed with ^IM: %.60q", zpl)
+	}
+	if stderr, err := exec.Command(bin, "convert", "--data-dir", data, "--graphics", "gif", "-o", out, label).CombinedOutput(); err == nil || !strings.Contains(string(stderr), "gif") {
+		t.Errorf("--graphics gif: %v\n%s", err, stderr)
+	}
+}
