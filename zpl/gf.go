@@ -40,6 +40,34 @@ func (e Encoding) String() string {
 // for m. With EncodingAuto it picks the smallest of ACS and Z64, or ACS
 // alone when z64 is false (a printer that cannot decode Z64).
 func GraphicField(m *Mono, enc Encoding, z64 bool) []byte {
+	return new(deflater).graphicField(m, enc, z64)
+}
+
+// deflater keeps one zlib writer per level for the graphics of a label:
+// a klauspost writer allocates about a megabyte, and a page's split is
+// estimated and encoded with a dozen of them.
+type deflater struct {
+	w   [10]*kzlib.Writer
+	buf bytes.Buffer
+}
+
+// deflate compresses pix at level into out (which may be a counter).
+func (d *deflater) deflate(out io.Writer, pix []byte, level int) {
+	zw := d.w[level]
+	if zw == nil {
+		var err error
+		if zw, err = kzlib.NewWriterLevel(out, level); err != nil {
+			panic(err) // only an invalid level fails; the levels used are valid
+		}
+		d.w[level] = zw
+	} else {
+		zw.Reset(out)
+	}
+	_, _ = zw.Write(pix)
+	_ = zw.Close()
+}
+
+func (d *deflater) graphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	m.clearPadding()
 	var data []byte
 	switch enc {
@@ -48,13 +76,13 @@ func GraphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	case EncodingACS:
 		data = encodeACS(m)
 	case EncodingZ64:
-		data = encodeZ64(m)
+		data = d.z64(m.Pix, Z64Level)
 	default:
 		// ACS costs a fraction of a millisecond even for a whole page and
 		// wins only on tiny or nearly blank graphics; Z64 is encoded once.
 		data = encodeACS(m)
 		if z64 && len(data) > acsOnlyBelow {
-			if z := encodeZ64(m); len(z) < len(data) {
+			if z := d.z64(m.Pix, Z64Level); len(z) < len(data) {
 				data = z
 			}
 		}
@@ -160,30 +188,26 @@ const Z64Level = 8
 // estimateGraphic is about the size of "^FOx,y" + GraphicField(m, enc,
 // z64) + "^FS", found cheaply: Z64 is estimated by deflate's fastest level,
 // which on label graphics comes out 3-8 % larger than Z64Level.
-func estimateGraphic(m *Mono, enc Encoding, z64 bool) int {
+func (d *deflater) estimateGraphic(m *Mono, enc Encoding, z64 bool) int {
 	const header = 32 // ^FOx,y^GFA,n,n,s, … ^FS
 	m.clearPadding()
 	switch enc {
 	case EncodingHex:
 		return header + len(m.Pix)*2 + m.H
 	case EncodingZ64:
-		return header + zlibSize(m.Pix, 1)*4/3 + 10
+		return header + d.size(m.Pix, 1)*4/3 + 10
 	}
 	n := len(encodeACS(m))
 	if z64 && n > acsOnlyBelow {
-		n = min(n, zlibSize(m.Pix, 1)*4/3+10)
+		n = min(n, d.size(m.Pix, 1)*4/3+10)
 	}
 	return header + n
 }
 
-func zlibSize(pix []byte, level int) int {
+// size is the length of pix deflated at level.
+func (d *deflater) size(pix []byte, level int) int {
 	var c countWriter
-	zw, err := kzlib.NewWriterLevel(&c, level)
-	if err != nil {
-		panic(err)
-	}
-	_, _ = zw.Write(pix)
-	_ = zw.Close()
+	d.deflate(&c, pix, level)
 	return int(c)
 }
 
@@ -191,23 +215,17 @@ type countWriter int
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
 
-func encodeZ64(m *Mono) []byte {
-	return encodeZ64Level(m.Pix, Z64Level)
+func encodeZ64Level(pix []byte, level int) []byte {
+	return new(deflater).z64(pix, level)
 }
 
-func encodeZ64Level(pix []byte, level int) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(pix)/8 + 64)
-	zw, err := kzlib.NewWriterLevel(&buf, level)
-	if err != nil {
-		// Only an invalid level fails; Z64Level is valid.
-		panic(err)
-	}
-	_, _ = zw.Write(pix)
-	_ = zw.Close()
-	out := make([]byte, 0, 5+base64.StdEncoding.EncodedLen(buf.Len())+5)
+// z64 is pix as ":Z64:" data: deflated at level, base64, CRC.
+func (d *deflater) z64(pix []byte, level int) []byte {
+	d.buf.Reset()
+	d.deflate(&d.buf, pix, level)
+	out := make([]byte, 0, 5+base64.StdEncoding.EncodedLen(d.buf.Len())+5)
 	out = append(out, ":Z64:"...)
-	out = base64.StdEncoding.AppendEncode(out, buf.Bytes())
+	out = base64.StdEncoding.AppendEncode(out, d.buf.Bytes())
 	return fmt.Appendf(out, ":%04X", crc16(out[5:]))
 }
 

@@ -194,6 +194,7 @@ type placedPart struct {
 // sending the few bytes it saved (docs/benchmarks.md).
 func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 	z64 := !p.NoZ64
+	d := new(deflater) // one writer per level for every candidate and band
 	rest := m.Clone()
 	// Rules of 40 mm and more: longer than barcode bars and glyph strokes.
 	rects := solidRects(rest, p.MMToDots(40))
@@ -203,13 +204,13 @@ func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 		fmt.Fprintf(&rules, "^FO%d,%d^GB%d,%d,%d^FS", x+r.Min.X, y+r.Min.Y, r.Dx(), r.Dy(), t)
 	}
 	best := []placedPart{{m: m}}
-	bestCost := estimateGraphic(m, enc, z64)
+	bestCost := d.estimateGraphic(m, enc, z64)
 	bestRules := false
 	for _, gap := range []int{p.MMToDots(2), p.MMToDots(6)} {
 		parts := bands(rest, gap)
 		cost := rules.Len()
 		for _, b := range parts {
-			cost += estimateGraphic(b.m, enc, z64)
+			cost += d.estimateGraphic(b.m, enc, z64)
 		}
 		if cost < bestCost {
 			best, bestCost, bestRules = parts, cost, true
@@ -221,7 +222,7 @@ func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 	}
 	for _, b := range best {
 		fmt.Fprintf(&out, "^FO%d,%d", x+b.x, y+b.y)
-		out.Write(GraphicField(b.m, enc, z64))
+		out.Write(d.graphicField(b.m, enc, z64))
 		out.WriteString("^FS")
 	}
 	return out.Bytes()
