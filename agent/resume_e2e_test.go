@@ -9,6 +9,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +39,31 @@ func newResumeRig(t *testing.T, eo emulator.Options) *resumeRig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc := printer.Config{Name: "zebra", Transport: "tcp", StatusInterval: 50 * time.Millisecond,
+		TCP: printer.TCPConfig{Address: addr.String(), WriteTimeout: 5 * time.Second, StatusTimeout: 500 * time.Millisecond}}
+	return startResumeRig(t, em, pc)
+}
+
+// newSerialResumeRig is newResumeRig with the printer on a serial line
+// (a pseudo-terminal), which stays open across the agent's restarts.
+func newSerialResumeRig(t *testing.T, eo emulator.Options) *resumeRig {
+	t.Helper()
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("no pseudo-terminals here")
+	}
+	em := emulator.New(eo)
+	t.Cleanup(func() { em.Close() })
+	dev, err := em.OpenPTY(filepath.Join(t.TempDir(), "ttyZebra"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := printer.Config{Name: "zebra", Transport: "serial", StatusInterval: 50 * time.Millisecond,
+		Serial: printer.SerialConfig{Device: dev, Baud: 115200, WriteTimeout: 5 * time.Second}}
+	return startResumeRig(t, em, pc)
+}
+
+func startResumeRig(t *testing.T, em *emulator.Emulator, pc printer.Config) *resumeRig {
+	t.Helper()
 	cfg, err := config.Load("", func(c *config.Config) {
 		c.DataDir = t.TempDir()
 		c.Listen = "127.0.0.1:0"
@@ -44,8 +71,7 @@ func newResumeRig(t *testing.T, eo emulator.Options) *resumeRig {
 		c.Jobs.RetryMax = 200 * time.Millisecond
 		c.Jobs.MaxAttempts = 20
 		c.Jobs.MaxPayload = 16 << 20
-		c.Printers = []printer.Config{{Name: "zebra", Transport: "tcp", StatusInterval: 50 * time.Millisecond,
-			TCP: printer.TCPConfig{Address: addr.String(), WriteTimeout: 5 * time.Second, StatusTimeout: 500 * time.Millisecond}}}
+		c.Printers = []printer.Config{pc}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -232,4 +258,25 @@ func TestResumeWithoutCounterHoldsForTheOperator(t *testing.T) {
 			t.Errorf("history: %+v", got.History)
 		}
 	})
+}
+
+// On a serial line the half-sent label stays in the printer as an
+// unfinished format after the agent stops: the restarted agent gives it a
+// moment to end by itself, then cancels it (~JA), sees the counter has not
+// moved and sends the label again, once.
+func TestResumeCutTransferOnASerialLine(t *testing.T) {
+	r := newSerialResumeRig(t, emulator.Options{BytesPerSecond: 100_000})
+	j := submitZPL(t, r.a, "zebra", e2eLabel(1, 300_000), 1)
+	e2eWait(t, "the transfer under way", func() bool { return r.em.Received() > 20_000 })
+	r.crash()
+	r.em.SetBytesPerSecond(0)
+	r.start()
+	got := r.waitJob(j.ID, apitype.StateDone)
+	r.settled()
+	if n := r.em.LabelsPrinted(); n != 1 {
+		t.Fatalf("%d labels came out, want exactly 1; history %+v", n, got.History)
+	}
+	if !historySays(got, "none of the job's 1 labels printed") {
+		t.Errorf("history does not say the counter had not moved: %+v", got.History)
+	}
 }

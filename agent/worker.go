@@ -316,12 +316,15 @@ func (w *worker) process(ctx context.Context, id string) {
 			if counted && st.Odometer != nil {
 				pr.base, pr.baseKnown = *st.Odometer, true
 			}
+		}
+		if !pr.sent || j.Sending == nil {
 			j.Sending = &apitype.JobSending{Since: a.now(), Labels: total}
 			if pr.baseKnown {
 				base := pr.base
 				j.Sending.OdometerBefore = &base
 			}
 		}
+		j.Sending.Written = false // this attempt's bytes are not all out yet
 		out := zpl.Join(rest)
 		j.Attempts++
 		j = a.transition(j, apitype.StatePrinting, fmt.Sprintf("attempt %d, %d bytes", j.Attempts, len(out)))
