@@ -157,13 +157,16 @@ type ShipmentDocument struct {
 
 // ShipmentPrint is one print of a document through the job queue.
 type ShipmentPrint struct {
-	N        int       `json:"n"`
-	Document string    `json:"document"`
-	JobID    string    `json:"job_id,omitempty"`
-	Printer  string    `json:"printer,omitempty"`
-	State    JobState  `json:"state,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	At       time.Time `json:"at"`
+	N        int      `json:"n"`
+	Document string   `json:"document"`
+	JobID    string   `json:"job_id,omitempty"`
+	Printer  string   `json:"printer,omitempty"`
+	State    JobState `json:"state,omitempty"`
+	Error    string   `json:"error,omitempty"` // in the reader's language where the agent words it
+	// ErrorID and ErrorArgs name Error's catalog message, where it has one.
+	ErrorID   string         `json:"error_id,omitempty"`
+	ErrorArgs map[string]any `json:"error_args,omitempty"`
+	At        time.Time      `json:"at"`
 }
 
 // ShipmentTracking is the latest tracking status.
@@ -174,7 +177,8 @@ type ShipmentTracking struct {
 	At          *time.Time `json:"at,omitempty"`
 	EstimatedAt *time.Time `json:"estimated_at,omitempty"`
 	Checked     time.Time  `json:"checked"`
-	Error       string     `json:"error,omitempty"`
+	Error       string     `json:"error,omitempty"`    // in the reader's language where the agent words it
+	ErrorID     string     `json:"error_id,omitempty"` // Error's catalog message, where it has one
 }
 
 // ShipmentStep is one step of a shipment's history.

@@ -608,7 +608,7 @@ func (j *Journal) printDocs(ctx context.Context, r *Record, reprint bool, printe
 		jobID, err := j.opts.Submit(ctx, PrintRequest{Printer: to, Key: key, Name: truncate(name, 200), Kind: kindOf, Data: data})
 		p := apitype.ShipmentPrint{N: n, Document: kind, JobID: jobID, Printer: to, At: j.now()}
 		if err != nil {
-			p.Error = err.Error()
+			setPrintError(&p, err)
 			errs = append(errs, i18n.Wrap(err, "shipjournal.err.printing", "document", docWord(kind)))
 		} else {
 			printed++
@@ -701,7 +701,7 @@ func (j *Journal) printOne(ctx context.Context, r *Record, kind, printer string)
 		Name: truncate("DHL "+firstNonEmpty(r.ShipmentNo, r.ID)+" ("+kind+")", 200), Kind: kindOf, Data: data})
 	p := apitype.ShipmentPrint{N: n, Document: kind, JobID: jobID, Printer: printer, At: j.now()}
 	if err != nil {
-		p.Error = err.Error()
+		setPrintError(&p, err)
 	}
 	r.Prints = append(r.Prints, p)
 	r.step(j.now(), msg("shipjournal.note.printed_one", "document", docWord(kind), "n", n))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -724,4 +725,45 @@ func TestPruneDocumentsKeepsRecordsAndOpenShipments(t *testing.T) {
 func actionID(r *Record) string {
 	id, _ := Action(r)
 	return id
+}
+
+// What a record keeps of the catalog's words is worded again for each
+// reader: a history step with a message inside its arguments, a print's
+// error, the tracking error; DHL's words stay as they are.
+func TestRecordWordsInTheReadersLanguage(t *testing.T) {
+	j := &Journal{}
+	r := &Record{ID: "20261130-0001", Kind: apitype.ShipmentKindOutbound, State: apitype.ShipmentCreated, Docs: []apitype.ShipmentDocument{{Kind: DocLabel}}}
+	r.step(time.Now(), msg("shipjournal.note.unknown", "why", problemMsg(parcel.ProblemNotAnswered)))
+	r.step(time.Now(), msg("shipjournal.note.refused", "reason", "Die Postleitzahl ist ungültig."))
+	p := apitype.ShipmentPrint{N: 1, Document: DocLabel}
+	setPrintError(&p, i18n.K(ErrUnavailable, "shipjournal.err.no_printing"))
+	r.Prints = append(r.Prints, p)
+	r.Tracking = &apitype.ShipmentTracking{ErrorID: "shipjournal.why.no_tracking_status", Error: "old words"}
+	// As the store keeps it.
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Record
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	en, de := j.Wire(&back, i18n.For(i18n.English)), j.Wire(&back, i18n.For(i18n.German))
+	for _, c := range []struct{ got, want string }{
+		{en.History[0].Note, "outcome unknown: DHL's answer says nothing about this shipment; not sent again"},
+		{de.History[0].Note, "Ergebnis unbekannt: DHLs Antwort sagt nichts über diese Sendung; wird nicht erneut gesendet"},
+		{de.History[1].Note, "von DHL abgelehnt: Die Postleitzahl ist ungültig."},
+		{en.Prints[0].Error, "printing is not available"},
+		{de.Prints[0].Error, "Drucken ist nicht verfügbar"},
+		{de.Tracking.Error, "DHL kennt für diese Sendung noch keinen Status"},
+		{de.ActionID, apitype.ShipmentActionReprint},
+		{de.Action, "Druck fehlgeschlagen; die Dokumente sind gespeichert: die Sendung nachdrucken."},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	if back.History[0].Note != en.History[0].Note || back.Tracking.Error != "old words" {
+		t.Errorf("the record keeps its English words: %q / %q", back.History[0].Note, back.Tracking.Error)
+	}
 }

@@ -207,7 +207,7 @@ func (j *Journal) printReturn(ctx context.Context, r *Record) error {
 		Name: truncate("DHL Retoure RET"+r.ShipmentNo+" "+r.OrderRef, 200), Kind: apitype.KindPDF, Data: data})
 	p := apitype.ShipmentPrint{N: 1, Document: DocReturnLabel, JobID: jobID, Printer: r.Printer, At: j.now()}
 	if err != nil {
-		p.Error = err.Error()
+		setPrintError(&p, err)
 	}
 	r.Prints = append(r.Prints, p)
 	r.PrintPending = false
@@ -262,13 +262,14 @@ func (j *Journal) Track(ctx context.Context, id string) (*Record, error) {
 	t := &apitype.ShipmentTracking{Checked: now, Status: tracking.Unknown}
 	if r.Tracking != nil {
 		*t = *r.Tracking
-		t.Checked, t.Error = now, ""
+		t.Checked, t.Error, t.ErrorID = now, "", ""
 	}
 	switch {
 	case terr != nil:
 		t.Error = terr.Error()
 	case len(resp.Shipments) == 0:
-		t.Error = "DHL knows no status for this shipment yet"
+		t.ErrorID = "shipjournal.why.no_tracking_status"
+		t.Error = english(msg(t.ErrorID))
 	default:
 		prev := t.Status
 		applyStatus(t, resp.Shipments[0])

@@ -39,7 +39,13 @@ func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 	if r.Kind == apitype.ShipmentKindReturn && r.ShipmentNo != "" {
 		w.ReturnID = "RET" + r.ShipmentNo
 	}
+	if t := r.Tracking; t != nil && t.ErrorID != "" {
+		c := *t
+		c.Error = words(l, c.ErrorID, nil, c.Error)
+		w.Tracking = &c
+	}
 	for _, p := range r.Prints {
+		p.Error = words(l, p.ErrorID, p.ErrorArgs, p.Error)
 		if p.JobID != "" && j.opts.Job != nil {
 			if job, err := j.opts.Job(p.JobID); err == nil {
 				p.State = job.State

@@ -139,3 +139,13 @@ func docWord(kind string) i18n.Message {
 	}
 	return msg(id)
 }
+
+// setPrintError records why a print failed, with its catalog message
+// where it has one.
+func setPrintError(p *apitype.ShipmentPrint, err error) {
+	p.Error, p.ErrorID, p.ErrorArgs = err.Error(), "", nil
+	if m, ok := storedArg(err).(map[string]any); ok {
+		p.ErrorID, _ = m["id"].(string)
+		p.ErrorArgs, _ = m["args"].(map[string]any)
+	}
+}
