@@ -252,11 +252,24 @@ func (s *Station) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// ensureStreams creates the streams when they are missing. A stream that
-// exists is used as it is, never updated: the warehouse may have set it up
-// (or another station created it a moment ago), and credentials that may
-// not create streams can still use them.
+// ensureStreams creates the streams and the two buckets (station states,
+// claims) when they are missing, so one agent started with the
+// administrator's credentials sets up the warehouse. What exists is used
+// as it is, never updated: the warehouse may have set it up (or another
+// station created it a moment ago), and credentials that may not create
+// streams can still use them.
 func (s *Station) ensureStreams(ctx context.Context) error {
+	if err := s.ensureJobStreams(ctx); err != nil {
+		return err
+	}
+	if _, err := s.bucket(ctx); err != nil {
+		return err
+	}
+	_, err := s.claims(ctx)
+	return err
+}
+
+func (s *Station) ensureJobStreams(ctx context.Context) error {
 	for _, cfg := range []jetstream.StreamConfig{
 		{Name: s.cfg.JobStream, Subjects: []string{s.cfg.Prefix + ".jobs.>"}, Retention: jetstream.WorkQueuePolicy,
 			Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute, Replicas: s.cfg.Replicas},

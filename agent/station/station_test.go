@@ -64,6 +64,13 @@ func (q *queue) submit(_ context.Context, r apitype.SubmitRequest) (apitype.Job,
 
 func (q *queue) n() int { q.mu.Lock(); defer q.mu.Unlock(); return len(q.jobs) }
 
+func (q *queue) has(key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	_, ok := q.jobs[key]
+	return ok
+}
+
 type testStation struct {
 	*Station
 	q      *queue
@@ -74,6 +81,17 @@ type testStation struct {
 
 func newStation(t testing.TB, urls []string, name string, pools []string, replicas int) *testStation {
 	t.Helper()
+	return startStation(t, urls, name, pools, replicas, "", "")
+}
+
+// newStationAs starts a station with a user's credentials.
+func newStationAs(t testing.TB, urls []string, name string, pools []string, user, password string) *testStation {
+	t.Helper()
+	return startStation(t, urls, name, pools, 1, user, password)
+}
+
+func startStation(t testing.TB, urls []string, name string, pools []string, replicas int, user, password string) *testStation {
+	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +99,7 @@ func newStation(t testing.TB, urls []string, name string, pools []string, replic
 	t.Cleanup(func() { db.Close() })
 	cfg := config.NATSConfig{URLs: urls, Station: name, Pools: pools, Prefix: "labelagent", JobStream: "LABELAGENT_JOBS",
 		EventStream: "LABELAGENT_EVENTS", Bucket: "labelagent_stations", Heartbeat: time.Second, AckWait: 2 * time.Second,
-		EventBuffer: 10000, Replicas: replicas}
+		EventBuffer: 10000, Replicas: replicas, PoolBacklog: 2, User: user, Password: password}
 	q := &queue{jobs: map[string]apitype.SubmitRequest{}}
 	events := make(chan apitype.Event, 1024)
 	st, err := New(Options{Config: cfg, Submit: q.submit, Permanent: func(err error) bool { return errors.Is(err, errBad) },
