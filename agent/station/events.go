@@ -174,21 +174,29 @@ func (s *Station) keep(ents []outboxEntry) {
 			}
 		}
 		// Bound the outbox: the oldest go first.
-		if max := s.cfg.EventBuffer; max > 0 {
-			over := b.Stats().KeyN - max
+		s.mu.Lock()
+		n := s.outN + len(ents)
+		s.mu.Unlock()
+		if max := s.cfg.EventBuffer; max > 0 && n > max {
+			// (First again after each Delete: Next after a Delete skips a key.)
 			c := b.Cursor()
-			for k, _ := c.First(); k != nil && over > 0; k, _ = c.Next() {
+			for k, _ := c.First(); k != nil && n > max; k, _ = c.First() {
 				if err := c.Delete(); err != nil {
 					return err
 				}
-				over--
+				n--
 				dropped++
 			}
 		}
+		// Set under bolt's writer lock, so the next transaction sees it.
+		s.mu.Lock()
+		s.outN = n
+		s.mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		s.opt.Log.Warn("nats: events not kept", "err", err)
+		s.countOutbox()
 		return
 	}
 	if dropped > 0 {
@@ -210,12 +218,26 @@ func (s *Station) Dropped() int64 {
 
 // Buffered is how many events wait for the servers.
 func (s *Station) Buffered() int {
-	n := 0
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outN
+}
+
+// countOutbox counts the outbox's entries and finds its last key (at the
+// start, and after a failed write).
+func (s *Station) countOutbox() {
 	_ = s.opt.DB.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketOutbox).Stats().KeyN
+		b := tx.Bucket(bucketOutbox)
+		n := b.Stats().KeyN
+		k, _ := b.Cursor().Last()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.outN = n
+		if k != nil {
+			s.outSeq = max(s.outSeq, binary.BigEndian.Uint64(k))
+		}
 		return nil
 	})
-	return n
 }
 
 // publishLoop publishes the outbox in order while the servers answer.
@@ -276,13 +298,22 @@ func (s *Station) dropPublished(keys [][]byte, cause error) error {
 	if len(keys) > 0 {
 		if err := s.opt.DB.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketOutbox)
+			gone := 0
 			for _, k := range keys {
+				if b.Get(k) == nil {
+					continue // dropped meanwhile to bound the outbox
+				}
 				if err := b.Delete(k); err != nil {
 					return err
 				}
+				gone++
 			}
+			s.mu.Lock()
+			s.outN -= gone
+			s.mu.Unlock()
 			return nil
 		}); err != nil {
+			s.countOutbox()
 			return err
 		}
 	}

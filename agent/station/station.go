@@ -21,7 +21,6 @@ package station
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -75,6 +74,7 @@ type Station struct {
 	wakePub chan struct{}
 	dropped int64
 	outSeq  uint64 // the outbox's last key
+	outN    int    // entries in the outbox
 	idSeq   uint64 // events of this run, for their ids
 	// run tells this run's event ids from an earlier run's (the agent's
 	// event sequence starts again at each start).
@@ -107,12 +107,7 @@ func New(opt Options) (*Station, error) {
 	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1), room: make(chan struct{}),
 		run: strconv.FormatInt(opt.Now().UnixNano(), 36)}
 	s.st = apitype.SourceStatus{Name: opt.Config.Station, Kind: "nats", Where: strings.Join(opt.Config.URLs, ","), State: "waiting"}
-	_ = opt.DB.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketOutbox).Cursor().Last(); k != nil {
-			s.outSeq = binary.BigEndian.Uint64(k)
-		}
-		return nil
-	})
+	s.countOutbox()
 	return s, nil
 }
 

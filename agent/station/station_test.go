@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -81,16 +82,18 @@ type testStation struct {
 
 func newStation(t testing.TB, urls []string, name string, pools []string, replicas int) *testStation {
 	t.Helper()
-	return startStation(t, urls, name, pools, replicas, "", "")
+	return startStation(t, urls, name, pools, func(c *config.NATSConfig) { c.Replicas = replicas })
 }
 
 // newStationAs starts a station with a user's credentials.
 func newStationAs(t testing.TB, urls []string, name string, pools []string, user, password string) *testStation {
 	t.Helper()
-	return startStation(t, urls, name, pools, 1, user, password)
+	return startStation(t, urls, name, pools, func(c *config.NATSConfig) { c.User, c.Password = user, password })
 }
 
-func startStation(t testing.TB, urls []string, name string, pools []string, replicas int, user, password string) *testStation {
+// startStation starts a station with the tests' settings (heartbeat 1s,
+// ack wait 2s), changed by mods.
+func startStation(t testing.TB, urls []string, name string, pools []string, mods ...func(*config.NATSConfig)) *testStation {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), 0o600, nil)
 	if err != nil {
@@ -99,7 +102,10 @@ func startStation(t testing.TB, urls []string, name string, pools []string, repl
 	t.Cleanup(func() { db.Close() })
 	cfg := config.NATSConfig{URLs: urls, Station: name, Pools: pools, Prefix: "labelagent", JobStream: "LABELAGENT_JOBS",
 		EventStream: "LABELAGENT_EVENTS", Bucket: "labelagent_stations", Heartbeat: time.Second, AckWait: 2 * time.Second,
-		EventBuffer: 10000, Replicas: replicas, PoolBacklog: 2, User: user, Password: password}
+		EventBuffer: 10000, Replicas: 1, PoolBacklog: 2}
+	for _, m := range mods {
+		m(&cfg)
+	}
 	q := &queue{jobs: map[string]apitype.SubmitRequest{}}
 	events := make(chan apitype.Event, 1024)
 	st, err := New(Options{Config: cfg, Submit: q.submit, Permanent: func(err error) bool { return errors.Is(err, errBad) },
@@ -303,42 +309,74 @@ func TestMalformedMessagesAreTerminatedWithReason(t *testing.T) {
 	}
 }
 
+// outage is how long the tests keep the server away: by default 5 s,
+// longer than every timer the tests' stations run on (a heartbeat entry
+// expires after 3 s, the ack wait is 2 s, a pull request 2 s, a reconnect
+// attempt every 1 s), so every state a longer outage reaches is reached;
+// LABELAGENT_NATS_OUTAGE=60s runs a real minute (and 10m ten).
+func outage(t *testing.T) time.Duration {
+	t.Helper()
+	if v := os.Getenv("LABELAGENT_NATS_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("LABELAGENT_NATS_OUTAGE=%q: %v", v, err)
+		}
+		return d
+	}
+	return 5 * time.Second
+}
+
+// restartServer stops the server, keeps it away for the outage while
+// during runs, and starts it again on the same port and store.
+func restartServer(t *testing.T, srv *server.Server, dir string, during func()) *server.Server {
+	t.Helper()
+	p := srv.Addr().(*net.TCPAddr).Port
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	t0 := time.Now()
+	during()
+	time.Sleep(outage(t) - time.Since(t0))
+	t.Logf("the server was away %v", time.Since(t0).Round(time.Millisecond))
+	srv2 := startServer(t, p, dir)
+	t.Cleanup(srv2.Shutdown)
+	return srv2
+}
+
 func TestServerRestartAndEventsBufferedWhileDown(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServer(t, -1, dir)
 	url := srv.ClientURL()
-	p := srv.Addr().(*net.TCPAddr).Port
 	s := newStation(t, []string{url}, "st1", []string{"line"}, 1)
 	js := publisher(t, url)
 	waitStream(t, js, "LABELAGENT_JOBS")
 	publish(t, js, "labelagent.jobs.pool.line", 0, 100)
 	waitJobs(t, 50, s.q)
 	// The server goes away mid-run; the station keeps making events.
-	srv.Shutdown()
-	srv.WaitForShutdown()
-	for i := 0; i < 300; i++ {
-		s.events <- apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob, At: time.Now(), Job: &apitype.Job{ID: fmt.Sprint(i), State: apitype.StateDone}}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Buffered() < 300 {
-		if time.Now().After(deadline) {
-			t.Fatalf("buffered %d", s.Buffered())
+	restartServer(t, srv, dir, func() {
+		for i := 0; i < 300; i++ {
+			s.events <- apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob, At: time.Now(), Job: &apitype.Job{ID: fmt.Sprint(i), State: apitype.StateDone}}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if st := s.Status(); st.State != "down" {
-		t.Errorf("state while the server is away: %+v", st)
-	}
-	time.Sleep(3 * time.Second)
-	srv2 := startServer(t, p, dir)
-	defer srv2.Shutdown()
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Buffered() < 300 {
+			if time.Now().After(deadline) {
+				t.Fatalf("buffered %d", s.Buffered())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if st := s.Status(); st.State != "down" {
+			t.Errorf("state while the server is away: %+v", st)
+		}
+		if l := s.Stations(context.Background()); l.Connected || l.Buffered < 300 {
+			t.Errorf("station list while the server is away: %+v", l)
+		}
+	})
 	publish(t, js, "labelagent.jobs.pool.line", 100, 100)
 	waitJobs(t, 200, s.q)
 	time.Sleep(time.Second)
 	if n := s.q.n(); n != 200 {
 		t.Fatalf("%d jobs, want 200", n)
 	}
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for s.Buffered() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d events still buffered after the server came back", s.Buffered())
@@ -353,6 +391,113 @@ func TestServerRestartAndEventsBufferedWhileDown(t *testing.T) {
 	si, err := es.Info(ctx, jetstream.WithSubjectFilter("labelagent.events.st1.job"))
 	if err != nil || si.State.Subjects["labelagent.events.st1.job"] != 300 {
 		t.Fatalf("job events in the stream: %+v %v", si, err)
+	}
+	// The heartbeat is back in the bucket (its entry may have expired
+	// while the server was away).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if l := s.Stations(ctx); l.Connected && len(l.Stations) == 1 && l.Stations[0].Buffered == 0 && l.Dropped == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stations after the outage: %+v", s.Stations(ctx))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestEventBufferBoundWhileDown makes more events while the server is away
+// than nats.event_buffer keeps: the newest are kept and delivered after
+// the reconnect, the oldest are dropped, and the count is in the
+// station's status, its state in the bucket and the station list (which
+// `labelagent stations` and `printers` print).
+func TestEventBufferBoundWhileDown(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, -1, dir)
+	url := srv.ClientURL()
+	s := startStation(t, []string{url}, "st1", nil, func(c *config.NATSConfig) { c.EventBuffer = 100 })
+	js := publisher(t, url)
+	waitStream(t, js, "LABELAGENT_EVENTS")
+	restartServer(t, srv, dir, func() {
+		for i := range 250 {
+			s.events <- apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob, At: time.Now(), Job: &apitype.Job{ID: fmt.Sprint("job", i+1)}}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Dropped() < 150 {
+			if time.Now().After(deadline) {
+				t.Fatalf("buffered %d, dropped %d", s.Buffered(), s.Dropped())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if b := s.Buffered(); b != 100 {
+			t.Errorf("%d events kept, want the bound 100", b)
+		}
+	})
+	ctx := context.Background()
+	for deadline := time.Now().Add(20 * time.Second); s.Buffered() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still buffered", s.Buffered())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	es, err := js.Stream(ctx, "LABELAGENT_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := es.Info(ctx, jetstream.WithSubjectFilter("labelagent.events.st1.job"))
+	if err != nil || si.State.Subjects["labelagent.events.st1.job"] != 100 {
+		t.Fatalf("job events in the stream: %+v %v", si, err)
+	}
+	// The kept ones are the newest: job151 … job250, in order.
+	first, err := es.GetMsg(ctx, si.State.FirstSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev apitype.StationEvent
+	if err := json.Unmarshal(first.Data, &ev); err != nil || ev.Job == nil || ev.Job.ID != "job151" {
+		t.Errorf("first event after the outage: %s %v", first.Data, err)
+	}
+	if l := s.Stations(ctx); l.Dropped != 150 {
+		t.Errorf("station list: dropped %d, want 150", l.Dropped)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		l := s.Stations(ctx)
+		if len(l.Stations) == 1 && l.Stations[0].Dropped == 150 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the station's state does not say what it dropped: %+v", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestEventIDsDifferAcrossRestarts: the agent's event sequence starts
+// again at each start, and an id the stream has seen within its dedupe
+// window is dropped; a restarted station's events must all arrive.
+func TestEventIDsDifferAcrossRestarts(t *testing.T) {
+	srv := startServer(t, -1, t.TempDir())
+	defer srv.Shutdown()
+	url := srv.ClientURL()
+	js := publisher(t, url)
+	for run := range 2 {
+		s := newStation(t, []string{url}, "st1", nil, 1)
+		for i := range 5 {
+			s.events <- apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob, At: time.Now(), Job: &apitype.Job{ID: fmt.Sprint(run, "-", i)}}
+		}
+		waitStream(t, js, "LABELAGENT_EVENTS")
+		es, _ := js.Stream(context.Background(), "LABELAGENT_EVENTS")
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			si, _ := es.Info(context.Background(), jetstream.WithSubjectFilter("labelagent.events.st1.job"))
+			if si != nil && si.State.Subjects["labelagent.events.st1.job"] == uint64(5*(run+1)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: job events in the stream %+v", run+1, si)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		s.cancel()
+		<-s.done
 	}
 }
 
