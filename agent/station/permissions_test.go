@@ -136,6 +136,7 @@ func refused(t *testing.T, errs <-chan error, what, subject string, do func(ctx 
 // publishes its events and heartbeat and lists the stations; and each is
 // refused another station's jobs, its inbox, its events and its key.
 func TestStationPermissions(t *testing.T) {
+	t.Parallel()
 	srv := permissionServer(t)
 	url := srv.ClientURL()
 	ctx := context.Background()

@@ -362,16 +362,34 @@ func (s *Station) consume(ctx context.Context, durable, subject string, pool boo
 		if err != nil {
 			return err
 		}
-		for msg := range batch.Messages() {
-			if it, ok := s.handle(ctx, msg, pool); ok {
-				acks <- it
-			}
+		if !s.takeBatch(ctx, batch, pool, acks) {
+			return nil
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 	}
 	return nil
+}
+
+// takeBatch handles a fetch's messages as they come; false when ctx ends
+// first (the pull request runs out on the server, and a message it still
+// brings is delivered again after the ack wait).
+func (s *Station) takeBatch(ctx context.Context, batch jetstream.MessageBatch, pool bool, acks chan<- ackItem) bool {
+	msgs := batch.Messages()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case msg, ok := <-msgs:
+			if !ok {
+				return true
+			}
+			if it, ok := s.handle(ctx, msg, pool); ok {
+				acks <- it
+			}
+		}
+	}
 }
 
 // room is how many pool jobs the station may take now: none while the

@@ -343,6 +343,7 @@ func restartServer(t *testing.T, srv *server.Server, dir string, during func()) 
 }
 
 func TestServerRestartAndEventsBufferedWhileDown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	srv := startServer(t, -1, dir)
 	url := srv.ClientURL()
@@ -411,6 +412,7 @@ func TestServerRestartAndEventsBufferedWhileDown(t *testing.T) {
 // station's status, its state in the bucket and the station list (which
 // `labelagent stations` and `printers` print).
 func TestEventBufferBoundWhileDown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	srv := startServer(t, -1, dir)
 	url := srv.ClientURL()
@@ -475,6 +477,7 @@ func TestEventBufferBoundWhileDown(t *testing.T) {
 // again at each start, and an id the stream has seen within its dedupe
 // window is dropped; a restarted station's events must all arrive.
 func TestEventIDsDifferAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, -1, t.TempDir())
 	defer srv.Shutdown()
 	url := srv.ClientURL()
