@@ -35,6 +35,7 @@ type fakeAgent struct {
 	printers   []apitype.Printer
 	origins    []apitype.Origin
 	balance    *apitype.StampBalance // nil: not configured
+	lowBelow   int                   // the agent's tray.low_balance in cents
 	ships      []apitype.Shipment
 	scans      []apitype.ScanRequest
 	scanResult apitype.ScanResult
@@ -115,7 +116,11 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 			js(w, apitype.Error{Status: 503, Code: apitype.CodeStampNotConfigured, Message: msg})
 			return
 		}
-		js(w, *f.balance)
+		// The agent tells its tray.low_balance with the balance.
+		b := *f.balance
+		b.LowBelowCents = f.lowBelow
+		b.Low = f.lowBelow > 0 && b.Cents < f.lowBelow
+		js(w, b)
 	})
 	mux.HandleFunc("POST /api/v1/scan", func(w http.ResponseWriter, r *http.Request) {
 		var req apitype.ScanRequest

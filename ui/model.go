@@ -83,8 +83,6 @@ type Options struct {
 	// operator's language switch).
 	Addr, Key, DataDir string
 	Lang               i18n.Lang
-	// LowBalanceCents: below this the tray notifies once (0: never).
-	LowBalanceCents int64
 	// Poll is how often the balance and the pairing requests are read
 	// (they have no events); default 5 s.
 	Poll time.Duration
@@ -376,9 +374,11 @@ func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 		if perr == nil {
 			m.st.Purchases = purchases
 		}
-		low := m.opts.LowBalanceCents > 0 && int64(bal.Cents) < m.opts.LowBalanceCents
+		// The threshold is the agent's (tray.low_balance in its
+		// configuration), told with the balance.
+		low := bal.Low
 		if low && !m.notified["balance:low"] {
-			notes = append(notes, Notice{Kind: "low_balance", Title: l.T("tray.notice.low_balance_title"), Body: l.T("tray.notice.low_balance", "balance", l.Money(int64(bal.Cents)), "threshold", l.Money(m.opts.LowBalanceCents))})
+			notes = append(notes, Notice{Kind: "low_balance", Title: l.T("tray.notice.low_balance_title"), Body: l.T("tray.notice.low_balance", "balance", l.Money(int64(bal.Cents)), "threshold", l.Money(int64(bal.LowBelowCents)))})
 		}
 		m.notified["balance:low"] = low
 	case errors.As(berr, &apiErr) && (apiErr.Code == apitype.CodeStampNotConfigured || apiErr.Status == 404):

@@ -154,7 +154,8 @@ func TestJobListFollowsEvents(t *testing.T) {
 	f.jobs = []apitype.Job{{ID: "old", Name: "ORD-1", State: apitype.StateDone, Created: readAt}}
 	f.printers = []apitype.Printer{{Name: "desk", Status: printer.Status{State: printer.StateReady}}}
 	f.balance = &apitype.StampBalance{Cents: 5000, At: readAt}
-	m, n := runModel(t, Options{Addr: f.addr(), Lang: i18n.German, LowBalanceCents: 1000})
+	f.lowBelow = 1000
+	m, n := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
 	waitFor(t, "the first load", func() bool { st := m.State(); return st.Overall == Ready && st.Balance.Known && f.streamCount() == 1 })
 	if st := m.State(); len(st.Jobs) != 1 || !st.Balance.Known || st.Balance.Value.Cents != 5000 {
 		t.Fatalf("after the load: %+v", st)

@@ -417,12 +417,5 @@ func colours(t *testing.T, path string) int {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	seen := map[uint32]bool{}
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 7 {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 7 {
-			r, g, b, _ := img.At(x, y).RGBA()
-			seen[r>>8<<16|g>>8<<8|b>>8] = true
-		}
-	}
-	return len(seen)
+	return distinctColours(img)
 }

@@ -22,6 +22,8 @@ type StampService struct {
 	// Profile gives the printer profile of a printer, so stamps are bought
 	// at its resolution; nil: the configured dpi (or DPI203).
 	Profile purchase.ProfileFunc
+	// LowBalanceCents is tray.low_balance, told with the balance (0: never).
+	LowBalanceCents int64
 }
 
 // MountStamps adds the /api/v1/stamps endpoints. With st == nil they answer
@@ -111,7 +113,8 @@ func (h *stampHandlers) balance(w http.ResponseWriter, r *http.Request) {
 		h.stampError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apitype.StampBalance{Cents: int(b.Amount), Text: b.Amount.String(), At: b.At})
+	low := int(h.st.LowBalanceCents)
+	writeJSON(w, http.StatusOK, apitype.StampBalance{Cents: int(b.Amount), Text: b.Amount.String(), At: b.At, LowBelowCents: low, Low: low > 0 && int(b.Amount) < low})
 }
 
 func (h *stampHandlers) products(w http.ResponseWriter, r *http.Request) {

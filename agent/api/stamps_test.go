@@ -65,7 +65,7 @@ func newStampWorld(t *testing.T, mount bool) *stampWorld {
 	}
 	s := &Server{key: "secret", log: quiet, mux: http.NewServeMux()}
 	if mount {
-		s.MountStamps(&StampService{IM: imc, Journal: j, Profile: profile})
+		s.MountStamps(&StampService{IM: imc, Journal: j, Profile: profile, LowBalanceCents: 2000})
 	} else {
 		s.MountStamps(nil)
 	}
@@ -81,6 +81,10 @@ func TestStampEndpoints(t *testing.T) {
 	b, err := w.cl.StampBalance(ctx, true)
 	if err != nil || b.Cents != 1000 || b.Text != "10,00 €" {
 		t.Fatalf("balance %+v %v", b, err)
+	}
+	// tray.low_balance (20 €) comes with the balance, for the tray.
+	if b.LowBelowCents != 2000 || !b.Low {
+		t.Fatalf("balance %+v: want low below 2000 cents", b)
 	}
 	ps, err := w.cl.StampProducts(ctx)
 	if err != nil || len(ps) != 2 || ps[0].Name != "Standardbrief" || ps[0].Price != "0,95 €" || !ps[0].Default {

@@ -20,6 +20,10 @@ type StampBalance struct {
 	Cents int       `json:"cents"`
 	Text  string    `json:"text"`
 	At    time.Time `json:"at"`
+	// LowBelowCents is the configuration's tray.low_balance: below it the
+	// tray notifies the operator (0: never). Low says the balance is below.
+	LowBelowCents int  `json:"low_below_cents"`
+	Low           bool `json:"low"`
 }
 
 // StampProduct is a product of the price list.

@@ -73,6 +73,9 @@ type Config struct {
 	// NATS joins the station to a warehouse over NATS JetStream.
 	NATS NATSConfig `yaml:"nats,omitempty"`
 
+	// Tray is what the operator's tray is told (tray.go).
+	Tray TrayConfig `yaml:"tray,omitempty"`
+
 	// source is the file this came from ("" for embedded defaults).
 	source string
 	// ix locates keys in the file; origin names the environment variable
@@ -351,6 +354,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.validateSources(seen, names)...)
 	errs = append(errs, c.validatePacking(seen, names)...)
 	errs = append(errs, c.validateNATS(seen, names)...)
+	errs = append(errs, c.validateTray()...)
 	return errs
 }
 

@@ -83,7 +83,8 @@ func (app *cliApp) runAgentWith(ctx context.Context, sys service.Logger, asServi
 	baseCtx, endRequests := context.WithCancel(context.Background())
 	control := api.New(a, key, log)
 	if p := a.Postage(); p != nil {
-		control.MountStamps(&api.StampService{IM: p.Client, Journal: p.Journal, Profile: p.Profile})
+		low, _ := cfg.Tray.LowBalanceCents() // checked with the configuration
+		control.MountStamps(&api.StampService{IM: p.Client, Journal: p.Journal, Profile: p.Profile, LowBalanceCents: low})
 	} else {
 		control.MountStamps(nil) // the endpoints say INTERNETMARKE is not configured
 	}

@@ -17,24 +17,14 @@ import (
 
 // newTrayCmd starts the operator's tray: a client of the running agent.
 func (app *cliApp) newTrayCmd() *cobra.Command {
-	var lowBalance string
 	var poll time.Duration
 	cmd := &cobra.Command{
 		Use:  "tray",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var low int64
-			if lowBalance != "" {
-				f, err := i18n.ParseDecimal(lowBalance)
-				if err != nil || f < 0 {
-					return usage(i18n.E("cli.not_a_number", "value", lowBalance))
-				}
-				low = int64(f*100 + 0.5)
-			}
-			return app.runTray(cmd.Context(), poll, low)
+			return app.runTray(cmd.Context(), poll)
 		},
 	}
-	cmd.Flags().StringVar(&lowBalance, "low-balance", "20", "")
 	cmd.Flags().DurationVar(&poll, "poll", 5*time.Second, "")
 	return cmd
 }
@@ -42,10 +32,10 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 // runTray runs the tray until the operator quits or ctx ends. Fyne draws
 // on the main OS thread: this must be called on the main goroutine (cobra
 // runs commands there), never from another goroutine.
-func (app *cliApp) runTray(ctx context.Context, poll time.Duration, lowCents int64) error {
+func (app *cliApp) runTray(ctx context.Context, poll time.Duration) error {
 	cl := app.Client()
 	return ui.Run(ctx, ui.AppOptions{
-		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll, LowBalanceCents: lowCents},
+		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll},
 		Log:   ui.Logger(app.stderr, app.logLevel),
 	})
 }
@@ -70,7 +60,7 @@ func (app *cliApp) runDefault(cmd *cobra.Command, _ []string) error {
 	if !errors.As(err, &notRunning) {
 		// The service (or another agent) answers; anything else that
 		// answers there the tray shows in plain words.
-		return app.runTray(ctx, 5*time.Second, 2000)
+		return app.runTray(ctx, 5*time.Second)
 	}
 	if _, err := app.checkedConfig(); err != nil {
 		return err
@@ -95,7 +85,7 @@ func (app *cliApp) runDefault(cmd *cobra.Command, _ []string) error {
 		close(agentEnded)
 		quitTray()
 	}()
-	trayErr := app.runTray(trayCtx, 5*time.Second, 2000)
+	trayErr := app.runTray(trayCtx, 5*time.Second)
 	stopAgent()
 	<-agentEnded
 	if agentErr != nil {
