@@ -22,8 +22,8 @@ type StampBalance struct {
 	At    time.Time `json:"at"`
 	// LowBelowCents is the configuration's tray.low_balance: below it the
 	// tray notifies the operator (0: never). Low says the balance is below.
-	LowBelowCents int  `json:"low_below_cents"`
-	Low           bool `json:"low"`
+	LowBelowCents int  `json:"low_below_cents,omitempty"`
+	Low           bool `json:"low,omitempty"`
 }
 
 // StampProduct is a product of the price list.
