@@ -6,6 +6,7 @@ package main
 // keys made from the command's path:
 //
 //	help.ship.cancel.short / .long / .example   a command ("help.root.…" for labelagent itself)
+//	help.ship.cancel.args                        the arguments in its usage line ("ID|SHIPMENT-NUMBER|ORDER-REF...")
 //	help.ship.flag.weight                         a flag of that command
 //	help.flag.json                                a flag that says the same on every command
 //
@@ -206,11 +207,15 @@ func (app *cliApp) writeUsage(w io.Writer, c *cobra.Command) error {
 	return err
 }
 
-// useLine is cobra's UseLine with "[flags]" in the reader's words.
+// useLine is cobra's UseLine with the arguments and "[flags]" in the
+// reader's words.
 func useLine(l *i18n.Localizer, c *cobra.Command) string {
 	line := c.Use
+	if k := helpKey(c, "args"); k != "" {
+		line = c.Name() + " " + l.T(k)
+	}
 	if c.HasParent() {
-		line = c.Parent().CommandPath() + " " + c.Use
+		line = c.Parent().CommandPath() + " " + line
 	}
 	if c.DisableFlagsInUseLine || !c.HasAvailableFlags() || strings.Contains(line, "[flags]") {
 		return line

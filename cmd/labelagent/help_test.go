@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,7 +65,14 @@ func TestHelpIsComplete(t *testing.T) {
 		if short == "" {
 			t.Errorf("%s: no help text (add help.%s.short to agent/i18n/locales/help.*.toml)", path, strings.ReplaceAll(strings.TrimPrefix(path, "labelagent "), " ", "."))
 		}
-		for _, field := range []string{"short", "long", "example"} {
+		if _, args, ok := strings.Cut(c.Use, " "); ok {
+			// The usage line's arguments: the catalog's English is the code's.
+			k := helpKey(c, "args")
+			if k == "" || cat.For(i18n.English).T(k) != args {
+				t.Errorf("%s: want %s.args = %q in help.en.toml", path, helpKeys(c)[0], args)
+			}
+		}
+		for _, field := range []string{"short", "long", "example", "args"} {
 			k := helpKey(c, field)
 			if k == "" {
 				continue
@@ -73,7 +82,7 @@ func TestHelpIsComplete(t *testing.T) {
 					t.Errorf("%s: %s has no %s text", path, k, l)
 				}
 			}
-			if field != "example" {
+			if field == "short" || field == "long" {
 				enTexts[path] = append(enTexts[path], strings.TrimSpace(cat.For(i18n.English).T(k, helpData(cat.For(i18n.English), c)...)))
 			}
 		}
@@ -205,6 +214,32 @@ func TestCompletionDescriptionsFollowTheLanguage(t *testing.T) {
 		out, errOut, _ := helpCLI(t, tc.env, tc.args...)
 		if !strings.Contains(out, tc.want) {
 			t.Errorf("%v %v: want %q in:\n%s%s", tc.env, tc.args, tc.want, out, errOut)
+		}
+	}
+}
+
+// TestHelpOfTheBinary: the built program answers --help in the language of
+// its environment, as a shell user meets it.
+func TestHelpOfTheBinary(t *testing.T) {
+	bin := binary(t)
+	for _, tc := range []struct {
+		lang string
+		args []string
+		want []string
+	}{
+		{"de_DE.UTF-8", []string{"stamp", "buy", "--help"}, []string{"Kauft Briefmarken", "Aufruf:\n  labelagent stamp buy [Optionen]", "Globale Optionen:"}},
+		{"en_GB.UTF-8", []string{"help", "stamp", "buy"}, []string{"Buy stamps and print them", "Usage:\n  labelagent stamp buy [flags]", "Global Flags:"}},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = []string{"LANG=" + tc.lang, "HOME=" + t.TempDir(), "LABELAGENT_CONFIG=" + filepath.Join(t.TempDir(), "none.yaml")}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("LANG=%s %v: want %q in:\n%s", tc.lang, tc.args, w, out)
+			}
 		}
 	}
 }
