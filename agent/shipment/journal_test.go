@@ -767,3 +767,21 @@ func TestRecordWordsInTheReadersLanguage(t *testing.T) {
 		t.Errorf("the record keeps its English words: %q / %q", back.History[0].Note, back.Tracking.Error)
 	}
 }
+
+// A label job the queue held because it may have printed when the agent
+// stopped: the shipment says so and what to do, in the reader's language.
+func TestHeldPrintJobIsTheOperatorsDecision(t *testing.T) {
+	j := &Journal{opts: Options{Job: func(id string) (apitype.Job, error) {
+		return apitype.Job{ID: id, State: apitype.StateFailed, Printer: "zebra", LastError: "may have printed: the agent stopped while sending it"}, nil
+	}}}
+	r := &Record{ID: "20261130-0002", Kind: apitype.ShipmentKindOutbound, State: apitype.ShipmentCreated,
+		Docs: []apitype.ShipmentDocument{{Kind: DocLabel}}, Prints: []apitype.ShipmentPrint{{N: 1, Document: DocLabel, JobID: "7"}}}
+	de := j.Wire(r, i18n.For(i18n.German))
+	if de.ActionID != apitype.ShipmentActionReprint || !strings.Contains(de.Action, "Druckauftrag 7") || !strings.Contains(de.Action, "may have printed") || de.Prints[0].State != apitype.StateFailed {
+		t.Fatalf("held print: %s %q %+v", de.ActionID, de.Action, de.Prints)
+	}
+	r.State = apitype.ShipmentCancelled
+	if w := j.Wire(r, i18n.For(i18n.German)); w.ActionID != "" {
+		t.Errorf("a cancelled shipment has nothing to do: %s %q", w.ActionID, w.Action)
+	}
+}

@@ -61,6 +61,15 @@ func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 	}
 	if id, m := Action(r); id != "" {
 		w.ActionID, w.Action = id, l.T(m.ID, m.Args...)
+	} else if r.State != apitype.ShipmentCancelled {
+		// A print job the queue gave up on, or held because it may have
+		// printed when the agent stopped: the operator decides at the printer.
+		for _, p := range w.Prints {
+			if p.State == apitype.StateFailed {
+				w.ActionID, w.Action = apitype.ShipmentActionReprint, l.T("shipjournal.action.print_job_failed", "job", p.JobID, "error", p.Error, "id", r.ID)
+				break
+			}
+		}
 	}
 	return w
 }

@@ -315,10 +315,23 @@ func (app *cliApp) action(s apitype.Shipment) string {
 		return app.T("ship.action.fix")
 	case s.State == apitype.ShipmentCreated && !hasLabel(s):
 		return app.T("ship.action.no_label", "id", s.ID)
+	case s.ActionID == apitype.ShipmentActionReprint && printJobFailed(s):
+		// The agent's words (the job's reason, "look at the printer") and the command.
+		return app.T("shipjournal.cli.print_job_failed", "text", s.Action, "id", s.ID)
 	case s.Action != "":
 		return app.T("ship.action.reprint", "id", s.ID)
 	}
 	return ""
+}
+
+// printJobFailed: a print job of s failed (or was held: it may have printed).
+func printJobFailed(s apitype.Shipment) bool {
+	for _, p := range s.Prints {
+		if p.State == apitype.StateFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // printShipment writes a shipment for a person.
