@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -239,6 +242,45 @@ func TestHelpOfTheBinary(t *testing.T) {
 		for _, w := range tc.want {
 			if !strings.Contains(string(out), w) {
 				t.Errorf("LANG=%s %v: want %q in:\n%s", tc.lang, tc.args, w, out)
+			}
+		}
+	}
+}
+
+// TestTrayBuildHelpIsComplete: tray.go is compiled only with -tags tray, so
+// the tree walk above sees tray_none.go's command; its flags are read from
+// the source instead, and its texts must be in the catalog too.
+func TestTrayBuildHelpIsComplete(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "tray.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"help.tray.short", "help.tray.long"}
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) < 3 {
+			return true
+		}
+		if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || !strings.HasSuffix(sel.Sel.Name, "Var") && !strings.HasSuffix(sel.Sel.Name, "VarP") {
+			return true
+		}
+		if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			name := strings.Trim(lit.Value, `"`)
+			key := "help.tray.flag." + name
+			if !i18n.Default().Has(i18n.English, key) {
+				key = "help.flag." + name
+			}
+			keys = append(keys, key)
+		}
+		return true
+	})
+	if len(keys) < 3 {
+		t.Fatalf("found no flags in tray.go (%v): is the test still reading the right file?", keys)
+	}
+	for _, k := range keys {
+		for _, l := range i18n.Langs() {
+			if !i18n.Default().Has(l, k) {
+				t.Errorf("tray.go: %s has no %s text", k, l)
 			}
 		}
 	}
