@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -283,5 +284,30 @@ func TestTrayBuildHelpIsComplete(t *testing.T) {
 				t.Errorf("tray.go: %s has no %s text", k, l)
 			}
 		}
+	}
+}
+
+// BenchmarkHelpPage: what `labelagent --lang de ship --help` costs beyond
+// starting the program: building the command tree, wording all of it from
+// the catalog and writing one page.
+func BenchmarkHelpPage(b *testing.B) {
+	for b.Loop() {
+		var out bytes.Buffer
+		app := newCLIApp("1.2.3", strings.NewReader(""), &out, &out)
+		app.env = func(string) string { return "" }
+		root := app.root()
+		root.SetArgs([]string{"--lang", "de", "ship", "--help"})
+		if err := root.Execute(); err != nil || out.Len() == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCommandTree: the same without the help (what every other
+// command pays: the tree is built without words, which come only for help).
+func BenchmarkCommandTree(b *testing.B) {
+	for b.Loop() {
+		app := newCLIApp("1.2.3", strings.NewReader(""), io.Discard, io.Discard)
+		app.root()
 	}
 }
