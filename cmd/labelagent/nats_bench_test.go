@@ -47,7 +47,7 @@ func BenchmarkNATSPool(b *testing.B) {
 	for _, stations := range []int{1, 4} {
 		b.Run(fmt.Sprintf("stations=%d", stations), func(b *testing.B) {
 			sts, js := startNATSStations(b, natsServer(b).ClientURL(), make([]time.Duration, stations)...)
-			const single, burst = 200, 400
+			const single, burst = 500, 400
 			var lat, api []time.Duration
 			b.ResetTimer()
 			for range b.N {
@@ -66,7 +66,7 @@ func BenchmarkNATSPool(b *testing.B) {
 					}
 				}
 				have := printedAll(sts)
-				cpu0 := agentsCPU(b, sts)
+				cpu0, disk0 := agentsCPU(b, sts), agentsWritten(b, sts)
 				t0 := time.Now()
 				for i := single; i < single+burst; i++ {
 					sendPool(b, js, fmt.Sprint("b", stations), i)
@@ -74,8 +74,9 @@ func BenchmarkNATSPool(b *testing.B) {
 				waitLabelsOut(b, sts, have+burst, 120*time.Second)
 				b.ReportMetric(float64(burst)/time.Since(t0).Seconds(), "jobs/s")
 				b.ReportMetric(float64((agentsCPU(b, sts)-cpu0).Microseconds())/1000/burst, "agent-cpu-ms/job")
+				b.ReportMetric(float64(agentsWritten(b, sts)-disk0)/1024/burst, "agent-disk-kB/job")
 				if stations == 1 { // the same burst through the control API
-					have, cpu0 = printedAll(sts), agentsCPU(b, sts)
+					have, cpu0, disk0 = printedAll(sts), agentsCPU(b, sts), agentsWritten(b, sts)
 					for i := range burst {
 						if _, err := sts[0].e.cl.Submit(context.Background(), apitype.SubmitRequest{Printer: "zebra", Kind: apitype.KindZPL, Payload: label(i)}); err != nil {
 							b.Fatal(err)
@@ -83,6 +84,7 @@ func BenchmarkNATSPool(b *testing.B) {
 					}
 					waitLabelsOut(b, sts, have+burst, 120*time.Second)
 					b.ReportMetric(float64((agentsCPU(b, sts)-cpu0).Microseconds())/1000/burst, "api-agent-cpu-ms/job")
+					b.ReportMetric(float64(agentsWritten(b, sts)-disk0)/1024/burst, "api-agent-disk-kB/job")
 				}
 			}
 			b.StopTimer()
@@ -143,6 +145,26 @@ func agentsCPU(tb testing.TB, sts []natsStation) time.Duration {
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
 		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total
+}
+
+// agentsWritten is what the agents' processes have written to disk so far
+// (write_bytes of /proc/PID/io: what reached the storage layer, the
+// store's pages and its fsyncs).
+func agentsWritten(tb testing.TB, sts []natsStation) int64 {
+	var total int64
+	for _, s := range sts {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", s.e.proc.cmd.Process.Pid))
+		if err != nil {
+			tb.Skipf("no /proc here: %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				total += n
+			}
+		}
 	}
 	return total
 }
