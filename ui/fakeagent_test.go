@@ -44,6 +44,10 @@ type fakeAgent struct {
 	payloads   []string
 	dayEnds    int
 	purchases  []apitype.StampPurchase
+	products   []apitype.StampProduct
+	buys       []apitype.StampBuyRequest // every purchase request, as sent
+	dropBuy    bool                      // the next purchase's answer is lost
+	station    *apitype.StationList      // nil: NATS not configured
 	streams    []chan apitype.Event
 }
 
@@ -162,6 +166,60 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		f.payloads = append(f.payloads, string(body))
 		w.WriteHeader(http.StatusCreated)
 		js(w, apitype.SubmitResponse{Job: j})
+	})
+	mux.HandleFunc("GET /api/v1/stamps/products", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.StampProductList{Products: f.products})
+	})
+	// Purchases as the agent's journal answers them: one per idempotency
+	// key; dropBuy loses the answer after the purchase was made.
+	mux.HandleFunc("POST /api/v1/stamps/purchases", func(w http.ResponseWriter, r *http.Request) {
+		var req apitype.StampBuyRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		f.mu.Lock()
+		f.buys = append(f.buys, req)
+		var p *apitype.StampPurchase
+		for i := range f.purchases {
+			if f.purchases[i].ID == "p-"+req.IdempotencyKey {
+				p = &f.purchases[i]
+			}
+		}
+		if p == nil {
+			price := 0
+			for _, pr := range f.products {
+				if pr.Code == req.Product {
+					price = pr.PriceCents
+				}
+			}
+			f.purchases = append([]apitype.StampPurchase{{ID: "p-" + req.IdempotencyKey, State: "printed", Product: req.Product, ProductName: "Standardbrief", Quantity: req.Quantity, TotalCents: price * req.Quantity, Created: readAt, Vouchers: []apitype.StampVoucher{{VoucherID: "V1"}}}}, f.purchases...)
+			p = &f.purchases[0]
+		}
+		out, drop := *p, f.dropBuy
+		f.dropBuy = false
+		f.mu.Unlock()
+		if drop {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		js(w, out)
+	})
+	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.station == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			js(w, apitype.Error{Status: 503, Code: "nats_not_configured", Message: "NATS is not configured"})
+			return
+		}
+		js(w, *f.station)
 	})
 	mux.HandleFunc("GET /api/v1/stamps/purchases", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()

@@ -89,8 +89,11 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 		}
 	}
 	lang := i18n.Detect(os.Getenv, explicitLang)
+	exe, _ := os.Executable()
 	err := Run(ctx, AppOptions{
-		Model: Options{Addr: o.addr, DataDir: o.dataDir, Lang: lang, Poll: o.poll},
+		// The packages put labelagent beside labelagent-tray: it starts
+		// the service when the operator asks.
+		Model: Options{Addr: o.addr, DataDir: o.dataDir, Lang: lang, Poll: o.poll, AgentBin: AgentBinary(exe)},
 		Log:   Logger(stderr, o.logLevel),
 	})
 	if err != nil {

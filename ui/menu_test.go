@@ -55,17 +55,19 @@ func TestTrayMenuScreenshot(t *testing.T) {
 		{Name: "office", Status: printer.Status{State: printer.StatePaperOut}},
 	}
 	f.balance = &apitype.StampBalance{Cents: 4295, At: readAt}
+	f.station = &apitype.StationList{Connected: true, Server: "nats://lager-1:4222"}
 	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
 	w := onUI(func() *Window { return newWindow(a, m, do) })
 	waitFor(t, "the state from the agent", func() bool {
 		st := m.State()
-		return st.Balance.Known && len(st.Jobs) == 3 && len(st.Printers) == 2
+		return st.Balance.Known && len(st.Jobs) == 3 && len(st.Printers) == 2 && st.Station != nil
 	})
 	menu := onUI(func() *fyne.Menu { return w.trayMenu(m.State()) })
 	got := strings.Join(menuTexts(menu), "\n")
 	for _, want := range []string{
 		"Bitte nachsehen", // the office printer is out of paper
 		"Portokasse: 42,95 € (Stand 24.11.2026 14:05)",
+		"Lager (NATS): verbunden mit nats://lager-1:4222",
 		"ORD-1003 – wird gedruckt auf desk",
 		"ORD-1001 – gedruckt auf desk",
 		"office: kein Papier",

@@ -73,6 +73,7 @@ type State struct {
 	Purchases []apitype.StampPurchase // recent INTERNETMARKE purchases, newest first
 	Pairing   []apitype.Origin        // pending requests only
 	LastScan  *ScanOutcome
+	Station   *Station // the warehouse link over NATS; nil: not set up
 	Updated   time.Time
 }
 
@@ -83,6 +84,9 @@ type Options struct {
 	// operator's language switch).
 	Addr, Key, DataDir string
 	Lang               i18n.Lang
+	// AgentBin is the labelagent program that starts the service
+	// ("start the service"); "" offers no such action. See AgentBinary.
+	AgentBin string
 	// Poll is how often the balance and the pairing requests are read
 	// (they have no events); default 5 s.
 	Poll time.Duration
@@ -186,6 +190,10 @@ func (m *Model) State() State {
 	if s.LastScan != nil {
 		c := *s.LastScan
 		s.LastScan = &c
+	}
+	if s.Station != nil {
+		c := *s.Station
+		s.Station = &c
 	}
 	return s
 }
@@ -341,6 +349,7 @@ func (m *Model) RefreshBalance(ctx context.Context, ask bool) {
 func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 	cl := m.client()
 	origins, oerr := cl.Origins(ctx)
+	station, serr := readStation(ctx, cl)
 	bal, berr := cl.StampBalance(ctx, askDP)
 	var purchases []apitype.StampPurchase
 	var perr error = errNotRead
@@ -366,6 +375,9 @@ func (m *Model) refreshSlow(ctx context.Context, askDP bool) {
 			}
 		}
 		m.st.Pairing = pending
+	}
+	if serr == nil {
+		m.st.Station = station
 	}
 	var apiErr *client.APIError
 	switch {
@@ -481,6 +493,9 @@ func overall(s State, now time.Time) Overall {
 	}
 	if len(s.Pairing) > 0 {
 		return Attention
+	}
+	if s.Station != nil && !s.Station.Connected {
+		return Attention // warehouse jobs cannot reach this station
 	}
 	for _, p := range s.Printers {
 		if !p.Status.CanPrint() && p.Status.State != printer.StatePaused || p.Paused && p.Queued > 0 {

@@ -32,6 +32,9 @@ type Window struct {
 	W   fyne.Window
 
 	header     *widget.Label
+	Station    *widget.Label  // the warehouse link (NATS), hidden when not set up
+	StartSvc   *widget.Button // "start the service", shown while it does not answer
+	SvcOut     *widget.Label  // what starting the service came to
 	langSel    *widget.Select
 	Scan       *widget.Entry
 	ScanResult *widget.Label
@@ -52,6 +55,8 @@ type Window struct {
 	printers  *fyne.Container
 	Balance   *widget.Label
 	refreshB  *widget.Button
+	BuyB      *widget.Button
+	buyKey    pendingBuy // the last purchase whose outcome is not known
 	PurchList *widget.List
 	purch     []apitype.StampPurchase
 	purchSel  string
@@ -81,6 +86,13 @@ func NewWindow(a fyne.App, m *Model) *Window { return newWindow(a, m, fyne.Do) }
 func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	w := &Window{app: a, m: m, W: a.NewWindow("labelagent"), do: do}
 	w.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.Station = widget.NewLabel("")
+	w.Station.Hide()
+	w.SvcOut = widget.NewLabel("")
+	w.SvcOut.Wrapping = fyne.TextWrapWord
+	w.SvcOut.Hide()
+	w.StartSvc = widget.NewButton("", w.startService)
+	w.StartSvc.Hide()
 	w.langSel = widget.NewSelect([]string{"Deutsch", "English"}, func(s string) {
 		l := i18n.English
 		if s == "Deutsch" {
@@ -146,6 +158,7 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 		}
 	}
 	w.purchNone = widget.NewLabel("")
+	w.BuyB = widget.NewButton("", w.buyDialog)
 	w.PurchOut = widget.NewLabel("")
 	w.PurchOut.Wrapping = fyne.TextWrapWord
 	w.refundB = widget.NewButton("", func() {
@@ -190,12 +203,14 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("", jobs),
 		container.NewTabItem("", container.NewVScroll(w.printers)),
-		container.NewTabItem("", container.NewBorder(container.NewVBox(w.Balance, container.NewHBox(w.refreshB), w.purchNone), container.NewVBox(w.PurchOut, container.NewHBox(w.reprintSt, w.refundB)), nil, nil, w.PurchList)),
+		container.NewTabItem("", container.NewBorder(container.NewVBox(w.Balance, container.NewHBox(w.refreshB, w.BuyB), w.purchNone), container.NewVBox(w.PurchOut, container.NewHBox(w.reprintSt, w.refundB)), nil, nil, w.PurchList)),
 		container.NewTabItem("", container.NewBorder(w.shipNone, container.NewVBox(w.DayEndOut, container.NewHBox(w.dayEndB)), nil, nil, w.ShipList)),
 		container.NewTabItem("", container.NewVScroll(w.Pairing)),
 	)
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, w.langSel, w.header),
+		container.NewBorder(nil, nil, nil, container.NewHBox(w.StartSvc, w.langSel), w.header),
+		w.SvcOut,
+		w.Station,
 		w.Scan,
 		container.NewBorder(nil, nil, nil, w.reprintBtn, w.ScanResult),
 	)
@@ -321,6 +336,21 @@ func (w *Window) refresh() {
 		head += ": " + ErrorText(l, st.ConnErr)
 	}
 	w.header.SetText(head)
+	w.StartSvc.SetText(l.T("tray.service.start"))
+	if st.Overall == NotRunning && w.m.CanStartService() {
+		w.StartSvc.Show()
+	} else {
+		w.StartSvc.Hide()
+		if st.Overall != NotRunning && st.Overall != Connecting {
+			w.SvcOut.Hide() // the service answers: what starting it said is old
+		}
+	}
+	if t := StationText(l, st.Station); t != "" {
+		w.Station.SetText(t)
+		w.Station.Show()
+	} else {
+		w.Station.Hide()
+	}
 	if w.m.Lang() == i18n.German {
 		w.langSel.Selected = "Deutsch"
 	} else {
@@ -344,7 +374,7 @@ func (w *Window) refresh() {
 		w.tabs.Items[i].Text = l.T(key)
 	}
 	if n := len(st.Pairing); n > 0 {
-		w.tabs.Items[4].Text += fmt.Sprintf(" (%d)", n)
+		w.tabs.Items[tabPairing].Text += fmt.Sprintf(" (%d)", n)
 	}
 	w.tabs.Refresh()
 
@@ -407,10 +437,16 @@ func (w *Window) refresh() {
 
 	w.Balance.SetText(BalanceText(l, st.Balance))
 	w.refreshB.SetText(l.T("tray.balance.refresh"))
+	w.BuyB.SetText(l.T("tray.buy.button"))
 	if st.Balance.NotConfigured {
 		w.refreshB.Disable()
 	} else {
 		w.refreshB.Enable()
+	}
+	if st.Balance.Known {
+		w.BuyB.Enable()
+	} else {
+		w.BuyB.Disable()
 	}
 
 	w.purch = st.Purchases
@@ -482,25 +518,56 @@ func otherLang(l i18n.Lang) i18n.Lang {
 	return i18n.German
 }
 
-// trayMenu builds the system-tray menu from the state.
+// Tabs of the main window, in order.
+const (
+	tabJobs = iota
+	tabPrinters
+	tabPortokasse
+	tabShipments
+	tabPairing
+)
+
+// showTab brings the window up at a tab, the scan field focused.
+func (w *Window) showTab(tab int) {
+	w.W.Show()
+	w.W.RequestFocus()
+	w.tabs.SelectIndex(tab)
+	w.W.Canvas().Focus(w.Scan)
+}
+
+// trayMenu builds the system-tray menu from the state. The lines that say
+// how things stand open the window where they are dealt with (disabled
+// items are greyed out by most desktops, hard to read at a glance);
+// only the section titles are disabled.
 func (w *Window) trayMenu(st State) *fyne.Menu {
 	l := w.m.L()
-	dis := func(s string) *fyne.MenuItem {
+	title := func(s string) *fyne.MenuItem {
 		it := fyne.NewMenuItem(s, nil)
 		it.Disabled = true
 		return it
 	}
-	items := []*fyne.MenuItem{dis(OverallText(l, st.Overall)), dis(BalanceText(l, st.Balance)), fyne.NewMenuItemSeparator(), dis(l.T("tray.menu.jobs"))}
+	open := func(s string, tab int) *fyne.MenuItem {
+		return fyne.NewMenuItem(s, func() { w.showTab(tab) })
+	}
+	items := []*fyne.MenuItem{open(OverallText(l, st.Overall), tabJobs)}
+	if st.Overall == NotRunning && w.m.CanStartService() {
+		items = append(items, fyne.NewMenuItem(l.T("tray.service.start"), func() { w.showTab(tabJobs); w.startService() }))
+	}
+	if t := StationText(l, st.Station); t != "" {
+		items = append(items, open(t, tabPrinters))
+	}
+	items = append(items, open(BalanceText(l, st.Balance), tabPortokasse), fyne.NewMenuItemSeparator(), title(l.T("tray.menu.jobs")))
 	if len(st.Jobs) == 0 {
-		items = append(items, dis(l.T("tray.menu.no_jobs")))
+		items = append(items, title(l.T("tray.menu.no_jobs")))
 	}
 	for i, j := range st.Jobs {
 		if i == 5 {
 			break
 		}
-		items = append(items, dis(JobLine(l, j)))
+		id := j.ID
+		items = append(items, fyne.NewMenuItem(JobLine(l, j), func() { w.showTab(tabJobs); w.selectJob(id) }))
 	}
-	items = append(items, fyne.NewMenuItemSeparator(), dis(l.T("tray.menu.printers")))
+	items = append(items, fyne.NewMenuItemSeparator(), title(l.T("tray.menu.printers")))
 	for _, p := range st.Printers {
 		name, paused := p.Name, p.Paused
 		key := "tray.menu.pause"
@@ -515,10 +582,10 @@ func (w *Window) trayMenu(st State) *fyne.Menu {
 		}))
 		items = append(items, it)
 	}
-	open := fyne.NewMenuItem(l.T("tray.menu.open"), func() { w.W.Show(); w.W.RequestFocus(); w.W.Canvas().Focus(w.Scan) })
+	openW := fyne.NewMenuItem(l.T("tray.menu.open"), func() { w.showTab(w.tabs.SelectedIndex()) })
 	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { w.app.Quit() })
 	quit.IsQuit = true
-	items = append(items, fyne.NewMenuItemSeparator(), open, quit)
+	items = append(items, fyne.NewMenuItemSeparator(), openW, quit)
 	return fyne.NewMenu("labelagent", items...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,8 +35,9 @@ func (app *cliApp) newTrayCmd() *cobra.Command {
 // runs commands there), never from another goroutine.
 func (app *cliApp) runTray(ctx context.Context, poll time.Duration) error {
 	cl := app.Client()
+	self, _ := os.Executable() // this program's "service start" starts the service
 	return ui.Run(ctx, ui.AppOptions{
-		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll},
+		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll, AgentBin: self},
 		Log:   ui.Logger(app.stderr, app.logLevel),
 	})
 }
