@@ -157,6 +157,9 @@ func NoteText(loc *i18n.Localizer, n render.Note, english string) string {
 	for k, v := range n.Args {
 		kv = append(kv, k, v)
 	}
+	if c, err := strconv.Atoi(n.Args["count"]); err == nil {
+		return loc.N(id, c, kv...) // "1 character", "3 characters"
+	}
 	return loc.T(id, kv...)
 }
 

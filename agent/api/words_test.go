@@ -17,6 +17,7 @@ import (
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
+	"github.com/labelagent/labelagent/zpl/render"
 )
 
 // TestEveryErrorAnswerIsTranslated sends requests that the control API
@@ -172,5 +173,25 @@ func TestAgentLanguageIsTheDefault(t *testing.T) {
 	_, e, _ = f.do(t, "GET", "/api/v1/jobs/77", "", map[string]string{"X-Labelagent-Key": key, "Accept-Language": "en-GB"})
 	if e.Message != "there is no job 77" {
 		t.Errorf("with Accept-Language en-GB: %q", e.Message)
+	}
+}
+
+// TestNoteTextPlural: a renderer note with a count is worded in the
+// plural form the count needs, in both languages.
+func TestNoteTextPlural(t *testing.T) {
+	for _, tc := range []struct {
+		lang  i18n.Lang
+		count string
+		want  string
+	}{
+		{i18n.English, "1", "^B3: 1 character Code 39 cannot carry was left out"},
+		{i18n.English, "4", "^B3: 4 characters Code 39 cannot carry were left out"},
+		{i18n.German, "1", "^B3: 1 Zeichen, das Code 39 nicht darstellen kann, wurde weggelassen"},
+		{i18n.German, "4", "^B3: 4 Zeichen, die Code 39 nicht darstellen kann, wurden weggelassen"},
+	} {
+		n := render.Note{Code: "dropped_code39", Args: map[string]string{"count": tc.count}}
+		if got := api.NoteText(i18n.For(tc.lang), n, "english"); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.lang, tc.count, got, tc.want)
+		}
 	}
 }

@@ -352,7 +352,11 @@ func cobraWords(err error) error {
 		case "cli.flag_bad_value":
 			// The value type's own words say what was expected ("not a
 			// number" from decimal, or strconv's); keep ours, drop Go's.
-			if ie != nil {
+			switch {
+			case ie != nil && ie.Arg("flag") != nil:
+				// A value type of ours refused it naming the flag itself.
+				return usage(ie)
+			case ie != nil:
 				// A value type of ours said why, in the catalog's words.
 				return usage(i18n.KWrap(nil, ie, r.id, "value", m[1], "flag", m[2]))
 			}

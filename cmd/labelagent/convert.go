@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 	if f.printer != "" {
 		cfg, err := app.Config()
 		if err != nil {
-			return zpl.Profile{}, fmt.Errorf("--printer-profile needs the configuration: %w", err)
+			return zpl.Profile{}, i18n.Wrap(err, "cli.profile_needs_config")
 		}
 		found := false
 		for _, p := range cfg.Printers {
@@ -61,20 +62,29 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 			for _, p := range cfg.Printers {
 				names = append(names, p.Name)
 			}
-			return zpl.Profile{}, fmt.Errorf("no printer %q in the configuration (printers: %s)", f.printer, strings.Join(names, ", "))
+			return zpl.Profile{}, usage(i18n.E("job.unknown_printer", "printer", f.printer, "allowed", strings.Join(names, ", ")))
 		}
 	}
 	fl := cmd.Flags()
 	if fl.Changed("dpi") {
+		if f.dpi != 152 && f.dpi != 203 && f.dpi != 300 && f.dpi != 600 {
+			return zpl.Profile{}, app.refuse("--dpi", strconv.Itoa(f.dpi), []string{"152", "203", "300", "600"})
+		}
 		pc.DPI = f.dpi
 	}
 	if fl.Changed("label") {
 		pc.Label, pc.WidthMM, pc.HeightMM = f.label, 0, 0
 	}
 	if fl.Changed("media") {
+		if m := zpl.Media(f.media); m != zpl.MediaGap && m != zpl.MediaMark && m != zpl.MediaContinuous {
+			return zpl.Profile{}, app.refuse("--media", f.media, []string{string(zpl.MediaGap), string(zpl.MediaMark), string(zpl.MediaContinuous)})
+		}
 		pc.Media = f.media
 	}
 	if fl.Changed("darkness") {
+		if f.darkness < 0 || f.darkness > 30 {
+			return zpl.Profile{}, usage(i18n.E("cli.bad_range", "flag", "--darkness", "value", f.darkness, "min", 0, "max", 30))
+		}
 		pc.Darkness = f.darkness
 	}
 	if fl.Changed("no-z64") {
@@ -87,7 +97,10 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 		pc.Graphics = f.graphics
 	}
 	pc.Language = "" // offline conversion always produces ZPL
-	return zpl.ProfileFrom(pc)
+	p, err := zpl.ProfileFrom(pc)
+	// What is left (a label size that does not fit, an unknown label
+	// name) is the zpl package's own description, framed in the reader's words.
+	return p, i18n.Wrap(err, "cli.profile_invalid")
 }
 
 // pdfCacheDir is where offline commands keep the compiled PDF renderer:

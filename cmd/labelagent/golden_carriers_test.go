@@ -261,6 +261,10 @@ func TestGoldenShipments(t *testing.T) {
 		{args: []string{"ship", "cancel", "order-1001"}},
 		{args: []string{"ship", "cancel", "order-1001"}},
 		{args: []string{"ship", "list"}},
+		{args: []string{"ship", "list", "--state", "waiting"}},
+		{args: []string{"ship", "reprint", "order-1004", "--document", "invoice"}},
+		{args: []string{"ship", "show", "order-9999"}},
+		{args: []string{"ship", "document", "order-1004", "--kind", "customs", "-o", "-"}},
 		{args: []string{"dayend", "-o", "manifest.pdf", "--csv", "day.csv"}},
 	})
 }

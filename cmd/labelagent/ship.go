@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -547,6 +548,9 @@ func newShipCancelCmd(app *cliApp) *cobra.Command {
 	}
 }
 
+// printableDocs are the documents a shipment may have to print again.
+var printableDocs = []string{"label", "return_label", "customs", "cod"}
+
 func newShipReprintCmd(app *cliApp) *cobra.Command {
 	var document, printerName string
 	var sink docSink
@@ -554,6 +558,9 @@ func newShipReprintCmd(app *cliApp) *cobra.Command {
 		Use:  "reprint ID|SHIPMENT-NUMBER|ORDER-REF",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(printableDocs, document) {
+				return app.refuse("--document", document, printableDocs)
+			}
 			s, err := app.Client().ReprintShipment(cmd.Context(), args[0], document, printerName)
 			if err != nil {
 				return err
@@ -609,7 +616,11 @@ func newShipDocumentCmd(app *cliApp) *cobra.Command {
 				}
 			}
 			if doc == nil {
-				return fmt.Errorf("shipment %s has no %s document", s.ID, kind)
+				var have []string
+				for _, d := range s.Documents {
+					have = append(have, d.Kind)
+				}
+				return i18n.E("ship.err.no_document", "id", s.ID, "kind", kind, "have", app.L().Or(have))
 			}
 			data, err := app.Client().ShipmentDocument(cmd.Context(), s.ID, kind)
 			if err != nil {
