@@ -63,6 +63,12 @@ func (q *queue) submit(_ context.Context, r apitype.SubmitRequest) (apitype.Job,
 	return apitype.Job{ID: r.IdempotencyKey}, false, nil
 }
 
+func (ts *testStation) printers() []apitype.Printer {
+	ts.pmu.Lock()
+	defer ts.pmu.Unlock()
+	return []apitype.Printer{ts.printer}
+}
+
 func (q *queue) n() int { q.mu.Lock(); defer q.mu.Unlock(); return len(q.jobs) }
 
 func (q *queue) has(key string) bool {
@@ -78,6 +84,18 @@ type testStation struct {
 	events chan apitype.Event
 	cancel context.CancelFunc
 	done   chan struct{}
+	// printer is the station's printer as the agent reports it (the
+	// default printer, "zebra").
+	pmu     sync.Mutex
+	printer apitype.Printer
+}
+
+func (ts *testStation) setPrinter(f func(p *apitype.Printer)) {
+	ts.pmu.Lock()
+	f(&ts.printer)
+	p := ts.printer
+	ts.pmu.Unlock()
+	ts.events <- apitype.Event{Type: apitype.EventPrinter, At: time.Now(), Printer: &p}
 }
 
 func newStation(t testing.TB, urls []string, name string, pools []string, replicas int) *testStation {
@@ -108,14 +126,15 @@ func startStation(t testing.TB, urls []string, name string, pools []string, mods
 	}
 	q := &queue{jobs: map[string]apitype.SubmitRequest{}}
 	events := make(chan apitype.Event, 1024)
+	ts := &testStation{done: make(chan struct{}), printer: apitype.Printer{Name: "zebra", Default: true}}
 	st, err := New(Options{Config: cfg, Submit: q.submit, Permanent: func(err error) bool { return errors.Is(err, errBad) },
 		Events: events, DB: db, Version: "test", Log: slog.New(slog.DiscardHandler),
-		Printers: func() []apitype.Printer { return []apitype.Printer{{Name: "zebra"}} }})
+		Printers: func() []apitype.Printer { return ts.printers() }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testStation{Station: st, q: q, events: events, cancel: cancel, done: make(chan struct{})}
+	ts.Station, ts.q, ts.events, ts.cancel = st, q, events, cancel
 	go func() { st.Run(ctx); close(ts.done) }()
 	t.Cleanup(func() { cancel(); <-ts.done })
 	return ts
@@ -601,5 +620,59 @@ func TestClusterLosesLeader(t *testing.T) {
 		if v != 1 {
 			t.Errorf("%s taken %d times", k, v)
 		}
+	}
+}
+
+// waitPoolWaiting waits until exactly n pull requests wait on the pool's
+// durable (a station that stopped asking has let its last one run out).
+func waitPoolWaiting(t *testing.T, js jetstream.JetStream, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if c, err := js.Consumer(context.Background(), "LABELAGENT_JOBS", "pool-line"); err == nil {
+			if info, err := c.Info(context.Background()); err == nil && info.NumWaiting == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never exactly %d stations waiting on the pool", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPoolJobsOnlyWhileThePrinterHasRoom: a station whose printer is
+// paused, or already holds pool_backlog jobs, takes no pool job; the
+// other station takes them all, and the first takes jobs again once its
+// printer has room.
+func TestPoolJobsOnlyWhileThePrinterHasRoom(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, -1, t.TempDir())
+	defer srv.Shutdown()
+	url := srv.ClientURL()
+	a := newStation(t, []string{url}, "st1", []string{"line"}, 1)
+	b := newStation(t, []string{url}, "st2", []string{"line"}, 1)
+	js := publisher(t, url)
+	waitPoolWaiting(t, js, 2)
+	a.setPrinter(func(p *apitype.Printer) { p.Paused = true })
+	waitPoolWaiting(t, js, 1)
+	publish(t, js, "labelagent.jobs.pool.line", 0, 20)
+	waitJobs(t, 20, a.q, b.q)
+	if a.q.n() != 0 || b.q.n() != 20 {
+		t.Fatalf("printer paused at st1: st1 took %d, st2 %d of 20", a.q.n(), b.q.n())
+	}
+	// st2's printer now holds two jobs (the backlog), st1's is back.
+	b.setPrinter(func(p *apitype.Printer) { p.Queued = 2 })
+	a.setPrinter(func(p *apitype.Printer) { p.Paused = false })
+	waitPoolWaiting(t, js, 1)
+	publish(t, js, "labelagent.jobs.pool.line", 20, 10)
+	waitJobs(t, 30, a.q, b.q)
+	if a.q.n() != 10 || b.q.n() != 20 {
+		t.Fatalf("st2's printer full: st1 took %d, st2 %d of the next 10", a.q.n(), b.q.n()-20)
+	}
+	// Jobs for the station itself come whatever its printer holds.
+	publish(t, js, "labelagent.jobs.station.st2", 30, 3)
+	waitJobs(t, 33, a.q, b.q)
+	if b.q.n() != 23 {
+		t.Fatalf("st2 took %d of its own 3 jobs", b.q.n()-20)
 	}
 }
