@@ -353,3 +353,35 @@ func differentDots(a, b *zpl.Mono) int {
 	}
 	return n
 }
+
+// At 600 dpi the A4 sheet is beyond MaxRenderPixels: its ink is found on a
+// quarter-size render and only the label is rendered at full resolution,
+// so it still prints 1:1 (it used to be shrunk) and its barcodes read.
+func TestCorpusSheetAt600DPI(t *testing.T) {
+	data := corpus(t, "dhl_parcel_de_9097dab5.pdf")
+	p := mustProfile(t, printer.ProfileConfig{DPI: 600, Label: "910-300-600", Graphics: "png"})
+	out, notes, err := conv.PDFLabelsNotes(testContext(t), data, p, zpl.PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !notes[0].Sheet || notes[0].Scale != 1 || notes[0].AreaMM.X < 140 || notes[0].AreaMM.W > 103 {
+		t.Fatalf("notes %+v, want the label cut out 1:1", notes)
+	}
+	labels, err := render.Render(out, render.Options{DPI: 600})
+	if err != nil || len(labels) != 1 {
+		t.Fatalf("%d labels, %v", len(labels), err)
+	}
+	found, err := verify.Scan(testContext(t), labels[0].Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verify.CheckLabel(testContext(t), labels[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range corpusLabels[1].want {
+		if _, ok := find(append(found, rep.Found...), w); !ok {
+			t.Errorf("%s %q does not read on the 600 dpi label (found %v)", w.Format, w.Text, found)
+		}
+	}
+}

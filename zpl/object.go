@@ -42,7 +42,8 @@ func ParseGraphics(s string) (Graphics, error) {
 // library's compress/zlib), chosen by measurement on the corpus pages at
 // 203 and 300 dpi (BenchmarkPNGLevels, docs/benchmarks.md): level 7 is 2.5 %
 // smaller than 6 for 2 ms more a page, 8 and 9 save 2 % more for 3x and
-// 14x its time; klauspost's levels came out 5-8 % larger on this 1-bit art.
+// 14x its time; klauspost's levels 6 and 8 came out 2-8 % larger on this
+// 1-bit art.
 // Binary graphics are for the bytes, so 7.
 const PNGLevel = 7
 
