@@ -1,38 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// lockedBuffer is a bytes.Buffer the command's goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // runEmulate runs `labelagent emulate` in-process with commands typed on
 // its standard input, until it has answered lines lines, then interrupts it.
 func runEmulate(t *testing.T, input string, lines int, args ...string) string {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb syncBuffer
 	app := newCLIApp("1.2.3", strings.NewReader(input), &out, &errb)
 	app.env = func(string) string { return "" }
 	root := app.root()

@@ -18,7 +18,7 @@ import (
 // until the test ends.
 func runSimulate(t *testing.T, args ...string) (stdout string) {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb syncBuffer
 	app := newCLIApp("1.2.3", strings.NewReader(""), &out, &errb)
 	app.env = func(string) string { return "" }
 	root := app.root()
