@@ -11,37 +11,51 @@ import (
 )
 
 // BenchmarkStationPublishToQueue measures the stream's own part of a
-// job's latency: from a back office's Publish (which waits for the
-// stream's acknowledgement) to the job handed to the agent's queue (here
-// an in-memory queue: the agent's disk write is in the end-to-end
-// benchmark), one job at a time, for a pool (fetch, claim in the
-// replicated bucket, queue) and for the station's own subject (no claim).
+// job's latency, one job at a time, stage by stage: from a back office's
+// Publish to the station receiving the message (the server stores it and
+// hands it to the waiting pull request), the claim in the replicated
+// bucket (pools only), the job handed to the agent's queue (here an
+// in-memory queue: the agent's disk write is in the end-to-end benchmark,
+// the same for the control API), and the acknowledgement confirmed (off
+// the job's path: printing does not wait for it). Also Publish's own
+// round trip (until the stream's acknowledgement).
 func BenchmarkStationPublishToQueue(b *testing.B) {
 	for _, subject := range []string{"labelagent.jobs.pool.line", "labelagent.jobs.station.st1"} {
 		b.Run(subject[len("labelagent.jobs."):], func(b *testing.B) {
 			srv := startServer(b, -1, b.TempDir())
 			defer srv.Shutdown()
 			st := newStation(b, []string{srv.ClientURL()}, "st1", []string{"line"}, 1)
-			got := make(chan time.Time, 1)
-			st.q.mu.Lock()
-			st.q.queued = got
-			st.q.mu.Unlock()
+			stages := make(chan stageAt, 16)
+			st.pmu.Lock()
+			st.stages = stages
+			st.pmu.Unlock()
 			js := publisher(b, srv.ClientURL())
 			waitStream(b, js, "LABELAGENT_JOBS")
 			time.Sleep(500 * time.Millisecond) // the consumers bind
-			var lat, pub []time.Duration
+			lat := map[string][]time.Duration{}
 			b.ResetTimer()
 			for i := range b.N {
 				t0 := time.Now()
 				if _, err := js.Publish(context.Background(), subject, job(i), jetstream.WithMsgID(fmt.Sprint("bench-", i))); err != nil {
 					b.Fatal(err)
 				}
-				pub = append(pub, time.Since(t0))
-				select {
-				case t1 := <-got:
-					lat = append(lat, t1.Sub(t0))
-				case <-time.After(10 * time.Second):
-					b.Fatal("job not queued")
+				lat["publish"] = append(lat["publish"], time.Since(t0))
+				prev := t0
+				for {
+					var s stageAt
+					select {
+					case s = <-stages:
+					case <-time.After(10 * time.Second):
+						b.Fatal("job not acknowledged")
+					}
+					lat[s.stage] = append(lat[s.stage], s.at.Sub(prev))
+					if s.stage == "queued" {
+						lat["total"] = append(lat["total"], s.at.Sub(t0))
+					}
+					prev = s.at
+					if s.stage == "acked" {
+						break
+					}
 				}
 			}
 			b.StopTimer()
@@ -49,10 +63,12 @@ func BenchmarkStationPublishToQueue(b *testing.B) {
 				slices.Sort(d)
 				return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
 			}
-			b.ReportMetric(ms(lat, 0.5), "p50-ms")
-			b.ReportMetric(ms(lat, 0.99), "p99-ms")
-			b.ReportMetric(ms(pub, 0.5), "publish-p50-ms")
-			b.ReportMetric(ms(pub, 0.99), "publish-p99-ms")
+			for _, k := range []string{"total", "publish", "received", "claimed", "queued", "acked"} {
+				if len(lat[k]) > 0 {
+					b.ReportMetric(ms(lat[k], 0.5), k+"-p50-ms")
+					b.ReportMetric(ms(lat[k], 0.99), k+"-p99-ms")
+				}
+			}
 		})
 	}
 }

@@ -82,6 +82,9 @@ type Station struct {
 	// room is closed (and replaced) when a job or printer changes, so a
 	// pool consumer waiting for its printer to be free looks again.
 	room chan struct{}
+	// stage, when a benchmark sets it, hears when a job passes a stage
+	// (received, claimed, queued, acked).
+	stage func(stage string)
 }
 
 // New returns the station; Run connects.
@@ -497,15 +500,23 @@ func (s *Station) acker(ctx context.Context, acks <-chan ackItem) {
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		aerr := it.msg.DoubleAck(actx)
 		cancel()
+		s.passed("acked")
 		if aerr != nil {
 			s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed (a redelivery finds the same job)", "key", it.key, "err", aerr)
 		}
 	}
 }
 
+func (s *Station) passed(stage string) {
+	if s.stage != nil {
+		s.stage(stage)
+	}
+}
+
 // handle puts one message in the queue and returns it for acknowledgement,
 // or terminates it with the reason when it can never be a job (false).
 func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ackItem, bool) {
+	s.passed("received")
 	meta, err := msg.Metadata()
 	if err != nil {
 		_ = msg.Term()
@@ -563,6 +574,7 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ack
 			_ = msg.NakWithDelay(s.cfg.AckWait)
 			return ackItem{}, false
 		}
+		s.passed("claimed")
 	}
 	_, existing, err := s.opt.Submit(ctx, apitype.SubmitRequest{Printer: printer, Kind: jm.Kind, Payload: jm.Payload,
 		Copies: jm.Copies, Name: jm.Name, IdempotencyKey: key, Source: "nats:" + strings.TrimPrefix(msg.Subject(), s.cfg.Prefix+".jobs.")})
@@ -575,6 +587,7 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ack
 		return ackItem{}, false
 	}
 	// On disk: now the server may forget it.
+	s.passed("queued")
 	s.mu.Lock()
 	if existing {
 		s.st.Duplicates++

@@ -88,6 +88,22 @@ type testStation struct {
 	// default printer, "zebra").
 	pmu     sync.Mutex
 	printer apitype.Printer
+	stages  chan stageAt // when set (under pmu), hears each stage a job passes
+}
+
+type stageAt struct {
+	stage string
+	at    time.Time
+}
+
+func (ts *testStation) onStage(stage string) {
+	at := time.Now()
+	ts.pmu.Lock()
+	ch := ts.stages
+	ts.pmu.Unlock()
+	if ch != nil {
+		ch <- stageAt{stage, at}
+	}
 }
 
 func (ts *testStation) setPrinter(f func(p *apitype.Printer)) {
@@ -133,6 +149,7 @@ func startStation(t testing.TB, urls []string, name string, pools []string, mods
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.stage = ts.onStage
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.Station, ts.q, ts.events, ts.cancel = st, q, events, cancel
 	go func() { st.Run(ctx); close(ts.done) }()
