@@ -240,27 +240,7 @@ func TestTraySmoke(t *testing.T) {
 		t.Fatalf("the agent says %s, %v", j.State, err)
 	}
 
-	// The screen as X shows it (ImageMagick's import), after the redraw.
-	shot := filepath.Join(dir, "main-window.png")
-	if _, err := exec.LookPath("import"); err != nil {
-		t.Skip("ImageMagick's import is not installed: no screenshot")
-	}
-	time.Sleep(time.Second)
-	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
-	if n := colours(t, shot); n < 3 {
-		t.Errorf("the screenshot is blank (%d colours)", n)
-	}
-	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
-		data, err := os.ReadFile(shot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", "tray-main-window.png"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	screenshot(t, display, "tray-main-window.png")
 
 	// Idle memory, reported for docs/benchmarks.md, next to the floor: an
 	// empty Fyne window with a tray menu on the same display.
@@ -291,6 +271,9 @@ func TestTraySmoke(t *testing.T) {
 	agent.Process.Kill()
 	agent.Wait()
 	seen("service not running", func(s string) bool { return strings.Contains(s, "state=\"Dienst läuft nicht\"") })
+	// The window says so, with "start the service" (labelagent is beside
+	// labelagent-tray, as the packages install them).
+	screenshot(t, display, "tray-not-running.png")
 	agent2 := exec.Command(bin, "run", "--config", cfg)
 	agent2.Stdout, agent2.Stderr = agentOut, agentOut
 	if err := agent2.Start(); err != nil {
@@ -362,14 +345,7 @@ func TestSinglePCSmoke(t *testing.T) {
 	if files, _ := os.ReadDir(labels); len(files) != 1 {
 		t.Errorf("the file printer holds %d labels, want 1", len(files))
 	}
-	shot := filepath.Join(dir, "single.png")
-	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err == nil {
-		if n := colours(t, shot); n < 3 {
-			t.Errorf("the single-PC window is blank (%d colours)", n)
-		}
-	} else if _, lerr := exec.LookPath("import"); lerr == nil {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
+	screenshot(t, display, "")
 
 	// A second start finds the agent answering: the tray only.
 	two := start()
@@ -401,6 +377,35 @@ func TestSinglePCSmoke(t *testing.T) {
 	defer hcancel()
 	if _, err := cl.Health(hctx); err == nil {
 		t.Error("the agent still answers after the single-PC program quit")
+	}
+}
+
+// screenshot captures the virtual display (ImageMagick's import) after the
+// redraw, checks it is not blank and, with UPDATE_SCREENSHOTS=1, keeps it
+// as docs/screenshots/NAME ("" keeps nothing).
+func screenshot(t *testing.T, display, name string) {
+	t.Helper()
+	if _, err := exec.LookPath("import"); err != nil {
+		t.Log("ImageMagick's import is not installed: no screenshot")
+		return
+	}
+	time.Sleep(time.Second)
+	shot := filepath.Join(t.TempDir(), "screen.png")
+	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if n := colours(t, shot); n < 3 {
+		t.Errorf("the screenshot is blank (%d colours)", n)
+	}
+	if name == "" || os.Getenv("UPDATE_SCREENSHOTS") != "1" {
+		return
+	}
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name), data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -86,6 +86,7 @@ func NewWindow(a fyne.App, m *Model) *Window { return newWindow(a, m, fyne.Do) }
 func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	w := &Window{app: a, m: m, W: a.NewWindow("labelagent"), do: do}
 	w.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.header.Wrapping = fyne.TextWrapWord // "not running" says why, at length
 	w.Station = widget.NewLabel("")
 	w.Station.Hide()
 	w.SvcOut = widget.NewLabel("")
