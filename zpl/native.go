@@ -39,10 +39,20 @@ func (s nativeSymbol) printed() image.Rectangle {
 // a barcode must never print at a different size or with other content.
 func findNativeSymbols(m *Mono) []nativeSymbol {
 	var out []nativeSymbol
-	for _, r := range inkRegions(m, 6, 100) {
-		if s, ok := dataMatrixAt(m, r); ok {
+	for _, region := range inkRegions(m, 6, 100) {
+		// Cut out and trimmed once for both readers.
+		sub := m.Crop(region)
+		if sub == nil {
+			continue
+		}
+		t, tr := sub.Trim()
+		if t == nil {
+			continue
+		}
+		r := tr.Add(region.Min)
+		if s, ok := dataMatrixAt(t, r); ok {
 			out = append(out, s)
-		} else if s, ok := pdf417At(m, r); ok {
+		} else if s, ok := pdf417At(t, r); ok {
 			out = append(out, s)
 		}
 	}
@@ -143,16 +153,12 @@ func runs(n int, black func(i int) bool) (lengths []int, firstBlack bool) {
 	return append(lengths, l), firstBlack
 }
 
-func dataMatrixAt(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
-	sub := m.Crop(region)
-	if sub == nil {
+// dataMatrixAt reads t, a trimmed region of the page at r, as a
+// DataMatrix symbol sent exactly.
+func dataMatrixAt(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
+	if t.W < 10 || t.H < 8 {
 		return nativeSymbol{}, false
 	}
-	t, tr := sub.Trim()
-	if t == nil || t.W < 10 || t.H < 8 {
-		return nativeSymbol{}, false
-	}
-	r := tr.Add(region.Min)
 	// The timing pattern on top: alternating modules starting black. The
 	// page may have been rendered with modules a fraction of a dot off, so
 	// runs may differ by a dot.
@@ -287,21 +293,15 @@ func hexEscape(s string) string {
 	return b.String()
 }
 
-// pdf417At recognises a PDF417 symbol: module and row sizes within 5 % of
-// whole dots, codewords that read, and the decoded text encoding back to
+// pdf417At recognises a PDF417 symbol in t, a trimmed region of the page
+// at r: module and row sizes within 5 % of whole dots, codewords that read, and the decoded text encoding back to
 // the very same symbol (same columns, rows, security level and codewords)
 // — the decoder does no error correction, so only an identical symbol
 // proves the reading.
-func pdf417At(m *Mono, region image.Rectangle) (nativeSymbol, bool) {
-	sub := m.Crop(region)
-	if sub == nil {
+func pdf417At(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
+	if t.W < 60 || t.H < 6 {
 		return nativeSymbol{}, false
 	}
-	t, tr := sub.Trim()
-	if t == nil || t.W < 60 || t.H < 6 {
-		return nativeSymbol{}, false
-	}
-	r := tr.Add(region.Min)
 	// The start pattern (bars and spaces of 8,1,1,1,1,1,1,3 modules)
 	// gives the module width; read it on a row inside a symbol row.
 	est := 0.0

@@ -1,6 +1,7 @@
 package zpl
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"math"
@@ -665,6 +666,17 @@ func (v lineView) runs(w int, out []run) []run {
 
 // sameSpan reports whether lines a and b have the same dots in [u0, u1).
 func (v lineView) sameSpan(a, b, u0, u1 int) bool {
+	if !v.transposed && u1 > u0 {
+		// Two rows: whole bytes at once, the end bytes masked.
+		m := v.m
+		ra, rb := m.Pix[a*m.Stride:(a+1)*m.Stride], m.Pix[b*m.Stride:(b+1)*m.Stride]
+		i0, i1 := u0>>3, (u1-1)>>3
+		first, last := byte(0xFF>>(u0&7)), byte(0xFF<<(7-(u1-1)&7))
+		if i0 == i1 {
+			return (ra[i0]^rb[i0])&first&last == 0
+		}
+		return (ra[i0]^rb[i0])&first == 0 && (ra[i1]^rb[i1])&last == 0 && bytes.Equal(ra[i0+1:i1], rb[i0+1:i1])
+	}
 	for u := u0; u < u1; u++ {
 		if v.black(u, a) != v.black(u, b) {
 			return false
@@ -724,6 +736,15 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 					}
 					u0, u1 := rs[i].start, rs[j].start+rs[j].n
 					if covered(u0, u1, w) {
+						i = next
+						continue
+					}
+					// A symbol at least linearMinHeight (2 x linearStep)
+					// lines tall through line w also covers line w-step or
+					// w+step with the same dots: text, whose lines differ,
+					// is passed over before the bars are read.
+					if !(w >= linearStep && v.sameSpan(w-linearStep, w, u0, u1)) &&
+						!(w+linearStep < v.lenV() && v.sameSpan(w+linearStep, w, u0, u1)) {
 						i = next
 						continue
 					}

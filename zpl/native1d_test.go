@@ -264,3 +264,30 @@ func TestGS1DataMatrixNative(t *testing.T) {
 		t.Errorf("command %q, want %q", syms[0].cmd, want)
 	}
 }
+
+// sameSpan compares two rows a byte at a time with the end bytes masked:
+// the same answer as dot by dot, for every span.
+func TestSameSpanRows(t *testing.T) {
+	m, err := NewMono(37, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x := 0; x < 37; x++ {
+		m.Set(x, 0, x%3 == 0)
+		m.Set(x, 1, x%3 == 0 && x != 17 && x != 30)
+	}
+	v := lineView{m: m}
+	for u0 := 0; u0 < 37; u0++ {
+		for u1 := u0 + 1; u1 <= 37; u1++ {
+			want := true
+			for u := u0; u < u1; u++ {
+				if m.Black(u, 0) != m.Black(u, 1) {
+					want = false
+				}
+			}
+			if got := v.sameSpan(0, 1, u0, u1); got != want {
+				t.Fatalf("span [%d,%d): %v, want %v", u0, u1, got, want)
+			}
+		}
+	}
+}
