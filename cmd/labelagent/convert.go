@@ -146,7 +146,7 @@ func convertInput(ctx context.Context, app *cliApp, conv *zpl.Converter, kind st
 	case zpl.KindZPL:
 		return zpl.PrepareZPL(data, p, 0)
 	}
-	return nil, fmt.Errorf("the input is neither PDF, PNG nor ZPL (use --kind to say which)")
+	return nil, i18n.E("cli.input_kind_unknown")
 }
 
 // pageNoteLines words what happened to a PDF page on its way to the label.
@@ -180,7 +180,7 @@ func parseEncoding(s string) (zpl.Encoding, error) {
 	case "z64":
 		return zpl.EncodingZ64, nil
 	}
-	return 0, fmt.Errorf("--encoding %q: use auto, hex, acs or z64", s)
+	return 0, usage(i18n.E("cli.bad_value", "flag", "--encoding", "value", s, "allowed", []string{"auto", "hex", "acs", "z64"}))
 }
 
 // verifyOutput renders the converted ZPL and fails when a barcode on it
@@ -215,11 +215,11 @@ func printReport(app *cliApp, indent string, rep verify.Report) {
 	for _, f := range rep.Found {
 		if k := f.Format + "\x00" + f.Text; !seen[k] {
 			seen[k] = true
-			fmt.Fprintf(app.stderr, "%sscanned %s %q\n", indent, f.Format, f.Text)
+			fmt.Fprintln(app.stderr, indent+app.T("cli.verify_scanned", "format", f.Format, "text", f.Text))
 		}
 	}
 	for _, u := range rep.Unverified {
-		fmt.Fprintf(app.stderr, "%snot verifiable: %s %q\n", indent, u.Format, u.Text)
+		fmt.Fprintln(app.stderr, indent+app.T("cli.verify_unverifiable", "format", u.Format, "text", u.Text))
 	}
 }
 
@@ -250,7 +250,7 @@ func newConvertCmd(app *cliApp) *cobra.Command {
 				return err
 			}
 			if kind != "" && kind != zpl.KindPDF && kind != zpl.KindPNG && kind != zpl.KindZPL {
-				return fmt.Errorf("--kind %q: use pdf, png or zpl", kind)
+				return app.refuse("--kind", kind, []string{zpl.KindPDF, zpl.KindPNG, zpl.KindZPL})
 			}
 			conv := newCLIConverter(app)
 			defer conv.Close()
@@ -260,7 +260,7 @@ func newConvertCmd(app *cliApp) *cobra.Command {
 			}
 			if check || len(expect) > 0 {
 				if err := verifyOutput(cmd.Context(), app, conv, kind, data, zplOut, p, pages, expect); err != nil {
-					return fmt.Errorf("%s: %w (nothing written)", args[0], err)
+					return i18n.Wrap(err, "cli.nothing_written", "file", args[0])
 				}
 			}
 			if out == "" || out == "-" {
@@ -306,17 +306,17 @@ func writeFileAtomic(name string, data []byte) error {
 	dir := filepath.Dir(name)
 	f, err := os.CreateTemp(dir, ".labelagent-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return i18n.Wrap(err, "cli.cannot_write", "file", name)
 	}
 	_, werr := f.Write(data)
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", name, err)
+		return i18n.Wrap(err, "cli.cannot_write", "file", name)
 	}
 	if err := os.Rename(f.Name(), name); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", name, err)
+		return i18n.Wrap(err, "cli.cannot_write", "file", name)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // openLog builds the agent's logger. Logs go to the system's place for them
@@ -37,12 +37,12 @@ func openLog(cfg *config.Config, stderr io.Writer, sys service.Logger) (*slog.Lo
 	closer := func() {}
 	if cfg.Log.File != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o750); err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, i18n.Wrap(err, "cli.log_file", "file", cfg.Log.File)
 		}
 		// Fail now, with the file's name, rather than lose every line later.
 		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, i18n.Wrap(err, "cli.log_file", "file", cfg.Log.File)
 		}
 		f.Close()
 		lj := &lumberjack.Logger{

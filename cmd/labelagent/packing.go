@@ -67,7 +67,7 @@ func newOrdersCmd(app *cliApp) *cobra.Command {
 					return nil
 				}
 				t := newTable(w)
-				fmt.Fprintln(t, "REF\tRECIPIENT\tCOUNTRY\tWEIGHT\tLABEL\tTRACKING")
+				fmt.Fprintln(t, app.T("packing.cli.orders_header"))
 				for _, o := range orders {
 					lab, track := "", ""
 					if n := len(o.Labels); n > 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,7 +44,7 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 						return rerr
 					}
 					if jerr := json.Unmarshal(data, &o); jerr != nil {
-						return fmt.Errorf("%s: not a return order: %w", file, jerr)
+						return i18n.Wrap(jerr, "return.err.not_an_order", "file", file)
 					}
 				} else {
 					if street == "" || postal == "" || city == "" {
@@ -64,7 +63,7 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 			}
 			if res.Shipment.ID == "" {
 				if err == nil {
-					err = errors.New("the agent answered without a return label")
+					err = i18n.E("return.err.no_label")
 				}
 				return err
 			}
@@ -129,7 +128,7 @@ func newReturnLocationsCmd(app *cliApp) *cobra.Command {
 				return app.printJSON(apitype.ReturnLocationList{Locations: locs})
 			}
 			tw := newTable(app.stdout)
-			fmt.Fprintln(tw, "RECEIVER\tBILLING NUMBER\tADDRESS")
+			fmt.Fprintln(tw, app.T("return.locations_header"))
 			for _, l := range locs {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ReceiverID, l.BillingNumber, strings.TrimSpace(fmt.Sprintf("%s, %s %s, %s %s", l.Name, l.Street, l.HouseNumber, l.PostalCode, l.City)))
 			}

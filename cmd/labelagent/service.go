@@ -521,7 +521,7 @@ func ensureServiceAccount(name string) error {
 // owned by it and the operators' group, closed to everyone else.
 func prepareDataDir(dir, account string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("data directory %s: %w", dir, err)
+		return i18n.Wrap(err, "service.data_dir_failed", "dir", dir)
 	}
 	if runtime.GOOS == "windows" || account == "" {
 		return nil
@@ -536,7 +536,7 @@ func prepareDataDir(dir, account string) error {
 		gid, _ = strconv.Atoi(g.Gid)
 	}
 	if err := os.Chown(dir, uid, gid); err != nil {
-		return fmt.Errorf("data directory %s: %w", dir, err)
+		return i18n.Wrap(err, "service.data_dir_failed", "dir", dir)
 	}
 	return os.Chmod(dir, 0o750)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,7 +77,7 @@ func (s *docSink) store(ctx context.Context, cl *client.Client, sh *apitype.Ship
 			path = filepath.Join(s.out, name+docExt(d))
 		}
 		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return fmt.Errorf("store %s: %w", path, err)
+			return i18n.Wrap(err, "cli.cannot_write", "file", path)
 		}
 		sh.Documents[i].Path = path
 		s.files++
@@ -227,24 +226,24 @@ func splitOrders(data []byte) ([]json.RawMessage, []string, error) {
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		if err := json.Unmarshal(trimmed, &list); err != nil {
-			return nil, nil, fmt.Errorf("not a list of shipments: %w", err)
+			return nil, nil, i18n.Wrap(err, "ship.err.file_not_list")
 		}
 	case bytes.Contains(trimmed, []byte(`"shipments"`)):
 		var whole struct {
 			Shipments []json.RawMessage `json:"shipments"`
 		}
 		if err := json.Unmarshal(trimmed, &whole); err != nil {
-			return nil, nil, fmt.Errorf("not a Shipping v2 order: %w", err)
+			return nil, nil, i18n.Wrap(err, "ship.err.file_not_order")
 		}
 		list = whole.Shipments
 	default:
 		if !json.Valid(trimmed) {
-			return nil, nil, errors.New("not JSON")
+			return nil, nil, i18n.E("ship.err.file_not_json")
 		}
 		list = []json.RawMessage{trimmed}
 	}
 	if len(list) == 0 || len(list) > parcel.MaxShipments {
-		return nil, nil, fmt.Errorf("%d shipments: give 1 to %d", len(list), parcel.MaxShipments)
+		return nil, nil, i18n.E("ship.err.file_count", "count", len(list), "max", parcel.MaxShipments)
 	}
 	refs := make([]string, len(list))
 	for i, o := range list {

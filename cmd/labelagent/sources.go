@@ -27,7 +27,7 @@ func newSourcesCmd(app *cliApp) *cobra.Command {
 				}
 				l := app.L()
 				t := newTable(w)
-				fmt.Fprintln(t, "NAME\tKIND\tSTATE\tDELIVERED\tDUPLICATES\tREJECTED\tWHERE\tLAST ERROR")
+				fmt.Fprintln(t, l.T("sources.cli.header"))
 				for _, s := range list {
 					last := ""
 					if s.LastError != "" && s.LastErrorAt != nil {

@@ -157,7 +157,7 @@ func ownView(j apitype.Job) apitype.Job {
 func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limit int64) (apitype.SubmitRequest, error) {
 	var req apitype.SubmitRequest
 	if boundary == "" {
-		return req, fmt.Errorf("%w: multipart body without boundary", agent.ErrInvalid)
+		return req, i18n.K(agent.ErrInvalid, "browser.err.multipart_boundary")
 	}
 	// A body that is not well-formed multipart is the sender's mistake;
 	// only a body over the limit is "too large".
@@ -166,7 +166,7 @@ func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limi
 		if errors.As(err, &tooBig) {
 			return err
 		}
-		return fmt.Errorf("%w: multipart body: %v", agent.ErrInvalid, err)
+		return i18n.KWrap(agent.ErrInvalid, err, "browser.err.multipart")
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, limit+64<<10), boundary)
 	for {
@@ -202,11 +202,12 @@ func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limi
 		case "copies":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				return req, fmt.Errorf("%w: copies %q is not a number", agent.ErrInvalid, val)
+				return req, i18n.K(agent.ErrInvalid, "api.copies_not_number", "value", val)
 			}
 			req.Copies = n
 		default:
-			return req, fmt.Errorf("%w: unknown field %q", agent.ErrInvalid, name)
+			return req, i18n.K(agent.ErrInvalid, "browser.err.unknown_field", "field", name,
+				"allowed", []string{"payload", "printer", "kind", "name", "idempotency_key", "copies"})
 		}
 	}
 	return req, nil
@@ -216,7 +217,7 @@ func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limi
 func (s *Server) ownJob(w http.ResponseWriter, r *http.Request, c *caller) (apitype.Job, bool) {
 	j, err := s.a.Job(r.PathValue("id"))
 	if err == nil && j.Source != sourceFor(c.origin) {
-		err = fmt.Errorf("%w: job %s", agent.ErrNotFound, r.PathValue("id"))
+		err = i18n.K(agent.ErrNotFound, "job.not_found", "id", r.PathValue("id"))
 	}
 	if err != nil {
 		s.failAgent(w, r, err)
