@@ -150,8 +150,16 @@ var labelSizes = []LabelSize{
 // LabelSizes lists the sizes known by name.
 func LabelSizes() []LabelSize { return slices.Clone(labelSizes) }
 
-var customSize = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(mm|in)$`)
-var customWidth = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*(mm|in)$`)
+// Custom sizes take a decimal point or, as a German reader writes it, a
+// decimal comma: 101.6x152.4mm or 101,6x152,4mm.
+var customSize = regexp.MustCompile(`^(\d+(?:[.,]\d+)?)\s*[xX×]\s*(\d+(?:[.,]\d+)?)\s*(mm|in)$`)
+var customWidth = regexp.MustCompile(`^(\d+(?:[.,]\d+)?)\s*(mm|in)$`)
+
+// decimal reads a number matched by customSize or customWidth.
+func decimal(s string) float64 {
+	f, _ := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+	return f
+}
 
 // LookupSize finds a size by name, or parses a custom "WxHmm", "WxHin" or a
 // continuous "Wmm".
@@ -169,8 +177,7 @@ func LookupSize(name string) (LabelSize, error) {
 		return 1
 	}
 	if m := customSize.FindStringSubmatch(n); m != nil {
-		w, _ := strconv.ParseFloat(m[1], 64)
-		h, _ := strconv.ParseFloat(m[2], 64)
+		w, h := decimal(m[1]), decimal(m[2])
 		s := LabelSize{Name: n, WidthMM: w * unit(m[3]), HeightMM: h * unit(m[3])}
 		if err := s.check(); err != nil {
 			return LabelSize{}, err
@@ -178,7 +185,7 @@ func LookupSize(name string) (LabelSize, error) {
 		return s, nil
 	}
 	if m := customWidth.FindStringSubmatch(n); m != nil {
-		w, _ := strconv.ParseFloat(m[1], 64)
+		w := decimal(m[1])
 		s := LabelSize{Name: n, WidthMM: w * unit(m[2]), Continuous: true}
 		if err := s.check(); err != nil {
 			return LabelSize{}, err
