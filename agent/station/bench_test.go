@@ -26,9 +26,7 @@ func BenchmarkStationPublishToQueue(b *testing.B) {
 			defer srv.Shutdown()
 			st := newStation(b, []string{srv.ClientURL()}, "st1", []string{"line"}, 1)
 			stages := make(chan stageAt, 16)
-			st.pmu.Lock()
-			st.stages = stages
-			st.pmu.Unlock()
+			st.setHook(func(s stageAt) { stages <- s })
 			js := publisher(b, srv.ClientURL())
 			waitStream(b, js, "LABELAGENT_JOBS")
 			time.Sleep(500 * time.Millisecond) // the consumers bind

@@ -72,6 +72,12 @@ type Station struct {
 	kv      jetstream.KeyValue
 	claimKV jetstream.KeyValue
 	wakePub chan struct{}
+	// unacked are jobs on disk whose acknowledgement did not reach the
+	// server (it went away between queueing and acknowledging); they are
+	// acknowledged again once it is back, so the server does not hand
+	// them out again (see reackLoop).
+	unacked []unackedJob
+	wakeAck chan struct{}
 	dropped int64
 	outSeq  uint64 // the outbox's last key
 	outN    int    // entries in the outbox
@@ -107,7 +113,7 @@ func New(opt Options) (*Station, error) {
 	if opt.Config.PoolBacklog < 1 {
 		opt.Config.PoolBacklog = 2
 	}
-	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1), room: make(chan struct{}),
+	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1), wakeAck: make(chan struct{}, 1), room: make(chan struct{}),
 		run: strconv.FormatInt(opt.Now().UnixNano(), 36)}
 	s.st = apitype.SourceStatus{Name: opt.Config.Station, Kind: "nats", Where: strings.Join(opt.Config.URLs, ","), State: "waiting"}
 	s.countOutbox()
@@ -162,6 +168,10 @@ func (s *Station) connectOptions() ([]nats.Option, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			s.opt.Log.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted())
 			s.kick()
+			select {
+			case s.wakeAck <- struct{}{}:
+			default:
+			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			s.note(err)
@@ -233,7 +243,8 @@ func (s *Station) Run(ctx context.Context) {
 	s.mu.Unlock()
 
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); s.reackLoop(ctx) }()
 	go func() { defer wg.Done(); s.collect(ctx) }()
 	go func() { defer wg.Done(); s.publishLoop(ctx) }()
 	go func() { defer wg.Done(); s.heartbeatLoop(ctx) }()
@@ -493,17 +504,74 @@ type ackItem struct {
 	key string
 }
 
-// acker acknowledges queued jobs in order and counts them. A lost
-// acknowledgement redelivers the message, and its key finds the same job.
+// acker acknowledges queued jobs in order. One whose acknowledgement is
+// not confirmed is acknowledged again after a reconnect; should the server
+// still hand it out again, its key finds the same job here, and its claim
+// keeps it from another station.
 func (s *Station) acker(ctx context.Context, acks <-chan ackItem) {
 	for it := range acks {
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		aerr := it.msg.DoubleAck(actx)
 		cancel()
 		s.passed("acked")
-		if aerr != nil {
-			s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed (a redelivery finds the same job)", "key", it.key, "err", aerr)
+		if aerr != nil && !errors.Is(aerr, jetstream.ErrMsgAlreadyAckd) {
+			s.opt.Log.Warn("nats: job queued, acknowledgement not confirmed; acknowledging again once the server answers", "key", it.key, "err", aerr)
+			s.mu.Lock()
+			if len(s.unacked) >= maxUnacked {
+				s.unacked = s.unacked[1:]
+			}
+			s.unacked = append(s.unacked, unackedJob{ackItem: it, since: time.Now()})
+			s.mu.Unlock()
 		}
+	}
+}
+
+// unackedJob is a queued job whose acknowledgement did not arrive.
+type unackedJob struct {
+	ackItem
+	since time.Time
+}
+
+// maxUnacked bounds the jobs kept for acknowledging again (beyond it the
+// oldest are left to redelivery, the key and the claim).
+const maxUnacked = 1024
+
+// reackLoop acknowledges again, as soon as the connection is back, the
+// jobs whose acknowledgement was lost, so that an outage of any length
+// between queueing and acknowledging does not make the server hand them
+// out again (to this station, or after the claim ran out to another).
+func (s *Station) reackLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wakeAck:
+		case <-t.C:
+		}
+		s.mu.Lock()
+		nc, todo := s.nc, s.unacked
+		s.unacked = nil
+		s.mu.Unlock()
+		if len(todo) == 0 {
+			continue
+		}
+		var keep []unackedJob
+		for _, u := range todo {
+			if nc == nil || !nc.IsConnected() {
+				keep = append(keep, u)
+				continue
+			}
+			if err := u.msg.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+				keep = append(keep, u)
+				continue
+			}
+			s.opt.Log.Info("nats: job acknowledged after the server came back", "key", u.key, "after", time.Since(u.since).Round(time.Millisecond))
+		}
+		s.mu.Lock()
+		s.unacked = append(keep, s.unacked...)
+		s.mu.Unlock()
 	}
 }
 

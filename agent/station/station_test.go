@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,7 @@ type testStation struct {
 	// default printer, "zebra").
 	pmu     sync.Mutex
 	printer apitype.Printer
-	stages  chan stageAt // when set (under pmu), hears each stage a job passes
+	hook    func(stageAt) // when set (under pmu), hears each stage a job passes
 }
 
 type stageAt struct {
@@ -99,11 +100,17 @@ type stageAt struct {
 func (ts *testStation) onStage(stage string) {
 	at := time.Now()
 	ts.pmu.Lock()
-	ch := ts.stages
+	hook := ts.hook
 	ts.pmu.Unlock()
-	if ch != nil {
-		ch <- stageAt{stage, at}
+	if hook != nil {
+		hook(stageAt{stage, at})
 	}
+}
+
+func (ts *testStation) setHook(hook func(stageAt)) {
+	ts.pmu.Lock()
+	ts.hook = hook
+	ts.pmu.Unlock()
 }
 
 func (ts *testStation) setPrinter(f func(p *apitype.Printer)) {
@@ -366,7 +373,11 @@ func outage(t *testing.T) time.Duration {
 // during runs, and starts it again on the same port and store.
 func restartServer(t *testing.T, srv *server.Server, dir string, during func()) *server.Server {
 	t.Helper()
-	p := srv.Addr().(*net.TCPAddr).Port
+	u, err := url.Parse(srv.ClientURL()) // (the port it listened on, also once it is down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(u.Port())
 	srv.Shutdown()
 	srv.WaitForShutdown()
 	t0 := time.Now()
@@ -691,5 +702,46 @@ func TestPoolJobsOnlyWhileThePrinterHasRoom(t *testing.T) {
 	waitJobs(t, 33, a.q, b.q)
 	if b.q.n() != 23 {
 		t.Fatalf("st2 took %d of its own 3 jobs", b.q.n()-20)
+	}
+}
+
+// TestLostAcknowledgementIsSentAgain: the server goes away after a job is
+// queued and before its acknowledgement; once it is back the station
+// acknowledges the job again before the server can hand it out again, so
+// it is not delivered a second time (which, after an outage longer than a
+// claim lasts, could reach another station of the pool).
+func TestLostAcknowledgementIsSentAgain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := startServer(t, -1, dir)
+	s := newStation(t, []string{srv.ClientURL()}, "st1", []string{"line"}, 1)
+	js := publisher(t, srv.ClientURL())
+	waitPoolWaiting(t, js, 1)
+	var once sync.Once
+	gone := make(chan struct{})
+	s.setHook(func(st stageAt) {
+		if st.stage == "queued" {
+			once.Do(func() { srv.Shutdown(); srv.WaitForShutdown(); close(gone) })
+		}
+	})
+	publish(t, js, "labelagent.jobs.pool.line", 0, 1)
+	<-gone
+	waitJobs(t, 1, s.q)
+	s.setHook(nil)
+	// Away longer than the ack wait (2 s): without the second
+	// acknowledgement the server hands the job out again.
+	restartServer(t, srv, dir, func() {})
+	waitPoolWaiting(t, js, 1)
+	time.Sleep(3 * time.Second) // past the ack wait after the restart too
+	cons, err := js.Consumer(context.Background(), "LABELAGENT_JOBS", "pool-line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.Duplicates != 0 || info.NumRedelivered != 0 || info.NumAckPending != 0 || s.q.n() != 1 {
+		t.Fatalf("after the outage: status %+v, consumer redelivered %d, ack pending %d, jobs %d", st, info.NumRedelivered, info.NumAckPending, s.q.n())
 	}
 }
