@@ -110,13 +110,13 @@ func CheckTerminated(data []byte) error {
 }
 
 // lastCommand finds the last ^cmd (either case) in data, or -1.
+// Binary data (~DY, ^GFB) is skipped, so it is read from the front.
 func lastCommand(data []byte, cmd string) int {
-	for i := len(data) - 3; i >= 0; i-- {
-		if data[i] == '^' && upperASCII(data[i+1]) == cmd[0] && upperASCII(data[i+2]) == cmd[1] {
-			return i
-		}
+	last := -1
+	for i := indexCommand(data, 0, cmd); i >= 0; i = indexCommand(data, i+3, cmd) {
+		last = i
 	}
-	return -1
+	return last
 }
 
 func upperASCII(b byte) byte {

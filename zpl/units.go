@@ -44,11 +44,35 @@ func SplitFormats(data []byte) []Format {
 	return out
 }
 
-// indexCommand finds ^cmd (either case) at or after from, or -1.
+// indexCommand finds ^cmd (either case) at or after from, or -1. The
+// binary data of ~DY (formats B and C) and ^GFB is skipped, as the printer
+// skips it: a PNG may hold the bytes "^XZ".
 func indexCommand(data []byte, from int, cmd string) int {
 	for i := from; i+2 < len(data); i++ {
+		if data[i] != '^' && data[i] != '~' {
+			continue
+		}
+		if end := binaryEnd(data, i); end > 0 {
+			i = end - 1
+			continue
+		}
 		if data[i] == '^' && upperASCII(data[i+1]) == cmd[0] && upperASCII(data[i+2]) == cmd[1] {
 			return i
+		}
+	}
+	return -1
+}
+
+// binaryEnd is the end of the binary data of the command at i (~DY in
+// format B or C, ^GFB), or -1 when that command carries none.
+func binaryEnd(data []byte, i int) int {
+	if i+3 > len(data) {
+		return -1
+	}
+	name := string([]byte{upperASCII(data[i+1]), upperASCII(data[i+2])})
+	if (data[i] == '~' && name == "DY") || (data[i] == '^' && name == "GF") {
+		if _, end, ok := binaryData(name, data, i+3, '^', '~', ','); ok {
+			return end
 		}
 	}
 	return -1

@@ -2,6 +2,8 @@ package zpl
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +103,30 @@ func FuzzSplitFormatsKeepsEveryByte(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A binary ~DY download (a PNG may hold any bytes) is part of the format
+// after it and never read for commands: "^XZ", "^XA", "^PQ" or "^DF" in
+// its data neither split the job, nor count labels, nor get rewritten.
+func TestFormatsSkipBinaryDownloads(t *testing.T) {
+	png := []byte("\x89PNG^XZ^xa^PQ9^DF~HS^GFB,1,1,1,")
+	dl := func(name string) string { return fmt.Sprintf("~DYR:%s,B,P,%d,,%s", name, len(png), png) }
+	job := dl("P1") + "^XA^FO0,0^IMR:P1.PNG^FS^XZ\n" + dl("P2") + "^XA^FO0,0^IMR:P2.PNG^FS^PQ2^XZ\n"
+	fs := SplitFormats([]byte(job))
+	if len(fs) != 2 || Labels(fs) != 3 {
+		t.Fatalf("%d formats, %d labels: %+v", len(fs), Labels(fs), fs)
+	}
+	if !strings.HasPrefix(string(fs[1].Data), "\n"+dl("P2")) {
+		t.Errorf("the second format does not carry its download: %q", fs[1].Data)
+	}
+	rest := Remaining(fs, 2) // the first label and one copy of the second printed
+	if len(rest) != 1 || rest[0].Labels != 1 || string(rest[0].Data) != "\n"+dl("P2")+"^XA^FO0,0^IMR:P2.PNG^FS^PQ1^XZ\n" {
+		t.Errorf("remaining %+v", rest)
+	}
+	if err := CheckTerminated([]byte(dl("P3"))); err != nil {
+		t.Errorf("a download alone: %v", err)
+	}
+	if err := CheckTerminated([]byte(job + dl("P3") + "^XA^FO0,0")); err == nil {
+		t.Error("an unterminated format after a download was accepted")
+	}
 }
