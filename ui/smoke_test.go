@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"image/png"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,16 +61,6 @@ func startXvfb(t *testing.T) string {
 		t.Fatalf("Xvfb did not say its display: %v", err)
 	}
 	return ":" + strings.TrimSpace(line)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // memory is a process's resident memory from /proc/PID/smaps: the total

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,45 +15,14 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/internal/simtest"
 )
 
 // startSimulator runs `labelagent simulate` and returns its base URL and the
 // configuration sections it prints for the agent.
 func startSimulator(t testing.TB) (base, cfg string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "simulate", "--addr", "127.0.0.1:0")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(out)
-	var b strings.Builder
-	inCfg := false
-	for sc.Scan() {
-		line := sc.Text()
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
-			base = m[1]
-		}
-		if line == "dhl:" {
-			inCfg = true
-		}
-		if inCfg {
-			b.WriteString(line + "\n")
-		}
-		if strings.HasPrefix(line, "  page_format:") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, out)
-	if base == "" || b.Len() == 0 {
-		t.Fatalf("simulator printed no configuration")
-	}
-	return base, b.String()
+	return simtest.Start(t, binary(t))
 }
 
 func simState(t *testing.T, base string) (balance int, charges int) {
