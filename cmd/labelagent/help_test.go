@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -182,6 +183,10 @@ func TestHelpGolden(t *testing.T) {
 // system's language, overridden by --lang (before or after the command).
 func TestHelpFollowsTheLanguage(t *testing.T) {
 	de := map[string]string{"LANG": "de_DE.UTF-8"}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("language: de\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		env  map[string]string
 		args []string
@@ -191,6 +196,8 @@ func TestHelpFollowsTheLanguage(t *testing.T) {
 		{de, []string{"ship", "--help"}, "Fragt den laufenden Agenten nach der DHL-Sendung"},
 		{map[string]string{"LC_ALL": "de_AT.UTF-8", "LANG": "en_US.UTF-8"}, []string{"help", "ship"}, "Aufruf:"},
 		{de, []string{"ship", "--help", "--lang", "en"}, "Usage:"},
+		{nil, []string{"-c", cfg, "printers", "--help"}, "Globale Optionen:"},
+		{de, []string{"--config", cfg, "--lang", "en", "printers", "--help"}, "Global Flags:"},
 		{nil, []string{"--lang", "de", "stamp"}, "INTERNETMARKE-Briefmarken aus der Portokasse kaufen und drucken"},
 		{de, []string{"--version"}, "labelagent Version 1.2.3"},
 		{de, []string{"--version", "--json"}, `"version": "1.2.3"`},
