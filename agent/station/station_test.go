@@ -356,7 +356,8 @@ func TestMalformedMessagesAreTerminatedWithReason(t *testing.T) {
 // longer than every timer the tests' stations run on (a heartbeat entry
 // expires after 3 s, the ack wait is 2 s, a pull request 2 s, a reconnect
 // attempt every 1 s), so every state a longer outage reaches is reached;
-// LABELAGENT_NATS_OUTAGE=60s runs a real minute (and 10m ten).
+// LABELAGENT_NATS_OUTAGE=60s runs a real minute (and 10m ten): the
+// restart, buffer-bound and lost-acknowledgement tests all use it.
 func outage(t *testing.T) time.Duration {
 	t.Helper()
 	if v := os.Getenv("LABELAGENT_NATS_OUTAGE"); v != "" {
