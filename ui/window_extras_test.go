@@ -82,3 +82,24 @@ func TestMenuStartServiceAndStation(t *testing.T) {
 		t.Error("the window does not offer to start the stopped service")
 	}
 }
+
+// TestHideLetsGoOfThePreview: closing the window to the tray drops the
+// label preview (a decoded image and its texture) and the selection.
+func TestHideLetsGoOfThePreview(t *testing.T) {
+	a := test.NewApp()
+	defer a.Quit()
+	f := newFakeAgent(t, "")
+	f.jobs = []apitype.Job{{ID: "j1", Name: "ORD-1", State: apitype.StateDone, Printer: "desk", Created: readAt}}
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	w := onUI(func() *Window { return newWindow(a, m, do) })
+	waitFor(t, "the job", func() bool { return len(m.State().Jobs) == 1 })
+	do(func() { w.W.Show(); w.selectJob("j1") })
+	waitFor(t, "the preview", func() bool { return onUI(func() bool { return w.preview.Resource != nil }) })
+	do(w.hide)
+	if onUI(func() bool { return w.preview.Resource != nil || w.selected != "" }) {
+		t.Error("the hidden window keeps the preview")
+	}
+	if got := onUI(func() string { return w.JobDetail.Text }); got != "Einen Auftrag wählen, um sein Etikett zu sehen." {
+		t.Errorf("after hiding: %q", got)
+	}
+}
