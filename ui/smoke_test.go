@@ -335,6 +335,11 @@ func TestSinglePCSmoke(t *testing.T) {
 		t.Errorf("the file printer holds %d labels, want 1", len(files))
 	}
 	screenshot(t, display, "")
+	// Memory of agent and tray in one process, for docs/benchmarks.md.
+	time.Sleep(4 * time.Second)
+	if mem, err := residentMemory(one.cmd.Process.Pid); err == nil {
+		t.Logf("single-PC process (agent and tray) idle: %v", mem)
+	}
 
 	// A second start finds the agent answering: the tray only.
 	two := start()
