@@ -20,6 +20,7 @@ package station
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -114,7 +115,7 @@ func New(opt Options) (*Station, error) {
 		opt.Config.PoolBacklog = 2
 	}
 	s := &Station{opt: opt, cfg: opt.Config, wakePub: make(chan struct{}, 1), wakeAck: make(chan struct{}, 1), room: make(chan struct{}),
-		run: strconv.FormatInt(opt.Now().UnixNano(), 36)}
+		run: runID()}
 	s.st = apitype.SourceStatus{Name: opt.Config.Station, Kind: "nats", Where: strings.Join(opt.Config.URLs, ","), State: "waiting"}
 	s.countOutbox()
 	return s, nil
@@ -204,6 +205,16 @@ func (s *Station) kick() {
 	case s.wakePub <- struct{}{}:
 	default:
 	}
+}
+
+// runID tells one run of the station from another: random, so that not
+// even a clock set back or a test's fixed clock repeats it.
+func runID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // inboxPrefix begins the station's reply subjects: _INBOX.STATION.…
@@ -406,7 +417,7 @@ func (s *Station) takeBatch(ctx context.Context, batch jetstream.MessageBatch, p
 	}
 }
 
-// room is how many pool jobs the station may take now: none while the
+// roomNow is how many pool jobs the station may take now: none while the
 // printer of pool jobs (nats.printer, else the default printer) is
 // paused, cannot print or holds pool_backlog jobs; else the difference.
 // A pool's job thus goes to a station whose printer is free, and no
