@@ -42,6 +42,8 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, l0.T("tray.cmd.flag_poll"))
 	fs.BoolVar(&o.version, "version", false, l0.T("tray.cmd.flag_version"))
 	fs.BoolVarP(&o.help, "help", "h", false, l0.T("tray.cmd.flag_help"))
+	// The defaults are in the catalog's words; pflag's own would be English.
+	fs.Lookup("poll").DefValue = "0s"
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		if err == nil {
 			err = errors.New(fs.Arg(0))
