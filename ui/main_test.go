@@ -12,8 +12,8 @@ import (
 // TestMainArgs: what labelagent-tray says before it opens a window.
 func TestMainArgs(t *testing.T) {
 	for _, c := range []struct {
-		args       []string
-		code       int
+		args        []string
+		code        int
 		out, errOut string
 	}{
 		{[]string{"--help", "--lang", "de"}, 0, "Aufruf: labelagent-tray [Optionen]", ""},
