@@ -113,10 +113,13 @@ type JobsConfig struct {
 	MaxCopies int `yaml:"max_copies"`
 }
 
+// EmbeddedDefaults is what Source says when no file was read.
+const EmbeddedDefaults = "embedded defaults"
+
 // Source names the file the configuration came from, or "embedded defaults".
 func (c *Config) Source() string {
 	if c.source == "" {
-		return "embedded defaults"
+		return EmbeddedDefaults
 	}
 	return c.source
 }

@@ -56,7 +56,8 @@ func startBrowser(cfg *config.Config, a *agent.Agent, control *api.Server, key s
 			}
 		}
 	}
-	serve := func(what, addr string, h http.Handler, useTLS bool) {
+	// what names the server in the log, label in the banner (a catalog key).
+	serve := func(what, label, addr string, h http.Handler, useTLS bool) {
 		if useTLS && cert == nil {
 			return
 		}
@@ -84,17 +85,17 @@ func startBrowser(cfg *config.Config, a *agent.Agent, control *api.Server, key s
 			}
 		}()
 		url := fmt.Sprintf("%s://%s/", scheme, ln.Addr())
-		bs.lines = append(bs.lines, [2]string{what, url})
+		bs.lines = append(bs.lines, [2]string{label, url})
 		log.Info(what+" listening", "url", url)
 	}
-	serve("browser API", cfg.Browser.Listen, srv.Handler(), false)
+	serve("browser API", "cli.banner_browser_api", cfg.Browser.Listen, srv.Handler(), false)
 	if cfg.Browser.HTTPSListen != "" {
-		serve("browser API (HTTPS)", cfg.Browser.HTTPSListen, srv.Handler(), true)
+		serve("browser API (HTTPS)", "cli.banner_browser_api_https", cfg.Browser.HTTPSListen, srv.Handler(), true)
 	}
 	if bp := cfg.Browser.BrowserPrint; bp.Enabled {
-		serve("Browser Print", bp.Listen, srv.ZebraHandler(), false)
+		serve("Browser Print", "cli.banner_browser_print", bp.Listen, srv.ZebraHandler(), false)
 		if bp.HTTPSListen != "off" {
-			serve("Browser Print (HTTPS)", bp.HTTPSListen, srv.ZebraHandler(), true)
+			serve("Browser Print (HTTPS)", "cli.banner_browser_print_https", bp.HTTPSListen, srv.ZebraHandler(), true)
 		}
 	}
 	return bs, nil
@@ -103,7 +104,7 @@ func startBrowser(cfg *config.Config, a *agent.Agent, control *api.Server, key s
 // dashboard is the dashboard's address for the banner, or "".
 func (bs *browserSurface) dashboard() string {
 	for _, l := range bs.lines {
-		if l[0] == "browser API" {
+		if l[0] == "cli.banner_browser_api" {
 			return l[1] + "dashboard/"
 		}
 	}

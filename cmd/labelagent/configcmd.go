@@ -105,7 +105,7 @@ func (app *cliApp) newConfigCmd() *cobra.Command {
 			} else if ce != nil {
 				fmt.Fprintln(app.stderr, ce.Localize(l))
 			} else {
-				app.say("config.valid", "file", cfg.Source(), "printers", l.N("config.printers", len(cfg.Printers)),
+				app.say("config.valid", "file", app.configSource(cfg), "printers", l.N("config.printers", len(cfg.Printers)),
 					"default", cfg.DefaultPrinter, "listen", cfg.Listen, "data_dir", cfg.DataDir)
 			}
 			if ce != nil {
@@ -146,7 +146,7 @@ func (app *cliApp) newConfigCmd() *cobra.Command {
 				}{cfg.Source(), m})
 			}
 			return app.emit(nil, func(w io.Writer) error {
-				fmt.Fprintf(w, "# %s\n%s", app.T("config.shown_from", "file", cfg.Source()), out)
+				fmt.Fprintf(w, "# %s\n%s", app.T("config.shown_from", "file", app.configSource(cfg)), out)
 				return nil
 			})
 		},

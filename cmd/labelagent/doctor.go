@@ -100,9 +100,9 @@ func (app *cliApp) doctor(ctx context.Context) DoctorReport {
 		return d.report()
 	}
 	if err != nil {
-		d.add("config", cfg.Source(), "fail", l.T("doctor.config_invalid", "file", cfg.Source()), l.T("doctor.fix_config"), l.Err(err))
+		d.add("config", cfg.Source(), "fail", l.T("doctor.config_invalid", "file", app.configSource(cfg)), l.T("doctor.fix_config"), l.Err(err))
 	} else {
-		d.add("config", cfg.Source(), "ok", l.T("doctor.config_ok", "file", cfg.Source(), "printers", len(cfg.Printers)), "", "")
+		d.add("config", cfg.Source(), "ok", l.T("doctor.config_ok", "file", app.configSource(cfg), "printers", len(cfg.Printers)), "", "")
 	}
 
 	// Is the agent running? Ask it first: it owns printers and carriers.

@@ -34,6 +34,8 @@ func (app *cliApp) ago(t time.Time) string {
 		d = 0
 	}
 	switch {
+	case d < time.Second:
+		return l.T("cli.just_now")
 	case d < time.Minute:
 		return l.T("cli.ago_s", "n", int(d.Seconds()))
 	case d < time.Hour:

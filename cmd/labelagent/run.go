@@ -20,7 +20,6 @@ import (
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apikey"
-	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
 )
@@ -137,10 +136,10 @@ func (app *cliApp) banner(cfg *config.Config, addr string, browsers *browserSurf
 		row("cli.banner_dashboard", d)
 	}
 	for _, b := range browsers.lines {
-		fmt.Fprintf(w, "  %s\t%s\n", b[0], b[1])
+		fmt.Fprintf(w, "  %s\t%s\n", l.T(b[0]), b[1])
 	}
 	row("cli.banner_data", cfg.DataDir)
-	row("cli.banner_config", cfg.Source())
+	row("cli.banner_config", app.configSource(cfg))
 	for _, p := range cfg.Printers {
 		where := p.Address()
 		if p.Transport == "file" {
@@ -183,10 +182,16 @@ func (app *cliApp) selfCommand(cfg *config.Config, addr string) string {
 		}
 		return strings.Join(args, " ")
 	}
-	if cfg.DataDir != config.ClientDataDir() {
+	// Another terminal may not have this one's LABELAGENT_* variables:
+	// compare with what the CLI finds without them.
+	clientDir := config.UserDataDir()
+	if _, err := os.Stat(config.SystemDataDir()); err == nil {
+		clientDir = config.SystemDataDir()
+	}
+	if cfg.DataDir != clientDir {
 		args = append(args, "--data-dir", quote(cfg.DataDir))
 	}
-	if cfg.Listen != client.DefaultAddr() {
+	if cfg.Listen != config.DefaultListen {
 		args = append(args, "--addr", addr)
 	}
 	return strings.Join(args, " ")

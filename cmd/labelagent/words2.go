@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
 )
 
@@ -57,3 +58,12 @@ func dayWord(l *i18n.Localizer, day string) string {
 // docWord is a shipment document's kind (label, return_label, customs,
 // cod, qr) in the reader's words.
 func docWord(l *i18n.Localizer, kind string) string { return codeWord(l, "ship.document.", kind) }
+
+// configSource names where the configuration came from: its file, or the
+// built-in defaults in the reader's words.
+func (app *cliApp) configSource(cfg *config.Config) string {
+	if s := cfg.Source(); s != config.EmbeddedDefaults {
+		return s
+	}
+	return app.T("cli.config_builtin")
+}

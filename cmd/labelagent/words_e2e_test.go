@@ -222,6 +222,9 @@ func TestBannerCommandsWorkAsPrinted(t *testing.T) {
 	if len(cmds) < 3 {
 		t.Fatalf("the banner suggests no commands:\n%s", e.proc.out)
 	}
+	if out := e.proc.out.String(); strings.Contains(out, `"browser API listening"`) && !strings.Contains(out, "/dashboard/") {
+		t.Errorf("the browser API listens, but the banner names no dashboard:\n%s", out)
+	}
 	for _, c := range cmds {
 		sh := exec.Command("sh", "-c", c)
 		sh.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
