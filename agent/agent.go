@@ -246,17 +246,17 @@ func (a *Agent) recover() error {
 	for _, j := range jobs {
 		w, ok := a.workers[j.Printer]
 		if !ok {
-			j = a.transition(j, apitype.StateFailed, fmt.Sprintf("printer %q is no longer configured", j.Printer))
-			j.LastError = fmt.Sprintf("printer %q is no longer configured; retry the job after configuring it", j.Printer)
+			j = a.transition(j, apitype.StateFailed, msg("queuewords.printer_gone_note", "printer", j.Printer))
+			setLastError(&j, i18n.E("queuewords.printer_gone", "printer", j.Printer))
 			if err := a.store.Put(j); err != nil {
 				return err
 			}
 			continue
 		}
 		if j.State != apitype.StateQueued {
-			note := "the agent stopped while this job was " + string(j.State) + "; printing it again"
+			note := msg("queuewords.recovered", "state", stateWord(j.State))
 			if j.Sending != nil {
-				note = "the agent stopped while sending this job; the printer is asked what it printed before anything is sent again"
+				note = msg("queuewords.recovered_sending")
 			}
 			j = a.transition(j, apitype.StateQueued, note)
 			if err := a.store.Put(j); err != nil {

@@ -292,14 +292,15 @@ func (a *Agent) Retry(ctx context.Context, id string) (apitype.Job, error) {
 	if !ok {
 		return j, i18n.K(ErrUnknownPrinter, "job.printer_gone", "printer", j.Printer)
 	}
-	note := "retried by the operator"
+	note := msg("queuewords.retried")
 	if j.State == apitype.StateDone {
-		note = "reprint requested"
+		note = msg("queuewords.reprint")
 	}
 	j = a.transition(j, apitype.StateQueued, note)
 	// The operator decided: whatever an earlier transfer printed, it
 	// prints (again) in full.
-	j.Attempts, j.LastError, j.Finished, j.Sending = 0, "", nil, nil
+	j.Attempts, j.Finished, j.Sending = 0, nil, nil
+	setLastError(&j, nil)
 	if err := a.store.Put(j); err != nil {
 		return j, err
 	}
@@ -308,14 +309,19 @@ func (a *Agent) Retry(ctx context.Context, id string) (apitype.Job, error) {
 	return j, nil
 }
 
-// transition moves a job to state and records it in its history.
-func (a *Agent) transition(j apitype.Job, state apitype.JobState, note string) apitype.Job {
+// transition moves a job to state and records it in its history, with
+// note in the catalog's words.
+func (a *Agent) transition(j apitype.Job, state apitype.JobState, note i18n.Message) apitype.Job {
+	return a.transitionKept(j, state, keep(note))
+}
+
+func (a *Agent) transitionKept(j apitype.Job, state apitype.JobState, note kept) apitype.Job {
 	now := a.now()
 	j.State, j.Updated = state, now
 	if state.Terminal() {
 		j.Finished = &now
 	}
-	j.History = append(j.History, apitype.Change{At: now, State: state, Note: note})
+	j.History = append(j.History, apitype.Change{At: now, State: state, Note: note.text, ID: note.id, Args: note.args})
 	if len(j.History) > maxHistory {
 		j.History = append(j.History[:1], j.History[len(j.History)-maxHistory+1:]...)
 	}
@@ -325,6 +331,7 @@ func (a *Agent) transition(j apitype.Job, state apitype.JobState, note string) a
 func (a *Agent) publishJob(j apitype.Job) {
 	j.History = nil
 	a.withWait(&j)
+	j = JobIn(j, a.Words())
 	a.bus.publish(apitype.Event{Type: apitype.EventJob, Job: &j})
 }
 

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
 	"github.com/labelagent/labelagent/zpl"
 )
@@ -234,7 +234,7 @@ func (w *worker) process(ctx context.Context, id string) {
 
 	payload, err := a.store.Payload(j.PayloadSHA256)
 	if err != nil {
-		w.fail(j, fmt.Errorf("the job's data is missing from the store: %w", err))
+		w.fail(j, i18n.E("queuewords.payload_missing", "error", err))
 		return
 	}
 	if r, ok := a.preparer.(interface{ RendererStarted() bool }); ok && j.Kind == apitype.KindPDF && !r.RendererStarted() {
@@ -247,13 +247,13 @@ func (w *worker) process(ctx context.Context, id string) {
 			return
 		}
 		if permanent(err) {
-			w.fail(j, fmt.Errorf("cannot prepare the label for printer %q: %w", w.cfg.Name, err))
+			w.fail(j, i18n.E("queuewords.cannot_prepare", "printer", w.cfg.Name, "error", err))
 			return
 		}
 		// The converter itself had trouble (its PDF renderer did not start):
 		// the job is fine, so try again later like a failed write.
 		j.Attempts++
-		w.retryOrFail(j, fmt.Errorf("preparing the label: %w", err))
+		w.retryOrFail(j, i18n.E("queuewords.preparing_failed", "error", err))
 		return
 	}
 	fs, total := w.formats(j, data)
@@ -278,7 +278,7 @@ func (w *worker) process(ctx context.Context, id string) {
 			counted = st.Buffer != nil
 		}
 		if pr.resumed && (!counted || st.Odometer == nil) {
-			w.hold(j, fmt.Sprintf("printer %q did not report its label counter after the agent restarted, so it cannot tell whether the job printed", w.cfg.Name))
+			w.hold(j, msg("queuewords.why.no_counter_after_restart", "printer", w.cfg.Name))
 			return
 		}
 		rest := fs
@@ -289,18 +289,18 @@ func (w *worker) process(ctx context.Context, id string) {
 				return
 			}
 			rest = zpl.Remaining(fs, printed)
-			note := fmt.Sprintf("the printer printed %d of %d labels and holds none of the rest (it lost them: power cycle or cancel); sending the %d missing", printed, total, total-printed)
+			note := msg("queuewords.lost_labels", "printed", printed, "total", total, "missing", total-printed)
 			switch {
 			case pr.resumed && printed == 0:
-				note = fmt.Sprintf("after the agent restarted, the printer's label counter shows none of the job's %d labels printed (it still reads %d); sending it again", total, pr.base)
+				note = msg("queuewords.resumed_none_printed", "total", total, "counter", pr.base)
 			case pr.resumed:
-				note = fmt.Sprintf("after the agent restarted, the printer's label counter shows %d of %d labels printed; sending only the %d missing", printed, total, total-printed)
+				note = msg("queuewords.resumed_some_printed", "printed", printed, "total", total, "missing", total-printed)
 			}
 			pr.resumed = false
 			j = a.transition(j, apitype.StatePrinting, note)
 			w.log.Warn("printer lost part of a job; sending only what is missing", "job", id, "printed", printed, "labels", total)
 			if j.Attempts >= a.cfg.Jobs.MaxAttempts {
-				w.fail(j, fmt.Errorf("gave up after %d attempts: the printer lost %d of %d labels each time", j.Attempts, total-printed, total))
+				w.fail(j, i18n.E("queuewords.gave_up_lost", "count", j.Attempts, "missing", total-printed, "total", total))
 				return
 			}
 		}
@@ -327,7 +327,7 @@ func (w *worker) process(ctx context.Context, id string) {
 		j.Sending.Written = false // this attempt's bytes are not all out yet
 		out := zpl.Join(rest)
 		j.Attempts++
-		j = a.transition(j, apitype.StatePrinting, fmt.Sprintf("attempt %d, %d bytes", j.Attempts, len(out)))
+		j = a.transition(j, apitype.StatePrinting, msg("queuewords.attempt", "attempt", j.Attempts, "bytes", len(out)))
 		// Durable before the first byte: after a crash from here on, the
 		// restarted agent finds the job "sending" and asks the printer's
 		// counter (resume) instead of printing it again blindly.
@@ -571,9 +571,9 @@ func (w *worker) dropFromPrinter(j *apitype.Job, pr *jobProgress) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	note := "the printer was told to drop it from its buffer (~JA)"
+	note := msg("queuewords.dropped_from_printer")
 	if err := w.p.Write(ctx, []byte("~JA")); err != nil {
-		note = "the printer could not be told to drop it from its buffer (" + err.Error() + "); it may still print"
+		note = msg("queuewords.drop_failed", "error", err)
 	}
 	*j = w.a.transition(*j, j.State, note)
 }
@@ -614,26 +614,27 @@ func (w *worker) resume(j apitype.Job, pr *jobProgress, total int) (apitype.Job,
 		pr.base, pr.baseKnown = *s.OdometerBefore, true
 		return j, true
 	case s.OdometerBefore != nil:
-		w.hold(j, fmt.Sprintf("the job makes %d labels now but made %d when it was sent, so the printer's label counter cannot tell what is missing", total, s.Labels))
+		w.hold(j, msg("queuewords.why.labels_changed", "now", total, "then", s.Labels))
 		return j, false
 	case s.Written:
-		j = w.a.transition(j, apitype.StateDone, "handed over before the agent stopped: every byte had reached the printer, which cannot say what it printed")
-		j.LastError, j.Sending = "", nil
+		j = w.a.transition(j, apitype.StateDone, msg("queuewords.handed_over_before_stop"))
+		setLastError(&j, nil)
+		j.Sending = nil
 		w.save(j)
 		return j, false
 	case w.cfg.Transport == "file":
-		j = w.a.transition(j, j.State, "the agent stopped while writing it; a file printer never keeps half a label, so it is written again")
+		j = w.a.transition(j, j.State, msg("queuewords.file_written_again"))
 		j.Sending = nil
 		return j, true
 	}
-	w.hold(j, fmt.Sprintf("printer %q cannot say what it printed (it has no label counter)", w.cfg.Name))
+	w.hold(j, msg("queuewords.why.no_counter", "printer", w.cfg.Name))
 	return j, false
 }
 
 // hold gives a job that may have printed to the operator instead of
 // printing it a second time: failed, with why and what to do.
-func (w *worker) hold(j apitype.Job, why string) {
-	w.fail(j, fmt.Errorf("may have printed: the agent stopped while sending it, and %s; look at the printer and retry the job only if its label is missing", why))
+func (w *worker) hold(j apitype.Job, why i18n.Message) {
+	w.fail(j, i18n.E("queuewords.may_have_printed", "why", why))
 }
 
 // heldDetail is the printer's own words (they name what waits in it).
@@ -663,16 +664,16 @@ func (w *worker) setCurWait(j *apitype.Job, r *apitype.WaitReason) {
 		j.State = apitype.StateQueued
 	}
 	if r != nil && (old == nil || old.Code != r.Code) {
-		where := "waits"
+		id := "queuewords.waits"
 		if j.State == apitype.StatePrinting {
-			where = "held in the printer"
+			id = "queuewords.held_in_printer"
 		}
-		*j = w.a.transition(*j, j.State, fmt.Sprintf("%s: %s (%s)", where, r.Code, r.Detail))
+		*j = w.a.transition(*j, j.State, msg(id, "code", r.Code, "reason", waitWords(*r)))
 		w.save(*j)
 	} else if r == nil && old != nil {
-		note := "the printer can print again"
+		note := msg("queuewords.can_print_again")
 		if old.Code == apitype.WaitPreparingRenderer {
-			note = "the PDF renderer is ready"
+			note = msg("queuewords.renderer_ready")
 		}
 		*j = w.a.transition(*j, j.State, note)
 		w.save(*j)
@@ -691,50 +692,53 @@ func (w *worker) isUnreachable() bool {
 func (w *worker) done(j apitype.Job, pr *jobProgress, st printer.Status, total int, started time.Time) {
 	note := w.handedOver()
 	if total > 0 {
-		note = fmt.Sprintf("printed: the printer took all %d label(s) and reports none of them left to print", total)
+		note = msg("queuewords.printed", "count", total)
 		if pr.baseKnown && st.Odometer != nil {
-			note += fmt.Sprintf(" (its label counter went from %d to %d)", pr.base, *st.Odometer)
+			id := "queuewords.printed_counted"
 			if pr.resumed {
-				note = fmt.Sprintf("printed: confirmed by the printer after the agent restarted, not sent again (its label counter went from %d to %d, the job has %d label(s))", pr.base, *st.Odometer, total)
+				id = "queuewords.printed_confirmed"
 			}
+			kv := []any{"count", total, "from", pr.base, "to", *st.Odometer}
 			if extra := *st.Odometer - pr.base - int64(total); extra > 0 {
-				note += fmt.Sprintf("; %d more label(s) were counted than this job has: something else printed on this printer meanwhile", extra)
+				kv = append(kv, "extra", msg("queuewords.extra_labels", "count", extra))
 			}
+			note = msg(id, kv...)
 		}
 	}
 	j = w.a.transition(j, apitype.StateDone, note)
-	j.LastError, j.Sending = "", nil
+	setLastError(&j, nil)
+	j.Sending = nil
 	w.save(j)
 	w.log.Info("job printed", "job", j.ID, "copies", j.Copies, "labels", total, "took", w.a.now().Sub(started).Round(time.Millisecond))
 }
 
 // handedOver says what done means for a printer that does not report what
 // it printed.
-func (w *worker) handedOver() string {
+func (w *worker) handedOver() i18n.Message {
 	switch {
 	case w.cfg.Transport == "file":
-		return "handed over: written to " + w.cfg.Address() + " (a file printer's job is done when the file is complete)"
+		return msg("queuewords.handed_over_file", "path", w.cfg.Address())
 	case w.cfg.Transport == "spool":
-		return "handed over to the print queue " + w.cfg.Address() + " (the spooler prints it; done means the spooler took it)"
+		return msg("queuewords.handed_over_spool", "queue", w.cfg.Address())
 	case w.cfg.Profile.Language == "raw":
-		return "handed over: every byte was sent (a raw printer is not asked for status, so done cannot mean printed)"
+		return msg("queuewords.handed_over_raw")
 	}
-	return "handed over: every byte was sent (this printer does not report what it has printed)"
+	return msg("queuewords.handed_over")
 }
 
 // retryOrFail queues a job for another attempt after a backoff, or fails
 // it once it has used its attempts.
 func (w *worker) retryOrFail(j apitype.Job, err error) {
 	a := w.a
-	j.LastError = err.Error()
+	setLastError(&j, err)
 	if j.Attempts >= a.cfg.Jobs.MaxAttempts {
-		w.fail(j, fmt.Errorf("gave up after %d attempts: %w", j.Attempts, err))
+		w.fail(j, i18n.E("queuewords.gave_up", "count", j.Attempts, "error", err))
 		return
 	}
 	w.mu.Lock()
 	delay := w.bo.NextBackOff()
 	w.mu.Unlock()
-	j = a.transition(j, apitype.StateQueued, fmt.Sprintf("attempt %d failed: %v; next try in %s", j.Attempts, err, delay.Round(time.Millisecond)))
+	j = a.transition(j, apitype.StateQueued, msg("queuewords.attempt_failed", "attempt", j.Attempts, "error", err, "seconds", delay.Round(10*time.Millisecond).Seconds()))
 	w.requeue(j.ID, delay, err.Error()) // first, so the published job says why it waits
 	w.save(j)
 	w.log.Warn("job failed; will retry", "job", j.ID, "attempt", j.Attempts, "retry_in", delay, "err", err)
@@ -757,20 +761,21 @@ func (w *worker) interrupted(ctx context.Context, j apitype.Job) bool {
 	cancelled := w.cancelReq
 	w.mu.Unlock()
 	if cancelled {
-		w.save(w.a.transition(j, apitype.StateCancelled, "cancelled by the operator"))
+		w.save(w.a.transition(j, apitype.StateCancelled, msg("queuewords.cancelled")))
 		return true
 	}
-	note := "the agent stopped during " + string(j.State) + "; it will print again"
+	note := msg("queuewords.stopped_during", "state", stateWord(j.State))
 	if j.Sending != nil {
-		note = "the agent stopped while sending it; at the next start the printer is asked what it printed"
+		note = msg("queuewords.stopped_while_sending")
 	}
 	w.save(w.a.transition(j, apitype.StateQueued, note))
 	return true
 }
 
 func (w *worker) fail(j apitype.Job, err error) {
-	j = w.a.transition(j, apitype.StateFailed, err.Error())
-	j.LastError = err.Error()
+	k := keepErr(err)
+	j = w.a.transitionKept(j, apitype.StateFailed, k)
+	j.LastError, j.LastErrorID, j.LastErrorArgs = k.text, k.id, k.args
 	w.save(j)
 	w.log.Warn("job failed", "job", j.ID, "err", err)
 }
@@ -825,7 +830,7 @@ func (w *worker) cancel(ctx context.Context, id string) error {
 		return err
 	}
 	if !j.State.Terminal() {
-		w.save(w.a.transition(j, apitype.StateCancelled, "cancelled by the operator"))
+		w.save(w.a.transition(j, apitype.StateCancelled, msg("queuewords.cancelled")))
 	}
 	w.publish()
 	w.signal()

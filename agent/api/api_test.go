@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -40,25 +39,10 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(a, key, nil).NewHTTPServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Stop(context.Background())
-	})
+	f := serve(t, cfg, nil)
 	p, _ := cfg.Printer("desk")
-	return &fixture{a: a, addr: ln.Addr().String(), cl: &client.Client{Addr: ln.Addr().String(), Key: key}, out: p.File.Dir}
+	f.cl, f.out = &client.Client{Addr: f.addr, Key: key}, p.File.Dir
+	return f
 }
 
 func (f *fixture) do(t *testing.T, method, path, body string, hdr map[string]string) (int, apitype.Error, []byte) {

@@ -12,7 +12,13 @@ import (
 
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
+
+// jobIn is job j in the words of the request's reader (Accept-Language).
+func (s *Server) jobIn(r *http.Request, j apitype.Job) apitype.Job {
+	return agent.JobIn(j, i18n.For(s.Lang(r)))
+}
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.a.Health())
@@ -74,7 +80,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
-	writeJSON(w, status, apitype.SubmitResponse{Job: job, Existing: existing})
+	writeJSON(w, status, apitype.SubmitResponse{Job: s.jobIn(r, job), Existing: existing})
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +99,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	for i := range jobs {
+		jobs[i] = s.jobIn(r, jobs[i])
+	}
 	writeJSON(w, http.StatusOK, apitype.JobList{Jobs: jobs})
 }
 
@@ -102,7 +111,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, j)
+	writeJSON(w, http.StatusOK, s.jobIn(r, j))
 }
 
 func (s *Server) getPayload(w http.ResponseWriter, r *http.Request) {
@@ -127,7 +136,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, j)
+	writeJSON(w, http.StatusOK, s.jobIn(r, j))
 }
 
 func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +145,7 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, j)
+	writeJSON(w, http.StatusOK, s.jobIn(r, j))
 }
 
 func (s *Server) listPrinters(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +193,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = rc.Flush()
+	l := i18n.For(s.Lang(r))
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
@@ -197,6 +207,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case e, ok := <-sub.C():
 			if !ok {
 				return // the agent is stopping
+			}
+			if e.Job != nil {
+				// The bus words it in the agent's language; the
+				// subscriber reads its own.
+				j := agent.JobIn(*e.Job, l)
+				e.Job = &j
 			}
 			data, err := json.Marshal(e)
 			if err != nil {

@@ -1,18 +1,13 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
@@ -148,24 +143,7 @@ func TestAgentLanguageIsTheDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(a, key, nil).NewHTTPServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Stop(context.Background())
-	})
-	f := &fixture{a: a, addr: ln.Addr().String()}
+	f := serve(t, cfg, nil)
 	_, e, _ := f.do(t, "GET", "/api/v1/jobs/77", "", map[string]string{"X-Labelagent-Key": key})
 	if e.Message != "Einen Auftrag 77 gibt es nicht" {
 		t.Errorf("without Accept-Language: %q, want the agent's German", e.Message)

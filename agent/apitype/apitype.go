@@ -80,6 +80,13 @@ type Job struct {
 	// far its counter went instead of sending the job blindly again.
 	Sending *JobSending `json:"sending,omitempty"`
 	History []Change    `json:"history,omitempty"`
+	// LastErrorID and LastErrorArgs are LastError's catalog message and
+	// its arguments (as in Change); LastError is in the reader's language
+	// (Accept-Language) where they are set. Empty for a job recorded
+	// before, or for words that are not the agent's (a printer's, the
+	// system's), which are shown as they are.
+	LastErrorID   string         `json:"last_error_id,omitempty"`
+	LastErrorArgs map[string]any `json:"last_error_args,omitempty"`
 }
 
 // JobSending is what the queue records before it sends a job's first byte.
@@ -122,7 +129,12 @@ const (
 type Change struct {
 	At    time.Time `json:"at"`
 	State JobState  `json:"state"`
-	Note  string    `json:"note,omitempty"`
+	Note  string    `json:"note,omitempty"` // in the reader's language (Accept-Language)
+	// ID and Args are Note's catalog message and its arguments (a message
+	// inside them is {"id", "args"} again), for clients that word it
+	// themselves; empty for steps recorded before.
+	ID   string         `json:"id,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 }
 
 // SubmitRequest creates a job. Payload is base64 in JSON; the raw-body form

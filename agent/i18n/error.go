@@ -35,7 +35,7 @@ func Wrap(cause error, id string, kv ...any) error {
 }
 
 func (e *Error) Error() string {
-	s := For(English).T(e.ID, e.Args...)
+	s := For(English).message(Message{ID: e.ID, Args: e.Args}) // plural by a "count" argument
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -20,15 +20,17 @@ func (l *Localizer) format(v any) any {
 	case float32:
 		return l.Number(float64(x), -1)
 	case Message:
-		return l.T(x.ID, x.Args...)
+		return l.message(x)
 	case []Message:
 		parts := make([]string, len(x))
 		for i, m := range x {
-			parts[i] = l.T(m.ID, m.Args...)
+			parts[i] = l.message(m)
 		}
 		return strings.Join(parts, "; ")
 	case []string:
 		return l.Or(x) // allowed values: "a, b or c"
+	case error:
+		return l.Err(x) // a catalog error in the reader's words, others as they are
 	}
 	return v
 }

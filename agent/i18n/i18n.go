@@ -293,7 +293,7 @@ func (l *Localizer) Err(err error) string {
 	var own, msg string
 	switch {
 	case hasE:
-		own, msg = e.Error(), l.T(e.ID, e.Args...)+l.causeSuffix(e.Err)
+		own, msg = e.Error(), l.message(Message{ID: e.ID, Args: e.Args})+l.causeSuffix(e.Err)
 	case hasL:
 		own, msg = lz.Error(), lz.Localize(l)
 	default:

@@ -14,14 +14,14 @@ func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 	w := apitype.Shipment{
 		ID: r.ID, Kind: r.Kind, OrderRef: r.OrderRef, IdempotencyKey: r.Key, State: r.State, Day: r.Day,
 		ShipmentNo: r.ShipmentNo, ReturnShipNo: r.ReturnShipmentNo, RoutingCode: r.RoutingCode, QRLink: r.QRLink,
-		ForID: r.ForID, Returns: r.Returns, BatchID: r.BatchID, Messages: r.Messages, Error: words(l, r.ErrorID, r.ErrorArgs, r.Error),
+		ForID: r.ForID, Returns: r.Returns, BatchID: r.BatchID, Messages: r.Messages, Error: l.Kept(r.ErrorID, r.ErrorArgs, r.Error),
 		Documents: r.Docs, Printer: r.Printer, Tracking: r.Tracking, DayEndID: r.DayEndID,
 		Created: r.Created, Updated: r.Updated, Cancelled: r.Cancelled, Closed: r.Closed,
 	}
 	if len(r.History) > 0 {
 		w.History = make([]apitype.ShipmentStep, len(r.History))
 		for i, h := range r.History {
-			h.Note = words(l, h.ID, h.Args, h.Note)
+			h.Note = l.Kept(h.ID, h.Args, h.Note)
 			w.History[i] = h
 		}
 	}
@@ -41,11 +41,11 @@ func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 	}
 	if t := r.Tracking; t != nil && t.ErrorID != "" {
 		c := *t
-		c.Error = words(l, c.ErrorID, nil, c.Error)
+		c.Error = l.Kept(c.ErrorID, nil, c.Error)
 		w.Tracking = &c
 	}
 	for _, p := range r.Prints {
-		p.Error = words(l, p.ErrorID, p.ErrorArgs, p.Error)
+		p.Error = l.Kept(p.ErrorID, p.ErrorArgs, p.Error)
 		if p.JobID != "" && j.opts.Job != nil {
 			if job, err := j.opts.Job(p.JobID); err == nil {
 				p.State = job.State
@@ -53,7 +53,7 @@ func (j *Journal) Wire(r *Record, l *i18n.Localizer) apitype.Shipment {
 					p.Printer = job.Printer
 				}
 				if job.LastError != "" && p.Error == "" {
-					p.Error = job.LastError
+					p.Error = l.Kept(job.LastErrorID, job.LastErrorArgs, job.LastError)
 				}
 			}
 		}

@@ -1,10 +1,6 @@
 package shipment
 
 import (
-	"errors"
-	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
@@ -25,65 +21,9 @@ func msg(id string, kv ...any) i18n.Message { return i18n.Message{ID: id, Args: 
 // readers that do not know the id.
 func english(m i18n.Message) string { return i18n.For(i18n.English).T(m.ID, m.Args...) }
 
-// storedArgs turns arguments into what JSON keeps: a message or catalog
-// error inside them stays a message ({"id": …, "args": …}), so that it is
-// worded in the reader's language too; another error keeps its words
-// (DHL's, the system's).
-func storedArgs(kv []any) map[string]any {
-	if len(kv) < 2 {
-		return nil
-	}
-	m := make(map[string]any, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[fmt.Sprint(kv[i])] = storedArg(kv[i+1])
-	}
-	return m
-}
-
-func storedArg(v any) any {
-	var ce *i18n.Error
-	switch x := v.(type) {
-	case i18n.Message:
-		return map[string]any{"id": x.ID, "args": storedArgs(x.Args)}
-	case error:
-		if errors.As(x, &ce) && ce.Err == nil && ce.Error() == x.Error() {
-			return map[string]any{"id": ce.ID, "args": storedArgs(ce.Args)}
-		}
-		return x.Error()
-	case fmt.Stringer:
-		return x.String()
-	}
-	return v
-}
-
-// loadedArgs is the inverse of storedArgs, for the localizer.
-func loadedArgs(m map[string]any) []any {
-	kv := make([]any, 0, 2*len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		if sub, ok := v.(map[string]any); ok {
-			if id, ok := sub["id"].(string); ok {
-				args, _ := sub["args"].(map[string]any)
-				v = i18n.Message{ID: id, Args: loadedArgs(args)}
-			}
-		}
-		kv = append(kv, k, v)
-	}
-	return kv
-}
-
-// words is a stored message in l's language; fallback (the English text
-// stored with it) where there is no id or this catalog lacks it.
-func words(l *i18n.Localizer, id string, args map[string]any, fallback string) string {
-	if id == "" || !i18n.Default().Has(l.Lang(), id) {
-		return fallback
-	}
-	return l.T(id, loadedArgs(args)...)
-}
-
 // step adds m to the record's history.
 func (r *Record) step(now time.Time, m i18n.Message) {
-	r.History = append(r.History, apitype.ShipmentStep{At: now, State: r.State, Note: english(m), ID: m.ID, Args: storedArgs(m.Args)})
+	r.History = append(r.History, apitype.ShipmentStep{At: now, State: r.State, Note: english(m), ID: m.ID, Args: i18n.Keep(m.Args)})
 	if len(r.History) > maxHistory {
 		r.History = append(r.History[:1], r.History[len(r.History)-maxHistory+1:]...)
 	}
@@ -96,7 +36,7 @@ func (r *Record) setError(m *i18n.Message) {
 		r.Error, r.ErrorID, r.ErrorArgs = "", "", nil
 		return
 	}
-	r.Error, r.ErrorID, r.ErrorArgs = english(*m), m.ID, storedArgs(m.Args)
+	r.Error, r.ErrorID, r.ErrorArgs = english(*m), m.ID, i18n.Keep(m.Args)
 }
 
 // setDHLError records DHL's own words as the reason.
@@ -108,7 +48,7 @@ func ptr(m i18n.Message) *i18n.Message { return &m }
 // message where it has one, else its words (DHL's).
 func errorWords(r *Record) any {
 	if r.ErrorID != "" {
-		return i18n.Message{ID: r.ErrorID, Args: loadedArgs(r.ErrorArgs)}
+		return i18n.Message{ID: r.ErrorID, Args: i18n.Unkeep(r.ErrorArgs)}
 	}
 	return r.Error
 }
@@ -143,9 +83,5 @@ func docWord(kind string) i18n.Message {
 // setPrintError records why a print failed, with its catalog message
 // where it has one.
 func setPrintError(p *apitype.ShipmentPrint, err error) {
-	p.Error, p.ErrorID, p.ErrorArgs = err.Error(), "", nil
-	if m, ok := storedArg(err).(map[string]any); ok {
-		p.ErrorID, _ = m["id"].(string)
-		p.ErrorArgs, _ = m["args"].(map[string]any)
-	}
+	p.Error, p.ErrorID, p.ErrorArgs = i18n.KeepErr(err)
 }

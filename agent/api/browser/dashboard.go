@@ -262,6 +262,9 @@ func (s *Server) dashState(w http.ResponseWriter, r *http.Request) {
 		s.failAgent(w, r, err)
 		return
 	}
+	for i := range jobs {
+		jobs[i] = agent.JobIn(jobs[i], i18n.For(langOf(r)))
+	}
 	writeJSON(w, http.StatusOK, DashState{Printers: s.a.Printers(), Jobs: jobs, Origins: s.origins.List(), Postage: s.a.Postage() != nil,
 		Shipping: s.a.Shipments() != nil})
 }

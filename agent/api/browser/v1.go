@@ -143,15 +143,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *caller) {
 		status = http.StatusOK
 	}
 	w.Header().Set("Location", "/v1/jobs/"+job.ID)
-	writeJSON(w, status, apitype.SubmitResponse{Job: ownView(job), Existing: existing})
+	writeJSON(w, status, apitype.SubmitResponse{Job: ownView(r, job), Existing: existing})
 }
 
-// ownView shows a job to the origin that sent it, with its own key.
-func ownView(j apitype.Job) apitype.Job {
+// ownView shows a job to the origin that sent it, with its own key, in
+// the page's language.
+func ownView(r *http.Request, j apitype.Job) apitype.Job {
 	if _, k, ok := strings.Cut(j.IdempotencyKey, "|"); ok {
 		j.IdempotencyKey = k
 	}
-	return j
+	return agent.JobIn(j, i18n.For(langOf(r)))
 }
 
 func readMultipart(w http.ResponseWriter, r *http.Request, boundary string, limit int64) (apitype.SubmitRequest, error) {
@@ -231,7 +232,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *caller) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, ownView(j))
+	writeJSON(w, http.StatusOK, ownView(r, j))
 }
 
 // preview: the job's label drawn by the agent's one preview (the control
@@ -255,7 +256,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *caller) {
 			if e.Job == nil || e.Job.Source != src {
 				return e, false
 			}
-			j := ownView(*e.Job)
+			j := ownView(r, *e.Job)
 			e.Job = &j
 			return e, true
 		case apitype.EventPrinter, apitype.EventLagged:
@@ -299,6 +300,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, keep func(apityp
 			e, ok = keep(e)
 			if !ok {
 				continue
+			}
+			if e.Job != nil { // in the page's language, not the agent's
+				j := agent.JobIn(*e.Job, i18n.For(langOf(r)))
+				e.Job = &j
 			}
 			data, jerr := json.Marshal(e)
 			if jerr != nil {
