@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/client"
 )
 
 // lastReceived waits for the label after the have labels printed so far
@@ -49,21 +50,49 @@ func BenchmarkNATSPool(b *testing.B) {
 			sts, js := startNATSStations(b, natsServer(b).ClientURL(), make([]time.Duration, stations)...)
 			const single, burst = 500, 400
 			var lat, api []time.Duration
+			sent := map[string]time.Time{} // job name → when it was sent
 			b.ResetTimer()
 			for range b.N {
 				for i := range single {
 					have := printedAll(sts)
 					t0 := time.Now()
 					sendPool(b, js, fmt.Sprint("b", stations), i)
+					sent[fmt.Sprint("b", stations, "-", i)] = t0
 					lat = append(lat, lastReceived(b, sts, have).Sub(t0))
 					if stations == 1 { // the control API of the same agent, alternating
 						have++
 						t0 = time.Now()
-						if _, err := sts[0].e.cl.Submit(context.Background(), apitype.SubmitRequest{Printer: "zebra", Kind: apitype.KindZPL, Payload: label(i)}); err != nil {
+						if _, err := sts[0].e.cl.Submit(context.Background(), apitype.SubmitRequest{Printer: "zebra", Kind: apitype.KindZPL, Payload: label(i), Name: fmt.Sprint("api-", i)}); err != nil {
 							b.Fatal(err)
 						}
+						sent[fmt.Sprint("api-", i)] = t0
 						api = append(api, lastReceived(b, sts, have).Sub(t0))
 					}
+				}
+				// The way in alone, to the job's creation in the agent
+				// (before its disk write and the printer): the stream's part
+				// (publish, fetch, claim) against the control API's (HTTP).
+				var in, apiIn []time.Duration
+				for _, s := range sts {
+					jobs, err := s.e.cl.Jobs(context.Background(), client.JobsQuery{Limit: 10000})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, j := range jobs {
+						if t0, ok := sent[j.Name]; ok {
+							if strings.HasPrefix(j.Name, "api-") {
+								apiIn = append(apiIn, j.Created.Sub(t0))
+							} else {
+								in = append(in, j.Created.Sub(t0))
+							}
+						}
+					}
+				}
+				b.ReportMetric(percentile(in, 0.50), "in-p50-ms")
+				b.ReportMetric(percentile(in, 0.99), "in-p99-ms")
+				if len(apiIn) > 0 {
+					b.ReportMetric(percentile(apiIn, 0.50), "api-in-p50-ms")
+					b.ReportMetric(percentile(apiIn, 0.99), "api-in-p99-ms")
 				}
 				have := printedAll(sts)
 				cpu0, disk0 := agentsCPU(b, sts), agentsWritten(b, sts)

@@ -177,7 +177,7 @@ func startNATSStations(tb testing.TB, url string, printDelays ...time.Duration) 
 
 // sendPool publishes job i to the pool "line" under a message id.
 func sendPool(tb testing.TB, js jetstream.JetStream, tag string, i int) {
-	msg, _ := json.Marshal(apitype.JobMessage{Kind: apitype.KindZPL, Payload: label(i)})
+	msg, _ := json.Marshal(apitype.JobMessage{Kind: apitype.KindZPL, Payload: label(i), Name: fmt.Sprint(tag, "-", i)})
 	if _, err := js.Publish(context.Background(), "labelagent.jobs.pool.line", msg, jetstream.WithMsgID(fmt.Sprint(tag, "-", i))); err != nil {
 		tb.Fatal(err)
 	}
