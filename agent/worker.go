@@ -59,6 +59,7 @@ type worker struct {
 	lastWait    waitKey                 // the printer-wide reason last announced on the bus
 	unreachable bool                    // status is offline because the printer could not be asked
 	progress    map[string]*jobProgress // jobs partly at the printer, by id
+	resync      []byte                  // owed before the next query: spaces that complete a binary download cut off (zpl.ResyncFiller)
 }
 
 // waitKey is what makes a printer-wide wait reason different from the last
@@ -325,6 +326,14 @@ func (w *worker) process(ctx context.Context, id string) {
 			}
 		}
 		j.Sending.Written = false // this attempt's bytes are not all out yet
+		if (pr.sent || pr.resumed) && w.cfg.Profile.Language != "raw" {
+			// An earlier attempt may have been cut inside a binary
+			// download (~DY PNG): the printer would take this attempt's
+			// first bytes as its rest. Spaces complete it first.
+			if f := zpl.ResyncFiller(data); f != nil {
+				rest = append([]zpl.Format{{Data: f}}, rest...)
+			}
+		}
 		out := zpl.Join(rest)
 		j.Attempts++
 		j = a.transition(j, apitype.StatePrinting, msg("queuewords.attempt", "attempt", j.Attempts, "bytes", len(out)))
@@ -340,6 +349,11 @@ func (w *worker) process(ctx context.Context, id string) {
 		a.publishJob(j)
 		pr.sent = true
 		if err := w.send(ctx, rest, counted && !pr.baseKnown, pr); err != nil {
+			if w.cfg.Profile.Language != "raw" {
+				w.mu.Lock()
+				w.resync = zpl.ResyncFiller(out)
+				w.mu.Unlock()
+			}
 			if w.interrupted(ctx, j) {
 				return
 			}
@@ -866,7 +880,21 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, statusTimeout)
 		var err error
-		st, err = w.p.Status(cctx)
+		w.mu.Lock()
+		resync := w.resync
+		w.mu.Unlock()
+		if resync != nil {
+			// Complete a cut binary download first, or the status query
+			// itself goes into it; kept for the next query until it is out.
+			if err = w.p.Write(cctx, resync); err == nil {
+				w.mu.Lock()
+				w.resync = nil
+				w.mu.Unlock()
+			}
+		}
+		if err == nil {
+			st, err = w.p.Status(cctx)
+		}
 		cancel()
 		switch {
 		case ctx.Err() != nil:

@@ -83,40 +83,30 @@ type ProfileConfig struct {
 	// mm from the page's top left, for sheets whose label is not found by
 	// itself; "" finds it (or prints a label-sized page as it is).
 	PageArea string `yaml:"page_area,omitempty"`
-	// Graphics is how converted PDF pages travel: z64 (ASCII ^GF, every
-	// link and every ZPL printer), png (binary ~DY PNG objects, a quarter
-	// fewer bytes; Zebra firmware X.10 and later on a link that carries
-	// binary) or auto (the default: png on usb, tcp and spool, z64 on
-	// serial and file). See Config.Graphics.
+	// Graphics is how converted PDF pages travel: z64 (the default: ASCII
+	// ^GF, every link and every ZPL printer) or png (binary ~DY PNG
+	// objects, a quarter fewer bytes, for Zebra firmware X.10 and later on
+	// a link that carries binary). See Config.Graphics.
 	Graphics string `yaml:"graphics,omitempty"`
 }
 
 // GraphicsModes are the values of profile.graphics.
-var GraphicsModes = []string{"auto", "z64", "png"}
+var GraphicsModes = []string{"z64", "png"}
 
-// Graphics resolves profile.graphics for this printer's link: "png" or
-// "z64". auto sends binary PNG objects where the link carries any byte
-// unchanged to a ZPL printer that is not marked as a clone without Z64
-// (USB, TCP 9100, a raw spooler queue) and ASCII where it may not or a
-// person may read it: a serial line (7-bit settings, XON/XOFF) and the
-// file printer's folder.
+// Graphics is profile.graphics for the converter: "png" where it is set
+// (and the printer speaks ZPL), else "z64". PNG is never chosen by itself:
+// a ZPL emulation that does not know ~DY would read the PNG's bytes as
+// commands, and no real Zebra has been seen to take it yet (see
+// docs/hardware-testing.md).
 func (c Config) Graphics() string {
-	g := strings.ToLower(strings.TrimSpace(c.Profile.Graphics))
-	if g != "" && g != "auto" {
-		return g
-	}
-	if c.Profile.NoZ64 || c.Profile.Language == "raw" {
-		return "z64"
-	}
-	switch c.Transport {
-	case "usb", "tcp", "spool":
+	if strings.EqualFold(strings.TrimSpace(c.Profile.Graphics), "png") && c.Profile.Language != "raw" {
 		return "png"
 	}
 	return "z64"
 }
 
 // ConverterProfile is the profile the label converter works with for this
-// printer: profile.graphics resolved for the printer's link.
+// printer, profile.graphics resolved.
 func (c Config) ConverterProfile() ProfileConfig {
 	p := c.Profile
 	p.Graphics = c.Graphics()
@@ -193,7 +183,7 @@ func (c Config) Validate() []error {
 	}
 	switch g := strings.ToLower(strings.TrimSpace(c.Profile.Graphics)); {
 	case g != "" && !slices.Contains(GraphicsModes, g):
-		add("profile.graphics", "config.not_one_of", []any{"value", c.Profile.Graphics, "allowed", GraphicsModes}, "profile.graphics %q: use auto, z64 or png", c.Profile.Graphics)
+		add("profile.graphics", "config.not_one_of", []any{"value", c.Profile.Graphics, "allowed", GraphicsModes}, "profile.graphics %q: use z64 or png", c.Profile.Graphics)
 	case g == "png" && c.Transport == "serial" && c.Serial.DataBits == 7:
 		add("profile.graphics", "config.printer_png_seven_bits", nil, "profile.graphics png sends binary data, which a serial line with 7 data bits cannot carry: use z64")
 	}

@@ -70,26 +70,25 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// profile.graphics: auto sends binary PNG objects only on links that
-// carry binary to a Zebra; an explicit setting wins; nonsense and PNG on a
-// 7-bit serial line are configuration problems.
-func TestGraphicsByTransport(t *testing.T) {
+// profile.graphics: binary PNG objects only where a printer is set to
+// them (never for raw printers), Z64 otherwise on every link; nonsense and
+// PNG on a 7-bit serial line are configuration problems.
+func TestGraphicsSetting(t *testing.T) {
 	for _, c := range []struct {
 		cfg  Config
 		want string
 		bad  bool
 	}{
-		{Config{Transport: "tcp"}, "png", false},
-		{Config{Transport: "usb"}, "png", false},
-		{Config{Transport: "spool"}, "png", false},
-		{Config{Transport: "serial"}, "z64", false},
-		{Config{Transport: "file"}, "z64", false},
-		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "auto", NoZ64: true}}, "z64", false},
-		{Config{Transport: "tcp", Profile: ProfileConfig{Language: "raw"}}, "z64", false},
-		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "Z64"}}, "z64", false},
+		{Config{Transport: "tcp"}, "z64", false},
+		{Config{Transport: "usb"}, "z64", false},
+		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "png"}}, "png", false},
+		{Config{Transport: "usb", Profile: ProfileConfig{Graphics: " PNG "}}, "png", false},
+		{Config{Transport: "spool", Profile: ProfileConfig{Graphics: "z64"}}, "z64", false},
+		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "png", Language: "raw"}}, "z64", false},
 		{Config{Transport: "serial", Profile: ProfileConfig{Graphics: "png"}}, "png", false},
 		{Config{Transport: "serial", Serial: SerialConfig{DataBits: 7}, Profile: ProfileConfig{Graphics: "png"}}, "png", true},
-		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "gif"}}, "gif", true},
+		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "auto"}}, "z64", true},
+		{Config{Transport: "tcp", Profile: ProfileConfig{Graphics: "gif"}}, "z64", true},
 	} {
 		if got := c.cfg.Graphics(); got != c.want || c.cfg.ConverterProfile().Graphics != c.want {
 			t.Errorf("%+v: graphics %q, want %q", c.cfg, got, c.want)

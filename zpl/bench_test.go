@@ -151,7 +151,7 @@ func BenchmarkGraphicEncodings(b *testing.B) {
 
 // BenchmarkCorpusPDF converts each real carrier PDF of ../shared/corpus/pdf
 // (warm renderer) with labelagent, as ASCII Z64 (serial, file) and as a
-// binary ~DY PNG (USB, TCP, spooler: profile.graphics auto), and with the
+// binary ~DY PNG (profile.graphics png: Zebra on USB, TCP, spooler), and with the
 // open pipeline pdftoppm -mono + zpl-image, alternately in the same loop so
 // all see the same machine load, and reports per page: wall and CPU
 // milliseconds, bytes and the ratios (speedup = pipeline time / labelagent

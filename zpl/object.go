@@ -15,27 +15,26 @@ import (
 // Graphics says how a converted page's dots travel to the printer.
 type Graphics int
 
-// Graphics modes. GraphicsZ64 is ASCII (^GFA with :Z64: or ACS), which every
-// link carries; GraphicsPNG downloads each page as a 1-bit PNG in binary with
-// ~DY and prints it with ^IM: a quarter fewer bytes than base64 text, for
-// links that carry binary (USB, TCP 9100, a raw spooler queue) and printers
-// whose firmware reads PNG objects (Zebra firmware X.10 and later).
+// Graphics modes. GraphicsZ64 (the default) is ASCII (^GFA with :Z64: or
+// ACS), which every link and every ZPL printer takes; GraphicsPNG downloads
+// each page as a 1-bit PNG in binary with ~DY and prints it with ^IM: a
+// quarter fewer bytes than base64 text, for links that carry binary (USB,
+// TCP 9100, a raw spooler queue) to printers whose firmware reads PNG
+// objects (Zebra firmware X.10 and later), set per printer.
 const (
 	GraphicsZ64 Graphics = iota
 	GraphicsPNG
 )
 
-// ParseGraphics reads a profile's graphics setting: "z64" or "png" ("" and
-// "auto" are z64 here; the printer's transport decides auto, see
-// printer.Config.Graphics).
+// ParseGraphics reads a profile's graphics setting: "z64" (or "") or "png".
 func ParseGraphics(s string) (Graphics, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto", "z64":
+	case "", "z64":
 		return GraphicsZ64, nil
 	case "png":
 		return GraphicsPNG, nil
 	}
-	return 0, fmt.Errorf("graphics %q: use auto, z64 or png", s)
+	return 0, fmt.Errorf("graphics %q: use z64 or png", s)
 }
 
 // PNGLevel is the deflate level of ~DY PNG graphics (the standard

@@ -174,3 +174,29 @@ func Join(fs []Format) []byte {
 	}
 	return b.Bytes()
 }
+
+// ResyncFiller is what to send before a job is sent again after an attempt
+// was cut off. A printer cut off inside the binary data of a ~DY or ^GFB
+// takes the next bytes as the rest of that data, whatever they are (the
+// ZPL II guide: prefixes and flow-control characters are data until the
+// declared count has arrived), so the resent job's first bytes would be
+// lost into it. As many spaces as the job's largest binary data complete
+// any such download (into a damaged object that the resent job's own
+// download then replaces); a printer that was not inside one ignores
+// spaces between formats. nil when data carries no binary data.
+func ResyncFiller(data []byte) []byte {
+	longest := 0
+	for i := 0; i+2 < len(data); i++ {
+		if data[i] != '^' && data[i] != '~' {
+			continue
+		}
+		if end := binaryEnd(data, i); end > 0 {
+			longest = max(longest, end-i)
+			i = end - 1
+		}
+	}
+	if longest == 0 {
+		return nil
+	}
+	return bytes.Repeat([]byte{' '}, longest)
+}

@@ -130,3 +130,48 @@ func TestFormatsSkipBinaryDownloads(t *testing.T) {
 		t.Error("an unterminated format after a download was accepted")
 	}
 }
+
+// A job cut off inside its binary download and sent again after the
+// filler prints whole: the filler completes the cut download, the resent
+// one replaces it, and the label recalls the resent PNG.
+func TestResyncFillerCompletesACutDownload(t *testing.T) {
+	m, err := NewMono(40, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x := 0; x < 40; x += 3 {
+		m.Set(x, x%12, true)
+	}
+	png := EncodePNG(m, PNGLevel)
+	job := append(downloadPNG("LAPG0001", png), "^XA^FO0,0^IMR:LAPG0001.PNG^FS^XZ\n"...)
+	if ResyncFiller([]byte("^XA^FDno binary^FS^XZ")) != nil {
+		t.Error("filler for a job without binary data")
+	}
+	filler := ResyncFiller(job)
+	if len(filler) < len(png) {
+		t.Fatalf("filler of %d bytes for a %d byte PNG", len(filler), len(png))
+	}
+	for _, cut := range []int{3, 20, 40, len(job) / 2, len(job) - 40} {
+		stream := append(append(append([]byte(nil), job[:cut]...), filler...), job...)
+		cmds, err := Tokenize(stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last Object
+		im := 0
+		for _, c := range cmds {
+			if c.Tilde && c.Name == "DY" {
+				if o, err := ParseDownload(c); err == nil {
+					last = o
+				}
+			}
+			if !c.Tilde && c.Name == "IM" {
+				im++
+			}
+		}
+		g, err := last.Graphic()
+		if err != nil || !g.Equal(m) || im != 1 {
+			t.Errorf("cut at %d: the label recalls %v (%v), %d ^IM", cut, last.Key(), err, im)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func (f *profileFlags) profile(app *cliApp, cmd *cobra.Command) (zpl.Profile, er
 		found := false
 		for _, p := range cfg.Printers {
 			if p.Name == f.printer {
-				pc, found = p.ConverterProfile(), true // graphics as the printer's link gets them
+				pc, found = p.ConverterProfile(), true // graphics as the printer gets them
 				break
 			}
 		}
