@@ -8,6 +8,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/franking"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/packing"
 	"github.com/labelagent/labelagent/agent/purchase"
 	"github.com/labelagent/labelagent/agent/shipment"
@@ -82,11 +83,11 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 func (s *Server) packingError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, packing.ErrNoOrder):
-		s.fail(w, r, Refuse(http.StatusNotFound, apitype.CodeNotFound, "packing.no_order", "err", err.Error()))
+		s.fail(w, r, refuseWith(http.StatusNotFound, apitype.CodeNotFound, err, "packing.api.no_order"))
 	case errors.Is(err, packing.ErrNoRule):
-		s.fail(w, r, Refuse(http.StatusUnprocessableEntity, "no_rule", "packing.no_rule", "err", err.Error()))
+		s.fail(w, r, refuseWith(http.StatusUnprocessableEntity, "no_rule", err, "packing.api.no_rule"))
 	case errors.Is(err, packing.ErrCarrier):
-		s.fail(w, r, Refuse(http.StatusServiceUnavailable, "carrier_not_configured", "packing.carrier", "err", err.Error()))
+		s.fail(w, r, refuseWith(http.StatusServiceUnavailable, "carrier_not_configured", err, "packing.api.carrier"))
 	case errors.Is(err, shipment.ErrUnknown):
 		s.fail(w, r, RefuseWrap(http.StatusBadGateway, "outcome_unknown", err, "api.outcome_unknown"))
 	case errors.Is(err, shipment.ErrRefused), errors.Is(err, shipment.ErrInvalid), errors.Is(err, purchase.ErrInvalid),
@@ -123,7 +124,12 @@ func (s *Server) rulesTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	weight, _ := strconv.Atoi(r.URL.Query().Get("weight_grams"))
-	writeJSON(w, http.StatusOK, s.a.Packing().Test(o, weight))
+	res := s.a.Packing().Test(o, weight)
+	l := i18n.For(s.Lang(r))
+	for i := range res.Checks {
+		res.Checks[i].Why = packing.WhyIn(res.Checks[i], l)
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) scaleReading(w http.ResponseWriter, r *http.Request) {

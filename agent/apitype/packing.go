@@ -132,8 +132,11 @@ type ScanResult struct {
 type RuleCheck struct {
 	Rule    string `json:"rule"`
 	Matched bool   `json:"matched"`
-	// Why names the first condition that failed, or what matched.
-	Why string `json:"why"`
+	// Why names the first condition that failed, or what matched, in the
+	// request's language; WhyID and WhyArgs are its catalog message.
+	Why     string         `json:"why"`
+	WhyID   string         `json:"why_id,omitempty"`
+	WhyArgs map[string]any `json:"why_args,omitempty"`
 }
 
 // RulesTest is which rule an order gets, and why.

@@ -118,7 +118,7 @@ func (s *Orders) Get(ref string) (apitype.Order, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketOrders).Get([]byte(normalizeRef(ref)))
 		if v == nil {
-			return fmt.Errorf("%w %q", ErrNoOrder, normalizeRef(ref))
+			return i18n.K(ErrNoOrder, "packing.err.no_order", "ref", normalizeRef(ref))
 		}
 		return json.Unmarshal(v, &o)
 	})
@@ -132,7 +132,7 @@ func (s *Orders) update(ref string, fn func(*apitype.Order)) (apitype.Order, err
 		b := tx.Bucket(bucketOrders)
 		v := b.Get([]byte(ref))
 		if v == nil {
-			return fmt.Errorf("%w %q", ErrNoOrder, ref)
+			return i18n.K(ErrNoOrder, "packing.err.no_order", "ref", ref)
 		}
 		if err := json.Unmarshal(v, &o); err != nil {
 			return err

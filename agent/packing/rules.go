@@ -9,6 +9,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // Country returns the ISO 3166 alpha-2 code of an alpha-2 or alpha-3 code
@@ -67,32 +68,46 @@ func countrySet(list []string) []string {
 	return out
 }
 
-// check tells whether a rule's conditions hold for f, and why not.
-func check(r config.RuleConfig, f Facts) (bool, string) {
+// check tells whether a rule's conditions hold for f, and why not (as
+// catalog words).
+func check(r config.RuleConfig, f Facts) (bool, i18n.Message) {
 	w := r.When
+	why := func(id string, kv ...any) i18n.Message { return i18n.Message{ID: id, Args: kv} }
 	switch {
 	case w.MinWeightG > 0 && f.WeightGrams < w.MinWeightG:
-		return false, fmt.Sprintf("weight %d g is below %d g", f.WeightGrams, w.MinWeightG)
+		return false, why("packing.why.weight_below", "weight", f.WeightGrams, "min", w.MinWeightG)
 	case w.MaxWeightG > 0 && f.WeightGrams > w.MaxWeightG:
-		return false, fmt.Sprintf("weight %d g is above %d g", f.WeightGrams, w.MaxWeightG)
+		return false, why("packing.why.weight_above", "weight", f.WeightGrams, "max", w.MaxWeightG)
 	case w.MaxWeightG > 0 && f.WeightGrams == 0:
-		return false, "the order has no weight"
+		return false, why("packing.why.no_weight")
 	case len(w.Countries) > 0 && !slices.Contains(countrySet(w.Countries), f.Country):
-		return false, fmt.Sprintf("country %s is not one of %s", f.Country, strings.Join(w.Countries, ", "))
+		return false, why("packing.why.country_not", "country", f.Country, "allowed", strings.Join(w.Countries, ", "))
 	case slices.Contains(countrySet(w.NotCountries), f.Country):
-		return false, fmt.Sprintf("country %s is excluded", f.Country)
+		return false, why("packing.why.country_excluded", "country", f.Country)
 	case w.MaxLengthMM > 0 && f.LengthMM > w.MaxLengthMM:
-		return false, fmt.Sprintf("length %d mm is above %d mm", f.LengthMM, w.MaxLengthMM)
+		return false, why("packing.why.length_above", "value", f.LengthMM, "max", w.MaxLengthMM)
 	case w.MaxWidthMM > 0 && f.WidthMM > w.MaxWidthMM:
-		return false, fmt.Sprintf("width %d mm is above %d mm", f.WidthMM, w.MaxWidthMM)
+		return false, why("packing.why.width_above", "value", f.WidthMM, "max", w.MaxWidthMM)
 	case w.MaxHeightMM > 0 && f.HeightMM > w.MaxHeightMM:
-		return false, fmt.Sprintf("height %d mm is above %d mm", f.HeightMM, w.MaxHeightMM)
+		return false, why("packing.why.height_above", "value", f.HeightMM, "max", w.MaxHeightMM)
 	case len(w.Channels) > 0 && !slices.ContainsFunc(w.Channels, func(c string) bool { return strings.EqualFold(c, f.Channel) }):
-		return false, fmt.Sprintf("channel %q is not one of %s", f.Channel, strings.Join(w.Channels, ", "))
+		return false, why("packing.why.channel_not", "channel", f.Channel, "allowed", strings.Join(w.Channels, ", "))
 	case w.ProductHint != "" && !strings.EqualFold(w.ProductHint, f.ProductHint):
-		return false, fmt.Sprintf("product hint %q is not %q", f.ProductHint, w.ProductHint)
+		return false, why("packing.why.hint_not", "hint", f.ProductHint, "want", w.ProductHint)
 	}
-	return true, "all conditions hold"
+	return true, why("packing.why.all_hold")
+}
+
+// WhyIn words a rule check's reason in l's language.
+func WhyIn(c apitype.RuleCheck, l *i18n.Localizer) string {
+	if c.WhyID == "" {
+		return c.Why
+	}
+	kv := make([]any, 0, 2*len(c.WhyArgs))
+	for k, v := range c.WhyArgs {
+		kv = append(kv, k, v)
+	}
+	return l.T(c.WhyID, kv...)
 }
 
 // Match returns the first rule whose conditions hold, and every rule's
@@ -101,7 +116,14 @@ func Match(rules []config.RuleConfig, f Facts) (config.RuleConfig, bool, []apity
 	var checks []apitype.RuleCheck
 	for _, r := range rules {
 		ok, why := check(r, f)
-		checks = append(checks, apitype.RuleCheck{Rule: r.Name, Matched: ok, Why: why})
+		c := apitype.RuleCheck{Rule: r.Name, Matched: ok, Why: i18n.For(i18n.English).T(why.ID, why.Args...), WhyID: why.ID}
+		for i := 0; i+1 < len(why.Args); i += 2 {
+			if c.WhyArgs == nil {
+				c.WhyArgs = map[string]any{}
+			}
+			c.WhyArgs[why.Args[i].(string)] = why.Args[i+1]
+		}
+		checks = append(checks, c)
 		if ok {
 			return r, true, checks
 		}

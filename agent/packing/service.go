@@ -8,7 +8,6 @@ package packing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/franking"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/internal/keylock"
 	"github.com/labelagent/labelagent/agent/purchase"
 	"github.com/labelagent/labelagent/agent/shipment"
@@ -142,7 +142,7 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 		res.Took = float64(s.opt.Now().Sub(start).Microseconds()) / 1000
 	}()
 	if code == "" {
-		return res, fmt.Errorf("%w: empty scan", ErrNoOrder)
+		return res, i18n.K(ErrNoOrder, "packing.err.empty_scan")
 	}
 	unlock := s.lock(code)
 	defer unlock()
@@ -178,7 +178,7 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 		if w, err := s.opt.Scale.Weight(); err == nil {
 			weight, src = w.Grams, "scale"
 		} else if o.WeightGrams == 0 {
-			return res, fmt.Errorf("no weight: %w", err)
+			return res, i18n.Wrap(err, "packing.err.no_weight", "order", o.Ref)
 		}
 	}
 	res.WeightGrams, res.WeightSource = weight, src
@@ -186,11 +186,17 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 	if !ok {
 		res.Outcome = apitype.ScanRefused
 		var why []string
+		var msgs []i18n.Message
 		for _, c := range checks {
 			why = append(why, c.Rule+": "+c.Why)
+			kv := make([]any, 0, 2*len(c.WhyArgs))
+			for k, v := range c.WhyArgs {
+				kv = append(kv, k, v)
+			}
+			msgs = append(msgs, i18n.Message{ID: "packing.why.rule", Args: []any{"rule", c.Rule, "why", i18n.Message{ID: c.WhyID, Args: kv}}})
 		}
 		res.Message = strings.Join(why, "; ")
-		return res, fmt.Errorf("%w %s (%s)", ErrNoRule, o.Ref, res.Message)
+		return res, i18n.K(ErrNoRule, "packing.err.no_rule", "order", o.Ref, "why", msgs)
 	}
 	res.Rule, res.Carrier, res.Product, res.Printer = rule.Name, rule.Carrier, rule.Product, rule.Printer
 	n := len(o.Labels) + 1
@@ -207,7 +213,7 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 	case "franking":
 		label, err = s.franking(ctx, o, rule, weight, key, &res)
 	default:
-		err = fmt.Errorf("%w: %s", ErrCarrier, rule.Carrier)
+		err = carrierErr(rule.Carrier)
 	}
 	if err != nil {
 		if res.Outcome == "" {
@@ -240,7 +246,7 @@ func (s *Service) reprint(ctx context.Context, l apitype.OrderShipment) ([]strin
 	switch l.Carrier {
 	case "dhl":
 		if s.opt.Shipments == nil {
-			return nil, fmt.Errorf("%w: dhl", ErrCarrier)
+			return nil, carrierErr("dhl")
 		}
 		rec, err := s.opt.Shipments.Reprint(ctx, l.ID, shipment.DocLabel, "")
 		if err != nil {
@@ -252,13 +258,13 @@ func (s *Service) reprint(ctx context.Context, l apitype.OrderShipment) ([]strin
 		return nil, nil
 	case "internetmarke":
 		if s.opt.Stamps == nil {
-			return nil, fmt.Errorf("%w: internetmarke", ErrCarrier)
+			return nil, carrierErr("internetmarke")
 		}
 		_, err := s.opt.Stamps.Reprint(ctx, l.ID)
 		return nil, err
 	case "franking":
 		if s.opt.Carts == nil {
-			return nil, fmt.Errorf("%w: franking", ErrCarrier)
+			return nil, carrierErr("franking")
 		}
 		c, err := s.opt.Carts.Reprint(ctx, l.ID)
 		if err != nil {
@@ -270,7 +276,17 @@ func (s *Service) reprint(ctx context.Context, l apitype.OrderShipment) ([]strin
 		}
 		return jobs, nil
 	}
-	return nil, fmt.Errorf("%w: %s", ErrCarrier, l.Carrier)
+	return nil, carrierErr(l.Carrier)
+}
+
+// carrierErr says a carrier a rule or label names is not set up, and which
+// section of the configuration would set it up.
+func carrierErr(carrier string) error {
+	switch carrier {
+	case "dhl", "internetmarke", "franking":
+		return i18n.K(ErrCarrier, "packing.err.carrier", "carrier", carrier, "section", carrier+":")
+	}
+	return i18n.K(ErrCarrier, "packing.err.carrier_unknown", "carrier", carrier, "allowed", []string{"dhl", "internetmarke", "franking"})
 }
 
 // eu are the destinations inside the EU customs union: no customs papers.
@@ -375,7 +391,7 @@ func truncate(s string, n int) string {
 
 func (s *Service) dhl(ctx context.Context, o apitype.Order, rule config.RuleConfig, weight int, key string, again bool, res *apitype.ScanResult) (apitype.OrderShipment, error) {
 	if s.opt.Shipments == nil {
-		return apitype.OrderShipment{}, fmt.Errorf("%w: dhl (a dhl: section with billing numbers)", ErrCarrier)
+		return apitype.OrderShipment{}, carrierErr("dhl")
 	}
 	results, err := s.opt.Shipments.Create(ctx, []shipment.Request{{OrderRef: o.Ref, Key: key, NewShipment: again,
 		Order: s.Shipment(o, rule.Product, weight), Print: true, Printer: rule.Printer}})
@@ -407,7 +423,7 @@ func (s *Service) dhl(ctx context.Context, o apitype.Order, rule config.RuleConf
 
 func (s *Service) stamp(ctx context.Context, o apitype.Order, rule config.RuleConfig, key string, res *apitype.ScanResult) (apitype.OrderShipment, error) {
 	if s.opt.Stamps == nil {
-		return apitype.OrderShipment{}, fmt.Errorf("%w: internetmarke (an internetmarke: section)", ErrCarrier)
+		return apitype.OrderShipment{}, carrierErr("internetmarke")
 	}
 	code, _ := strconv.Atoi(rule.Product)
 	a := o.Recipient
@@ -440,7 +456,7 @@ func (s *Service) stamp(ctx context.Context, o apitype.Order, rule config.RuleCo
 
 func (s *Service) franking(ctx context.Context, o apitype.Order, rule config.RuleConfig, weight int, key string, res *apitype.ScanResult) (apitype.OrderShipment, error) {
 	if s.opt.Carts == nil {
-		return apitype.OrderShipment{}, fmt.Errorf("%w: franking (a franking: section)", ErrCarrier)
+		return apitype.OrderShipment{}, carrierErr("franking")
 	}
 	a := o.Recipient
 	recv := ps.Address{Name2: a.Name, Street: a.Street, StreetNumber: a.HouseNumber, PLZ: a.PostalCode, City: a.City,
