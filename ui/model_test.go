@@ -26,6 +26,8 @@ func TestBalanceTextBothLanguages(t *testing.T) {
 		{i18n.German, b, "Portokasse: 1.234,56 € (Stand 24.11.2026 14:05)"},
 		{i18n.English, b, "Portokasse: €1,234.56 (as of 2026-11-24 14:05)"},
 		{i18n.German, Balance{Known: true, Value: apitype.StampBalance{Cents: 95, At: readAt}}, "Portokasse: 0,95 € (Stand 24.11.2026 14:05)"},
+		{i18n.German, Balance{Known: true, Value: apitype.StampBalance{Cents: 1234, At: readAt, LowBelowCents: 2000, Low: true}}, "Portokasse: 12,34 € (Stand 24.11.2026 14:05) – unter 20,00 €, bitte aufladen"},
+		{i18n.English, Balance{Known: true, Value: apitype.StampBalance{Cents: 1234, At: readAt, LowBelowCents: 2000, Low: true}}, "Portokasse: €12.34 (as of 2026-11-24 14:05) – below €20.00, please top up"},
 		{i18n.German, Balance{NotConfigured: true}, "Portokasse: nicht eingerichtet (kein INTERNETMARKE-Konto in der Konfiguration)"},
 		{i18n.English, Balance{NotConfigured: true}, "Portokasse: not set up (no INTERNETMARKE account in the configuration)"},
 		{i18n.English, Balance{}, "Portokasse: not read yet"},

@@ -127,6 +127,9 @@ func BalanceText(l *i18n.Localizer, b Balance) string {
 		return l.T("tray.balance.not_configured")
 	case b.Known && b.Err != nil:
 		return l.T("tray.balance.stale", "balance", l.Money(int64(b.Value.Cents)), "time", l.Time(b.Value.At), "error", ErrorText(l, b.Err))
+	case b.Known && b.Value.Low:
+		return l.T("tray.balance.line", "balance", l.Money(int64(b.Value.Cents)), "time", l.Time(b.Value.At)) +
+			" – " + l.T("tray.balance.low", "threshold", l.Money(int64(b.Value.LowBelowCents)))
 	case b.Known:
 		return l.T("tray.balance.line", "balance", l.Money(int64(b.Value.Cents)), "time", l.Time(b.Value.At))
 	case b.Err != nil:
