@@ -154,6 +154,9 @@ func TestGoldenOutput(t *testing.T) {
 					args = append(args, "--json")
 				}
 				out, errOut, code := g.cli(args...)
+				if mode == "json" {
+					checkJSONShape(t, strings.Join(args, " "), out, errOut, code)
+				}
 				b.WriteString("$ labelagent " + strings.Join(args, " ") + "\n")
 				b.WriteString(out)
 				if errOut != "" {
