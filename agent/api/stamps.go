@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/purchase"
 	im "github.com/labelagent/labelagent/dhl/internetmarke"
 )
@@ -239,9 +240,13 @@ func (h *stampHandlers) buy(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	p, err := h.st.Journal.Buy(ctx, pr)
 	if err != nil && p != nil && errors.Is(err, purchase.ErrPending) {
-		out := wirePurchase(p)
+		l := i18n.For(h.s.Lang(r))
+		out := wirePurchase(p, l)
 		out.Pending = true
-		out.Error = err.Error()
+		if out.Error == "" {
+			out.Error = l.Err(err)
+		}
+		out.Error = l.T("queuewords.stamp.pending", "error", out.Error)
 		writeJSON(w, http.StatusAccepted, out)
 		return
 	}
@@ -252,7 +257,7 @@ func (h *stampHandlers) buy(w http.ResponseWriter, r *http.Request) {
 		h.stampError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wirePurchase(p))
+	writeJSON(w, http.StatusOK, wirePurchase(p, i18n.For(h.s.Lang(r))))
 }
 
 func (h *stampHandlers) list(w http.ResponseWriter, r *http.Request) {
@@ -274,8 +279,9 @@ func (h *stampHandlers) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := apitype.StampPurchaseList{Purchases: []apitype.StampPurchase{}}
+	l := i18n.For(h.s.Lang(r))
 	for _, p := range ps {
-		out.Purchases = append(out.Purchases, wirePurchase(p))
+		out.Purchases = append(out.Purchases, wirePurchase(p, l))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -289,7 +295,7 @@ func (h *stampHandlers) get(w http.ResponseWriter, r *http.Request) {
 		h.stampError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wirePurchase(p))
+	writeJSON(w, http.StatusOK, wirePurchase(p, i18n.For(h.s.Lang(r))))
 }
 
 func (h *stampHandlers) file(w http.ResponseWriter, r *http.Request) {
@@ -337,7 +343,7 @@ func (h *stampHandlers) action(w http.ResponseWriter, r *http.Request, fn func(c
 		h.stampError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wirePurchase(p))
+	writeJSON(w, http.StatusOK, wirePurchase(p, i18n.For(h.s.Lang(r))))
 }
 
 func (h *stampHandlers) topup(w http.ResponseWriter, r *http.Request) {
@@ -378,12 +384,14 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func wirePurchase(p *purchase.Purchase) apitype.StampPurchase {
+// wirePurchase is a purchase as the API shows it, its problems in l's
+// language.
+func wirePurchase(p *purchase.Purchase, l *i18n.Localizer) apitype.StampPurchase {
 	out := apitype.StampPurchase{
 		ID: p.ID, State: string(p.State), Product: p.Request.ProductCode, ProductName: im.ProductName(p.Request.ProductCode),
 		Quantity: p.Request.Quantity, TotalCents: int(p.Total), Total: p.Total.String(), ShopOrderID: p.ShopOrderID,
-		Kind: p.Kind, Files: p.FileCount, Printer: p.Request.Printer, Reference: p.Request.Reference, Error: p.Error,
-		Retryable: p.Retryable, PrintError: p.PrintError, PrintUnknown: p.PrintUnknown, Prints: p.Prints,
+		Kind: p.Kind, Files: p.FileCount, Printer: p.Request.Printer, Reference: p.Request.Reference, Error: p.ErrorIn(l),
+		Retryable: p.Retryable, PrintError: p.PrintErrorIn(l), PrintUnknown: p.PrintUnknown, Prints: p.Prints,
 		ShopRetoureID: p.ShopRetoureID, Created: p.Created, Updated: p.Updated,
 		PaidAt: timePtr(p.PaidAt), PrintedAt: timePtr(p.PrintedAt), RefundedAt: timePtr(p.RefundedAt),
 	}

@@ -31,6 +31,8 @@ func (l *Localizer) format(v any) any {
 		return l.Or(x) // allowed values: "a, b or c"
 	case error:
 		return l.Err(x) // a catalog error in the reader's words, others as they are
+	case Texts:
+		return x.In(l)
 	}
 	return v
 }

@@ -291,11 +291,14 @@ func (l *Localizer) Err(err error) string {
 		}
 	}
 	var own, msg string
+	var lw languageWorded
 	switch {
 	case hasE:
 		own, msg = e.Error(), l.message(Message{ID: e.ID, Args: e.Args})+l.causeSuffix(e.Err)
 	case hasL:
 		own, msg = lz.Error(), lz.Localize(l)
+	case errors.As(err, &lw):
+		return inLang(err, lw, l.lang) // a service's operator message in the reader's language
 	default:
 		return err.Error()
 	}

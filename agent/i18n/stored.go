@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,7 +49,17 @@ func keepArg(v any) any {
 		if id, args, ok := keptErr(x); ok {
 			return map[string]any{"id": id, "args": args}
 		}
+		var lw languageWorded
+		if errors.As(x, &lw) {
+			texts := map[string]any{}
+			for _, l := range Langs() {
+				texts[string(l)] = inLang(x, lw, l)
+			}
+			return map[string]any{"texts": texts}
+		}
 		return x.Error()
+	case Texts:
+		return map[string]any{"texts": map[string]any(asAny(x))}
 	case fmt.Stringer:
 		return x.String()
 	}
@@ -82,6 +93,41 @@ func keptErr(err error) (string, map[string]any, bool) {
 	return e.ID, args, true
 }
 
+// languageWorded is an error from a package that cannot use the catalog
+// (dhl/...) but words its operator message in German and English itself
+// (INTERNETMARKE's); the rest of its words are the service's own.
+type languageWorded interface {
+	error
+	Message(lang string) string
+}
+
+// inLang is err's words with lw's operator message in lang.
+func inLang(err error, lw languageWorded, lang Lang) string {
+	return strings.Replace(err.Error(), lw.Message(string(English)), lw.Message(string(lang)), 1)
+}
+
+// Texts is one text in each language, for words a record keeps that come
+// worded by someone else (a service's operator messages).
+type Texts map[Lang]string
+
+// In is the text in l's language, else the English one.
+func (t Texts) In(l *Localizer) string {
+	if s, ok := t[l.Lang()]; ok {
+		return s
+	}
+	return t[English]
+}
+
+func (t Texts) String() string { return t[English] }
+
+func asAny(t Texts) map[string]any {
+	m := make(map[string]any, len(t))
+	for k, v := range t {
+		m[string(k)] = v
+	}
+	return m
+}
+
 // Unkeep is the inverse of Keep: the arguments for Localizer.T, with kept
 // messages and errors as Message and *Error again.
 func Unkeep(m map[string]any) []any {
@@ -103,6 +149,15 @@ func unkeepArg(v any) any {
 				return &Error{ID: id, Args: Unkeep(rest), Err: causeErr(unkeepArg(c))}
 			}
 			return Message{ID: id, Args: Unkeep(args)}
+		}
+		if t, ok := x["texts"].(map[string]any); ok && len(x) == 1 {
+			out := Texts{}
+			for k, v := range t {
+				if l, ok := ParseLang(k); ok {
+					out[l] = fmt.Sprint(v)
+				}
+			}
+			return out
 		}
 		if s, ok := x["time"].(string); ok && len(x) == 1 {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

@@ -129,16 +129,24 @@ type Purchase struct {
 	// PrintUnknown: the agent stopped while printing, so whether the stamp
 	// came out is unknown; it is not printed again on its own (reprint or
 	// refund it).
-	PrintUnknown  bool      `json:"printUnknown,omitempty"`
-	Prints        int       `json:"prints"`
-	Attempts      int       `json:"attempts"`
-	ShopRetoureID string    `json:"shopRetoureId,omitempty"`
-	RetoureTxID   string    `json:"retoureTransactionId,omitempty"`
-	Created       time.Time `json:"created"`
-	Updated       time.Time `json:"updated"`
-	PaidAt        time.Time `json:"paidAt,omitzero"`
-	PrintedAt     time.Time `json:"printedAt,omitzero"`
-	RefundedAt    time.Time `json:"refundedAt,omitzero"`
+	PrintUnknown bool `json:"printUnknown,omitempty"`
+	// ErrorID/ErrorArgs and PrintErrorID/PrintErrorArgs are Error's and
+	// PrintError's catalog message (agent/i18n) and arguments, for words
+	// in the reader's language (ErrorIn, PrintErrorIn); records written
+	// before have the English text only.
+	ErrorID        string         `json:"errorId,omitempty"`
+	ErrorArgs      map[string]any `json:"errorArgs,omitempty"`
+	PrintErrorID   string         `json:"printErrorId,omitempty"`
+	PrintErrorArgs map[string]any `json:"printErrorArgs,omitempty"`
+	Prints         int            `json:"prints"`
+	Attempts       int            `json:"attempts"`
+	ShopRetoureID  string         `json:"shopRetoureId,omitempty"`
+	RetoureTxID    string         `json:"retoureTransactionId,omitempty"`
+	Created        time.Time      `json:"created"`
+	Updated        time.Time      `json:"updated"`
+	PaidAt         time.Time      `json:"paidAt,omitzero"`
+	PrintedAt      time.Time      `json:"printedAt,omitzero"`
+	RefundedAt     time.Time      `json:"refundedAt,omitzero"`
 
 	// Files are the stamp files (one PNG per voucher, or one PDF), filled
 	// by Files and for the printer callback; never part of the record.
@@ -557,7 +565,7 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 				return p, err
 			}
 			if reconciling && j.now().Sub(p.Created) > j.opts.MaxResumeAge {
-				return p, j.fail(p, errors.New("abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)"), false)
+				return p, j.fail(p, i18n.E("queuewords.stamp.abandoned", "within", j.opts.MaxResumeAge.String()), false)
 			}
 			id, err := j.api.NewShopOrder(ctx)
 			if err != nil {
@@ -565,11 +573,12 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 					return p, j.fail(p, err, false)
 				}
 				// Nothing can have been charged without a shopOrderId.
-				p.Error = err.Error()
+				p.setError(err)
 				_ = j.save(p)
 				return p, fmt.Errorf("%w: %w", ErrPending, err)
 			}
-			p.ShopOrderID, p.State, p.Error = id, StateOrdered, ""
+			p.ShopOrderID, p.State = id, StateOrdered
+			p.setError(nil)
 			if err := j.save(p); err != nil {
 				return p, err
 			}
@@ -589,9 +598,9 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 			rc, err := j.api.GetOrder(ctx, p.ShopOrderID)
 			if err != nil || len(rc.Files) == 0 {
 				if err == nil {
-					err = errors.New("no stamp files")
+					err = i18n.E("queuewords.stamp.no_files_in_answer")
 				}
-				p.Error = "stamps paid, download failed (will retry): " + err.Error()
+				p.setError(i18n.E("queuewords.stamp.download_failed", "error", err))
 				_ = j.save(p)
 				return p, fmt.Errorf("%w: stamps paid but not downloaded yet: %w", ErrPending, err)
 			}
@@ -614,7 +623,7 @@ func (j *Journal) advance(ctx context.Context, p *Purchase, reconciling bool) (*
 			}
 			if reconciling && !p.PrintUnknown {
 				p.PrintUnknown = true
-				p.PrintError = "the agent stopped while printing: check whether the stamp came out, then reprint or refund it"
+				p.setPrintError(i18n.E("queuewords.stamp.print_unknown"))
 				_ = j.save(p)
 			}
 			return p, nil
@@ -634,7 +643,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, askFirst, reconcili
 			return err
 		}
 		if reconciling && j.now().Sub(p.Created) > j.opts.MaxResumeAge {
-			return j.fail(p, errors.New("abandoned: not bought within "+j.opts.MaxResumeAge.String()+" (nothing was charged)"), true)
+			return j.fail(p, i18n.E("queuewords.stamp.abandoned", "within", j.opts.MaxResumeAge.String()), true)
 		}
 	}
 	p.Attempts++
@@ -657,7 +666,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, askFirst, reconcili
 	case err == nil:
 		return j.store(p, rc)
 	case errors.Is(err, im.ErrDownload) && rc != nil:
-		return j.markPaid(p, rc, "stamps paid, download failed (will retry): "+err.Error())
+		return j.markPaid(p, rc, i18n.E("queuewords.stamp.download_failed", "error", err))
 	}
 	var ae *im.APIError
 	if errors.As(err, &ae) && ae.Definite() && ae.Title != im.TitleInvalidShopOrderID {
@@ -675,7 +684,7 @@ func (j *Journal) checkout(ctx context.Context, p *Purchase, askFirst, reconcili
 		// Certainly not charged (404): once more under the same shopOrderId.
 		return j.checkout(ctx, p, false, false)
 	}
-	p.Error = err.Error()
+	p.setError(err)
 	_ = j.save(p)
 	return fmt.Errorf("%w: checkout failed twice, not charged: %w", ErrPending, err)
 }
@@ -689,17 +698,18 @@ func (j *Journal) lookup(ctx context.Context, p *Purchase) (done bool, err error
 		j.log.Info("stamp purchase: the order was paid, stamps fetched again", "id", p.ID, "shopOrderId", p.ShopOrderID)
 		return true, j.store(p, rc)
 	case errors.Is(err, im.ErrDownload) && rc != nil:
-		return true, j.markPaid(p, rc, "stamps paid, download failed (will retry): "+err.Error())
+		return true, j.markPaid(p, rc, i18n.E("queuewords.stamp.download_failed", "error", err))
 	case errors.Is(err, im.ErrNotFound):
 		return false, nil
 	}
-	p.Error = "outcome unknown (will check again): " + err.Error()
+	p.setError(i18n.E("queuewords.stamp.outcome_unknown", "error", err))
 	_ = j.save(p)
 	return false, fmt.Errorf("%w: %w", ErrPending, err)
 }
 
-func (j *Journal) markPaid(p *Purchase, rc *im.Receipt, msg string) error {
-	p.State, p.Vouchers, p.PaidAt, p.Error = StatePaid, rc.Vouchers, j.now(), msg
+func (j *Journal) markPaid(p *Purchase, rc *im.Receipt, why error) error {
+	p.State, p.Vouchers, p.PaidAt = StatePaid, rc.Vouchers, j.now()
+	p.setError(why)
 	if err := j.save(p); err != nil {
 		return err
 	}
@@ -708,12 +718,13 @@ func (j *Journal) markPaid(p *Purchase, rc *im.Receipt, msg string) error {
 
 func (j *Journal) store(p *Purchase, rc *im.Receipt) error {
 	if len(rc.Files) == 0 {
-		return j.markPaid(p, rc, "stamps paid, no files received (will retry)")
+		return j.markPaid(p, rc, i18n.E("queuewords.stamp.no_files"))
 	}
 	if p.PaidAt.IsZero() {
 		p.PaidAt = j.now()
 	}
-	p.State, p.Vouchers, p.Kind, p.Error = StateStored, rc.Vouchers, rc.Kind, ""
+	p.State, p.Vouchers, p.Kind = StateStored, rc.Vouchers, rc.Kind
+	p.setError(nil)
 	if err := j.saveFiles(p, rc.Files); err != nil {
 		return err
 	}
@@ -722,47 +733,51 @@ func (j *Journal) store(p *Purchase, rc *im.Receipt) error {
 }
 
 func (j *Journal) fail(p *Purchase, cause error, retryable bool) error {
-	msg := cause.Error()
-	p.State, p.Error, p.Retryable = StateFailed, msg, retryable && p.ShopOrderID != ""
+	p.State, p.Retryable = StateFailed, retryable && p.ShopOrderID != ""
+	p.setError(cause)
 	if err := j.save(p); err != nil {
 		return err
 	}
-	j.log.Warn("stamp purchase failed, nothing charged", "id", p.ID, "err", msg)
+	j.log.Warn("stamp purchase failed, nothing charged", "id", p.ID, "err", cause)
 	return fmt.Errorf("%w: %w", ErrFailed, cause)
 }
 
 // print runs the printer callback once: "printing" is on disk before it
 // starts, so a crash mid-print is never followed by a silent second print.
-func (j *Journal) print(ctx context.Context, p *Purchase) {
+// It returns why printing failed (also recorded as PrintError).
+func (j *Journal) print(ctx context.Context, p *Purchase) error {
 	files, err := j.Files(p.ID)
 	if err != nil {
-		p.PrintError = err.Error()
+		p.setPrintError(err)
 		_ = j.save(p)
-		return
+		return err
 	}
 	p.State = StatePrinting
 	if err := j.save(p); err != nil {
 		p.State = StateStored
-		p.PrintError = err.Error()
-		return
+		p.setPrintError(err)
+		return err
 	}
 	if err := j.step("printing"); err != nil {
-		return
+		return err
 	}
 	p.Files = files
 	perr := j.printer()(ctx, p)
 	p.Files = nil
 	if perr != nil {
 		// The printer refused before printing: back to stored for a retry.
-		p.State, p.PrintError = StateStored, perr.Error()
+		p.State = StateStored
+		p.setPrintError(perr)
 		_ = j.save(p)
 		j.log.Warn("stamp printing failed; the stamps are stored and will be printed again", "id", p.ID, "err", perr)
-		return
+		return perr
 	}
-	p.State, p.PrintError, p.PrintUnknown, p.PrintedAt = StatePrinted, "", false, j.now()
+	p.State, p.PrintUnknown, p.PrintedAt = StatePrinted, false, j.now()
+	p.setPrintError(nil)
 	p.Prints++
 	_ = j.save(p)
 	p.Files = files
+	return nil
 }
 
 // Reconcile finishes every open purchase: after a restart, and
@@ -809,7 +824,8 @@ func (j *Journal) Retry(ctx context.Context, id string) (*Purchase, error) {
 	if p.State != StateFailed || !p.Retryable {
 		return p, i18n.K(ErrConflict, "stamp.err.not_retryable", "id", id, "state", stateMsg(p.State))
 	}
-	p.State, p.Error, p.Retryable, p.Attempts = StateOrdered, "", false, 0
+	p.State, p.Retryable, p.Attempts = StateOrdered, false, 0
+	p.setError(nil)
 	if err := j.save(p); err != nil {
 		return p, err
 	}
@@ -833,11 +849,7 @@ func (j *Journal) Reprint(ctx context.Context, id string) (*Purchase, error) {
 	if j.printer() == nil {
 		return p, i18n.K(ErrConflict, "stamp.err.no_printer")
 	}
-	j.print(ctx, p)
-	if p.PrintError != "" {
-		return p, errors.New(p.PrintError)
-	}
-	return p, nil
+	return p, j.print(ctx, p)
 }
 
 // Refund asks Deutsche Post to refund a paid purchase that will not be
@@ -874,11 +886,12 @@ func (j *Journal) refund(ctx context.Context, p *Purchase) (*Purchase, error) {
 	}
 	rr, err := j.api.Refund(ctx, im.RefundRequest{VoucherIDs: ids})
 	if err != nil {
-		p.Error = "refund not confirmed yet (will retry): " + err.Error()
+		p.setError(i18n.E("queuewords.stamp.refund_pending", "error", err))
 		_ = j.save(p)
 		return p, fmt.Errorf("refund of purchase %s: %w", p.ID, err)
 	}
-	p.State, p.ShopRetoureID, p.RetoureTxID, p.RefundedAt, p.Error = StateRefunded, rr.ShopRetoureID, rr.RetoureTransactionID, j.now(), ""
+	p.State, p.ShopRetoureID, p.RetoureTxID, p.RefundedAt = StateRefunded, rr.ShopRetoureID, rr.RetoureTransactionID, j.now()
+	p.setError(nil)
 	if err := j.save(p); err != nil {
 		return p, err
 	}
