@@ -3,8 +3,6 @@ package station
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,65 +13,26 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/station/stationtest"
 )
-
-// readmePermissions is the README's permission block for station st7 in
-// the pool parcel-line, the way an administrator copies it.
-func readmePermissions(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(data), "<!-- station-permissions")
-	if !ok {
-		t.Fatal("README.md has no station-permissions block")
-	}
-	_, rest, _ = strings.Cut(rest, "```\n")
-	block, _, ok := strings.Cut(rest, "```")
-	if !ok || !strings.HasPrefix(block, "permissions: {") {
-		t.Fatalf("README.md's station-permissions block is not a permissions: {…} block:\n%s", block)
-	}
-	return block
-}
 
 // permissionServer starts a server whose users are an administrator, the
 // back office (may send jobs) and stations st1 and st2 of the pool line
 // with exactly the README's permissions.
 func permissionServer(t *testing.T) *server.Server {
 	t.Helper()
-	perm := readmePermissions(t)
-	station := func(name string) string {
-		p := strings.NewReplacer("st7", name, "parcel-line", "line").Replace(perm)
-		return fmt.Sprintf("{ user: %s, password: pw-%s, %s }", name, name, p)
+	users := []stationtest.User{{Name: "admin", Password: "admin"},
+		{Name: "wms", Password: "wms", Permissions: `permissions: { publish: { allow: ["labelagent.jobs.>", "$JS.API.>"] }, subscribe: { allow: ["_INBOX.>"] } }`}}
+	for _, st := range []string{"st1", "st2"} {
+		perm, err := stationtest.ReadmePermissions(filepath.Join("..", "..", "README.md"), st, "line")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, stationtest.User{Name: st, Password: "pw-" + st, Permissions: perm})
 	}
-	conf := fmt.Sprintf(`listen: "127.0.0.1:-1"
-jetstream { store_dir: %q }
-authorization {
-  users = [
-    { user: admin, password: admin }
-    { user: wms, password: wms, permissions: { publish: { allow: ["labelagent.jobs.>", "$JS.API.>"] }, subscribe: { allow: ["_INBOX.>"] } } }
-    %s
-    %s
-  ]
-}
-`, t.TempDir(), station("st1"), station("st2"))
-	path := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	opts, err := server.ProcessConfigFile(path)
-	if err != nil {
-		t.Fatalf("the README's permissions do not load: %v\n%s", err, conf)
-	}
-	opts.NoLog, opts.NoSigs = true, true
-	s, err := server.NewServer(opts)
+	s, err := stationtest.Server(t.TempDir(), users...)
 	if err != nil {
 		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
 	}
 	t.Cleanup(s.Shutdown)
 	return s

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,29 +15,49 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/station/stationtest"
 	"github.com/labelagent/labelagent/printer/emulator"
 )
 
-// natsServer starts an embedded JetStream server with three users: the
-// station, a WMS that may send jobs, and an intruder that may not.
+// natsServer starts an embedded JetStream server as a warehouse sets it
+// up: the stations st0 … st3 and st7 (pool "line") have exactly the
+// README's least-privilege permissions; a WMS may send jobs, an intruder
+// may not; an administrator's agent, started once, has created the streams
+// and buckets. Every password is "s3cret".
 func natsServer(tb testing.TB) *server.Server {
 	tb.Helper()
-	all := &server.SubjectPermission{Allow: []string{">"}}
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: tb.TempDir(), NoLog: true, NoSigs: true,
-		Users: []*server.User{
-			{Username: "station", Password: "s3cret", Permissions: &server.Permissions{Publish: all, Subscribe: all}},
-			{Username: "wms", Password: "wms", Permissions: &server.Permissions{Publish: &server.SubjectPermission{Allow: []string{"labelagent.jobs.>", "$JS.API.>", "_INBOX.>"}}, Subscribe: all}},
-			{Username: "intruder", Password: "x", Permissions: &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{"labelagent.jobs.>"}}, Subscribe: all}},
-		}}
-	s, err := server.NewServer(opts)
+	users := []stationtest.User{{Name: "admin", Password: "s3cret"},
+		{Name: "wms", Password: "s3cret", Permissions: `permissions: { publish: { allow: ["labelagent.jobs.>", "$JS.API.>", "_INBOX.>"] }, subscribe: { allow: [">"] } }`},
+		{Name: "intruder", Password: "s3cret", Permissions: `permissions: { publish: { deny: ["labelagent.jobs.>"] }, subscribe: { allow: [">"] } }`}}
+	for _, st := range []string{"st0", "st1", "st2", "st3", "st7"} {
+		perm, err := stationtest.ReadmePermissions(filepath.Join("..", "..", "README.md"), st, "line")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		users = append(users, stationtest.User{Name: st, Password: "s3cret", Permissions: perm})
+	}
+	s, err := stationtest.Server(tb.TempDir(), users...)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats server did not start")
-	}
 	tb.Cleanup(s.Shutdown)
+	// The administrator's agent creates what the stations may not.
+	tb.Setenv("NATS_PASSWORD", "s3cret")
+	admin := newE2E(tb, "")
+	cfg, _ := os.ReadFile(admin.cfgPath)
+	os.WriteFile(admin.cfgPath, append(cfg, natsSection(s.ClientURL(), "admin")...), 0o600)
+	admin.start()
+	js := natsJS(tb, s.ClientURL(), "admin", "s3cret")
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if _, err := js.Stream(context.Background(), "KV_labelagent_stations_claims"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("the administrator's agent created no streams and buckets")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	admin.kill()
 	return s
 }
 
@@ -59,7 +80,7 @@ func natsSection(url, station string, pools ...string) string {
 	if len(pools) > 0 {
 		p = fmt.Sprintf("  pools: [%s]\n", strings.Join(pools, ", "))
 	}
-	return fmt.Sprintf("nats:\n  urls: [%q]\n  user: station\n  password: $NATS_PASSWORD\n  station: %s\n%s  heartbeat: 1s\n  ack_wait: 2s\n", url, station, p)
+	return fmt.Sprintf("nats:\n  urls: [%q]\n  user: %s\n  password: $NATS_PASSWORD\n  station: %s\n%s  heartbeat: 1s\n  ack_wait: 2s\n", url, station, station, p)
 }
 
 // TestNATSKilledBetweenFetchAndAck sends jobs to a station over NATS and
@@ -79,7 +100,7 @@ func TestNATSKilledBetweenFetchAndAck(t *testing.T) {
 		t.Fatalf("config check: %s", out)
 	}
 	e.start()
-	js := natsJS(t, srv.ClientURL(), "wms", "wms")
+	js := natsJS(t, srv.ClientURL(), "wms", "s3cret")
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -103,7 +124,7 @@ func TestNATSKilledBetweenFetchAndAck(t *testing.T) {
 		}
 	}
 	// An intruder may not send jobs.
-	bad := natsJS(t, srv.ClientURL(), "intruder", "x")
+	bad := natsJS(t, srv.ClientURL(), "intruder", "s3cret")
 	if _, err := bad.Publish(ctx, "labelagent.jobs.station.st7", []byte(`{"kind":"zpl","payload":"XlhBXlha"}`)); err == nil {
 		t.Error("an intruder's job was accepted by the server")
 	}
@@ -159,7 +180,7 @@ func startNATSStations(tb testing.TB, url string, printDelays ...time.Duration) 
 		e.start()
 		sts = append(sts, natsStation{e: e, em: em})
 	}
-	js := natsJS(tb, url, "wms", "wms")
+	js := natsJS(tb, url, "wms", "s3cret")
 	ctx := context.Background()
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if c, err := js.Consumer(ctx, "LABELAGENT_JOBS", "pool-line"); err == nil {
