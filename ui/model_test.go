@@ -204,7 +204,7 @@ func TestJobListFollowsEvents(t *testing.T) {
 	if k := n.kinds(); k != "failed_job,printer,printer,low_balance" {
 		t.Errorf("notices: %s", k)
 	}
-	if got := BalanceText(m.L(), m.State().Balance); got != "Portokasse: 8,00 € (Stand 24.11.2026 15:05)" {
+	if got := BalanceText(m.L(), m.State().Balance); got != "Portokasse: 8,00 € (Stand 24.11.2026 15:05) – unter 10,00 €, bitte aufladen" {
 		t.Errorf("balance: %q", got)
 	}
 }
