@@ -26,7 +26,7 @@ func (a *Agent) startSources() {
 	}
 	max := int64(a.cfg.Jobs.MaxPayload)
 	for _, h := range a.cfg.Sources.HotFolders {
-		a.sources = append(a.sources, sources.NewHotFolder(h, max, submit, permanentSubmitError, a.log.With("source", h.Name)))
+		a.sources = append(a.sources, sources.NewHotFolder(h, max, submit, permanentSubmitError, a.log.With("source", h.Name)).WordsIn(a.Words()))
 	}
 	for _, f := range a.cfg.Sources.Feeds {
 		fd := sources.NewFeed(f, max, submit, permanentSubmitError, a.log.With("source", f.Name))

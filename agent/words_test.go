@@ -26,6 +26,9 @@ var recordWords = []struct {
 	// The stamp purchase journal: a purchase's error and print error.
 	{"purchase", map[string]bool{"setError": true, "setPrintError": true, "fail": true, "markPaid": true},
 		map[string]bool{"Error": true, "PrintError": true}, 10},
+	// Job sources: a feed's or hot folder's refusals and last error.
+	{"sources", map[string]bool{"fail": true, "reject": true},
+		map[string]bool{"LastError": true}, 10},
 }
 
 // TestNoEnglishInRecords fails when words people read in the job queue's

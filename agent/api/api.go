@@ -72,7 +72,11 @@ func (s *Server) routes() {
 	})
 	s.previewRoutes()
 	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: s.a.Sources()})
+		list, l := s.a.Sources(), i18n.For(s.Lang(r))
+		for i, src := range list {
+			list[i].LastError = l.Kept(src.LastErrorID, src.LastErrorArgs, src.LastError)
+		}
+		writeJSON(w, http.StatusOK, apitype.SourceList{Sources: list})
 	}))
 	m.HandleFunc("GET /api/v1/carriers/check", s.authed(s.checkCarriers))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

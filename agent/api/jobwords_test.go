@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +235,54 @@ func TestJobWordsInTheReadersLanguage(t *testing.T) {
 	}
 	if n := retried.History[len(retried.History)-1]; n.Note != i18n.For(i18n.German).T("queuewords.retried") || retried.LastError != "" {
 		t.Errorf("retried job: note %q, last error %q", n.Note, retried.LastError)
+	}
+}
+
+// TestSourceWordsInTheReadersLanguage: a hot folder's refusal is written
+// beside the file in the agent's language (German here), and the
+// source's last error is worded for each reader of /api/v1/sources.
+func TestSourceWordsInTheReadersLanguage(t *testing.T) {
+	dir, in := t.TempDir(), t.TempDir()
+	cfg, err := config.Load("", func(c *config.Config) {
+		c.DataDir = dir
+		c.Language = "de"
+		c.Printers = []printer.Config{{Name: "desk", Transport: "file"}}
+		c.Sources.HotFolders = []config.HotFolderConfig{{Name: "shop", Dir: in, Poll: 100 * time.Millisecond, Settle: 100 * time.Millisecond}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := serve(t, cfg, nil)
+	if err := os.WriteFile(filepath.Join(in, "leer.zpl"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reasonFile := filepath.Join(in, "failed", "leer.zpl.reason.txt")
+	var reason []byte
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if reason, err = os.ReadFile(reasonFile); err == nil && len(reason) > 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the empty file was not refused")
+		}
+	}
+	if got := strings.TrimSpace(string(reason)); got != i18n.For(i18n.German).T("sources.reason.empty") {
+		t.Errorf("reason file %q, want the agent's German", got)
+	}
+	said := map[string]string{}
+	for _, lang := range []string{"en", "de"} {
+		status, _, raw := f.do(t, "GET", "/api/v1/sources", "", map[string]string{"X-Labelagent-Key": key, "Accept-Language": lang})
+		var list apitype.SourceList
+		if status != 200 || json.Unmarshal(raw, &list) != nil || len(list.Sources) != 1 {
+			t.Fatalf("%s: sources %d %s", lang, status, raw)
+		}
+		s := list.Sources[0]
+		if s.LastErrorID != "queuewords.folder.file_refused" || !strings.HasPrefix(s.LastError, "leer.zpl: ") {
+			t.Errorf("%s: last error %q (%s)", lang, s.LastError, s.LastErrorID)
+		}
+		said[lang] = s.LastError
+	}
+	if said["en"] != "leer.zpl: the file is empty" || said["de"] != "leer.zpl: "+i18n.For(i18n.German).T("sources.reason.empty") {
+		t.Errorf("last error en %q, de %q", said["en"], said["de"])
 	}
 }

@@ -11,10 +11,15 @@ type SourceStatus struct {
 	State       string     `json:"state"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
-	LastOK      *time.Time `json:"last_ok,omitempty"`
-	Delivered   int64      `json:"delivered"` // jobs put in the queue
-	Duplicates  int64      `json:"duplicates"`
-	Rejected    int64      `json:"rejected"` // entries that can never print
+	// LastErrorID and LastErrorArgs are LastError's catalog message and
+	// its arguments (as in Change); LastError is in the reader's language
+	// where they are set.
+	LastErrorID   string         `json:"last_error_id,omitempty"`
+	LastErrorArgs map[string]any `json:"last_error_args,omitempty"`
+	LastOK        *time.Time     `json:"last_ok,omitempty"`
+	Delivered     int64          `json:"delivered"` // jobs put in the queue
+	Duplicates    int64          `json:"duplicates"`
+	Rejected      int64          `json:"rejected"` // entries that can never print
 }
 
 // SourceList is every configured source.

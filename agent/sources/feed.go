@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // FeedEntry is one job in a feed's answer. The answer is {"jobs": [...]}
@@ -143,7 +144,7 @@ func (f *Feed) request(ctx context.Context, method, u string, body []byte) (*htt
 func (f *Feed) Poll(ctx context.Context) error {
 	resp, err := f.request(ctx, http.MethodGet, f.cfg.URL, nil)
 	if err != nil {
-		return fmt.Errorf("job feed %s: %w", f.cfg.Name, err)
+		return i18n.E("queuewords.feed.unreachable", "feed", f.cfg.Name, "error", err)
 	}
 	// A feed answer holds whole payloads: bound it by the job limit per
 	// entry, a hundred entries at most per poll.
@@ -151,21 +152,21 @@ func (f *Feed) Poll(ctx context.Context) error {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	resp.Body.Close()
 	if err != nil {
-		return fmt.Errorf("job feed %s: reading the answer: %w", f.cfg.Name, err)
+		return i18n.E("queuewords.feed.read_failed", "feed", f.cfg.Name, "error", err)
 	}
 	if resp.StatusCode == http.StatusNoContent {
 		f.ok(f.now())
 		return nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("job feed %s: HTTP %d %s", f.cfg.Name, resp.StatusCode, strings.TrimSpace(string(data[:min(len(data), 200)])))
+		return i18n.E("queuewords.feed.http_status", "feed", f.cfg.Name, "status", strconv.Itoa(resp.StatusCode), "body", strings.TrimSpace(string(data[:min(len(data), 200)])))
 	}
 	if int64(len(data)) > limit {
-		return fmt.Errorf("job feed %s: answer larger than %d bytes", f.cfg.Name, limit)
+		return i18n.E("queuewords.feed.too_large", "feed", f.cfg.Name, "limit", strconv.FormatInt(limit, 10))
 	}
 	entries, err := decodeFeed(data)
 	if err != nil {
-		return fmt.Errorf("job feed %s: %w", f.cfg.Name, err)
+		return i18n.E("queuewords.feed.bad_answer", "feed", f.cfg.Name, "error", err)
 	}
 	var acks []FeedAck
 	var delivered, dup, rejected int64
@@ -208,7 +209,7 @@ func decodeFeed(data []byte) ([]json.RawMessage, error) {
 	var list []json.RawMessage
 	if data[0] == '[' {
 		if err := json.Unmarshal(data, &list); err != nil {
-			return nil, fmt.Errorf("the answer is not a JSON list of jobs: %w", err)
+			return nil, i18n.E("queuewords.feed.not_a_list", "error", err)
 		}
 		return list, nil
 	}
@@ -216,7 +217,7 @@ func decodeFeed(data []byte) ([]json.RawMessage, error) {
 		Jobs []json.RawMessage `json:"jobs"`
 	}
 	if err := json.Unmarshal(data, &wrapped); err != nil {
-		return nil, fmt.Errorf(`the answer is not {"jobs": [...]}: %w`, err)
+		return nil, i18n.E("queuewords.feed.not_wrapped", "error", err)
 	}
 	return wrapped.Jobs, nil
 }
@@ -225,28 +226,30 @@ func decodeFeed(data []byte) ([]json.RawMessage, error) {
 // good is answered "rejected" with the reason; an error means "not now".
 func (f *Feed) deliver(ctx context.Context, i int, raw json.RawMessage) (FeedAck, error) {
 	var e FeedEntry
-	reject := func(id, reason string) (FeedAck, error) {
+	// The reason goes back to the feed in English (the feed's protocol);
+	// the source's status keeps it in the catalog's words.
+	reject := func(id string, reason error) (FeedAck, error) {
 		f.log.Warn("job feed: entry rejected", "feed", f.cfg.Name, "index", i, "id", id, "reason", reason)
-		f.fail(f.now(), "running", fmt.Errorf("entry %d (%s): %s", i, id, reason))
-		return FeedAck{ID: id, Status: "rejected", Reason: reason}, nil
+		f.fail(f.now(), "running", i18n.E("queuewords.feed.rejected", "index", strconv.Itoa(i), "id", id, "reason", reason))
+		return FeedAck{ID: id, Status: "rejected", Reason: reason.Error()}, nil
 	}
 	if err := json.Unmarshal(raw, &e); err != nil {
 		var idOnly struct {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(raw, &idOnly)
-		return reject(idOnly.ID, "not a job entry: "+err.Error())
+		return reject(idOnly.ID, i18n.E("queuewords.feed.not_an_entry", "error", err))
 	}
 	e.ID = strings.TrimSpace(e.ID)
 	if e.ID == "" || len(e.ID) > 200 {
-		return reject("", "the entry has no id (1 to 200 characters)")
+		return reject("", i18n.E("queuewords.feed.no_id"))
 	}
 	if e.Order != nil {
 		if f.orders == nil {
-			return reject(e.ID, "this station takes no orders from feeds")
+			return reject(e.ID, i18n.E("queuewords.feed.no_orders"))
 		}
 		if err := f.orders(ctx, *e.Order); err != nil {
-			return reject(e.ID, "order: "+err.Error())
+			return reject(e.ID, i18n.E("queuewords.feed.bad_order", "error", err))
 		}
 		return FeedAck{ID: e.ID, Status: "accepted"}, nil
 	}
@@ -254,14 +257,14 @@ func (f *Feed) deliver(ctx context.Context, i int, raw json.RawMessage) (FeedAck
 		e.Kind = apitype.KindZPL
 	}
 	if !e.Kind.Valid() {
-		return reject(e.ID, fmt.Sprintf("kind %q: want zpl, raw, pdf or png", e.Kind))
+		return reject(e.ID, i18n.E("queuewords.feed.bad_kind", "kind", string(e.Kind), "allowed", []string{"zpl", "raw", "pdf", "png"}))
 	}
 	payload, err := base64.StdEncoding.DecodeString(e.Payload)
 	if err != nil {
-		return reject(e.ID, "payload is not base64")
+		return reject(e.ID, i18n.E("queuewords.feed.not_base64"))
 	}
 	if len(payload) == 0 {
-		return reject(e.ID, "empty payload")
+		return reject(e.ID, i18n.E("queuewords.feed.empty"))
 	}
 	printer := e.Printer
 	if printer == "" {
@@ -271,7 +274,7 @@ func (f *Feed) deliver(ctx context.Context, i int, raw json.RawMessage) (FeedAck
 		Copies: e.Copies, IdempotencyKey: "feed:" + f.cfg.Name + ":" + e.ID, Source: "feed:" + f.cfg.Name, Name: e.Name})
 	if err != nil {
 		if f.permanent != nil && f.permanent(err) {
-			return reject(e.ID, err.Error())
+			return reject(e.ID, err)
 		}
 		return FeedAck{}, err
 	}
@@ -291,12 +294,12 @@ func (f *Feed) acknowledge(ctx context.Context, acks []FeedAck) error {
 		for _, a := range acks {
 			resp, err := f.request(ctx, http.MethodDelete, strings.TrimRight(f.cfg.AckURL, "/")+"/"+url.PathEscape(a.ID), nil)
 			if err != nil {
-				return fmt.Errorf("job feed %s: acknowledging %s: %w", f.cfg.Name, a.ID, err)
+				return i18n.E("queuewords.feed.ack_failed", "feed", f.cfg.Name, "id", a.ID, "error", err)
 			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotFound {
-				return fmt.Errorf("job feed %s: acknowledging %s: HTTP %d", f.cfg.Name, a.ID, resp.StatusCode)
+				return i18n.E("queuewords.feed.ack_refused", "feed", f.cfg.Name, "id", a.ID, "status", strconv.Itoa(resp.StatusCode))
 			}
 		}
 		return nil
@@ -307,12 +310,12 @@ func (f *Feed) acknowledge(ctx context.Context, acks []FeedAck) error {
 		}
 		resp, err := f.request(ctx, http.MethodPost, f.cfg.AckURL, body)
 		if err != nil {
-			return fmt.Errorf("job feed %s: acknowledging: %w", f.cfg.Name, err)
+			return i18n.E("queuewords.feed.ack_failed", "feed", f.cfg.Name, "id", "", "error", err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode >= 300 {
-			return fmt.Errorf("job feed %s: acknowledging: HTTP %d", f.cfg.Name, resp.StatusCode)
+			return i18n.E("queuewords.feed.ack_refused", "feed", f.cfg.Name, "id", "", "status", strconv.Itoa(resp.StatusCode))
 		}
 		return nil
 	}

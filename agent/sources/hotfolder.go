@@ -19,6 +19,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // Folder names inside a hot folder.
@@ -39,7 +40,13 @@ type HotFolder struct {
 
 	seen map[string]fileSeen // name → how it looked when last listed
 	bad  map[string]string   // names that could not even be moved away → reason (logged once)
+	// words: the language of the reason files (nil: English).
+	words *i18n.Localizer
 }
+
+// WordsIn makes the folder write its reason files in l's language (the
+// agent's); English without.
+func (h *HotFolder) WordsIn(l *i18n.Localizer) *HotFolder { h.words = l; return h }
 
 type fileSeen struct {
 	size  int64
@@ -134,7 +141,7 @@ func kindOf(name string, head []byte) apitype.Kind {
 func (h *HotFolder) scan(ctx context.Context) error {
 	entries, err := os.ReadDir(h.cfg.Dir)
 	if err != nil {
-		h.fail(h.now(), "down", fmt.Errorf("folder %s: %w", h.cfg.Dir, err))
+		h.fail(h.now(), "down", i18n.E("queuewords.folder.unusable", "folder", h.cfg.Dir, "error", err))
 		return err
 	}
 	h.ok(h.now())
@@ -215,7 +222,7 @@ func (h *HotFolder) take(ctx context.Context, name string, info fs.FileInfo) {
 			h.reject(name, i18nReason("sources.reason.refused", "err", err))
 			return
 		}
-		h.fail(h.now(), "waiting", fmt.Errorf("%s: %w", name, err))
+		h.fail(h.now(), "waiting", i18n.E("queuewords.folder.file_waits", "file", name, "error", err))
 		return // not now: the next scan tries again under the same key
 	}
 	if existing {
@@ -249,14 +256,14 @@ func readFile(path string, max int64) ([]byte, error) {
 // NAME.reason.txt beside it.
 func (h *HotFolder) reject(name string, reason error) {
 	h.count(0, 0, 1)
-	h.fail(h.now(), "running", fmt.Errorf("%s: %w", name, reason))
+	h.fail(h.now(), "running", i18n.E("queuewords.folder.file_refused", "file", name, "reason", reason))
 	if err := h.moveTo(FailedDir, name); err != nil {
 		h.log.Warn("hot folder: file refused and cannot be moved to failed/", "folder", h.cfg.Dir, "file", name, "reason", reason, "err", err)
 		h.bad[name] = reason.Error()
 		return
 	}
 	dst := filepath.Join(h.cfg.Dir, FailedDir, name+".reason.txt")
-	_ = os.WriteFile(dst, []byte(reason.Error()+"\n"), 0o644)
+	_ = os.WriteFile(dst, []byte(h.words.Err(reason)+"\n"), 0o644)
 	h.log.Warn("hot folder: file refused", "folder", h.cfg.Dir, "file", name, "reason", reason)
 	delete(h.seen, name)
 }

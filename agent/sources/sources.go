@@ -51,7 +51,8 @@ func (s *stats) ok(now time.Time) {
 
 func (s *stats) fail(now time.Time, state string, err error) {
 	s.mu.Lock()
-	s.st.State, s.st.LastError, s.st.LastErrorAt = state, err.Error(), &now
+	s.st.State, s.st.LastErrorAt = state, &now
+	s.st.LastError, s.st.LastErrorID, s.st.LastErrorArgs = i18n.KeepErr(err)
 	s.mu.Unlock()
 }
 
@@ -77,6 +78,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// i18nReason is a reason in catalog words (the file's reason text and the
-// status are in English; the CLI and tray localize the status).
+// i18nReason is a reason in catalog words (the reason file is in the
+// agent's language; the status keeps the message, which the control API
+// words in the reader's language).
 func i18nReason(id string, kv ...any) error { return i18n.E(id, kv...) }
