@@ -282,11 +282,15 @@ func (s *Station) ensureStreams(ctx context.Context) error {
 	if err := s.ensureJobStreams(ctx); err != nil {
 		return err
 	}
+	// The buckets are not needed for the station's own jobs: a missing one
+	// (and credentials that may not create it) is said, not waited for.
 	if _, err := s.bucket(ctx); err != nil {
-		return err
+		s.note(err)
 	}
-	_, err := s.claims(ctx)
-	return err
+	if _, err := s.claims(ctx); err != nil {
+		s.note(err)
+	}
+	return nil
 }
 
 func (s *Station) ensureJobStreams(ctx context.Context) error {
