@@ -49,7 +49,7 @@ func (a *Agent) startFranking() error {
 	}
 	j, err := franking.Open(a.store.DB(), cl, franking.Options{Config: cfg, Submit: submit, Now: a.now, Log: log,
 		OnChange: func(c *franking.Cart) {
-			w := WireCart(c)
+			w := WireCartIn(c, a.Words()) // the bus speaks the agent's language
 			a.bus.publish(apitype.Event{Type: apitype.EventFranking, Franking: &w})
 		}})
 	if err != nil {
@@ -130,7 +130,7 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 // WireCart converts a journal cart to its wire form, worded in English
-// (events; ActionID lets a client word the action itself).
+// (ActionID lets a client word the action itself).
 func WireCart(c *franking.Cart) apitype.FrankingCart { return WireCartIn(c, i18n.For(i18n.English)) }
 
 // WireCartIn converts a journal cart to its wire form, its action and
@@ -139,7 +139,7 @@ func WireCartIn(c *franking.Cart, l *i18n.Localizer) apitype.FrankingCart {
 	w := apitype.FrankingCart{ID: c.ID, OrderRef: c.Request.OrderRef, State: string(c.State),
 		ShoppingCartID: c.ShoppingCartID, EntryURL: c.EntryURL, TotalCents: c.Total, Output: c.Request.Output,
 		Printer: c.Request.Printer, Receiver: WireAddress(c.Request.Receiver), PaymentOpened: timeOrNil(c.PaymentOpened),
-		PaidAt: timeOrNil(c.PaidAt), PaidVia: c.PaidVia, DoneAt: timeOrNil(c.DoneAt), Error: c.Error, Action: c.Action,
+		PaidAt: timeOrNil(c.PaidAt), PaidVia: c.PaidVia, DoneAt: timeOrNil(c.DoneAt), Error: c.ErrorIn(l), Action: c.Action,
 		Created: c.Created, Updated: c.Updated}
 	for _, it := range c.Items {
 		w.Items = append(w.Items, apitype.FrankingItem{ItemID: it.ItemID, ProductID: it.ProductID, PriceCents: it.Price,

@@ -29,6 +29,9 @@ var recordWords = []struct {
 	// Job sources: a feed's or hot folder's refusals and last error.
 	{"sources", map[string]bool{"fail": true, "reject": true},
 		map[string]bool{"LastError": true}, 10},
+	// The Online Franking cart journal: a cart's problem.
+	{"franking", map[string]bool{"problem": true, "setError": true},
+		map[string]bool{"Error": true}, 5},
 }
 
 // TestNoEnglishInRecords fails when words people read in the job queue's

@@ -188,8 +188,12 @@ type Cart struct {
 	DoneAt         time.Time `json:"done_at,omitzero"`
 	// PaidVia says how payment was learnt: notify or poll.
 	PaidVia string `json:"paid_via,omitempty"`
-	// Error is the last problem, in words for the operator.
-	Error string `json:"error,omitempty"`
+	// Error is the last problem, in words for the operator (English);
+	// ErrorID and ErrorArgs are its catalog message where the words are
+	// the agent's (ErrorIn words it for a reader).
+	Error     string         `json:"error,omitempty"`
+	ErrorID   string         `json:"error_id,omitempty"`
+	ErrorArgs map[string]any `json:"error_args,omitempty"`
 	// Action tells the operator what to do, when something is needed, in
 	// English; ActionID and ActionArgs are its catalog message.
 	Action       string            `json:"action,omitempty"`
@@ -543,11 +547,11 @@ func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.
 		var uo *ps.UnknownOutcomeError
 		switch {
 		case errors.As(err, &uo):
-			c.Error = err.Error()
+			c.setError(err)
 			c.act(msg("franking.action.answer_lost"))
 			j.note(c, StateUnknown, msg("franking.note.answer_lost"))
 		default:
-			c.Error = err.Error()
+			c.setError(err)
 			c.act(msg("franking.action.correct"))
 			if ps.StatusOf(err) == 429 || ps.StatusOf(err) >= 500 {
 				c.act(msg("franking.action.later"))
@@ -563,7 +567,7 @@ func (j *Journal) send(ctx context.Context, c *Cart, token string, catalog []ps.
 		return err
 	}
 	j.applyCart(c, dc)
-	c.Error = ""
+	c.setError(nil)
 	c.act(msg("franking.action.pay"))
 	j.note(c, StateCreated, msg("franking.note.created", "cart", dc.ShoppingCartID))
 	return j.save(c)
@@ -664,7 +668,7 @@ func (j *Journal) markPaid(c *Cart, dc *ps.Cart, via string) error {
 		return fmt.Errorf("online franking cart %s: paid, but DHL gave %d PAKIDs for %d parcels", c.ShoppingCartID, len(dc.PAKIDs()), len(c.Items))
 	}
 	c.PaidAt, c.PaidVia = j.opts.Now().UTC(), via
-	c.Error = ""
+	c.setError(nil)
 	c.act(words{})
 	paid := msg("franking.note.paid_poll")
 	if via == "notify" {
@@ -687,7 +691,7 @@ func (j *Journal) finish(ctx context.Context, c *Cart) error {
 			if !it.HasQR {
 				png, err := j.api.QRCode(ctx, it.PAKID)
 				if err != nil {
-					return j.problem(c, fmt.Errorf("QR code of %s: %w", it.PAKID, err))
+					return j.problem(c, i18n.E("queuewords.franking.qr_failed", "pakid", it.PAKID, "error", err))
 				}
 				if err := j.putDoc(c.ID, it.PAKID, "qr", png); err != nil {
 					return err
@@ -702,7 +706,7 @@ func (j *Journal) finish(ctx context.Context, c *Cart) error {
 		if !it.HasLabel {
 			pdf, err := j.api.Label(ctx, it.PAKID)
 			if err != nil {
-				return j.problem(c, fmt.Errorf("label of %s: %w", it.PAKID, err))
+				return j.problem(c, i18n.E("queuewords.franking.label_failed", "pakid", it.PAKID, "error", err))
 			}
 			if err := j.putDoc(c.ID, it.PAKID, "label", pdf); err != nil {
 				return err
@@ -724,7 +728,8 @@ func (j *Journal) finish(ctx context.Context, c *Cart) error {
 			}
 		}
 	}
-	c.DoneAt, c.Error = j.opts.Now().UTC(), ""
+	c.DoneAt = j.opts.Now().UTC()
+	c.setError(nil)
 	c.act(words{})
 	note := msg("franking.note.labels_queued")
 	if c.Request.Output == OutputQR {
@@ -737,7 +742,7 @@ func (j *Journal) finish(ctx context.Context, c *Cart) error {
 
 func (j *Journal) printItem(ctx context.Context, c *Cart, it *Item, key string) error {
 	if j.opts.Submit == nil {
-		return errors.New("no printer is set up for labels")
+		return i18n.E("queuewords.franking.no_printer")
 	}
 	pdf, err := j.Document(c.ID, it.PAKID, "label")
 	if err != nil {
@@ -752,14 +757,14 @@ func (j *Journal) printItem(ctx context.Context, c *Cart, it *Item, key string) 
 	}
 	id, err := j.opts.Submit(ctx, c.Request.Printer, key, name, pdf)
 	if err != nil {
-		return fmt.Errorf("printing the label of %s: %w", it.PAKID, err)
+		return i18n.E("queuewords.franking.print_failed", "pakid", it.PAKID, "error", err)
 	}
 	it.JobID = id
 	return nil
 }
 
 func (j *Journal) problem(c *Cart, err error) error {
-	c.Error = err.Error()
+	c.setError(err)
 	c.act(msg("franking.action.retry"))
 	c.Updated = j.opts.Now().UTC()
 	if serr := j.save(c); serr != nil {
@@ -927,3 +932,11 @@ func (j *Journal) Run(ctx context.Context) {
 		}
 	}
 }
+
+// setError records the cart's problem (nil clears it): the catalog's
+// message where the words are the agent's, else DHL's or the system's
+// words as they are.
+func (c *Cart) setError(err error) { c.Error, c.ErrorID, c.ErrorArgs = i18n.KeepErr(err) }
+
+// ErrorIn is the cart's problem in l's language.
+func (c *Cart) ErrorIn(l *i18n.Localizer) string { return l.Kept(c.ErrorID, c.ErrorArgs, c.Error) }
