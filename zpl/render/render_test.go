@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -153,6 +154,12 @@ func FuzzRender(f *testing.F) {
 	f.Add([]byte("^XA^FO1,1^GFB,4,4,1,\x00^^\xff^FS^XZ"))
 	f.Add([]byte("^XA^FO1,1^B7N,5,5^FDhello^FS^FO0,0^BQ^FDMM,B0003abc^FS^XZ"))
 	f.Add([]byte("~DGR:A.GRF,4,1,FF00FF00^XA^FO5,5^XGR:A.GRF,3,3^FS^XZ"))
+	if m, err := zpl.NewMono(9, 3); err == nil {
+		m.Set(4, 1, true)
+		png := zpl.EncodePNG(m, zpl.PNGLevel)
+		f.Add(fmt.Appendf(nil, "~DYR:P,B,P,%d,,%s^XA^FO5,5^IMR:P.PNG^FS^XGR:P.PNG,2,2^FS^XZ", len(png), png))
+		f.Add(fmt.Appendf(nil, "^XA~DYR:P,P,P,%d,,%X^FO5,5^IMP.PNG^FS^XZ", len(png), png))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		labels, err := Render(in, Options{Width: 300, Height: 300})
 		if err != nil {
