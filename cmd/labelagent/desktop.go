@@ -1,11 +1,5 @@
 package main
 
-import (
-	"runtime"
-
-	"github.com/kardianos/service"
-)
-
 // onDesktop reports whether labelagent runs in a person's desktop session:
 // on Linux and the BSDs an X11 or Wayland display, on Windows an
 // interactive session (not the service manager's). Started with no
@@ -19,8 +13,4 @@ func onDesktop(goos string, getenv func(string) string, interactive func() bool)
 		return true
 	}
 	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
-}
-
-func (app *cliApp) onDesktop() bool {
-	return onDesktop(runtime.GOOS, app.getenv, service.Interactive)
 }

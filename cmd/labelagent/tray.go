@@ -7,14 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
+	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/ui"
 )
+
+// onDesktop is the tray build's question whether a person's desktop
+// session runs labelagent (see onDesktop in desktop.go).
+func (app *cliApp) onDesktop() bool {
+	return onDesktop(runtime.GOOS, app.getenv, service.Interactive)
+}
 
 // newTrayCmd starts the operator's tray: a client of the running agent.
 func (app *cliApp) newTrayCmd() *cobra.Command {
