@@ -43,6 +43,11 @@ func setLastError(j *apitype.Job, err error) {
 // in l's language where they are the catalog's.
 func JobIn(j apitype.Job, l *i18n.Localizer) apitype.Job {
 	j.LastError = l.Kept(j.LastErrorID, j.LastErrorArgs, j.LastError)
+	if w := j.Wait; w != nil && w.DetailID != "" {
+		c := *w
+		c.Detail = l.Kept(c.DetailID, c.DetailArgs, c.Detail)
+		j.Wait = &c
+	}
 	if len(j.History) > 0 {
 		h := make([]apitype.Change, len(j.History))
 		for i, c := range j.History {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/printer"
 )
 
@@ -180,6 +181,12 @@ func TestFirstPDFWaitsForTheRendererAndSaysSo(t *testing.T) {
 	w := waitFor(t, a, j.ID, apitype.WaitPreparingRenderer).Wait
 	if w.Printer != "zebra" || !strings.Contains(w.Detail, "renderer is starting") {
 		t.Errorf("wait %+v", w)
+	}
+	// The agent's words, in the reader's language.
+	held, _ := a.Job(j.ID)
+	if de := agent.JobIn(held, i18n.For(i18n.German)).Wait; w.DetailID != "queuewords.renderer_starting" || de == nil ||
+		de.Detail != i18n.For(i18n.German).T("queuewords.renderer_starting") || held.Wait == nil || held.Wait.Detail != w.Detail {
+		t.Errorf("wait detail in German: %+v (kept %+v)", de, w)
 	}
 	close(r.release)
 	done := waitState(t, a, j.ID, apitype.StateDone)

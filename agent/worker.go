@@ -53,7 +53,7 @@ type worker struct {
 	printableAt time.Time // when the printer last proved it could print (only the run goroutine uses it)
 	bo          *backoff.ExponentialBackOff
 	pausedSince time.Time
-	retryErr    string                  // why the head job waits for retryAt
+	retryErr    error                   // why the head job waits for retryAt
 	retrySince  time.Time               // when that attempt failed
 	curWait     *apitype.WaitReason     // the current job waits (e.g. a fault while it is in the printer's buffer)
 	lastWait    waitKey                 // the printer-wide reason last announced on the bus
@@ -152,7 +152,7 @@ func (w *worker) take() (string, context.Context) {
 	id := w.queue[0]
 	w.queue = w.queue[1:]
 	if id != w.retryID {
-		w.retryID, w.retryErr = "", ""
+		w.retryID, w.retryErr = "", nil
 		w.bo.Reset()
 	}
 	// The write outlives runCtx on purpose: Stop lets it finish.
@@ -239,7 +239,9 @@ func (w *worker) process(ctx context.Context, id string) {
 		return
 	}
 	if r, ok := a.preparer.(interface{ RendererStarted() bool }); ok && j.Kind == apitype.KindPDF && !r.RendererStarted() {
-		w.setCurWait(&j, &apitype.WaitReason{Code: apitype.WaitPreparingRenderer, Detail: "the PDF renderer is starting (the first PDF since the agent started takes seconds)"})
+		r := &apitype.WaitReason{Code: apitype.WaitPreparingRenderer}
+		r.Detail, r.DetailID, r.DetailArgs = i18n.KeepErr(i18n.E("queuewords.renderer_starting"))
+		w.setCurWait(&j, r)
 	}
 	data, err := a.preparer.Prepare(ctx, j.Kind, payload, w.cfg.ConverterProfile()) // graphics resolved for the link
 	w.setCurWait(&j, nil)
@@ -343,7 +345,7 @@ func (w *worker) process(ctx context.Context, id string) {
 		if err := a.store.Put(j); err != nil {
 			// Without a durable record, printing could go unnoticed after a crash.
 			w.log.Error("cannot record the start of printing; the job waits", "job", id, "err", err)
-			w.requeue(id, w.a.holdPoll, err.Error())
+			w.requeue(id, w.a.holdPoll, err)
 			return
 		}
 		a.publishJob(j)
@@ -753,7 +755,7 @@ func (w *worker) retryOrFail(j apitype.Job, err error) {
 	delay := w.bo.NextBackOff()
 	w.mu.Unlock()
 	j = a.transition(j, apitype.StateQueued, msg("queuewords.attempt_failed", "attempt", j.Attempts, "error", err, "seconds", delay.Round(10*time.Millisecond).Seconds()))
-	w.requeue(j.ID, delay, err.Error()) // first, so the published job says why it waits
+	w.requeue(j.ID, delay, err) // first, so the published job says why it waits
 	w.save(j)
 	w.log.Warn("job failed; will retry", "job", j.ID, "attempt", j.Attempts, "retry_in", delay, "err", err)
 }
@@ -808,7 +810,7 @@ func (w *worker) save(j apitype.Job) {
 
 // requeue puts a job back at the head, to be tried after delay; why says
 // what went wrong (shown as the job's wait reason meanwhile).
-func (w *worker) requeue(id string, delay time.Duration, why string) {
+func (w *worker) requeue(id string, delay time.Duration, why error) {
 	w.mu.Lock()
 	now := w.a.now()
 	w.queue = slices.Insert(w.queue, 0, id)
@@ -975,8 +977,10 @@ func (w *worker) waitLocked(id string, queuedAt time.Time) *apitype.WaitReason {
 		r := *w.curWait
 		return &r
 	}
-	if id == w.retryID && w.retryErr != "" && w.retryAt.After(w.a.now()) {
-		return &apitype.WaitReason{Code: apitype.WaitUnreachable, Printer: w.cfg.Name, Detail: w.retryErr, Since: w.retrySince}
+	if id == w.retryID && w.retryErr != nil && w.retryAt.After(w.a.now()) {
+		r := &apitype.WaitReason{Code: apitype.WaitUnreachable, Printer: w.cfg.Name, Since: w.retrySince}
+		r.Detail, r.DetailID, r.DetailArgs = i18n.KeepErr(w.retryErr)
+		return r
 	}
 	if id == w.current {
 		return nil

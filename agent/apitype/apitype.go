@@ -110,6 +110,11 @@ type WaitReason struct {
 	Detail  string    `json:"detail,omitempty"` // the printer's/OS's own words, e.g. the last dial error
 	Ahead   string    `json:"ahead,omitempty"`  // for "behind": id of the job printing first
 	Since   time.Time `json:"since"`
+	// DetailID and DetailArgs are Detail's catalog message where the words
+	// are the agent's (as in Change); Detail is then in the reader's
+	// language.
+	DetailID   string         `json:"detail_id,omitempty"`
+	DetailArgs map[string]any `json:"detail_args,omitempty"`
 }
 
 // Wait codes: machine-readable reasons a job waits; the catalog key for
