@@ -15,6 +15,7 @@ import (
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/store"
@@ -112,6 +113,13 @@ func TestJobWordsInTheReadersLanguage(t *testing.T) {
 	defer sub.Close()
 	a := f.a
 
+	// A subscriber of /api/v1/events reads its own language.
+	enCl := &client.Client{Addr: f.addr, Key: key, Lang: "en"}
+	stream, err := enCl.Events(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
 	failed, _, err := a.Submit(context.Background(), apitype.SubmitRequest{Printer: "raw", Kind: apitype.KindRaw, Payload: []byte("\x1b@new")})
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +137,19 @@ func TestJobWordsInTheReadersLanguage(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("the job on the unreachable printer did not fail")
+		}
+	}
+
+	for {
+		e, err := stream.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Job != nil && e.Job.ID == failed.ID && e.Job.State == apitype.StateFailed {
+			if !strings.HasPrefix(e.Job.LastError, "gave up after 2 attempts: ") {
+				t.Errorf("failed job on an English event stream: %q", e.Job.LastError)
+			}
+			break
 		}
 	}
 

@@ -135,6 +135,7 @@ func TestGoldenOutput(t *testing.T) {
 		{"printers", "show", "desk"},
 		{"jobs", "cancel", "2"},
 		{"jobs", "cancel", "2"},
+		{"jobs", "show", "2"}, // the history's notes in the reader's words
 		{"jobs", "show", "99"},
 		{"jobs", "list", "--state", "waiting"},
 		{"print", "--kind", "docx", f},
