@@ -35,7 +35,7 @@ func (s *Server) putOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	orders, issues, err := packing.Import(data)
 	if err != nil {
-		s.fail(w, r, Refuse(http.StatusBadRequest, apitype.CodeBadRequest, "packing.bad_import", "err", err.Error()))
+		s.fail(w, r, RefuseWrap(http.StatusBadRequest, apitype.CodeBadRequest, err, "packing.api.bad_import"))
 		return
 	}
 	added, updated, err := s.a.Packing().Orders().Put(orders)
@@ -46,6 +46,16 @@ func (s *Server) putOrders(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if len(orders) == 0 && len(issues) > 0 {
 		status = http.StatusUnprocessableEntity
+	}
+	l := i18n.For(s.Lang(r))
+	for i, is := range issues {
+		if is.ID != "" {
+			kv := make([]any, 0, 2*len(is.Args))
+			for k, v := range is.Args {
+				kv = append(kv, k, v)
+			}
+			issues[i].Problem = l.T(is.ID, kv...)
+		}
 	}
 	writeJSON(w, status, apitype.OrderImportResult{Imported: added, Updated: updated, Problems: issues})
 }

@@ -81,7 +81,10 @@ type OrderImportResult struct {
 type ImportIssue struct {
 	Row     int    `json:"row"` // 1-based line or entry number
 	Ref     string `json:"ref,omitempty"`
-	Problem string `json:"problem"`
+	Problem string `json:"problem"` // in the request's language
+	// ID and Args are the problem's catalog message, when it has one.
+	ID   string         `json:"id,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 }
 
 // ScanRequest is a scan at the packing station.

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -38,24 +37,35 @@ func normalizeRef(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// issue is an import problem: in English, with its catalog message for
+// the API to word in the reader's language.
+func issue(row int, ref string, err error) apitype.ImportIssue {
+	is := apitype.ImportIssue{Row: row, Ref: ref, Problem: err.Error()}
+	var ie *i18n.Error
+	if errors.As(err, &ie) && ie.Err == nil {
+		is.ID, is.Args = ie.ID, ie.ArgMap()
+	}
+	return is
+}
+
 // CheckOrder says what makes an order unusable, or nil.
 func CheckOrder(o *apitype.Order) error {
 	o.Ref = normalizeRef(o.Ref)
 	switch {
 	case o.Ref == "":
-		return errors.New("the order has no ref")
+		return i18n.E("packing.order.no_ref")
 	case len(o.Ref) > MaxRef || !utf8.ValidString(o.Ref):
-		return fmt.Errorf("ref %q: at most %d characters of text", o.Ref, MaxRef)
+		return i18n.E("packing.order.bad_ref", "ref", o.Ref, "max", MaxRef)
 	case strings.TrimSpace(o.Recipient.Name) == "":
-		return errors.New("the recipient has no name")
+		return i18n.E("packing.order.no_name")
 	case strings.TrimSpace(o.Recipient.City) == "":
-		return errors.New("the recipient has no city")
+		return i18n.E("packing.order.no_city")
 	case o.Recipient.Country != "" && Country(o.Recipient.Country) == "":
-		return fmt.Errorf("country %q is not a country code (DE, DEU)", o.Recipient.Country)
+		return i18n.E("packing.order.bad_country", "country", o.Recipient.Country)
 	case o.WeightGrams < 0 || o.WeightGrams > 1_000_000:
-		return fmt.Errorf("weight %d g is out of range", o.WeightGrams)
+		return i18n.E("packing.order.bad_weight", "weight", o.WeightGrams)
 	case o.Recipient.Street == "" && o.Recipient.LockerID == "":
-		return errors.New("the recipient has no street (or Packstation)")
+		return i18n.E("packing.order.no_street")
 	}
 	if o.Recipient.Country == "" {
 		o.Recipient.Country = "DE"
@@ -177,7 +187,7 @@ func (s *Orders) List(open bool, limit int) ([]apitype.Order, error) {
 func Import(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if len(trimmed) == 0 {
-		return nil, nil, errors.New("nothing to import")
+		return nil, nil, i18n.E("packing.import.empty")
 	}
 	var orders []apitype.Order
 	var issues []apitype.ImportIssue
@@ -186,14 +196,14 @@ func Import(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 		var raws []json.RawMessage
 		if trimmed[0] == '[' {
 			if err := json.Unmarshal(trimmed, &raws); err != nil {
-				return nil, nil, fmt.Errorf("not a JSON list of orders: %w", err)
+				return nil, nil, i18n.Wrap(err, "packing.import.not_list")
 			}
 		} else {
 			var w struct {
 				Orders []json.RawMessage `json:"orders"`
 			}
 			if err := json.Unmarshal(trimmed, &w); err != nil {
-				return nil, nil, fmt.Errorf("not JSON orders: %w", err)
+				return nil, nil, i18n.Wrap(err, "packing.import.not_orders")
 			}
 			if w.Orders == nil {
 				raws = []json.RawMessage{trimmed}
@@ -208,7 +218,7 @@ func Import(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 				continue
 			}
 			if err := CheckOrder(&o); err != nil {
-				issues = append(issues, apitype.ImportIssue{Row: i + 1, Ref: o.Ref, Problem: err.Error()})
+				issues = append(issues, issue(i+1, o.Ref, err))
 				continue
 			}
 			orders = append(orders, o)
@@ -251,7 +261,7 @@ func importCSV(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("CSV header: %w", err)
+		return nil, nil, i18n.Wrap(err, "packing.import.csv_header")
 	}
 	col := map[string]int{}
 	var unknown []string
@@ -264,12 +274,12 @@ func importCSV(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 		}
 	}
 	if _, ok := col["ref"]; !ok {
-		return nil, nil, fmt.Errorf("the CSV header has no ref column (ref, order, bestellung); columns: %s", strings.Join(header, ", "))
+		return nil, nil, i18n.E("packing.import.no_ref_column", "columns", strings.Join(header, ", "))
 	}
 	var orders []apitype.Order
 	var issues []apitype.ImportIssue
 	if len(unknown) > 0 {
-		issues = append(issues, apitype.ImportIssue{Row: 1, Problem: "columns ignored: " + strings.Join(unknown, ", ")})
+		issues = append(issues, issue(1, "", i18n.E("packing.import.columns_ignored", "columns", strings.Join(unknown, ", "))))
 	}
 	for row := 2; ; row++ {
 		rec, err := r.Read()
@@ -291,7 +301,7 @@ func importCSV(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 				Street: get("street"), HouseNumber: get("house"), AddressLine2: get("line2"), PostalCode: get("zip"),
 				City: get("city"), State: get("state"), Country: get("country"), Email: get("email"), Phone: get("phone"),
 				LockerID: get("locker"), PostNumber: get("postno")}}
-		var bad []string
+		var bad []i18n.Message
 		num := func(c string, scale float64) int {
 			v := get(c)
 			if v == "" {
@@ -299,7 +309,7 @@ func importCSV(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 			}
 			f, err := i18n.ParseDecimal(v)
 			if err != nil || f < 0 {
-				bad = append(bad, fmt.Sprintf("%s %q is not a number", c, v))
+				bad = append(bad, i18n.Message{ID: "packing.import.not_a_number", Args: []any{"column", c, "value", v}})
 				return 0
 			}
 			return int(f*scale + 0.5)
@@ -314,11 +324,11 @@ func importCSV(data []byte) ([]apitype.Order, []apitype.ImportIssue, error) {
 			o.Contents = []apitype.OrderItem{{Description: c, Quantity: 1, ValueCents: o.ValueCents, WeightGrams: o.WeightGrams}}
 		}
 		if len(bad) > 0 {
-			issues = append(issues, apitype.ImportIssue{Row: row, Ref: o.Ref, Problem: strings.Join(bad, "; ")})
+			issues = append(issues, issue(row, o.Ref, i18n.E("packing.import.bad_values", "problems", bad)))
 			continue
 		}
 		if err := CheckOrder(&o); err != nil {
-			issues = append(issues, apitype.ImportIssue{Row: row, Ref: o.Ref, Problem: err.Error()})
+			issues = append(issues, issue(row, o.Ref, err))
 			continue
 		}
 		orders = append(orders, o)
