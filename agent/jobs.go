@@ -330,6 +330,12 @@ func (a *Agent) transitionKept(j apitype.Job, state apitype.JobState, note kept)
 
 func (a *Agent) publishJob(j apitype.Job) {
 	j.History = nil
+	if j.Sending != nil {
+		// The worker goes on changing its own (Written) while subscribers
+		// encode the event.
+		s := *j.Sending
+		j.Sending = &s
+	}
 	a.withWait(&j)
 	j = JobIn(j, a.Words())
 	a.bus.publish(apitype.Event{Type: apitype.EventJob, Job: &j})
