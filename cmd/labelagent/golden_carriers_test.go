@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,35 +53,12 @@ func startCarrierSims(t *testing.T) *carrierSims {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	s := &carrierSims{base: "http://" + ln.Addr().String(), franking: fr}
-	dhl := shipping.Config(s.base)
-	var bn []string
-	for k, v := range dhl.BillingNumbers {
-		bn = append(bn, fmt.Sprintf("    %s: %q\n", k, v))
-	}
-	sort.Strings(bn)
-	s.config = fmt.Sprintf(`dhl:
-  base_url: %s
-  api_key: %s
-  api_secret: %s
-  username: %s
-  password: %q
-  auth: oauth
-  billing_numbers:
-%s  shipper: {name1: My Online Shop GmbH, street: Sträßchensweg 10, postal_code: "53113", city: Bonn}
-%s  sender: {name: My Online Shop GmbH, address_line1: Sträßchensweg 10, postal_code: "53113", city: Bonn, country: DEU}
-franking:
-  enabled: true
-  base_url: %s
-  api_key: %s
-  default_product: PAKET_5KG_DE
-  poll_interval: 1h
-  sender: {name2: My Online Shop GmbH, street: Sträßchensweg, street_number: "10", postal_code: "53113", city: Bonn, country: DEU, email: versand@example.com}
-shipments:
-  printer: desk
-  document_printer: desk
-  postage:
-    V01PAK: "4,99"
-`, s.base, dhl.APIKey, dhl.APISecret, dhl.Username, dhl.Password, strings.Join(bn, ""), im.ConfigYAML(s.base), s.base, frsim.DefaultAPIKey)
+	// The configuration `labelagent simulate` prints, with a sender for
+	// address stamps, no franking poll between the steps, and where
+	// shipments print.
+	cfg := simulatorInfo(shipping, im, s.base).Config
+	cfg = strings.Replace(cfg, "franking:\n", "  sender: {name: My Online Shop GmbH, address_line1: Sträßchensweg 10, postal_code: \"53113\", city: Bonn, country: DEU}\nfranking:\n  poll_interval: 1h\n", 1)
+	s.config = cfg + "shipments:\n  printer: desk\n  document_printer: desk\n  postage:\n    V01PAK: \"4,99\"\n"
 	return s
 }
 
