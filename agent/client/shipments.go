@@ -71,7 +71,7 @@ func (c *Client) resultCall(ctx context.Context, method, path string, in, out an
 		if json.Unmarshal(data, &e) != nil || e.Message == "" {
 			e = apitype.Error{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: string(bytes.TrimSpace(data))}
 		}
-		return resp.StatusCode, &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+		return resp.StatusCode, &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message, ID: e.ID, Args: e.Args}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("read labelagent's answer to %s %s: %w", method, path, err)

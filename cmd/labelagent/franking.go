@@ -89,7 +89,7 @@ func parseKg(s string) (int, error) {
 	}
 	v, err := i18n.ParseDecimal(strings.TrimSuffix(strings.TrimSpace(s), "kg"))
 	if err != nil || v <= 0 || v > 1000 {
-		return 0, i18n.E("franking.cli.bad_weight", "value", s)
+		return 0, usage(i18n.E("franking.cli.bad_weight", "value", s))
 	}
 	return int(v*1000 + 0.5), nil
 }
