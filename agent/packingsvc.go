@@ -21,7 +21,10 @@ func (a *Agent) Packing() *packing.Service { return a.packing }
 func (a *Agent) startPacking() error {
 	pc := a.cfg.Packing
 	opt := packing.Options{Config: pc, Now: a.now, Log: a.log.With("part", "packing"),
-		Publish: func(r apitype.ScanResult) { a.bus.publish(apitype.Event{Type: apitype.EventScan, Scan: &r}) }}
+		Publish: func(r apitype.ScanResult) {
+			r = packing.MessageIn(r, a.Words()) // the bus speaks the agent's language
+			a.bus.publish(apitype.Event{Type: apitype.EventScan, Scan: &r})
+		}}
 	if a.cfg.DHL.Kind != 0 {
 		if dc, err := transport.DecodeConfig(&a.cfg.DHL); err == nil {
 			opt.DHL = dc.WithEnv(os.Getenv)

@@ -32,6 +32,8 @@ var recordWords = []struct {
 	// The Online Franking cart journal: a cart's problem.
 	{"franking", map[string]bool{"problem": true, "setError": true},
 		map[string]bool{"Error": true}, 5},
+	// The packing station's scan results.
+	{"packing", map[string]bool{"setMessage": true}, map[string]bool{"Message": true}, 3},
 }
 
 // TestNoEnglishInRecords fails when words people read in the job queue's

@@ -13,6 +13,7 @@ import (
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/agent/packing"
 )
 
 // jobIn is job j in the words of the request's reader (Accept-Language).
@@ -213,6 +214,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				// subscriber reads its own.
 				j := agent.JobIn(*e.Job, l)
 				e.Job = &j
+			}
+			if e.Scan != nil {
+				sc := packing.MessageIn(*e.Scan, l)
+				e.Scan = &sc
 			}
 			data, err := json.Marshal(e)
 			if err != nil {

@@ -124,7 +124,7 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 	if res.Outcome == apitype.ScanPrinted || res.Outcome == apitype.ScanNeedsPayment {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, res)
+	writeJSON(w, status, packing.MessageIn(res, i18n.For(s.Lang(r))))
 }
 
 func (s *Server) rulesTest(w http.ResponseWriter, r *http.Request) {

@@ -125,6 +125,10 @@ type ScanResult struct {
 	WeightSource string   `json:"weight_source,omitempty"` // scale, order, request
 	PaymentURL   string   `json:"payment_url,omitempty"`
 	Message      string   `json:"message,omitempty"`
+	// MessageID and MessageArgs are Message's catalog message (as in
+	// Change); Message is in the reader's language where they are set.
+	MessageID   string         `json:"message_id,omitempty"`
+	MessageArgs map[string]any `json:"message_args,omitempty"`
 	// Labels lists the order's earlier labels when the outcome is
 	// already_shipped.
 	Labels []OrderShipment `json:"labels,omitempty"`

@@ -43,6 +43,12 @@ func keepArg(v any) any {
 			return keepArg(*x)
 		}
 		return ""
+	case []Message:
+		out := make([]any, len(x))
+		for i, m := range x {
+			out[i] = keepArg(m)
+		}
+		return out
 	case time.Time:
 		return map[string]any{"time": x.Format(time.RFC3339Nano)}
 	case error:
@@ -165,6 +171,9 @@ func unkeepArg(v any) any {
 			}
 		}
 	case []any:
+		if ms, ok := messages(x); ok {
+			return ms
+		}
 		ss := make([]string, 0, len(x))
 		for _, e := range x {
 			s, ok := e.(string)
@@ -176,6 +185,23 @@ func unkeepArg(v any) any {
 		return ss
 	}
 	return v
+}
+
+// messages reads a kept list of messages ([]Message), ok false for
+// another list.
+func messages(list []any) ([]Message, bool) {
+	if len(list) == 0 {
+		return nil, false
+	}
+	out := make([]Message, 0, len(list))
+	for _, e := range list {
+		m, ok := unkeepArg(e).(Message)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, m)
+	}
+	return out, true
 }
 
 func causeErr(v any) error {

@@ -61,6 +61,15 @@ func TestKeptMessagesInEachLanguage(t *testing.T) {
 	} else if got, ok := kv[1].(time.Time); !ok || !got.Equal(at) {
 		t.Errorf("time kept as %#v", kv)
 	}
+	// A list of messages stays a list of messages.
+	args = Keep([]any{"why", []Message{{ID: "queuewords.cancelled"}, {ID: "queuewords.retried"}}})
+	raw, _ = json.Marshal(args)
+	_ = json.Unmarshal(raw, &args)
+	if kv := Unkeep(args); len(kv) != 2 {
+		t.Errorf("messages kept as %#v", kv)
+	} else if got := For(German).format(kv[1]); got != "Vom Bediener abgebrochen; Vom Bediener erneut gestartet" {
+		t.Errorf("messages worded %q", got)
+	}
 	// No id, or an id the catalog lacks: the stored words.
 	for _, id := range []string{"", "queuewords.no_such_message"} {
 		if got := For(German).Kept(id, nil, "gave up after 10 attempts"); got != "gave up after 10 attempts" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/printer/scale"
 )
@@ -179,6 +180,11 @@ func TestScan(t *testing.T) {
 	if err != nil || again.Outcome != apitype.ScanAlreadyShipped || fs.created != 1 {
 		t.Fatalf("repeat: %+v %v (created %d)", again, err, fs.created)
 	}
+	// What it says, in each reader's words.
+	if en, de := MessageIn(again, i18n.For(i18n.English)).Message, MessageIn(again, i18n.For(i18n.German)).Message; again.MessageID != "queuewords.scan.already_shipped" ||
+		en != again.Message || !strings.HasPrefix(en, "the order has a label already") || !strings.HasPrefix(de, "Die Bestellung hat schon ein Etikett") {
+		t.Errorf("already shipped: %q / %q (%s)", en, de, again.MessageID)
+	}
 	re, err := svc.Scan(ctx, apitype.ScanRequest{Code: "A", Reprint: true})
 	if err != nil || re.Outcome != apitype.ScanReprinted || fs.reprinted != 1 || fs.created != 1 {
 		t.Fatalf("reprint: %+v %v", re, err)
@@ -215,9 +221,15 @@ func TestScan(t *testing.T) {
 		t.Fatalf("unknown order: %v", err)
 	}
 	// A carrier that is not configured is said plainly.
-	svc2, _ := Open(db, Options{Config: config.PackingConfig{Rules: table}})
+	var published []apitype.ScanResult
+	svc2, _ := Open(db, Options{Config: config.PackingConfig{Rules: table}, Publish: func(r apitype.ScanResult) { published = append(published, r) }})
 	svc2.Orders().Put([]apitype.Order{{Ref: "D", Recipient: apitype.OrderAddress{Name: "x", Street: "y 1", City: "z", Country: "DE"}, WeightGrams: 2000}})
 	if _, err := svc2.Scan(ctx, apitype.ScanRequest{Code: "D"}); !errors.Is(err, ErrCarrier) {
 		t.Fatalf("no carrier: %v", err)
+	}
+	// The scan event keeps the refusal as a catalog message.
+	if n := len(published); n == 0 || published[n-1].MessageID == "" ||
+		MessageIn(published[n-1], i18n.For(i18n.German)).Message == published[n-1].Message {
+		t.Errorf("refused scan event: %+v", published)
 	}
 }

@@ -157,7 +157,7 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 		res.Carrier, res.Product, res.Tracking, res.LabelID, res.Rule = last.Carrier, last.Product, last.Tracking, last.ID, last.Rule
 		if !req.Reprint {
 			res.Outcome = apitype.ScanAlreadyShipped
-			res.Message = "the order has a label already: scan again with reprint to print it again, or new for another parcel"
+			setMessage(&res, i18n.E("queuewords.scan.already_shipped"))
 			s.publish(res)
 			return res, nil
 		}
@@ -185,18 +185,17 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 	rule, ok, checks := Match(s.opt.Config.Rules, FactsOf(o, weight))
 	if !ok {
 		res.Outcome = apitype.ScanRefused
-		var why []string
 		var msgs []i18n.Message
 		for _, c := range checks {
-			why = append(why, c.Rule+": "+c.Why)
 			kv := make([]any, 0, 2*len(c.WhyArgs))
 			for k, v := range c.WhyArgs {
 				kv = append(kv, k, v)
 			}
 			msgs = append(msgs, i18n.Message{ID: "packing.why.rule", Args: []any{"rule", c.Rule, "why", i18n.Message{ID: c.WhyID, Args: kv}}})
 		}
-		res.Message = strings.Join(why, "; ")
-		return res, i18n.K(ErrNoRule, "packing.err.no_rule", "order", o.Ref, "why", msgs)
+		err := i18n.K(ErrNoRule, "packing.err.no_rule", "order", o.Ref, "why", msgs)
+		setMessage(&res, err)
+		return res, err
 	}
 	res.Rule, res.Carrier, res.Product, res.Printer = rule.Name, rule.Carrier, rule.Product, rule.Printer
 	n := len(o.Labels) + 1
@@ -219,7 +218,7 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 		if res.Outcome == "" {
 			res.Outcome = apitype.ScanRefused
 		}
-		res.Message = err.Error()
+		setMessage(&res, err)
 		s.publish(res)
 		return res, err
 	}
@@ -234,6 +233,18 @@ func (s *Service) Scan(ctx context.Context, req apitype.ScanRequest) (apitype.Sc
 	}
 	s.publish(res)
 	return res, nil
+}
+
+// setMessage says what the scan came to, kept as the catalog's message
+// where the words are ours (MessageIn words it for a reader).
+func setMessage(res *apitype.ScanResult, m error) {
+	res.Message, res.MessageID, res.MessageArgs = i18n.KeepErr(m)
+}
+
+// MessageIn is res with its message in l's language.
+func MessageIn(res apitype.ScanResult, l *i18n.Localizer) apitype.ScanResult {
+	res.Message = l.Kept(res.MessageID, res.MessageArgs, res.Message)
+	return res
 }
 
 func (s *Service) publish(r apitype.ScanResult) {
@@ -475,6 +486,6 @@ func (s *Service) franking(ctx context.Context, o apitype.Order, rule config.Rul
 		return apitype.OrderShipment{}, err
 	}
 	res.Outcome, res.LabelID, res.PaymentURL = apitype.ScanNeedsPayment, c.ID, c.EntryURL
-	res.Message = "pay the Online Franking cart; the label prints when DHL confirms the payment"
+	setMessage(res, i18n.E("queuewords.scan.pay_cart"))
 	return apitype.OrderShipment{Carrier: "franking", Product: c.Request.ProductID, ID: c.ID}, nil
 }

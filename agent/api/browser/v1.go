@@ -18,6 +18,7 @@ import (
 	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/agent/packing"
 	"github.com/labelagent/labelagent/agent/pairing"
 )
 
@@ -304,6 +305,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, keep func(apityp
 			if e.Job != nil { // in the page's language, not the agent's
 				j := agent.JobIn(*e.Job, i18n.For(langOf(r)))
 				e.Job = &j
+			}
+			if e.Scan != nil {
+				sc := packing.MessageIn(*e.Scan, i18n.For(langOf(r)))
+				e.Scan = &sc
 			}
 			data, jerr := json.Marshal(e)
 			if jerr != nil {
