@@ -62,7 +62,7 @@ func TestTrayMenuScreenshot(t *testing.T) {
 		st := m.State()
 		return st.Balance.Known && len(st.Jobs) == 3 && len(st.Printers) == 2 && st.Station != nil
 	})
-	menu := onUI(func() *fyne.Menu { return w.trayMenu(m.State()) })
+	menu := onUI(func() *fyne.Menu { return w.h.trayMenu(m.State()) })
 	got := strings.Join(menuTexts(menu), "\n")
 	for _, want := range []string{
 		"Bitte nachsehen", // the office printer is out of paper

@@ -107,7 +107,7 @@ type Model struct {
 	cl       *client.Client
 	st       State
 	notified map[string]bool // what has been notified (edge-triggered)
-	onChange []func()
+	onChange []*func()
 	onNotice []func(Notice)
 }
 
@@ -130,11 +130,23 @@ func NewModel(o Options) *Model {
 	return m
 }
 
-// OnChange registers fn to be called after every change of the state.
-func (m *Model) OnChange(fn func()) {
+// OnChange registers fn to be called after every change of the state; the
+// returned func unregisters it (a closed window lets go of its widgets).
+func (m *Model) OnChange(fn func()) (remove func()) {
+	p := &fn
 	m.mu.Lock()
-	m.onChange = append(m.onChange, fn)
+	m.onChange = append(m.onChange, p)
 	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for i, q := range m.onChange {
+			if q == p {
+				m.onChange = append(m.onChange[:i:i], m.onChange[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 // OnNotice registers fn to be called for every desktop notification.
@@ -200,10 +212,10 @@ func (m *Model) State() State {
 
 func (m *Model) changed() {
 	m.mu.Lock()
-	fns := append([]func(){}, m.onChange...)
+	fns := append([]*func(){}, m.onChange...)
 	m.mu.Unlock()
 	for _, fn := range fns {
-		fn()
+		(*fn)()
 	}
 }
 

@@ -271,6 +271,33 @@ func TestTraySmoke(t *testing.T) {
 	t.Cleanup(func() { agent2.Process.Kill(); agent2.Wait() })
 	n := strings.Count(trayOut.String(), "state=Bereit")
 	seen("the reconnect", func(s string) bool { return strings.Count(s, "state=Bereit") > n })
+
+	// The operator closes the window to the tray (the close button; Xvfb
+	// has no window manager, xclose asks the way one does): the window is
+	// destroyed, the tray keeps running and following the agent, and the
+	// memory it held goes back. This is the tray's usual idle state.
+	xclose := filepath.Join(dir, "xclose")
+	buildTray(t, "./internal/xclose", xclose)
+	closeCmd := exec.Command(xclose, "labelagent")
+	closeCmd.Env = tray.cmd.Env
+	if out, err := closeCmd.CombinedOutput(); err != nil {
+		t.Fatalf("closing the window: %v\n%s", err, out)
+	}
+	seen("the window closed to the tray", func(s string) bool { return strings.Contains(s, "window closed to the tray") })
+	time.Sleep(8 * time.Second) // the GL context destroyed, the memory returned
+	closed, err := residentMemory(tray.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tray idle, the window closed to the tray: %v", closed)
+	if closed.rss >= mem.rss {
+		t.Errorf("closing the window gave no memory back: %v open, %v closed", mem, closed)
+	}
+	agent2.Process.Kill()
+	agent2.Wait()
+	seen("service not running, the window closed", func(s string) bool {
+		return strings.Contains(s, `msg="tray drawn, the window closed" state="Dienst läuft nicht"`)
+	})
 }
 
 // TestSinglePCSmoke runs `labelagent` (built with -tags tray) with no

@@ -56,7 +56,6 @@ type Window struct {
 	Balance   *widget.Label
 	refreshB  *widget.Button
 	BuyB      *widget.Button
-	buyKey    pendingBuy // the last purchase whose outcome is not known
 	PurchList *widget.List
 	purch     []apitype.StampPurchase
 	purchSel  string
@@ -70,21 +69,43 @@ type Window struct {
 	dayEndB   *widget.Button
 	DayEndOut *widget.Label
 	Pairing   *fyne.Container
-	lastState State
 
-	do  func(func()) // runs on Fyne's thread
-	log *slog.Logger
-	// onIcon is told the overall state (the tray icon follows it).
-	onIcon func(Overall)
+	do      func(func()) // runs on Fyne's thread
+	log     *slog.Logger
+	h       *host
+	detach  func() // stops following the model
+	restore viewState
 }
 
-// NewWindow builds the main window for m in a.
-func NewWindow(a fyne.App, m *Model) *Window { return newWindow(a, m, fyne.Do) }
+// viewState is what the operator set in the window that outlives it:
+// closing the window to the tray destroys it, and opening it again
+// builds it from the model and this.
+type viewState struct {
+	tab            int
+	filter         apitype.JobState
+	search, scan   string
+	selected       string
+	purchSel       string
+	lastScan       string
+	buyKey         pendingBuy // the last purchase whose outcome is not known
+	svcOut, dayEnd string
+	purchOut       string
+}
 
-// newWindow takes how work is handed to Fyne's thread: fyne.Do, or in tests
-// (where the test driver has no thread of its own) a lock.
+// newWindow builds a window with a host of its own; do is how work is
+// handed to Fyne's thread: fyne.Do, or in tests (where the test driver
+// has no thread of its own) a lock.
 func newWindow(a fyne.App, m *Model, do func(func())) *Window {
-	w := &Window{app: a, m: m, W: a.NewWindow("labelagent"), do: do}
+	h := &host{a: a, m: m, do: do}
+	h.w = h.newWindow()
+	return h.w
+}
+
+// newWindow builds the main window from the model and what the operator
+// had set in the last one.
+func (h *host) newWindow() *Window {
+	a, m, do := h.a, h.m, h.do
+	w := &Window{app: a, m: m, W: a.NewWindow("labelagent"), do: do, h: h, log: h.log}
 	w.header = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.header.Wrapping = fyne.TextWrapWord // "not running" says why, at length
 	w.Station = widget.NewLabel("")
@@ -217,22 +238,52 @@ func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	)
 	w.W.SetContent(container.NewBorder(top, nil, nil, nil, w.tabs))
 	w.W.Resize(fyne.NewSize(1000, 700))
+	w.load(h.vs)
 	w.W.Canvas().Focus(w.Scan) // a keyboard-wedge scanner types straight in
-	m.OnChange(func() { w.do(w.refresh) })
+	w.detach = m.OnChange(func() { w.do(w.refresh) })
 	w.refresh()
+	if w.selected != "" {
+		w.selectJob(w.selected) // the preview again
+	}
 	return w
 }
 
-// hide closes the window to the tray: the label preview (a decoded image
-// and its texture, megabytes) is let go, and the memory returned.
-func (w *Window) hide() {
-	w.W.Hide()
-	w.selected = ""
-	w.JobList.UnselectAll()
-	w.preview.Resource = nil
-	w.preview.Refresh()
-	w.refresh()
-	time.AfterFunc(time.Second, debug.FreeOSMemory)
+// load sets what the operator had set in the last window.
+func (w *Window) load(vs viewState) {
+	w.restore = vs
+	l := w.m.L()
+	w.tabs.SelectIndex(vs.tab)
+	if vs.filter != "" {
+		w.stateSel.Selected = JobStateText(l, vs.filter)
+	}
+	w.Search.SetText(vs.search)
+	w.Scan.SetText(vs.scan)
+	w.selected, w.purchSel, w.lastScan = vs.selected, vs.purchSel, vs.lastScan
+	for _, x := range []struct {
+		l *widget.Label
+		s string
+	}{{w.SvcOut, vs.svcOut}, {w.DayEndOut, vs.dayEnd}, {w.PurchOut, vs.purchOut}} {
+		x.l.SetText(x.s)
+	}
+	if vs.svcOut != "" {
+		w.SvcOut.Show()
+	}
+}
+
+// save is what the operator set in this window, for the next one.
+func (w *Window) save() viewState {
+	return viewState{
+		tab: w.tabs.SelectedIndex(), filter: w.stateFilter(w.m.L()), search: w.Search.Text, scan: w.Scan.Text,
+		selected: w.selected, purchSel: w.purchSel, lastScan: w.lastScan, buyKey: w.h.vs.buyKey,
+		svcOut: visibleText(w.SvcOut), dayEnd: w.DayEndOut.Text, purchOut: w.PurchOut.Text,
+	}
+}
+
+func visibleText(l *widget.Label) string {
+	if !l.Visible() {
+		return ""
+	}
+	return l.Text
 }
 
 func (w *Window) submitScan(code string, reprint bool) {
@@ -330,7 +381,6 @@ func (w *Window) stateFilter(l *i18n.Localizer) apitype.JobState {
 func (w *Window) refresh() {
 	st := w.m.State()
 	l := w.m.L()
-	w.lastState = st
 	w.W.SetTitle(l.T("tray.title") + " – " + OverallText(l, st.Overall))
 	head := OverallText(l, st.Overall)
 	if st.Overall == NotRunning && st.ConnErr != nil {
@@ -499,9 +549,6 @@ func (w *Window) refresh() {
 	w.Pairing.Objects = prow
 	w.Pairing.Refresh()
 
-	if w.onIcon != nil {
-		w.onIcon(st.Overall)
-	}
 	if w.log != nil {
 		first := ""
 		if len(w.shown) > 0 {
@@ -536,23 +583,109 @@ func (w *Window) showTab(tab int) {
 	w.W.Canvas().Focus(w.Scan)
 }
 
+// host keeps the tray (its icon and menu) for the whole run and the main
+// window while it is open. Closing the window to the tray destroys it:
+// its canvas, textures and OpenGL context are let go (docs/benchmarks.md:
+// 140 → 128 MB on Xvfb), and opening it builds a new one from the model
+// and the view state kept here.
+type host struct {
+	a   fyne.App
+	m   *Model
+	do  func(func())
+	log *slog.Logger
+	vs  viewState
+	w   *Window // nil while the window is closed to the tray
+	// icons of the overall states (the tray's, and the window's)
+	icons map[Overall]fyne.Resource
+	// closable: closing the window leaves the tray running (a system tray
+	// is set); otherwise closing it quits.
+	closable bool
+}
+
+// open brings the window up at a tab, building it when it was closed.
+func (h *host) open(tab int) *Window {
+	if h.w == nil {
+		h.w = h.newWindow()
+		if h.closable {
+			h.w.W.SetCloseIntercept(h.close)
+		}
+		if icon := h.icons[h.m.State().Overall]; icon != nil {
+			h.w.W.SetIcon(icon)
+		}
+	}
+	h.w.showTab(tab)
+	return h.w
+}
+
+// close destroys the window; the tray stays. What was freed (the Go heap,
+// and on Linux the C heap that Mesa and GLFW let go) is returned to the
+// system a little later, once Fyne has destroyed the GL context.
+func (h *host) close() {
+	w := h.w
+	if w == nil {
+		return
+	}
+	h.vs = w.save()
+	h.w = nil
+	w.detach()
+	w.W.Close()
+	if h.log != nil {
+		h.log.Debug("window closed to the tray")
+	}
+	time.AfterFunc(2*time.Second, returnMemory)
+}
+
+// returnMemory hands freed memory back to the system.
+func returnMemory() {
+	debug.FreeOSMemory()
+	trimCHeap()
+}
+
+// act runs an action the menu asked for; its error shows in the window
+// when it is open, else as a desktop notification.
+func (h *host) act(fn func(context.Context) error) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			l := h.m.L()
+			text := l.T("tray.action_failed", "error", ErrorText(l, err))
+			h.do(func() {
+				if h.w != nil {
+					h.w.JobDetail.SetText(text)
+					return
+				}
+				h.a.SendNotification(fyne.NewNotification(l.T("tray.title"), text))
+			})
+		}
+	}()
+}
+
+// tab is the window's tab, or the one it had when it was closed.
+func (h *host) tab() int {
+	if h.w != nil {
+		return h.w.tabs.SelectedIndex()
+	}
+	return h.vs.tab
+}
+
 // trayMenu builds the system-tray menu from the state. The lines that say
 // how things stand open the window where they are dealt with (disabled
 // items are greyed out by most desktops, hard to read at a glance);
 // only the section titles are disabled.
-func (w *Window) trayMenu(st State) *fyne.Menu {
-	l := w.m.L()
+func (h *host) trayMenu(st State) *fyne.Menu {
+	l := h.m.L()
 	title := func(s string) *fyne.MenuItem {
 		it := fyne.NewMenuItem(s, nil)
 		it.Disabled = true
 		return it
 	}
 	open := func(s string, tab int) *fyne.MenuItem {
-		return fyne.NewMenuItem(s, func() { w.showTab(tab) })
+		return fyne.NewMenuItem(s, func() { h.open(tab) })
 	}
 	items := []*fyne.MenuItem{open(OverallText(l, st.Overall), tabJobs)}
-	if st.Overall == NotRunning && w.m.CanStartService() {
-		items = append(items, fyne.NewMenuItem(l.T("tray.service.start"), func() { w.showTab(tabJobs); w.startService() }))
+	if st.Overall == NotRunning && h.m.CanStartService() {
+		items = append(items, fyne.NewMenuItem(l.T("tray.service.start"), func() { h.open(tabJobs).startService() }))
 	}
 	if t := StationText(l, st.Station); t != "" {
 		items = append(items, open(t, tabPrinters))
@@ -566,7 +699,7 @@ func (w *Window) trayMenu(st State) *fyne.Menu {
 			break
 		}
 		id := j.ID
-		items = append(items, fyne.NewMenuItem(JobLine(l, j), func() { w.showTab(tabJobs); w.selectJob(id) }))
+		items = append(items, fyne.NewMenuItem(JobLine(l, j), func() { h.open(tabJobs).selectJob(id) }))
 	}
 	items = append(items, fyne.NewMenuItemSeparator(), title(l.T("tray.menu.printers")))
 	for _, p := range st.Printers {
@@ -577,14 +710,14 @@ func (w *Window) trayMenu(st State) *fyne.Menu {
 		}
 		it := fyne.NewMenuItem(PrinterLine(l, p), nil)
 		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem(l.T(key, "printer", apitype.Printable(name)), func() {
-			w.act(func(ctx context.Context) error { return w.m.SetPaused(ctx, name, !paused) })
+			h.act(func(ctx context.Context) error { return h.m.SetPaused(ctx, name, !paused) })
 		}), fyne.NewMenuItem(l.T("tray.printers.test"), func() {
-			w.act(func(ctx context.Context) error { _, err := w.m.TestPrint(ctx, name); return err })
+			h.act(func(ctx context.Context) error { _, err := h.m.TestPrint(ctx, name); return err })
 		}))
 		items = append(items, it)
 	}
-	openW := fyne.NewMenuItem(l.T("tray.menu.open"), func() { w.showTab(w.tabs.SelectedIndex()) })
-	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { w.app.Quit() })
+	openW := fyne.NewMenuItem(l.T("tray.menu.open"), func() { h.open(h.tab()) })
+	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { h.a.Quit() })
 	quit.IsQuit = true
 	items = append(items, fyne.NewMenuItemSeparator(), openW, quit)
 	return fyne.NewMenu("labelagent", items...)
@@ -613,30 +746,39 @@ func Run(ctx context.Context, o AppOptions) error {
 	var once sync.Once
 	m.OnChange(func() {
 		if m.State().Overall != Connecting {
-			once.Do(func() { time.AfterFunc(2*time.Second, debug.FreeOSMemory) })
+			once.Do(func() { time.AfterFunc(2*time.Second, returnMemory) })
 		}
 	})
-	w := NewWindow(a, m)
-	w.log = o.Log
-	icons := map[Overall]fyne.Resource{}
+	h := &host{a: a, m: m, do: fyne.Do, log: o.Log, icons: map[Overall]fyne.Resource{}}
 	for _, s := range []Overall{Connecting, Ready, Printing, Attention, NotRunning} {
-		icons[s] = fyne.NewStaticResource(fmt.Sprintf("labelagent-%d.png", s), IconPNG(s))
+		h.icons[s] = fyne.NewStaticResource(fmt.Sprintf("labelagent-%d.png", s), IconPNG(s))
 	}
-	a.SetIcon(icons[Connecting])
+	a.SetIcon(h.icons[Connecting])
 	if d, ok := a.(desktop.App); ok {
+		// Fyne quits when its last window is destroyed: a window that is
+		// never shown (so never gets an OS window or a GL context) keeps
+		// the app running while the main window is closed to the tray.
+		a.NewWindow("labelagent")
+		h.closable = true
 		last := Overall(-1)
-		w.onIcon = func(s Overall) {
-			if s != last {
-				last = s
-				d.SetSystemTrayIcon(icons[s])
-				w.W.SetIcon(icons[s])
-			}
-			d.SetSystemTrayMenu(w.trayMenu(w.lastState))
-		}
-		d.SetSystemTrayMenu(w.trayMenu(m.State()))
-		d.SetSystemTrayIcon(icons[Connecting])
-		// Closing the window keeps the tray: the agent keeps printing.
-		w.W.SetCloseIntercept(w.hide)
+		m.OnChange(func() {
+			h.do(func() {
+				st := m.State()
+				if st.Overall != last {
+					last = st.Overall
+					d.SetSystemTrayIcon(h.icons[last])
+					if h.w != nil {
+						h.w.W.SetIcon(h.icons[last])
+					}
+				}
+				d.SetSystemTrayMenu(h.trayMenu(st))
+				if h.log != nil && h.w == nil {
+					h.log.Debug("tray drawn, the window closed", "state", OverallText(m.L(), st.Overall))
+				}
+			})
+		})
+		d.SetSystemTrayMenu(h.trayMenu(m.State()))
+		d.SetSystemTrayIcon(h.icons[Connecting])
 	}
 	m.OnNotice(func(n Notice) { a.SendNotification(fyne.NewNotification(n.Title, n.Body)) })
 	ctx, cancel := context.WithCancel(ctx)
@@ -646,7 +788,7 @@ func Run(ctx context.Context, o AppOptions) error {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
-	w.W.Show()
+	h.open(tabJobs)
 	a.Run()
 	return nil
 }

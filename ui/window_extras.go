@@ -109,10 +109,10 @@ func (w *Window) showBuyForm(products []apitype.StampProduct) {
 // buy buys n stamps of product through the agent and says what came of it.
 func (w *Window) buy(product, n int) {
 	l := w.m.L()
-	if w.buyKey.key == "" || w.buyKey.product != product || w.buyKey.quantity != n {
-		w.buyKey = pendingBuy{key: NewPurchaseKey(), product: product, quantity: n}
+	if w.h.vs.buyKey.key == "" || w.h.vs.buyKey.product != product || w.h.vs.buyKey.quantity != n {
+		w.h.vs.buyKey = pendingBuy{key: NewPurchaseKey(), product: product, quantity: n}
 	}
-	key := w.buyKey.key
+	key := w.h.vs.buyKey.key
 	w.PurchOut.SetText(l.T("tray.buy.buying"))
 	w.BuyB.Disable()
 	go func() {
@@ -131,7 +131,7 @@ func (w *Window) buy(product, n int) {
 			// Only an answer from the agent settles the purchase; without
 			// one the next "buy" of the same asks again under this key.
 			if err == nil || errors.As(err, &ae) && ae.Status < 500 {
-				w.buyKey = pendingBuy{}
+				w.h.vs.buyKey = pendingBuy{}
 			}
 			w.PurchOut.SetText(text)
 			w.BuyB.Enable()

@@ -3,8 +3,10 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -65,7 +67,7 @@ func TestMenuStartServiceAndStation(t *testing.T) {
 	w := onUI(func() *Window { return newWindow(a, m, do) })
 	waitFor(t, "the station", func() bool { return m.State().Station != nil })
 	labels := func() string {
-		return strings.Join(menuTexts(onUI(func() *fyne.Menu { return w.trayMenu(m.State()) })), "\n")
+		return strings.Join(menuTexts(onUI(func() *fyne.Menu { return w.h.trayMenu(m.State()) })), "\n")
 	}
 	if got := labels(); !strings.Contains(got, "Lager (NATS): verbunden mit nats://lager-1:4222") || strings.Contains(got, "Dienst starten") {
 		t.Errorf("menu with the service running:\n%s", got)
@@ -83,23 +85,82 @@ func TestMenuStartServiceAndStation(t *testing.T) {
 	}
 }
 
-// TestHideLetsGoOfThePreview: closing the window to the tray drops the
-// label preview (a decoded image and its texture) and the selection.
-func TestHideLetsGoOfThePreview(t *testing.T) {
+// TestCloseToTrayAndReopen: closing the window to the tray destroys it
+// (its widgets stop following the model, so they can be collected) and
+// opening it again from the tray shows what the operator left: the tab,
+// the job filter and search, a half-typed scan with the focus, the
+// selected job with its preview, and a purchase whose answer was lost
+// keeps its key.
+func TestCloseToTrayAndReopen(t *testing.T) {
 	a := test.NewApp()
 	defer a.Quit()
 	f := newFakeAgent(t, "")
-	f.jobs = []apitype.Job{{ID: "j1", Name: "ORD-1", State: apitype.StateDone, Printer: "desk", Created: readAt}}
-	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
-	w := onUI(func() *Window { return newWindow(a, m, do) })
-	waitFor(t, "the job", func() bool { return len(m.State().Jobs) == 1 })
-	do(func() { w.W.Show(); w.selectJob("j1") })
-	waitFor(t, "the preview", func() bool { return onUI(func() bool { return w.preview.Resource != nil }) })
-	do(w.hide)
-	if onUI(func() bool { return w.preview.Resource != nil || w.selected != "" }) {
-		t.Error("the hidden window keeps the preview")
+	f.jobs = []apitype.Job{
+		{ID: "j1", Name: "ORD-1", State: apitype.StateDone, Printer: "desk", Created: readAt},
+		{ID: "j2", Name: "ORD-2", State: apitype.StateFailed, LastError: "Papier leer", Printer: "desk", Created: readAt.Add(time.Minute)},
 	}
-	if got := onUI(func() string { return w.JobDetail.Text }); got != "Einen Auftrag wählen, um sein Etikett zu sehen." {
-		t.Errorf("after hiding: %q", got)
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	h := &host{a: a, m: m, do: do, closable: true}
+	w := onUI(func() *Window { return h.open(tabJobs) })
+	waitFor(t, "the jobs", func() bool { return onUI(func() bool { return len(w.shown) == 2 }) })
+	do(func() {
+		w.stateSel.SetSelected("fehlgeschlagen")
+		w.Search.SetText("ORD")
+		w.selectJob("j2")
+	})
+	waitFor(t, "the preview", func() bool { return onUI(func() bool { return w.preview.Resource != nil }) })
+	do(func() {
+		test.Type(w.Scan, "47")
+		w.tabs.SelectIndex(tabPortokasse)
+		h.vs.buyKey = pendingBuy{key: "lost-answer", product: 1, quantity: 2}
+	})
+	before := onUI(func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.onChange) })
+
+	do(h.close)
+	if onUI(func() bool { return h.w != nil }) {
+		t.Fatal("the window is still there after closing it to the tray")
+	}
+	if after := onUI(func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.onChange) }); after != before-1 {
+		t.Errorf("the closed window still follows the model (%d callbacks, were %d)", after, before)
+	}
+	// The model goes on while the window is closed; the menu follows it.
+	j := apitype.Job{ID: "j3", Name: "ORD-3", State: apitype.StateFailed, LastError: "Kopf offen", Printer: "desk", Created: readAt.Add(2 * time.Minute)}
+	f.emit(apitype.Event{Type: apitype.EventJob, Job: &j})
+	waitFor(t, "the event while closed", func() bool { return len(m.State().Jobs) == 3 })
+	if got := strings.Join(menuTexts(onUI(func() *fyne.Menu { return h.trayMenu(m.State()) })), "\n"); !strings.Contains(got, "ORD-3") {
+		t.Errorf("the menu does not follow the model while the window is closed:\n%s", got)
+	}
+
+	// "Open labelagent" from the menu builds a new window as it was left.
+	do(func() {
+		for _, it := range h.trayMenu(m.State()).Items {
+			if it.Label == "labelagent öffnen" {
+				it.Action()
+			}
+		}
+	})
+	w2 := onUI(func() *Window { return h.w })
+	if w2 == nil || w2 == w {
+		t.Fatal("opening from the tray did not build a new window")
+	}
+	got := onUI(func() []string {
+		return []string{strconv.Itoa(w2.tabs.SelectedIndex()), w2.stateSel.Selected, w2.Search.Text, w2.Scan.Text, w2.selected, w2.h.vs.buyKey.key}
+	})
+	want := []string{strconv.Itoa(tabPortokasse), "fehlgeschlagen", "ORD", "47", "j2", "lost-answer"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("the reopened window shows %q, want %q", got, want)
+	}
+	if !onUI(func() bool { return w2.W.Canvas().Focused() == w2.Scan }) {
+		t.Error("the scan field has not the focus in the reopened window")
+	}
+	// The filter applies: the failed jobs matching "ORD", the new one too.
+	waitFor(t, "the filtered list", func() bool {
+		return onUI(func() bool { return len(w2.shown) == 2 && w2.shown[0].ID == "j3" })
+	})
+	waitFor(t, "the preview again", func() bool {
+		return onUI(func() bool { return w2.preview.Resource != nil && w2.preview.Resource.Name() == "j2.png" })
+	})
+	if got := onUI(func() string { return w2.JobDetail.Text }); !strings.Contains(got, "Papier leer") {
+		t.Errorf("the selected job's error: %q", got)
 	}
 }
