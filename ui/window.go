@@ -70,11 +70,10 @@ type Window struct {
 	DayEndOut *widget.Label
 	Pairing   *fyne.Container
 
-	do      func(func()) // runs on Fyne's thread
-	log     *slog.Logger
-	h       *host
-	detach  func() // stops following the model
-	restore viewState
+	do     func(func()) // runs on Fyne's thread
+	log    *slog.Logger
+	h      *host
+	detach func() // stops following the model
 }
 
 // viewState is what the operator set in the window that outlives it:
@@ -250,7 +249,6 @@ func (h *host) newWindow() *Window {
 
 // load sets what the operator had set in the last window.
 func (w *Window) load(vs viewState) {
-	w.restore = vs
 	l := w.m.L()
 	w.tabs.SelectIndex(vs.tab)
 	if vs.filter != "" {
