@@ -209,14 +209,18 @@ func TestClientErrors(t *testing.T) {
 
 func TestEventStreamEndsWhenTheAgentStops(t *testing.T) {
 	f := setup(t)
-	stream, err := f.cl.Events(context.Background())
+	// A stream that does not end fails the test with the deadline's error,
+	// not go test's 10-minute alarm.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stream, err := f.cl.Events(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stream.Close()
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		f.a.Stop(context.Background())
+		f.a.Stop(ctx)
 	}()
 	for {
 		_, err := stream.Next()

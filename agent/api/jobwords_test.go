@@ -115,7 +115,9 @@ func TestJobWordsInTheReadersLanguage(t *testing.T) {
 
 	// A subscriber of /api/v1/events reads its own language.
 	enCl := &client.Client{Addr: f.addr, Key: key, Lang: "en"}
-	stream, err := enCl.Events(context.Background())
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a missed event fails, not hangs
+	defer cancel()
+	stream, err := enCl.Events(sctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,8 +118,46 @@ func setup(t testing.TB, o fixtureOpts) *fixture {
 		return ln.Addr().String()
 	}
 	f := &fixture{h: bs.Handler(), zh: bs.ZebraHandler(), a: a, reg: reg, emu: emu, addr: serve(bs.Handler()), zaddr: serve(bs.ZebraHandler()), control: serve(ctl.Handler())}
-	t.Cleanup(func() { a.Stop(context.Background()) })
+	t.Cleanup(func() { stopAgent(t, a) })
 	return f
+}
+
+// stopGrace bounds how long a test's agent may take to stop. Stop lets the
+// job being written finish; with a printer that holds it (a fault set by
+// the test while the job was still being confirmed) that is forever, and a
+// test without this bound hangs until go test's 10-minute alarm.
+const stopGrace = 15 * time.Second
+
+// stopAgent stops a, and fails the test when a job was still held after
+// stopGrace: the test left the printer unable to finish it.
+func stopAgent(t testing.TB, a *agent.Agent) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+	defer cancel()
+	start := time.Now()
+	a.Stop(ctx)
+	if ctx.Err() != nil {
+		t.Errorf("the agent took %v to stop (grace %v): a job was still being written or confirmed by its printer when the test ended", time.Since(start).Round(time.Millisecond), stopGrace)
+	}
+}
+
+// httpClient is the tests' client: no request waits longer than this.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// waitJobState waits until job id reaches state.
+func (f *fixture) waitJobState(t testing.TB, id string, state apitype.JobState) apitype.Job {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		j, err := f.a.Job(id)
+		if err == nil && j.State == state {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s: %q after 15s, want %q (%v)", id, j.State, state, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // req sends a request to the browser API; hdr "Host" sets the Host header.
@@ -139,7 +177,7 @@ func (f *fixture) req(t testing.TB, method, base, path, ctype string, body io.Re
 		}
 		r.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(r)
+	resp, err := httpClient.Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +419,7 @@ func TestPrintFlow(t *testing.T) {
 	// Watch it finish on the stream.
 	done := make(chan apitype.Job, 1)
 	go func() {
-		dec := bufioLines(evResp.Body)
+		dec := bufioLines(ctx, evResp.Body)
 		for ev := range dec {
 			if ev.Job != nil && ev.Job.ID == sr.Job.ID && ev.Job.State == apitype.StateDone {
 				done <- *ev.Job
@@ -394,7 +432,9 @@ func TestPrintFlow(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no done event")
 	}
-	labels, err := f.emu.WaitLabels(context.Background(), 1)
+	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer lcancel()
+	labels, err := f.emu.WaitLabels(lctx, 1)
 	if err != nil || !bytes.Contains(labels[0].Data, []byte("Hello")) {
 		t.Fatalf("emulator: %v %v", labels, err)
 	}
@@ -455,7 +495,7 @@ func TestPairingStatus(t *testing.T) {
 	r, _ := http.NewRequest("POST", "http://"+f.control+"/api/v1/origins/approve", strings.NewReader(`{"origin":"https://SHOP.example:443","scopes":["shipping"]}`))
 	r.Header.Set(apitype.HeaderAPIKey, apiKey)
 	r.Header.Set("Content-Type", "application/json")
-	cr, err := http.DefaultClient.Do(r)
+	cr, err := httpClient.Do(r)
 	if err != nil || cr.StatusCode != 200 {
 		t.Fatalf("approve via control API: %v %v", err, cr)
 	}
@@ -468,7 +508,9 @@ func TestPairingStatus(t *testing.T) {
 	}
 }
 
-func bufioLines(r io.Reader) <-chan apitype.Event {
+// bufioLines decodes an event stream's events until r ends or ctx is done
+// (a reader that stopped listening does not leave it blocked).
+func bufioLines(ctx context.Context, r io.Reader) <-chan apitype.Event {
 	out := make(chan apitype.Event)
 	go func() {
 		defer close(out)
@@ -488,7 +530,11 @@ func bufioLines(r io.Reader) <-chan apitype.Event {
 					if d, ok := strings.CutPrefix(line, "data: "); ok {
 						var e apitype.Event
 						if json.Unmarshal([]byte(d), &e) == nil {
-							out <- e
+							select {
+							case out <- e:
+							case <-ctx.Done():
+								return
+							}
 						}
 					}
 				}

@@ -60,12 +60,26 @@ func browserCtx(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
-	// The first call starts the browser; it lives as long as ctx, so no
-	// timeout here. Each step below has its own.
-	if err := chromedp.Do(ctx); err != nil {
+	// The first call starts the browser; it lives as long as ctx, so ctx
+	// cannot carry a deadline: startWithin bounds the start instead. Each
+	// step below has its own timeout.
+	if err := startWithin(ctx, cancelB, 60*time.Second); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// startWithin runs chromedp's first call on ctx (starting the browser or
+// opening the tab, which then live as long as ctx) and cancels ctx when
+// that takes longer than d, so a browser that never answers fails the test
+// instead of hanging it.
+func startWithin(ctx context.Context, cancel context.CancelFunc, d time.Duration) error {
+	timer := time.AfterFunc(d, cancel)
+	err := chromedp.Do(ctx)
+	if !timer.Stop() {
+		return fmt.Errorf("no answer within %v: %w", d, err)
+	}
+	return err
 }
 
 // do runs steps on tab with a deadline.
@@ -87,8 +101,8 @@ func newTab(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(ctx)
 	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatal(err)
+	if err := startWithin(tab, cancel, 30*time.Second); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	return tab
 }
@@ -165,6 +179,15 @@ func waitText(tab context.Context, sel, prefix string) (string, error) {
 	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e && e.textContent !== "" && e.textContent.startsWith(%q) ? e.textContent : false; })()`, sel, prefix), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// clickNow clicks the element sel finds at the moment of the click,
+// waiting until there is one.
+func clickNow(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel))(ctx, t)
+		return err
+	})
 }
 
 func waitReady(tab context.Context, url string) error {
@@ -245,7 +268,11 @@ func TestChromiumPairApprovePrint(t *testing.T) {
 			_, err := chromedp.Poll[bool](`document.getElementById("balance").dataset.cents === "2350"`)(ctx, t)
 			return err
 		}),
-		chromedp.Click(chromedp.CSS(`#jobs tr[data-job="1"] button[data-action="preview"]`)),
+		// The jobs table is drawn anew on every job event, so a node found
+		// for a mouse click can be gone when the click comes ("Could not
+		// find node with given id" under load): click the button the page
+		// shows now, in one step.
+		clickNow(`#jobs tr[data-job="1"] button[data-action="preview"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#preview-panel`)),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := chromedp.Poll[bool](`document.getElementById("preview-img").naturalWidth > 0`)(ctx, t)

@@ -81,9 +81,11 @@ func TestBrowserPrintCompat(t *testing.T) {
 	if err != nil || !bytes.Contains(labels[0].Data, []byte("Hello")) {
 		t.Fatalf("printed: %v %v", labels, err)
 	}
-	j, err := f.a.Job(resp.Header.Get("X-Labelagent-Job"))
-	if err != nil || j.Source != "browser:"+wms {
-		t.Fatalf("job: %+v %v", j, err)
+	// Done means the printer confirmed it holds nothing of the label any
+	// more; the paper-out below must not come while the worker still asks,
+	// or the printer holds the job and the agent waits for paper.
+	if j := f.waitJobState(t, resp.Header.Get("X-Labelagent-Job"), apitype.StateDone); j.Source != "browser:"+wms {
+		t.Fatalf("job: %+v", j)
 	}
 	// A form-encoded write to the file printer, by its uid.
 	deskUID := avail["printer"][0].UID
