@@ -70,7 +70,7 @@ func FuzzSplitStreet(f *testing.F) {
 }
 
 func TestCheckerMessagesNameTheField(t *testing.T) {
-	c := NewChecker("shipments[0]")
+	c := NewChecker("shipments[0]", Words{})
 	c.At("consignee").PostalCode("postalCode", "5311", "DEU", true)
 	c.At("consignee").Country("country", "DE", true)
 	c.At("consignee").Text("name1", strings.Repeat("x", 51), true, 1, 50)

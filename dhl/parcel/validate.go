@@ -86,13 +86,13 @@ func deepTrim(v reflect.Value) reflect.Value {
 // returns address.Errors naming each field, or nil. Call Normalize first.
 // today is the current date in Germany (for shipDate).
 func (r *ShipmentOrderRequest) Validate(today time.Time) error {
-	ck := address.NewChecker("")
+	ck := address.NewChecker("", problems)
 	ck.Text("profile", r.Profile, true, 1, 35)
 	switch n := len(r.Shipments); {
 	case n == 0:
-		ck.Add("shipments", "at least one shipment is needed")
+		ck.Add("shipments", "no_shipments")
 	case n > MaxShipments:
-		ck.Add("shipments", "%d shipments in one call; at most %d are allowed", n, MaxShipments)
+		ck.Add("shipments", "too_many_shipments", "count", n, "max", MaxShipments)
 	}
 	for i := range r.Shipments {
 		r.Shipments[i].validate(ck.At(fmt.Sprintf("shipments[%d]", i)), today)
@@ -102,7 +102,7 @@ func (r *ShipmentOrderRequest) Validate(today time.Time) error {
 
 // Validate checks one shipment (see ShipmentOrderRequest.Validate).
 func (s *Shipment) Validate(today time.Time) error {
-	ck := address.NewChecker("")
+	ck := address.NewChecker("", problems)
 	s.validate(ck, today)
 	return ck.Errs.Err()
 }
@@ -111,18 +111,17 @@ func (s *Shipment) validate(ck address.Checker, today time.Time) {
 	info, known := products[s.Product]
 	switch {
 	case s.Product == "":
-		ck.Add("product", "is required (V01PAK, V53WPAK, V54EPAK, V62KP or V66WPI)")
+		ck.Add("product", "product_required")
 	case !known:
-		ck.Add("product", "%q is not a product of this API (V01PAK, V53WPAK, V54EPAK, V62KP, V66WPI)", s.Product)
+		ck.Add("product", "unknown_product", "value", s.Product)
 	}
 	switch {
 	case s.BillingNumber == "":
-		ck.Add("billingNumber", "is required (14 characters, digits 11–12 name the product)")
+		ck.Add("billingNumber", "billing_number_required")
 	case !billingNumberRE.MatchString(s.BillingNumber):
-		ck.Add("billingNumber", "%q is not a billing number (10 characters, 2 digits, 2 characters)", s.BillingNumber)
+		ck.Add("billingNumber", "not_billing_number", "value", s.BillingNumber)
 	case known && s.BillingNumber[10:12] != info.code:
-		ck.Add("billingNumber", "%q is booked for product code %s, but %s needs a billing number with %s at digits 11–12",
-			s.BillingNumber, s.BillingNumber[10:12], s.Product, info.code)
+		ck.Add("billingNumber", "billing_number_product", "value", s.BillingNumber, "code", s.BillingNumber[10:12], "product", s.Product, "want", info.code)
 	}
 	ck.Text("refNo", s.RefNo, false, 8, 35)
 	ck.Text("costCenter", s.CostCenter, false, 0, 50)
@@ -130,9 +129,9 @@ func (s *Shipment) validate(ck address.Checker, today time.Time) {
 		d, err := time.Parse(time.DateOnly, s.ShipDate)
 		switch {
 		case err != nil:
-			ck.Add("shipDate", "%q is not a date (YYYY-MM-DD)", s.ShipDate)
+			ck.Add("shipDate", "not_date", "value", s.ShipDate)
 		case d.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)):
-			ck.Add("shipDate", "%s lies in the past", s.ShipDate)
+			ck.Add("shipDate", "date_in_past", "value", s.ShipDate)
 		}
 	}
 	s.Shipper.validate(ck.At("shipper"))
@@ -140,11 +139,11 @@ func (s *Shipment) validate(ck address.Checker, today time.Time) {
 	if known && address.IsCountry(dest) {
 		switch {
 		case info.domestic && dest != "DEU":
-			ck.Add("consignee.country", "%s ships only within Germany, not to %s (use V53WPAK, V54EPAK or V66WPI)", s.Product, dest)
+			ck.Add("consignee.country", "domestic_only", "product", s.Product, "country", dest)
 		case !info.domestic && dest == "DEU":
-			ck.Add("consignee.country", "%s is an international product; within Germany use V01PAK or V62KP", s.Product)
+			ck.Add("consignee.country", "international_only", "product", s.Product)
 		case info.euOnly && !address.InEUCustomsUnion(dest):
-			ck.Add("consignee.country", "%s (Europaket) goes only to EU countries, not to %s", s.Product, dest)
+			ck.Add("consignee.country", "eu_only", "product", s.Product, "country", dest)
 		}
 	}
 	s.Details.validate(ck.At("details"), info, known, s.Product)
@@ -156,7 +155,7 @@ func (s *Shipment) validate(ck address.Checker, today time.Time) {
 	case s.Customs != nil:
 		s.Customs.validate(ck.At("customs"), s.Product)
 	case needsCustoms && s.Product != ProductEuropaket:
-		ck.Add("customs", "a customs declaration with its items is required for %s (outside the EU customs union)", dest)
+		ck.Add("customs", "customs_required", "country", dest)
 	}
 }
 
@@ -164,7 +163,7 @@ func (sh *Shipper) validate(ck address.Checker) {
 	hasAddress := sh.Name1 != "" || sh.AddressStreet != "" || sh.City != "" || sh.PostalCode != "" || sh.Country != ""
 	if sh.ShipperRef != "" {
 		if hasAddress {
-			ck.Add("", "give either shipperRef or a shipper address, not both")
+			ck.Add("", "shipper_ref_and_address")
 		}
 		ck.Text("shipperRef", sh.ShipperRef, true, 1, 50)
 		return
@@ -184,17 +183,50 @@ func (sh *Shipper) validate(ck address.Checker) {
 func email(ck address.Checker, field, v string) {
 	ck.Text(field, v, false, 3, 80)
 	if v != "" && !strings.Contains(v, "@") {
-		ck.Add(field, "%q is not an e-mail address", v)
+		ck.Add(field, "not_email", "value", v)
 	}
 }
 
-// Shape names as an operator knows them.
+// Shape is one of the four shapes of a consignee's address. Its code is
+// stable (a catalog words it as dhlcheck.shape.<code>); String gives the
+// name an English-speaking operator knows.
+type Shape string
+
+// The consignee's address shapes.
 const (
-	shapeContact    = "street address"
-	shapeLocker     = "Packstation"
-	shapePostOffice = "Postfiliale"
-	shapePOBox      = "PO box"
+	ShapeContact    Shape = "contact"
+	ShapeLocker     Shape = "locker"
+	ShapePostOffice Shape = "post_office"
+	ShapePOBox      Shape = "po_box"
 )
+
+// Shapes lists the address shapes.
+func Shapes() []Shape { return []Shape{ShapeContact, ShapeLocker, ShapePostOffice, ShapePOBox} }
+
+func (s Shape) String() string {
+	switch s {
+	case ShapeContact:
+		return "street address"
+	case ShapeLocker:
+		return "Packstation"
+	case ShapePostOffice:
+		return "Postfiliale"
+	case ShapePOBox:
+		return "PO box"
+	}
+	return string(s)
+}
+
+// ShapeList is the shapes an address fits, in English joined by "and".
+type ShapeList []Shape
+
+func (l ShapeList) String() string {
+	names := make([]string, len(l))
+	for i, s := range l {
+		names[i] = s.String()
+	}
+	return strings.Join(names, " and ")
+}
 
 // Country returns the destination country (the drop points are German).
 func (c Consignee) Country() string {
@@ -233,11 +265,11 @@ func (c *Consignee) validate(ck address.Checker) string {
 	}
 	switch set {
 	case 0:
-		ck.Add("", "is required: a street address, Packstation, Postfiliale or PO box")
+		ck.Add("", "consignee_required")
 		return ""
 	case 1:
 	default:
-		ck.Add("", "set only one of street address, Packstation, Postfiliale and PO box")
+		ck.Add("", "consignee_shapes")
 		return ""
 	}
 	switch {
@@ -255,7 +287,7 @@ func (c *Consignee) validate(ck address.Checker) string {
 
 func (c *Consignee) validateDecoded(ck address.Checker) string {
 	type shape struct {
-		name string
+		name Shape
 		v    any
 		fn   func(address.Checker)
 		set  func()
@@ -267,43 +299,43 @@ func (c *Consignee) validateDecoded(ck address.Checker) string {
 		pb = &POBox{}
 	)
 	shapes := []shape{
-		{shapeContact, ct, func(k address.Checker) { validateContact(k, ct) }, func() { *c = Consignee{Contact: ct, raw: c.raw} }},
-		{shapeLocker, lk, func(k address.Checker) { validateLocker(k, lk) }, func() { *c = Consignee{Locker: lk, raw: c.raw} }},
-		{shapePostOffice, po, func(k address.Checker) { validatePostOffice(k, po) }, func() { *c = Consignee{PostOffice: po, raw: c.raw} }},
-		{shapePOBox, pb, func(k address.Checker) { validatePOBox(k, pb) }, func() { *c = Consignee{POBox: pb, raw: c.raw} }},
+		{ShapeContact, ct, func(k address.Checker) { validateContact(k, ct) }, func() { *c = Consignee{Contact: ct, raw: c.raw} }},
+		{ShapeLocker, lk, func(k address.Checker) { validateLocker(k, lk) }, func() { *c = Consignee{Locker: lk, raw: c.raw} }},
+		{ShapePostOffice, po, func(k address.Checker) { validatePostOffice(k, po) }, func() { *c = Consignee{PostOffice: po, raw: c.raw} }},
+		{ShapePOBox, pb, func(k address.Checker) { validatePOBox(k, pb) }, func() { *c = Consignee{POBox: pb, raw: c.raw} }},
 	}
 	var fits []shape
-	var reasons []string
+	var reasons address.Nested
 	for _, s := range shapes {
 		if err := lenientUnmarshal(c.raw, s.v); err != nil {
-			reasons = append(reasons, fmt.Sprintf("as a %s: %v", s.name, err))
+			// The JSON decoder's words: a developer's problem, kept as they are.
+			reasons = append(reasons, address.FieldError{Code: "shape_unreadable", Args: []any{"shape", s.name, "error", err.Error()},
+				Message: fmt.Sprintf("as a %s: %v", s.name, err)})
 			continue
 		}
 		reflect.ValueOf(s.v).Elem().Set(deepTrim(reflect.ValueOf(s.v).Elem()))
-		sub := address.NewChecker("")
+		sub := address.NewChecker("", problems)
 		s.fn(sub)
 		if sub.OK() {
 			fits = append(fits, s)
 			continue
 		}
-		var parts []string
-		for _, e := range *sub.Errs {
-			parts = append(parts, e.Error())
-		}
-		reasons = append(reasons, fmt.Sprintf("as a %s: %s", s.name, strings.Join(parts, ", ")))
+		nested := address.Nested(*sub.Errs)
+		reasons = append(reasons, address.FieldError{Code: "shape_problems", Args: []any{"shape", s.name, "problems", nested},
+			Message: fmt.Sprintf("as a %s: %s", s.name, nested)})
 	}
 	switch len(fits) {
 	case 1:
 		fits[0].set()
 		return c.Country()
 	case 0:
-		ck.Add("", "fits none of the four address shapes — %s", strings.Join(reasons, "; "))
+		ck.Add("", "fits_no_shape", "reasons", reasons)
 	default:
-		names := make([]string, len(fits))
+		names := make(ShapeList, len(fits))
 		for i, f := range fits {
 			names[i] = f.name
 		}
-		ck.Add("", "fits more than one address shape (%s); remove the fields of the one not meant", strings.Join(names, " and "))
+		ck.Add("", "fits_many_shapes", "shapes", names)
 	}
 	return ""
 }
@@ -330,38 +362,38 @@ func validateLocker(ck address.Checker, l *Locker) {
 	ck.Text("name", l.Name, true, 1, 50)
 	if l.LockerID < 100 || l.LockerID > 999 {
 		if l.LockerID == 0 {
-			ck.Add("lockerID", "is required (the three-digit Packstation number)")
+			ck.Add("lockerID", "locker_id_required")
 		} else {
-			ck.Add("lockerID", "%d is not a Packstation number (100–999)", l.LockerID)
+			ck.Add("lockerID", "not_locker_id", "value", l.LockerID)
 		}
 	}
 	if l.PostNumber == "" {
-		ck.Add("postNumber", "is required (the recipient's 6–10 digit Postnummer)")
+		ck.Add("postNumber", "post_number_required")
 	} else {
-		ck.Match("postNumber", l.PostNumber, postNumberRE, "a Postnummer (6–10 digits)")
+		ck.Match("postNumber", l.PostNumber, postNumberRE, "not_post_number")
 	}
 	ck.PostalCode("postalCode", l.PostalCode, orDEU(l.Country), true)
 	ck.Text("city", l.City, true, 1, 40)
-	dropPointCountry(ck, l.Country, shapeLocker)
+	dropPointCountry(ck, l.Country, "locker_abroad")
 }
 
 func validatePostOffice(ck address.Checker, p *PostOffice) {
 	ck.Text("name", p.Name, true, 1, 50)
 	if p.RetailID < 401 || p.RetailID > 999 {
 		if p.RetailID == 0 {
-			ck.Add("retailID", "is required (the number of the Postfiliale or Paketshop, 401–999)")
+			ck.Add("retailID", "retail_id_required")
 		} else {
-			ck.Add("retailID", "%d is not a Postfiliale number (401–999)", p.RetailID)
+			ck.Add("retailID", "not_retail_id", "value", p.RetailID)
 		}
 	}
 	if p.PostNumber == "" && p.Email == "" {
-		ck.Add("postNumber", "a Postnummer or an e-mail address of the recipient is required")
+		ck.Add("postNumber", "post_number_or_email")
 	}
-	ck.Match("postNumber", p.PostNumber, postNumberRE, "a Postnummer (6–10 digits)")
+	ck.Match("postNumber", p.PostNumber, postNumberRE, "not_post_number")
 	email(ck, "email", p.Email)
 	ck.PostalCode("postalCode", p.PostalCode, orDEU(p.Country), true)
 	ck.Text("city", p.City, true, 1, 80)
-	dropPointCountry(ck, p.Country, shapePostOffice)
+	dropPointCountry(ck, p.Country, "post_office_abroad")
 }
 
 func validatePOBox(ck address.Checker, p *POBox) {
@@ -369,7 +401,7 @@ func validatePOBox(ck address.Checker, p *POBox) {
 	ck.Text("name2", p.Name2, false, 1, 50)
 	ck.Text("name3", p.Name3, false, 1, 50)
 	if p.POBoxID <= 0 {
-		ck.Add("poBoxID", "is required (the number of the Postfach)")
+		ck.Add("poBoxID", "po_box_id_required")
 	}
 	email(ck, "email", p.Email)
 	ck.PostalCode("postalCode", p.PostalCode, orDEU(p.Country), true)
@@ -377,10 +409,10 @@ func validatePOBox(ck address.Checker, p *POBox) {
 	ck.Country("country", p.Country, false)
 }
 
-func dropPointCountry(ck address.Checker, country, shape string) {
+func dropPointCountry(ck address.Checker, country, code string) {
 	ck.Country("country", country, false)
 	if country != "" && country != "DEU" && address.IsCountry(country) {
-		ck.Add("country", "a %s can only be in Germany (DEU); abroad use V53WPAK with closestDropPoint", shape)
+		ck.Add("country", code)
 	}
 }
 
@@ -389,28 +421,28 @@ func (d *ShipmentDetails) validate(ck address.Checker, info productInfo, known b
 	switch w.UOM {
 	case "g", "kg":
 	case "":
-		ck.Add("weight.uom", "is required (g or kg)")
+		ck.Add("weight.uom", "weight_unit_required")
 	default:
-		ck.Add("weight.uom", "%q is not a weight unit (g or kg)", w.UOM)
+		ck.Add("weight.uom", "not_weight_unit", "value", w.UOM)
 	}
 	switch {
 	case w.Value <= 0:
-		ck.Add("weight.value", "is required and must be more than 0")
+		ck.Add("weight.value", "weight_required")
 	case w.Value > 31500:
-		ck.Add("weight.value", "%g is more than the contract allows (31500)", w.Value)
+		ck.Add("weight.value", "weight_over_contract", "value", w.Value, "max", 31500)
 	case known && (w.UOM == "g" || w.UOM == "kg") && w.Grams() > info.maxGrams:
-		ck.Add("weight.value", "%g %s is too heavy for %s (at most %g kg)", w.Value, w.UOM, product, info.maxGrams/1000)
+		ck.Add("weight.value", "too_heavy", "value", w.Value, "unit", w.UOM, "product", product, "max_kg", info.maxGrams/1000)
 	}
 	if d.Dim != nil {
 		if d.Dim.UOM != "cm" && d.Dim.UOM != "mm" {
-			ck.Add("dim.uom", "%q is not a length unit (cm or mm)", d.Dim.UOM)
+			ck.Add("dim.uom", "not_length_unit", "value", d.Dim.UOM)
 		}
 		for _, f := range []struct {
 			n string
 			v int
 		}{{"height", d.Dim.Height}, {"length", d.Dim.Length}, {"width", d.Dim.Width}} {
 			if f.v <= 0 {
-				ck.Add("dim."+f.n, "must be more than 0 (give all three dimensions or none)")
+				ck.Add("dim."+f.n, "dimension_required")
 			}
 		}
 	}
@@ -418,10 +450,10 @@ func (d *ShipmentDetails) validate(ck address.Checker, info productInfo, known b
 
 func validValue(ck address.Checker, field string, v *Value) {
 	if !currencyRE.MatchString(v.Currency) {
-		ck.Add(field+".currency", "%q is not an ISO 4217 currency code such as EUR", v.Currency)
+		ck.Add(field+".currency", "not_currency", "value", v.Currency)
 	}
 	if v.Value < 0 || v.Value > 100000 {
-		ck.Add(field+".value", "%g is outside 0–100000", v.Value)
+		ck.Add(field+".value", "value_out_of_range", "value", v.Value, "max", 100000)
 	}
 }
 
@@ -429,14 +461,14 @@ func (v *VAS) validate(ck address.Checker) {
 	ck.Text("preferredNeighbour", v.PreferredNeighbour, false, 0, 100)
 	ck.Text("preferredLocation", v.PreferredLocation, false, 0, 100)
 	if v.VisualCheckOfAge != "" && v.VisualCheckOfAge != "A16" && v.VisualCheckOfAge != "A18" {
-		ck.Add("visualCheckOfAge", "%q is neither A16 nor A18", v.VisualCheckOfAge)
+		ck.Add("visualCheckOfAge", "not_age", "value", v.VisualCheckOfAge)
 	}
 	if v.Endorsement != "" && v.Endorsement != "RETURN" && v.Endorsement != "ABANDON" {
-		ck.Add("endorsement", "%q is neither RETURN nor ABANDON", v.Endorsement)
+		ck.Add("endorsement", "not_endorsement", "value", v.Endorsement)
 	}
 	if v.PreferredDay != "" {
 		if _, err := time.Parse(time.DateOnly, v.PreferredDay); err != nil {
-			ck.Add("preferredDay", "%q is not a date (YYYY-MM-DD)", v.PreferredDay)
+			ck.Add("preferredDay", "not_date", "value", v.PreferredDay)
 		}
 	}
 	if v.IdentCheck != nil {
@@ -445,14 +477,14 @@ func (v *VAS) validate(ck address.Checker) {
 		ic.Text("lastName", v.IdentCheck.LastName, true, 1, 35)
 		if v.IdentCheck.DateOfBirth != "" {
 			if _, err := time.Parse(time.DateOnly, v.IdentCheck.DateOfBirth); err != nil {
-				ic.Add("dateOfBirth", "%q is not a date (YYYY-MM-DD)", v.IdentCheck.DateOfBirth)
+				ic.Add("dateOfBirth", "not_date", "value", v.IdentCheck.DateOfBirth)
 			}
 		}
 		if m := v.IdentCheck.MinimumAge; m != "" && m != "A16" && m != "A18" {
-			ic.Add("minimumAge", "%q is neither A16 nor A18", m)
+			ic.Add("minimumAge", "not_age", "value", m)
 		}
 	}
-	ck.Match("individualSenderRequirement", v.IndividualSenderRequirement, senderReqRE, "a two-character code")
+	ck.Match("individualSenderRequirement", v.IndividualSenderRequirement, senderReqRE, "not_sender_requirement")
 	if v.AdditionalInsurance != nil {
 		validValue(ck, "additionalInsurance", v.AdditionalInsurance)
 	}
@@ -464,30 +496,30 @@ func (v *VAS) validate(ck address.Checker) {
 		if c.Amount != nil {
 			validValue(cc, "amount", c.Amount)
 			if c.Amount.Currency != "EUR" {
-				cc.Add("amount.currency", "cash on delivery is collected in EUR only")
+				cc.Add("amount.currency", "cod_eur_only")
 			}
 		}
 		if c.BankAccount == nil && c.AccountReference == "" {
-			cc.Add("bankAccount", "a bank account or an accountReference is required")
+			cc.Add("bankAccount", "cod_account_required")
 		}
 		if b := c.BankAccount; b != nil {
 			bc := cc.At("bankAccount")
 			bc.Text("accountHolder", b.AccountHolder, true, 1, 80)
 			bc.Text("bankName", b.BankName, false, 0, 80)
 			if b.IBAN == "" {
-				bc.Add("iban", "is required")
+				bc.Add("iban", "required")
 			}
-			bc.Match("iban", b.IBAN, ibanRE, "an IBAN")
-			bc.Match("bic", b.BIC, bicRE, "a BIC (8 or 11 characters)")
+			bc.Match("iban", b.IBAN, ibanRE, "not_iban")
+			bc.Match("bic", b.BIC, bicRE, "not_bic")
 		}
 	}
 	if r := v.DHLRetoure; r != nil {
 		rc := ck.At("dhlRetoure")
 		switch {
 		case r.BillingNumber == "":
-			rc.Add("billingNumber", "is required for a return label")
+			rc.Add("billingNumber", "return_billing_number_required")
 		case !billingNumberRE.MatchString(r.BillingNumber):
-			rc.Add("billingNumber", "%q is not a billing number", r.BillingNumber)
+			rc.Add("billingNumber", "not_return_billing_number", "value", r.BillingNumber)
 		}
 		rc.Text("refNo", r.RefNo, false, 6, 50)
 		if r.ReturnAddress != nil {
@@ -500,19 +532,19 @@ func (c *CustomsDetails) validate(ck address.Checker, product string) {
 	switch c.ExportType {
 	case "OTHER", "PRESENT", "COMMERCIAL_SAMPLE", "DOCUMENT", "RETURN_OF_GOODS", "COMMERCIAL_GOODS":
 	case "":
-		ck.Add("exportType", "is required (COMMERCIAL_GOODS, PRESENT, COMMERCIAL_SAMPLE, DOCUMENT, RETURN_OF_GOODS or OTHER)")
+		ck.Add("exportType", "export_type_required")
 	default:
-		ck.Add("exportType", "%q is not an export type", c.ExportType)
+		ck.Add("exportType", "not_export_type", "value", c.ExportType)
 	}
 	if c.ExportType == "OTHER" && c.ExportDescription == "" {
-		ck.Add("exportDescription", "is required when exportType is OTHER")
+		ck.Add("exportDescription", "export_description_required")
 	}
 	ck.Text("exportDescription", c.ExportDescription, false, 0, 80)
 	if c.ShippingConditions != "" {
 		if c.ShippingConditions != "DAP" && c.ShippingConditions != "DDP" {
-			ck.Add("shippingConditions", "%q is neither DAP nor DDP", c.ShippingConditions)
+			ck.Add("shippingConditions", "not_incoterm", "value", c.ShippingConditions)
 		} else if product != ProductEuropaket {
-			ck.Add("shippingConditions", "applies to Europaket (V54EPAK) only")
+			ck.Add("shippingConditions", "incoterm_europaket_only")
 		}
 	}
 	ck.Text("invoiceNo", c.InvoiceNo, false, 0, 35)
@@ -525,28 +557,28 @@ func (c *CustomsDetails) validate(ck address.Checker, product string) {
 	validValue(ck, "postalCharges", &c.PostalCharges)
 	switch n := len(c.Items); {
 	case n == 0:
-		ck.Add("items", "at least one item is required")
+		ck.Add("items", "items_required")
 	case n > 99:
-		ck.Add("items", "%d items; at most 99 are allowed", n)
+		ck.Add("items", "too_many_items", "count", n, "max", 99)
 	}
 	for i := range c.Items {
 		it := &c.Items[i]
 		ic := ck.At(fmt.Sprintf("items[%d]", i))
 		ic.Text("itemDescription", it.ItemDescription, true, 1, 256)
 		ic.Country("countryOfOrigin", it.CountryOfOrigin, false)
-		ic.Match("hsCode", string(it.HSCode), hsCodeRE, "a tariff number (6–11 digits)")
+		ic.Match("hsCode", string(it.HSCode), hsCodeRE, "not_hs_code")
 		if it.PackagedQuantity < 1 {
-			ic.Add("packagedQuantity", "must be at least 1")
+			ic.Add("packagedQuantity", "quantity_at_least_one")
 		}
 		validValue(ic, "itemValue", &it.ItemValue)
 		if it.ItemValue.Currency != c.PostalCharges.Currency && currencyRE.MatchString(it.ItemValue.Currency) {
-			ic.Add("itemValue.currency", "%s differs from the postal charges' %s; one currency per declaration", it.ItemValue.Currency, c.PostalCharges.Currency)
+			ic.Add("itemValue.currency", "currency_differs", "value", it.ItemValue.Currency, "charges", c.PostalCharges.Currency)
 		}
 		if it.ItemWeight.UOM != "g" && it.ItemWeight.UOM != "kg" {
-			ic.Add("itemWeight.uom", "%q is not a weight unit (g or kg)", it.ItemWeight.UOM)
+			ic.Add("itemWeight.uom", "not_weight_unit", "value", it.ItemWeight.UOM)
 		}
 		if it.ItemWeight.Value <= 0 || it.ItemWeight.Value > 31500 {
-			ic.Add("itemWeight.value", "must be more than 0 and at most 31500")
+			ic.Add("itemWeight.value", "item_weight_range", "max", 31500)
 		}
 	}
 }

@@ -174,14 +174,14 @@ func (o *Order) Normalize() {
 
 // Validate checks the order, naming the fields.
 func (o *Order) Validate(labelType string) error {
-	ck := address.NewChecker("")
+	ck := address.NewChecker("", problems)
 	switch labelType {
 	case LabelShipment, LabelQR, LabelBoth:
 	default:
-		ck.Add("labelType", "%q is not SHIPMENT_LABEL, QR_LABEL or BOTH", labelType)
+		ck.Add("labelType", "returns_not_label_type", "value", labelType)
 	}
 	ck.Text("receiverId", o.ReceiverID, true, 1, 30)
-	ck.Match("customerReference", o.CustomerReference, customerRefRE, "allowed (no | or \\)")
+	ck.Match("customerReference", o.CustomerReference, customerRefRE, "returns_customer_reference")
 	ck.Text("shipmentReference", o.ShipmentReference, false, 0, 50)
 	s := o.Shipper
 	sc := ck.At("shipper")
@@ -190,7 +190,7 @@ func (o *Order) Validate(labelType string) error {
 	sc.Text("name3", s.Name3, false, 1, 50)
 	sc.Text("addressStreet", s.AddressStreet, true, 1, 50)
 	if s.AddressHouse == "" && s.AddressStreet != "" {
-		sc.Add("addressHouse", "is required: the Returns API wants street and house number apart, and none was found in %q", s.AddressStreet)
+		sc.Add("addressHouse", "returns_house_required", "street", s.AddressStreet)
 	}
 	sc.Text("addressHouse", s.AddressHouse, false, 1, 10)
 	country := s.Country
@@ -204,10 +204,10 @@ func (o *Order) Validate(labelType string) error {
 	sc.Text("email", s.Email, false, 3, 80)
 	sc.Text("phone", s.Phone, false, 1, 20)
 	if (labelType == LabelQR || labelType == LabelBoth) && country != "" && country != "DEU" {
-		ck.Add("labelType", "QR codes (mobile return) exist only for senders in Germany; use SHIPMENT_LABEL for %s", country)
+		ck.Add("labelType", "returns_qr_germany_only", "country", country)
 	}
 	if weightCountries[country] && o.ItemWeight == nil {
-		ck.Add("itemWeight", "is required for returns from %s", country)
+		ck.Add("itemWeight", "returns_weight_required", "country", country)
 	}
 	if o.ItemWeight != nil {
 		checkWeight(ck, "itemWeight", o.ItemWeight)
@@ -218,30 +218,30 @@ func (o *Order) Validate(labelType string) error {
 	needCustoms := customsCountries[country] && !(country == "GBR" && strings.HasPrefix(strings.ToUpper(s.PostalCode), "BT"))
 	switch {
 	case needCustoms && (o.CustomsDetails == nil || len(o.CustomsDetails.Items) == 0):
-		ck.Add("customsDetails.items", "at least one item (description, quantity, weight, value) is required for returns from %s", country)
+		ck.Add("customsDetails.items", "returns_items_required", "country", country)
 	case o.CustomsDetails != nil:
 		var currency string
 		for i, it := range o.CustomsDetails.Items {
 			ic := ck.At(fmt.Sprintf("customsDetails.items[%d]", i))
 			ic.Text("itemDescription", it.ItemDescription, true, 1, 50)
 			if it.PackagedQuantity < 1 {
-				ic.Add("packagedQuantity", "must be at least 1")
+				ic.Add("packagedQuantity", "returns_quantity_at_least_one")
 			}
 			ic.Country("countryOfOrigin", it.CountryOfOrigin, false)
 			if it.ItemWeight == nil {
-				ic.Add("itemWeight", "is required")
+				ic.Add("itemWeight", "required")
 			} else {
 				checkWeight(ic, "itemWeight", it.ItemWeight)
 			}
 			if it.ItemValue == nil {
-				ic.Add("itemValue", "is required")
+				ic.Add("itemValue", "required")
 				continue
 			}
 			checkValue(ic, "itemValue", it.ItemValue)
 			if currency == "" {
 				currency = it.ItemValue.Currency
 			} else if it.ItemValue.Currency != currency {
-				ic.Add("itemValue.currency", "all items need the same currency (%s)", currency)
+				ic.Add("itemValue.currency", "returns_one_currency", "currency", currency)
 			}
 		}
 	}
@@ -250,19 +250,19 @@ func (o *Order) Validate(labelType string) error {
 
 func checkWeight(ck address.Checker, f string, w *Weight) {
 	if w.UOM != "g" && w.UOM != "kg" {
-		ck.Add(f+".uom", "%q is not g or kg", w.UOM)
+		ck.Add(f+".uom", "returns_not_weight_unit", "value", w.UOM)
 	}
 	if w.Value <= 0 {
-		ck.Add(f+".value", "must be more than 0")
+		ck.Add(f+".value", "returns_weight_positive")
 	}
 }
 
 func checkValue(ck address.Checker, f string, v *Value) {
 	if len(v.Currency) != 3 || strings.ToUpper(v.Currency) != v.Currency {
-		ck.Add(f+".currency", "%q is not an ISO 4217 currency code such as EUR", v.Currency)
+		ck.Add(f+".currency", "returns_not_currency", "value", v.Currency)
 	}
 	if v.Value < 0 {
-		ck.Add(f+".value", "must not be negative")
+		ck.Add(f+".value", "returns_value_negative")
 	}
 }
 
