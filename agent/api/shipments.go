@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/dhlcheck"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/shipment"
 	"github.com/labelagent/labelagent/dhl/parcel"
@@ -287,6 +288,10 @@ func (h *shipHandlers) validate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	l := i18n.For(h.s.Lang(r))
+	for i := range res {
+		dhlcheck.Word(l, res[i].Messages)
 	}
 	writeJSON(w, http.StatusOK, apitype.ShipmentValidationList{Results: res})
 }

@@ -140,9 +140,17 @@ type ShipmentResult struct {
 
 // ShipmentMessage is a finding of DHL about a shipment.
 type ShipmentMessage struct {
-	Field    string `json:"field,omitempty"`
+	Field    string `json:"field,omitempty"` // JSON path, as DHL names it
 	Text     string `json:"text"`
 	Severity string `json:"severity"` // error or warning
+	// FieldText names the field in the reader's language (our own checks
+	// only; DHL's messages keep DHL's field path).
+	FieldText string `json:"field_text,omitempty"`
+	// ID and Args are the catalog message of our own checks' problems
+	// (dhlcheck.*): the API words Text with them per Accept-Language.
+	// Empty for DHL's messages, which stay in DHL's words.
+	ID   string         `json:"id,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 }
 
 // ShipmentDocument is a document kept in the journal.

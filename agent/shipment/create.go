@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/dhlcheck"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/address"
 	"github.com/labelagent/labelagent/dhl/parcel"
@@ -92,7 +93,7 @@ func (j *Journal) check(r *Request) error {
 		return err
 	}
 	if err := r.Order.Validate(j.now().In(berlin)); err != nil {
-		return i18n.KWrap(ErrInvalid, err, "shipjournal.err.order_invalid")
+		return i18n.KWrap(ErrInvalid, dhlcheck.Err(err), "shipjournal.err.order_invalid")
 	}
 	return nil
 }
@@ -875,7 +876,10 @@ func (j *Journal) Validate(ctx context.Context, orders []parcel.Shipment) ([]api
 			var fe address.Errors
 			if errors.As(err, &fe) {
 				for _, f := range fe {
-					out[i].Messages = append(out[i].Messages, apitype.ShipmentMessage{Field: f.Field, Text: f.Message, Severity: "error"})
+					// Our own check: kept with its catalog id, worded for each reader.
+					p := dhlcheck.Problem(f)
+					out[i].Messages = append(out[i].Messages, apitype.ShipmentMessage{Field: f.Field, Text: f.Message, Severity: "error",
+						ID: p.ID, Args: i18n.Keep(p.Args)})
 				}
 			} else {
 				out[i].Messages = append(out[i].Messages, apitype.ShipmentMessage{Text: err.Error(), Severity: "error"})

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/dhlcheck"
 	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/dhl/parcel"
 	"github.com/labelagent/labelagent/dhl/returns"
@@ -93,7 +94,7 @@ func (j *Journal) Return(ctx context.Context, rq ReturnRequest) (*Record, bool, 
 	}
 	rq.Order.Normalize()
 	if err := rq.Order.Validate(rq.LabelType); err != nil {
-		return nil, false, i18n.KWrap(ErrInvalid, err, "shipjournal.err.return_order_invalid")
+		return nil, false, i18n.KWrap(ErrInvalid, dhlcheck.Err(err), "shipjournal.err.return_order_invalid")
 	}
 	now := j.now()
 	var r *Record

@@ -294,8 +294,12 @@ func (app *cliApp) printMessages(w io.Writer, ms []apitype.ShipmentMessage) {
 		if m.Severity != "error" && m.Severity != "warning" {
 			sev = m.Severity
 		}
-		if m.Field != "" {
-			fmt.Fprintln(w, app.T("ship.message_field", "severity", sev, "field", apitype.Printable(m.Field), "text", apitype.Printable(m.Text)))
+		field := m.Field
+		if m.FieldText != "" {
+			field = m.FieldText // our own check's field, named in the reader's language
+		}
+		if field != "" {
+			fmt.Fprintln(w, app.T("ship.message_field", "severity", sev, "field", apitype.Printable(field), "text", apitype.Printable(m.Text)))
 		} else {
 			fmt.Fprintln(w, app.T("ship.message", "severity", sev, "text", apitype.Printable(m.Text)))
 		}
