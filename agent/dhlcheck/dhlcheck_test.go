@@ -127,7 +127,7 @@ func everythingWrong() []address.FieldError {
 	_ = json.Unmarshal([]byte(`{"consignee":{"name1":"A","lockerID":"x"}}`), &decoded)
 	add(decoded.Validate(time.Time{}))
 	ro := returns.Order{ReceiverID: long, CustomerReference: "a|b", Shipper: returns.Shipper{AddressStreet: "Ohne Nummer", Country: "CHE"},
-		ItemValue: &returns.Value{Currency: "eur", Value: -1},
+		ItemValue:      &returns.Value{Currency: "eur", Value: -1},
 		CustomsDetails: &returns.CustomsDetails{Items: []returns.CustomsItem{{}, {ItemValue: &returns.Value{Currency: "USD"}}, {ItemValue: &returns.Value{Currency: "EUR"}, ItemWeight: &returns.Weight{UOM: "t"}}}}}
 	add(ro.Validate("QR_LABEL"))
 	return es
