@@ -374,10 +374,21 @@ func (j *Journal) send(ctx context.Context, recs []*Record) ([]error, error) {
 		// Refused as a whole before anything was created: 401, 403, 429,
 		// a 400 without items, or nothing was sent.
 		why := definitelyNotCreated(callErr)
+		var whyArg any = why.Error() // DHL's or the transport's words
+		var local address.Errors
+		if errors.As(callErr, &local) {
+			// The client's own check of the whole request (the profile):
+			// our words, kept to be read in the reader's language.
+			whyArg = dhlcheck.Err(local)
+		}
 		for n, r := range recs {
 			r.State, r.Retryable = apitype.ShipmentFailed, retryable(callErr)
-			r.setDHLError(callErr.Error())
-			r.step(now, msg("shipjournal.note.not_created", "why", why.Error()))
+			if local != nil {
+				r.setError(ptr(msg("dhlcheck.invalid", "problems", dhlcheck.Messages(local))))
+			} else {
+				r.setDHLError(callErr.Error())
+			}
+			r.step(now, msg("shipjournal.note.not_created", "why", whyArg))
 			errs[n] = i18n.KWrap(ErrRefused, callErr, "shipjournal.err.refused_call")
 		}
 	}

@@ -73,16 +73,17 @@ func (q *queue) count() int { q.mu.Lock(); defer q.mu.Unlock(); return len(q.job
 // world is a DHL simulator, a database file and a print queue; a journal
 // can be started on it, crashed and started again.
 type world struct {
-	t      *testing.T
-	sim    *sim.Server
-	srv    *httptest.Server
-	dbPath string
-	q      *queue
-	db     *bolt.DB
-	j      *Journal
-	events []apitype.Shipment
-	now    time.Time
-	mu     sync.Mutex
+	t       *testing.T
+	sim     *sim.Server
+	srv     *httptest.Server
+	dbPath  string
+	q       *queue
+	db      *bolt.DB
+	j       *Journal
+	events  []apitype.Shipment
+	now     time.Time
+	profile string // the journal's DHL profile; "" for the default
+	mu      sync.Mutex
 }
 
 func newWorld(t *testing.T) *world {
@@ -138,6 +139,7 @@ func (w *world) start(crashAt string) {
 				s.Shipper = parcel.Shipper{Name1: "Shop GmbH", AddressStreet: "Sträßchensweg 10", PostalCode: "53113", City: "Bonn", Country: "DEU"}
 			}
 		},
+		Profile:         w.profile,
 		Postage:         map[string]int64{"V01PAK": 499},
 		DocumentPrinter: "office",
 		OnChange: func(s apitype.Shipment) {
