@@ -222,14 +222,15 @@ func shipArgs(ref string, extra ...string) []string {
 }
 
 // TestGoldenShipments: ship (created, the same order again, refused by
-// DHL, refused here), show, reprint, cancel, list and the day's end, human
-// and JSON, in English and German.
+// DHL, refused here, checked with --validate), show, reprint, cancel, list
+// and the day's end, human and JSON, in English and German.
 func TestGoldenShipments(t *testing.T) {
 	runGoldenSteps(t, "ship", []goldenStep{
 		{args: shipArgs("order-1001", "--weight", "1,2")},
 		{args: shipArgs("order-1001", "--weight", "1,2")},
 		{args: []string{"ship", "show", "order-1001"}},
 		{args: shipArgs("order-1002", "--weight", "40")},
+		{args: shipArgs("order-1002", "--weight", "40", "--validate")},
 		{args: shipArgs("order-1003", "--weight", "zwei")},
 		{args: shipArgs("order-1004", "--weight", "0,75")},
 		{args: []string{"ship", "reprint", "order-1004"}},
