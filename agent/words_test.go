@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // recordWords lists, per package directory, the functions whose arguments
@@ -34,6 +35,10 @@ var recordWords = []struct {
 		map[string]bool{"Error": true}, 5},
 	// The packing station's scan results.
 	{"packing", map[string]bool{"setMessage": true}, map[string]bool{"Message": true}, 3},
+	// The NATS station: its last error (sources, doctor, tray), the
+	// reasons it rejects messages for, the stations list's error.
+	{"station", map[string]bool{"note": true, "reject": true},
+		map[string]bool{"LastError": true, "Reason": true, "Error": true}, 12},
 }
 
 // TestNoEnglishInRecords fails when words people read in the job queue's
@@ -61,6 +66,13 @@ func TestNoEnglishInRecords(t *testing.T) {
 					for _, arg := range x.Args {
 						if w := englishIn(arg); w != "" {
 							t.Errorf("%s: %s(…) is given words outside the catalog (%s): use msg(\"area.key\", …) or i18n.E and add the words to agent/i18n/locales", fset.Position(arg.Pos()), callName(x.Fun), w)
+						}
+					}
+				case *ast.KeyValueExpr:
+					// A field set in a composite literal (Reason: …).
+					if k, ok := x.Key.(*ast.Ident); ok && rw.fields[k.Name] {
+						if w := englishIn(x.Value); w != "" {
+							t.Errorf("%s: %s is set to words outside the catalog (%s)", fset.Position(x.Pos()), k.Name, w)
 						}
 					}
 				case *ast.AssignStmt:
@@ -124,11 +136,12 @@ func englishIn(e ast.Expr) string {
 }
 
 // isKeyOrName: a catalog key ("area.what") or an argument name ("printer")
-// — lower-case words joined by dots or underscores, no spaces.
+// — lower-case words joined by dots or underscores, no spaces — or no
+// words at all (a separator).
 func isKeyOrName(lit string) bool {
 	s := strings.Trim(lit, "`\"")
-	if s == "" {
-		return true
+	if !strings.ContainsFunc(s, unicode.IsLetter) {
+		return true // a separator (", ") is no words
 	}
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_') {

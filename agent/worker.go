@@ -878,7 +878,7 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 	var st printer.Status
 	unreachable := false
 	if !w.poll {
-		st = printer.Status{State: printer.StateUnknown, Detail: "status is not queried for this printer"}
+		st = keptStatus(printer.Status{State: printer.StateUnknown}, i18n.E("stationwords.printer.not_queried"))
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, statusTimeout)
 		var err error
@@ -902,7 +902,7 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 		case ctx.Err() != nil:
 			return w.snapshotStatus()
 		case errors.Is(err, printer.ErrNoStatus):
-			st = printer.Status{State: printer.StateUnknown, Detail: err.Error()}
+			st = keptStatus(printer.Status{State: printer.StateUnknown}, noStatus(st.Detail))
 		case err != nil:
 			st = printer.Status{State: printer.StateOffline, Detail: err.Error()}
 			unreachable = true
@@ -1013,7 +1013,8 @@ func (w *worker) printerWaitLocked() *apitype.WaitReason {
 	if w.unreachable {
 		code = apitype.WaitUnreachable
 	}
-	return &apitype.WaitReason{Code: code, Printer: w.cfg.Name, Detail: w.status.Detail, Since: w.statusSince}
+	return &apitype.WaitReason{Code: code, Printer: w.cfg.Name, Detail: w.status.Detail, DetailID: w.status.DetailID,
+		DetailArgs: w.status.DetailArgs, Since: w.statusSince}
 }
 
 // waitCode names why a printer in status st cannot print.

@@ -57,10 +57,16 @@ const (
 
 // Status is what a printer said about itself at a moment.
 type Status struct {
-	State    State     `json:"state"`
-	Problems []State   `json:"problems,omitempty"`
-	Detail   string    `json:"detail,omitempty"` // free text for people, e.g. "head open, ribbon out"
-	Checked  time.Time `json:"checked"`
+	State    State   `json:"state"`
+	Problems []State `json:"problems,omitempty"`
+	Detail   string  `json:"detail,omitempty"` // free text for people, e.g. "head open, ribbon out"
+	// DetailID and DetailArgs are set by the agent where Detail is its own
+	// words, not the printer's (a catalog message id and its arguments):
+	// the agent's API words Detail in the reader's language from them.
+	// This package never sets them: a printer's words stay as it says them.
+	DetailID   string         `json:"detail_id,omitempty"`
+	DetailArgs map[string]any `json:"detail_args,omitempty"`
+	Checked    time.Time      `json:"checked"`
 	// Buffer is what the printer has received but not yet printed, for
 	// printers that say so (ZPL ~HS); nil when it cannot be known.
 	Buffer *Buffer `json:"buffer,omitempty"`

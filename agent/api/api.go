@@ -68,7 +68,9 @@ func (s *Server) routes() {
 			s.fail(w, r, Refuse(http.StatusServiceUnavailable, "nats_not_configured", "nats.not_configured"))
 			return
 		}
-		writeJSON(w, http.StatusOK, st.Stations(r.Context()))
+		list := st.Stations(r.Context())
+		list.Error = i18n.For(s.Lang(r)).Kept(list.ErrorID, list.ErrorArgs, list.Error)
+		writeJSON(w, http.StatusOK, list)
 	})
 	s.previewRoutes()
 	m.HandleFunc("GET /api/v1/sources", s.authed(func(w http.ResponseWriter, r *http.Request) {

@@ -150,7 +150,11 @@ func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPrinters(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, apitype.PrinterList{Printers: s.a.Printers()})
+	list, l := s.a.Printers(), i18n.For(s.Lang(r))
+	for i := range list {
+		list[i] = agent.PrinterIn(list[i], l)
+	}
+	writeJSON(w, http.StatusOK, apitype.PrinterList{Printers: list})
 }
 
 func (s *Server) getPrinter(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +163,7 @@ func (s *Server) getPrinter(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, agent.PrinterIn(p, i18n.For(s.Lang(r))))
 }
 
 func (s *Server) pausePrinter(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +172,7 @@ func (s *Server) pausePrinter(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, agent.PrinterIn(p, i18n.For(s.Lang(r))))
 }
 
 func (s *Server) resumePrinter(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +181,7 @@ func (s *Server) resumePrinter(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, agent.PrinterIn(p, i18n.For(s.Lang(r))))
 }
 
 // events streams job and printer changes as server-sent events. A comment
@@ -218,6 +222,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if e.Scan != nil {
 				sc := packing.MessageIn(*e.Scan, l)
 				e.Scan = &sc
+			}
+			if e.Printer != nil {
+				p := agent.PrinterIn(*e.Printer, l)
+				e.Printer = &p
 			}
 			data, err := json.Marshal(e)
 			if err != nil {

@@ -29,7 +29,13 @@ type RejectedMessage struct {
 	Subject  string `json:"subject"`
 	Sequence uint64 `json:"sequence"`
 	MsgID    string `json:"msg_id,omitempty"`
-	Reason   string `json:"reason"`
+	// Reason stays English for machines (it is also the reason the
+	// message was terminated with); ReasonID and ReasonArgs are its
+	// catalog message and arguments (as in Change), for a consumer that
+	// words it for people in their language.
+	Reason     string         `json:"reason"`
+	ReasonID   string         `json:"reason_id,omitempty"`
+	ReasonArgs map[string]any `json:"reason_args,omitempty"`
 }
 
 // StationState is a station's entry in the key-value bucket, rewritten
@@ -65,6 +71,11 @@ type StationList struct {
 	Connected bool   `json:"connected"`
 	Server    string `json:"server,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// ErrorID and ErrorArgs are Error's catalog message and its arguments
+	// (as in Change); the control API words Error in the reader's
+	// language where they are set.
+	ErrorID   string         `json:"error_id,omitempty"`
+	ErrorArgs map[string]any `json:"error_args,omitempty"`
 	// Buffered and Dropped are this station's events waiting for the
 	// server and lost to a full buffer (see StationState).
 	Buffered int   `json:"buffered"`

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // outboxEntry is an event waiting to be published.
@@ -262,7 +263,7 @@ func (s *Station) publishPending(ctx context.Context) error {
 	js, nc := s.js, s.nc
 	s.mu.Unlock()
 	if js == nil || nc == nil || !nc.IsConnected() {
-		return fmt.Errorf("not connected")
+		return i18n.E("stationwords.not_connected")
 	}
 	for ctx.Err() == nil {
 		var keys [][]byte
@@ -344,7 +345,7 @@ func (s *Station) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return kv, nil
 	}
 	if js == nil {
-		return nil, fmt.Errorf("not connected")
+		return nil, i18n.E("stationwords.not_connected")
 	}
 	kv, err := keyValue(ctx, js, jetstream.KeyValueConfig{Bucket: s.cfg.Bucket, TTL: 3 * s.cfg.Heartbeat,
 		Storage: jetstream.FileStorage, History: 1, Replicas: s.cfg.Replicas})
@@ -402,12 +403,12 @@ func (s *Station) Stations(ctx context.Context) apitype.StationList {
 	}
 	kv, err := s.bucket(ctx)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error, out.ErrorID, out.ErrorArgs = i18n.KeepErr(err)
 		return out
 	}
 	keys, err := kv.ListKeys(ctx)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error, out.ErrorID, out.ErrorArgs = i18n.KeepErr(i18n.Wrap(err, "stationwords.list"))
 		return out
 	}
 	for k := range keys.Keys() {

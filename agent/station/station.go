@@ -39,6 +39,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/config"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/agent/sources"
 )
 
@@ -135,10 +136,14 @@ func (s *Station) Status() apitype.SourceStatus {
 	return st
 }
 
+// note keeps err as the station's last error: its English text, and its
+// catalog id and arguments, so `labelagent sources` and the tray read it
+// in their language (the server's own words inside stay as it said them).
 func (s *Station) note(err error) {
 	now := s.opt.Now()
 	s.mu.Lock()
-	s.st.LastError, s.st.LastErrorAt = err.Error(), &now
+	s.st.LastErrorAt = &now
+	s.st.LastError, s.st.LastErrorID, s.st.LastErrorArgs = i18n.KeepErr(err)
 	s.mu.Unlock()
 }
 
@@ -162,7 +167,7 @@ func (s *Station) connectOptions() ([]nats.Option, error) {
 		nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
-				s.note(fmt.Errorf("disconnected: %w", err))
+				s.note(i18n.Wrap(err, "stationwords.disconnected"))
 			}
 			s.opt.Log.Warn("nats: disconnected", "err", err)
 		}),
@@ -175,7 +180,7 @@ func (s *Station) connectOptions() ([]nats.Option, error) {
 			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			s.note(err)
+			s.note(i18n.Wrap(err, "stationwords.server_error"))
 			s.opt.Log.Warn("nats: error", "err", err)
 		}),
 	}
@@ -185,7 +190,7 @@ func (s *Station) connectOptions() ([]nats.Option, error) {
 	case c.NKeyFile != "":
 		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("nats.nkey_file: %w", err)
+			return nil, i18n.Wrap(err, "stationwords.nkey_file")
 		}
 		opts = append(opts, o)
 	case c.User != "":
@@ -239,14 +244,14 @@ func (s *Station) Run(ctx context.Context) {
 	}
 	nc, err := nats.Connect(strings.Join(s.cfg.URLs, ","), opts...)
 	if err != nil {
-		s.note(err)
+		s.note(i18n.Wrap(err, "stationwords.cannot_connect", "servers", strings.Join(s.cfg.URLs, ", ")))
 		s.opt.Log.Error("nats: cannot connect", "err", err)
 		return
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		s.note(err)
+		s.note(i18n.Wrap(err, "stationwords.no_jetstream"))
 		return
 	}
 	s.mu.Lock()
@@ -305,7 +310,7 @@ func (s *Station) ensureJobStreams(ctx context.Context) error {
 		}
 		if _, err := s.js.CreateStream(ctx, cfg); err != nil {
 			if _, gerr := s.js.Stream(ctx, cfg.Name); gerr != nil {
-				return fmt.Errorf("stream %s: %w", cfg.Name, err)
+				return i18n.Wrap(err, "stationwords.stream", "stream", cfg.Name)
 			}
 		}
 	}
@@ -316,7 +321,7 @@ func (s *Station) ensureJobStreams(ctx context.Context) error {
 // updating one that exists).
 func keyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	if js == nil {
-		return nil, errors.New("not connected")
+		return nil, i18n.E("stationwords.not_connected")
 	}
 	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
 		return kv, nil
@@ -326,7 +331,7 @@ func keyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 		if kv2, gerr := js.KeyValue(ctx, cfg.Bucket); gerr == nil {
 			return kv2, nil
 		}
-		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+		return nil, i18n.Wrap(err, "stationwords.bucket", "bucket", cfg.Bucket)
 	}
 	return kv, nil
 }
@@ -341,7 +346,7 @@ func (s *Station) consumeLoop(ctx context.Context, durable, subject string, pool
 			return
 		}
 		if err != nil {
-			s.note(fmt.Errorf("%s: %w", subject, err))
+			s.note(i18n.Wrap(err, "stationwords.subject", "subject", subject))
 			s.opt.Log.Warn("nats: consumer", "subject", subject, "err", err)
 		}
 		select {
@@ -368,7 +373,7 @@ func (s *Station) consume(ctx context.Context, durable, subject string, pool boo
 		if err != nil {
 			c, gerr := s.js.Consumer(ctx, s.cfg.JobStream, durable)
 			if gerr != nil {
-				return fmt.Errorf("consumer %s: %w", durable, err)
+				return i18n.Wrap(err, "stationwords.consumer", "consumer", durable)
 			}
 			cons = c
 		}
@@ -610,31 +615,36 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ack
 	if msgID != "" {
 		key = "nats:id:" + msgID
 	}
-	reject := func(reason string) {
-		_ = msg.TermWithReason(reason)
+	// The reason goes to the server and on the bus in English (for
+	// machines, and the words the message was terminated with), with its
+	// catalog id and arguments beside it for people.
+	reject := func(reason error) {
+		text, id, args := i18n.KeepErr(reason)
+		_ = msg.TermWithReason(text)
 		s.mu.Lock()
 		s.st.Rejected++
 		s.mu.Unlock()
-		s.note(fmt.Errorf("message %d on %s: %s", meta.Sequence.Stream, msg.Subject(), reason))
+		s.note(i18n.E("stationwords.rejected", "sequence", strconv.FormatUint(meta.Sequence.Stream, 10), "subject", msg.Subject(), "reason", reason))
 		s.enqueue(apitype.StationEvent{Station: s.cfg.Station, Event: apitype.Event{Type: "rejected", At: s.opt.Now()},
-			Rejected: &apitype.RejectedMessage{Subject: msg.Subject(), Sequence: meta.Sequence.Stream, MsgID: msgID, Reason: reason}})
+			Rejected: &apitype.RejectedMessage{Subject: msg.Subject(), Sequence: meta.Sequence.Stream, MsgID: msgID,
+				Reason: text, ReasonID: id, ReasonArgs: args}})
 	}
 	var jm apitype.JobMessage
 	dec := json.NewDecoder(strings.NewReader(string(msg.Data())))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&jm); err != nil {
-		reject("not a job message: " + err.Error())
+		reject(i18n.E("stationwords.not_a_job", "error", err))
 		return ackItem{}, false
 	}
 	if jm.Kind == "" {
 		jm.Kind = apitype.KindZPL
 	}
 	if !jm.Kind.Valid() {
-		reject(fmt.Sprintf("kind %q: want zpl, raw, pdf or png", jm.Kind))
+		reject(i18n.E("stationwords.bad_kind", "kind", strconv.Quote(string(jm.Kind))))
 		return ackItem{}, false
 	}
 	if len(jm.Payload) == 0 {
-		reject("empty payload")
+		reject(i18n.E("stationwords.empty_payload"))
 		return ackItem{}, false
 	}
 	printer := jm.Printer
@@ -663,7 +673,7 @@ func (s *Station) handle(ctx context.Context, msg jetstream.Msg, pool bool) (ack
 		Copies: jm.Copies, Name: jm.Name, IdempotencyKey: key, Source: "nats:" + strings.TrimPrefix(msg.Subject(), s.cfg.Prefix+".jobs.")})
 	if err != nil {
 		if s.opt.Permanent != nil && s.opt.Permanent(err) {
-			reject(err.Error())
+			reject(err)
 			return ackItem{}, false
 		}
 		_ = msg.NakWithDelay(2 * time.Second) // not now: the agent is stopping or the disk failed
