@@ -194,23 +194,23 @@ func BenchmarkCorpusPDF(b *testing.B) {
 				n := 0
 				for b.Loop() {
 					n++
-					c0 := cpuTime()
+					c0 := zpl.CPUTime()
 					t0 := time.Now()
 					out, err := conv.Prepare(ctx, zpl.KindPDF, data, p)
 					if err != nil {
 						b.Fatal(err)
 					}
 					la.wall += time.Since(t0)
-					la.cpu += cpuTime() - c0
+					la.cpu += zpl.CPUTime() - c0
 					la.bytes = len(out)
-					c0 = cpuTime()
+					c0 = zpl.CPUTime()
 					t0 = time.Now()
 					out, err = conv.Prepare(ctx, zpl.KindPDF, data, pp)
 					if err != nil {
 						b.Fatal(err)
 					}
 					png.wall += time.Since(t0)
-					png.cpu += cpuTime() - c0
+					png.cpu += zpl.CPUTime() - c0
 					png.bytes = len(out)
 					if !pipeline {
 						continue

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package zpl_test
+package zpl
 
 import "time"
 

@@ -1,6 +1,9 @@
 package zpl
 
-import "image"
+import (
+	"image"
+	"time"
+)
 
 // NativeLinear exposes the linear symbol search to the external tests,
 // which draw its commands back through zpl/render.
@@ -11,3 +14,7 @@ func NativeLinear(m *Mono) (rects []image.Rectangle, cmds []string) {
 	}
 	return rects, cmds
 }
+
+// CPUTime is the CPU time this process has used, for the benchmarks of
+// the external test package.
+func CPUTime() time.Duration { return cpuTime() }
