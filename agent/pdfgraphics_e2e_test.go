@@ -41,7 +41,10 @@ func TestPDFGraphicsPerPrinter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		// The first label waits for pdfium to compile into the agent's
+		// fresh cache: 29 s of CPU under -race (issue 21), over a minute on
+		// a loaded 2-core machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 		labels, err := r.emu(name).WaitLabels(ctx, 1)
 		cancel()
 		if err != nil {
