@@ -960,7 +960,9 @@ func (w *worker) snapshot() apitype.Printer {
 }
 
 func (w *worker) publish() {
-	p := w.snapshot()
+	// The bus speaks the agent's language (as for jobs); the API words
+	// the detail again for each subscriber.
+	p := PrinterIn(w.snapshot(), w.a.Words())
 	w.a.bus.publish(apitype.Event{Type: apitype.EventPrinter, Printer: &p})
 }
 

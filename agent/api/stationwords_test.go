@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/labelagent/labelagent/agent"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
@@ -41,11 +42,34 @@ func TestStationWordsInTheReadersLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := serve(t, cfg, nil)
+	var sub *agent.Subscription
+	f := serve(t, cfg, func(a *agent.Agent) { sub = a.Subscribe(256) })
+	defer sub.Close()
 	en := &client.Client{Addr: f.addr, Key: key, Lang: "en"}
 	de := &client.Client{Addr: f.addr, Key: key, Lang: "de"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	stream, err := en.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+
+	// The printer's status on the agent's bus is in its language (German),
+	// on an English subscriber's /api/v1/events in English.
+	for said := ""; said == ""; {
+		select {
+		case e := <-sub.C():
+			if e.Printer != nil && e.Printer.Status.DetailID != "" {
+				said = e.Printer.Status.Detail
+			}
+		case <-ctx.Done():
+			t.Fatal("no printer status on the bus")
+		}
+		if said != "" && said != "der Status dieses Druckers wird nicht abgefragt" {
+			t.Errorf("printer status on the bus: %q, want the agent's German", said)
+		}
+	}
 
 	// The agent's own words about the printer's status (once the worker
 	// has looked).
@@ -69,6 +93,26 @@ func TestStationWordsInTheReadersLanguage(t *testing.T) {
 		p, err := tc.cl.Printer(ctx, "raw")
 		if err != nil || p.Status.Detail != tc.want {
 			t.Errorf("%s: printer %+v %v, want detail %q", tc.cl.Lang, p.Status, err, tc.want)
+		}
+	}
+
+	// (A pause publishes the printer again, with its status.)
+	if p, err := de.PausePrinter(ctx, "raw"); err != nil || p.Status.Detail != "der Status dieses Druckers wird nicht abgefragt" {
+		t.Errorf("pause answers %+v %v, want the German detail", p.Status, err)
+	}
+	if _, err := de.ResumePrinter(ctx, "raw"); err != nil {
+		t.Fatal(err)
+	}
+	for said := ""; said == ""; {
+		e, err := stream.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Printer != nil && e.Printer.Status.DetailID != "" {
+			said = e.Printer.Status.Detail
+			if said != "status is not queried for this printer" {
+				t.Errorf("printer status on an English /api/v1/events: %q", said)
+			}
 		}
 	}
 
