@@ -11,6 +11,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // TestStationsSaysWhatWasLost: when more events were made while NATS was
@@ -36,6 +37,8 @@ func TestStationsSaysWhatWasLost(t *testing.T) {
 		{"en", "100 events kept for later", "150 events were lost", "HEARTBEAT"},
 		{"de", "100 Ereignisse für später aufbewahrt", "150 Ereignisse gingen verloren", "LEBENSZEICHEN"},
 	} {
+		// The printers' states in the reader's words, not their codes.
+		ready := "zebra: " + i18n.For(i18n.Lang(tc.lang)).T("cli.printer_state.ready")
 		var out bytes.Buffer
 		app := newCLIApp("test", strings.NewReader(""), &out, &out)
 		root := app.root()
@@ -44,7 +47,7 @@ func TestStationsSaysWhatWasLost(t *testing.T) {
 		if err := root.Execute(); err != nil {
 			t.Fatalf("%s: %v\n%s", tc.lang, err, &out)
 		}
-		for _, want := range []string{tc.kept, tc.lost, tc.header, "st7"} {
+		for _, want := range []string{tc.kept, tc.lost, tc.header, "st7", ready} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s: %q missing from\n%s", tc.lang, want, &out)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/printer"
 )
 
 // newStationsCmd is "labelagent stations": the warehouse's packing stations
@@ -39,7 +40,7 @@ func newStationsCmd(app *cliApp) *cobra.Command {
 				for _, s := range list.Stations {
 					var ps []string
 					for _, p := range s.Printers {
-						ps = append(ps, p.Name+":"+p.State)
+						ps = append(ps, p.Name+": "+printerStateWord(app.L(), printer.State(p.State)))
 					}
 					fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", apitype.Printable(s.Station), strings.Join(s.Pools, ","),
 						apitype.Printable(strings.Join(ps, " ")), s.Queued, s.Buffered, app.L().Time(s.Heartbeat), s.Version)
