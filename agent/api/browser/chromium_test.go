@@ -268,10 +268,10 @@ func TestChromiumPairApprovePrint(t *testing.T) {
 			_, err := chromedp.Poll[bool](`document.getElementById("balance").dataset.cents === "2350"`)(ctx, t)
 			return err
 		}),
-		// The jobs table is drawn anew on every job event, so a node found
-		// for a mouse click can be gone when the click comes ("Could not
-		// find node with given id" under load): click the button the page
-		// shows now, in one step.
+		// A row whose job changes state gets another button (cancel
+		// becomes reprint), so a node found for a mouse click can be gone
+		// when the click comes ("Could not find node with given id" under
+		// load): click the button the page shows now, in one step.
 		clickNow(`#jobs tr[data-job="1"] button[data-action="preview"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#preview-panel`)),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -296,6 +296,94 @@ func TestChromiumPairApprovePrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("dashboard screenshot: %s (%d bytes)", out, len(png))
+}
+
+// TestChromiumPairingKeepsTickedScopes: the operator ticks "shipping" on
+// one request and another page asks to pair before approve is pressed. The
+// dashboard redraws on that event; the tick and the focus must survive, so
+// the approval grants shipping. Likewise a job event must not replace the
+// buttons of the other jobs' rows under the operator's cursor.
+func TestChromiumPairingKeepsTickedScopes(t *testing.T) {
+	ctx := browserCtx(t)
+	f := setup(t, fixtureOpts{})
+	agentURL := "http://" + f.addr
+	shop1 := servePage(t, "shop", shopPage(agentURL))
+	shop2 := servePage(t, "other", shopPage(agentURL))
+	req1 := fmt.Sprintf(`.request[data-origin=%q]`, shop1)
+	req2 := fmt.Sprintf(`.request[data-origin=%q]`, shop2)
+	box1 := req1 + ` input[data-scope="shipping"]`
+
+	if err := waitReady(ctx, shop1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eval[bool](ctx, `window.pairAndPrint(); true`); err != nil {
+		t.Fatal(err)
+	}
+	dash := newTab(t, ctx)
+	if err := do(dash, chromedp.Navigate(agentURL+"/dashboard/"), chromedp.WaitVisible(chromedp.CSS(req1+" .code")),
+		chromedp.Click(chromedp.CSS(box1))); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := eval[bool](dash, fmt.Sprintf(`document.querySelector(%q).checked`, box1)); err != nil || !ok {
+		t.Fatalf("shipping box not ticked after the click: %v %v", ok, err)
+	}
+
+	// Another page asks to pair: an "origins" event redraws the requests.
+	other := newTab(t, ctx)
+	if err := waitReady(other, shop2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eval[bool](other, `window.pairAndPrint(); true`); err != nil {
+		t.Fatal(err)
+	}
+	if err := do(dash, chromedp.WaitVisible(chromedp.CSS(req2+" .code"))); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := eval[string](dash, fmt.Sprintf(`(() => { const b = document.querySelector(%q); return b.checked + " " + (document.activeElement === b); })()`, box1))
+	if err != nil || kept != "true true" {
+		t.Errorf("after another request: shipping box checked, focused = %q (%v), want both", kept, err)
+	}
+
+	// Approve the first: it gets what the operator ticked.
+	if err := do(dash, clickNow(req1+` button[data-action="approve"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := waitText(ctx, "#state", "done"); err != nil {
+		msg, _ := eval[string](ctx, `document.getElementById("error").textContent`)
+		t.Fatalf("first page: %v (%s)", err, msg)
+	}
+	if o, _ := f.reg.Get(shop1); o.State != apitype.OriginApproved || strings.Join(o.Scopes, ",") != "print,shipping" {
+		t.Fatalf("first origin after approval: state %s, scopes %v; the operator ticked shipping", o.State, o.Scopes)
+	}
+
+	// The first page's job is done; keep its row's preview button, then let
+	// the second page print: the button must still be the one on the page.
+	if err := do(dash, chromedp.WaitVisible(chromedp.CSS(`#jobs tr[data-job="1"] td[data-state="done"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eval[bool](dash, `(window.kept = document.querySelector('#jobs tr[data-job="1"] button[data-action="preview"]')) !== null`); err != nil {
+		t.Fatal(err)
+	}
+	if err := do(dash, clickNow(req2+` button[data-action="approve"]`)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := waitText(other, "#state", "done")
+	if err != nil {
+		t.Fatalf("second page: %v", err)
+	}
+	var id, w, h int
+	if _, err := fmt.Sscanf(st, "done %d %dx%d", &id, &w, &h); err != nil || id == 1 {
+		t.Fatalf("second page state %q: want a job of its own", st)
+	}
+	if err := do(dash, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#jobs tr[data-job="%d"] td[data-state="done"]`, id)))); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := eval[bool](dash, `window.kept.isConnected`); err != nil || !ok {
+		t.Errorf("job 1's preview button was replaced by job %d's events (%v)", id, err)
+	}
+	if o, _ := f.reg.Get(shop2); strings.Join(o.Scopes, ",") != "print" {
+		t.Errorf("second origin, nothing ticked: scopes %v, want print", o.Scopes)
+	}
 }
 
 // TestChromiumUnapprovedOriginFails: a page whose origin nobody approved

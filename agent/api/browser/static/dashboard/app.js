@@ -55,16 +55,63 @@ function fmtTime(t) {
 function button(label, action, cls, attrs = {}) {
   return el("button", { type: "button", class: cls || "", ...attrs, onclick: async (ev) => {
     ev.target.disabled = true;
-    try { say(""); await action(); } catch (e) { say(e.message); } finally { ev.target.disabled = false; }
+    try { say(""); await action(ev); } catch (e) { say(e.message); } finally { ev.target.disabled = false; }
   } }, label);
+}
+
+// syncList makes container's children match items, in order, keyed by
+// keyOf: a row already shown is patched in place (morph), so the boxes an
+// operator ticked, the focus and the button under the cursor survive an
+// event; only new rows are inserted and gone ones removed.
+function syncList(container, items, keyOf, render) {
+  const keys = items.map(keyOf);
+  const want = new Set(keys);
+  const have = new Map();
+  for (const c of [...container.children]) {
+    if (c.dataset.key !== undefined && want.has(c.dataset.key) && !have.has(c.dataset.key)) have.set(c.dataset.key, c);
+    else c.remove();
+  }
+  let at = container.firstElementChild;
+  items.forEach((it, i) => {
+    const fresh = render(it);
+    fresh.dataset.key = keys[i];
+    const old = have.get(keys[i]);
+    const node = old ? morph(old, fresh) : fresh;
+    if (node === at) at = at.nextElementSibling;
+    else container.insertBefore(node, at);
+  });
+}
+
+// morph turns the shown node old into fresh without replacing what both
+// share. Elements of another kind or action are replaced; otherwise
+// attributes and text are copied over and children morphed pairwise.
+// Properties the operator set (checked, value, focus) are left alone, and so
+// is "disabled", which a button sets while its action runs; listeners stay
+// those of old, which act on the same key.
+function morph(old, fresh) {
+  if (old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName ||
+      (old.nodeType === Node.ELEMENT_NODE && (old.dataset.action !== fresh.dataset.action || old.dataset.scope !== fresh.dataset.scope))) {
+    old.replaceWith(fresh);
+    return fresh;
+  }
+  if (old.nodeType !== Node.ELEMENT_NODE) {
+    if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+    return old;
+  }
+  for (const a of [...old.attributes]) if (a.name !== "disabled" && !fresh.hasAttribute(a.name)) old.removeAttribute(a.name);
+  for (const a of fresh.attributes) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+  const oc = [...old.childNodes], fc = [...fresh.childNodes];
+  fc.forEach((f, i) => { if (i < oc.length) morph(oc[i], f); else old.append(f); });
+  for (const c of oc.slice(fc.length)) c.remove();
+  return old;
 }
 
 function renderPrinters() {
   const tb = document.querySelector("#printers tbody");
-  tb.replaceChildren();
-  for (const p of [...state.printers.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  const printers = [...state.printers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  syncList(tb, printers, p => p.name, p => {
     const st = p.paused ? "paused" : (p.status?.state || "unknown");
-    tb.append(el("tr", { "data-printer": p.name },
+    return el("tr", { "data-printer": p.name },
       el("td", {}, p.name + (p.default ? " ★" : "")),
       stateCell(st, S("state_" + st) + (p.status?.detail && p.status.detail !== st ? " – " + p.status.detail : "")),
       el("td", {}, String(p.queued)),
@@ -72,17 +119,16 @@ function renderPrinters() {
         p.paused
           ? button(S("resume"), () => call("POST", `/dashboard/api/printers/${encodeURIComponent(p.name)}/resume`).then(r => r.json()).then(upPrinter), "", { "data-action": "resume" })
           : button(S("pause"), () => call("POST", `/dashboard/api/printers/${encodeURIComponent(p.name)}/pause`).then(r => r.json()).then(upPrinter), "", { "data-action": "pause" }),
-        button(S("test_print"), () => call("POST", `/dashboard/api/printers/${encodeURIComponent(p.name)}/test`).then(r => r.json()).then(r => upJob(r.job)), "", { "data-action": "test" }))));
-  }
+        button(S("test_print"), () => call("POST", `/dashboard/api/printers/${encodeURIComponent(p.name)}/test`).then(r => r.json()).then(r => upJob(r.job)), "", { "data-action": "test" })));
+  });
 }
 
 function renderJobs() {
   const tb = document.querySelector("#jobs tbody");
-  tb.replaceChildren();
   const jobs = [...state.jobs.values()].sort((a, b) => Number(b.id) - Number(a.id)).slice(0, 50);
-  for (const j of jobs) {
+  syncList(tb, jobs, j => String(j.id), j => {
     const finished = ["done", "failed", "cancelled"].includes(j.state);
-    tb.append(el("tr", { "data-job": j.id },
+    return el("tr", { "data-job": j.id },
       el("td", {}, j.id),
       el("td", {}, j.name || ""),
       el("td", {}, j.source),
@@ -93,40 +139,35 @@ function renderJobs() {
       el("td", {},
         button(S("preview"), () => showPreview(j.id), "", { "data-action": "preview" }),
         finished ? button(j.state === "done" ? S("reprint") : S("retry"), () => call("POST", `/dashboard/api/jobs/${j.id}/reprint`).then(r => r.json()).then(upJob), "", { "data-action": "reprint" })
-                 : button(S("cancel"), () => call("POST", `/dashboard/api/jobs/${j.id}/cancel`).then(r => r.json()).then(upJob), "danger", { "data-action": "cancel" }))));
-  }
+                 : button(S("cancel"), () => call("POST", `/dashboard/api/jobs/${j.id}/cancel`).then(r => r.json()).then(upJob), "danger", { "data-action": "cancel" })));
+  });
 }
 
+// A pending request is keyed by origin and code: a page that asks again
+// gets a new code, and boxes ticked for the old request must not carry over.
 function renderOrigins() {
-  const pend = document.getElementById("pending");
-  pend.replaceChildren();
-  const tb = document.querySelector("#origins tbody");
-  tb.replaceChildren();
-  for (const o of state.origins) {
-    if (o.state === "pending") {
-      const scopes = {};
-      const box = (scope) => {
-        const cb = el("input", { type: "checkbox", "data-scope": scope });
-        cb.addEventListener("change", () => { scopes[scope] = cb.checked; });
-        return el("label", {}, cb, " " + S("scope_" + scope));
-      };
-      pend.append(el("div", { class: "request", "data-origin": o.origin },
+  const pending = state.origins.filter(o => o.state === "pending");
+  const none = { none: true };
+  syncList(document.getElementById("pending"), pending.length ? pending : [none],
+    o => o.none ? "none" : o.origin + " " + (o.code || ""), o => {
+      if (o.none) return el("p", { class: "hint" }, S("pairing_none"));
+      const box = (scope) => el("label", {}, el("input", { type: "checkbox", "data-scope": scope }), " " + S("scope_" + scope));
+      const ticked = (ev) => [...ev.target.closest(".request").querySelectorAll("input[data-scope]:checked")].map(c => c.dataset.scope);
+      return el("div", { class: "request", "data-origin": o.origin },
         el("p", {}, S("pairing_asks", { origin: o.origin, app: o.app || "" })),
         el("p", {}, S("pairing_code"), " ", el("span", { class: "code" }, o.code || "")),
         el("p", { class: "hint" }, S("pairing_scopes_hint")),
         el("p", {}, box("shipping"), " ", box("postage")),
         el("p", {},
-          button(S("approve"), () => decide("approve", o.origin, Object.keys(scopes).filter(k => scopes[k])), "primary", { "data-action": "approve" }),
-          button(S("deny"), () => decide("deny", o.origin), "danger", { "data-action": "deny" }))));
-      continue;
-    }
-    tb.append(el("tr", { "data-origin": o.origin },
+          button(S("approve"), (ev) => decide("approve", o.origin, ticked(ev)), "primary", { "data-action": "approve" }),
+          button(S("deny"), () => decide("deny", o.origin), "danger", { "data-action": "deny" })));
+    });
+  syncList(document.querySelector("#origins tbody"), state.origins.filter(o => o.state !== "pending"), o => o.origin, o =>
+    el("tr", { "data-origin": o.origin },
       el("td", {}, o.origin + (o.app ? " (" + o.app + ")" : "")),
       stateCell(o.state),
       el("td", {}, (o.scopes || []).map(s => S("scope_" + s)).join(", ")),
       el("td", {}, button(S("revoke"), () => decide("revoke", o.origin), "danger", { "data-action": "revoke" }))));
-  }
-  if (!pend.children.length) pend.append(el("p", { class: "hint" }, S("pairing_none")));
 }
 
 async function decide(verb, origin, scopes) {
