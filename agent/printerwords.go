@@ -20,13 +20,44 @@ func keptStatus(st printer.Status, m error) printer.Status {
 }
 
 // noStatus is the detail of a printer whose transport cannot report its
-// status: the agent's words, then the transport's own (detail) where it
-// gave some.
-func noStatus(detail string) error {
-	if detail != "" {
-		return i18n.Wrap(errors.New(detail), "stationwords.printer.no_status")
+// status: the agent's words, then the transport's own (st's detail) where
+// it gave some.
+func noStatus(st printer.Status) error {
+	switch {
+	case len(st.Said) > 0:
+		return i18n.Wrap(said(st.Said), "stationwords.printer.no_status")
+	case st.Detail != "":
+		return i18n.Wrap(errors.New(st.Detail), "stationwords.printer.no_status")
 	}
 	return i18n.E("stationwords.printer.no_status")
+}
+
+// said is what a transport said about a printer (codes of the printer
+// package) as the catalog's words: printerwords.<code> with its arguments,
+// several joined as the transport joins them.
+func said(s []printer.Said) error {
+	if len(s) == 1 {
+		return i18n.E(saidID(s[0].Code), s[0].Args...)
+	}
+	ms := make([]i18n.Message, len(s))
+	for i, x := range s {
+		ms[i] = i18n.Message{ID: saidID(x.Code), Args: x.Args}
+	}
+	return i18n.E("printerwords.notes", "notes", ms)
+}
+
+// saidID is the catalog id of a printer package's detail code.
+func saidID(c printer.DetailCode) string { return "printerwords." + string(c) }
+
+// inOwnWords is st with what its transport said (st.Said) kept as catalog
+// words, so that readers read it in their language.
+func inOwnWords(st printer.Status) printer.Status {
+	if st.DetailID != "" || len(st.Said) == 0 {
+		return st
+	}
+	st = keptStatus(st, said(st.Said))
+	st.Said = nil
+	return st
 }
 
 // PrinterIn is printer p as reader l reads it: the agent's own words in

@@ -902,12 +902,17 @@ func (w *worker) refreshStatus(ctx context.Context) printer.Status {
 		case ctx.Err() != nil:
 			return w.snapshotStatus()
 		case errors.Is(err, printer.ErrNoStatus):
-			st = keptStatus(printer.Status{State: printer.StateUnknown}, noStatus(st.Detail))
+			st = keptStatus(printer.Status{State: printer.StateUnknown}, noStatus(st))
+		case err != nil && len(st.Said) > 0:
+			// The transport said why (it cannot connect: the system's words).
+			st = printer.Status{State: printer.StateOffline, Detail: st.Detail, Said: st.Said}
+			unreachable = true
 		case err != nil:
 			st = printer.Status{State: printer.StateOffline, Detail: err.Error()}
 			unreachable = true
 		}
 	}
+	st = inOwnWords(st)
 	if st.State == "" {
 		st.State = printer.StateUnknown
 	}

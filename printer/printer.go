@@ -66,7 +66,11 @@ type Status struct {
 	// This package never sets them: a printer's words stay as it says them.
 	DetailID   string         `json:"detail_id,omitempty"`
 	DetailArgs map[string]any `json:"detail_args,omitempty"`
-	Checked    time.Time      `json:"checked"`
+	// Said is what a transport itself said in Detail (see Status.Saying),
+	// as codes the agent words in the reader's language; not sent as is:
+	// the agent turns it into DetailID and DetailArgs.
+	Said    []Said    `json:"-"`
+	Checked time.Time `json:"checked"`
 	// Buffer is what the printer has received but not yet printed, for
 	// printers that say so (ZPL ~HS); nil when it cannot be known.
 	Buffer *Buffer `json:"buffer,omitempty"`

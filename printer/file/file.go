@@ -97,7 +97,8 @@ func (p *Printer) Write(ctx context.Context, job []byte) error {
 func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	st := printer.Status{State: printer.StateReady, Checked: p.now()}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
-		st.State, st.Detail = printer.StateOffline, fmt.Sprintf("output folder %s cannot be created: %v", p.dir, err)
+		st.State = printer.StateOffline
+		st = st.Saying(printer.Say(printer.DetailFolderNotCreated, "folder", p.dir, "reason", err.Error()))
 	}
 	return st, nil
 }

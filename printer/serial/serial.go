@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -323,9 +322,8 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 		if errors.Is(err, link.ErrNoReply) {
 			// Off, unplugged, wrong baud rate, or not a ZPL printer: a
 			// serial line cannot tell these apart.
-			return printer.Status{State: printer.StateOffline,
-				Detail:  "no answer to ~HS at " + strconv.Itoa(p.mode.BaudRate) + " baud: printer off, cable out, or line settings differ",
-				Checked: time.Now()}, fmt.Errorf("printer %q on %s: %w", p.name, p.device, err)
+			return printer.Status{State: printer.StateOffline, Checked: time.Now()}.Saying(
+				printer.Say(printer.DetailSerialNoAnswer, "baud", p.mode.BaudRate)), fmt.Errorf("printer %q on %s: %w", p.name, p.device, err)
 		}
 		return printer.Status{State: printer.StateOffline, Detail: err.Error(), Checked: time.Now()},
 			fmt.Errorf("printer %q on %s: status: %w", p.name, p.device, err)

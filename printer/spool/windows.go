@@ -93,7 +93,7 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	now := time.Now()
 	h, err := winprinter.Open(p.queue)
 	if err != nil {
-		return printer.Status{State: printer.StateOffline, Detail: "no such Windows printer", Checked: now},
+		return printer.Status{State: printer.StateOffline, Checked: now}.Saying(printer.Say(printer.DetailSpoolNoPrinter)),
 			fmt.Errorf("printer %q: open Windows printer %q: %w", p.name, p.queue, err)
 	}
 	defer h.Close()
@@ -101,10 +101,10 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	if err != nil {
 		return printer.Status{State: printer.StateUnknown, Checked: now}, fmt.Errorf("printer %q: list jobs: %w", p.name, err)
 	}
-	st := printer.Status{State: printer.StateReady, Checked: now, Detail: fmt.Sprintf("%d jobs in the Windows queue", len(jobs))}
+	st := printer.Status{State: printer.StateReady, Checked: now}.Saying(printer.Say(printer.DetailSpoolJobs, "count", len(jobs)))
 	var problems []printer.State
-	var notes []string
-	add := func(s printer.State, text string) {
+	var notes []printer.Said
+	add := func(s printer.State, text printer.Said) {
 		for _, x := range problems {
 			if x == s {
 				return
@@ -117,18 +117,18 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 		c := j.StatusCode
 		switch {
 		case c&winprinter.JOB_STATUS_PAPEROUT != 0:
-			add(printer.StatePaperOut, "paper out")
+			add(printer.StatePaperOut, printer.Say(printer.DetailSpoolPaperOut))
 		case c&winprinter.JOB_STATUS_OFFLINE != 0:
-			add(printer.StateOffline, "printer offline")
+			add(printer.StateOffline, printer.Say(printer.DetailSpoolOffline))
 		case c&winprinter.JOB_STATUS_ERROR != 0:
-			add(printer.StateOffline, "printer error: "+strings.TrimSuffix(strings.TrimSpace(j.Status), ","))
+			add(printer.StateOffline, printer.Say(printer.DetailSpoolError, "status", strings.TrimSuffix(strings.TrimSpace(j.Status), ",")))
 		case c&winprinter.JOB_STATUS_USER_INTERVENTION != 0:
-			add(printer.StateOffline, "the printer needs attention")
+			add(printer.StateOffline, printer.Say(printer.DetailSpoolAttention))
 		}
 	}
 	if len(problems) > 0 {
 		st.State, st.Problems = problems[0], problems
-		st.Detail = strings.Join(notes, "; ")
+		st = st.Saying(notes...)
 	}
 	return st, nil
 }

@@ -187,18 +187,18 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	}
 	defer p.lock.Unlock()
 	if err := p.openLocked(ctx); err != nil {
-		return printer.Status{State: printer.StateOffline, Detail: "cannot connect: " + errors.Unwrap(err).Error(), Checked: time.Now()}, err
+		return printer.Status{State: printer.StateOffline, Checked: time.Now()}.Saying(printer.Say(printer.DetailCannotConnect, "reason", errors.Unwrap(err).Error())), err
 	}
 	st, err := p.query.Status(ctx, p.in, p.send)
 	if err != nil {
 		p.closeLocked()
 		if errors.Is(err, link.ErrNoReply) && p.query.Answered() {
-			return printer.Status{State: printer.StateOffline, Detail: "connected, but the printer stopped answering ~HS (busy, hung, or not reading)", Checked: time.Now()},
+			return printer.Status{State: printer.StateOffline, Checked: time.Now()}.Saying(printer.Say(printer.DetailStoppedAnswering)),
 				fmt.Errorf("printer %q at %s: %w", p.name, p.addr, err)
 		}
 		if errors.Is(err, link.ErrNoReply) {
 			// Connected but silent: a printer that does not speak ZPL status.
-			return printer.Status{State: printer.StateUnknown, Detail: "the printer does not answer ~HS", Checked: time.Now()},
+			return printer.Status{State: printer.StateUnknown, Checked: time.Now()}.Saying(printer.Say(printer.DetailNoHSAnswer)),
 				fmt.Errorf("printer %q: %w: %w", p.name, printer.ErrNoStatus, err)
 		}
 		return printer.Status{State: printer.StateOffline, Detail: err.Error(), Checked: time.Now()},

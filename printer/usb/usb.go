@@ -373,16 +373,19 @@ func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	}
 	defer p.lock.Unlock()
 	if err := p.openLocked(); err != nil {
-		detail := "not connected"
-		if errors.Is(err, ErrNotInBuild) {
-			detail = ErrNotInBuild.Error()
-		} else if !errors.Is(err, ErrNotFound) {
-			detail = err.Error()
+		st := printer.Status{State: printer.StateOffline, Checked: now}
+		switch {
+		case errors.Is(err, ErrNotInBuild):
+			st.Detail = ErrNotInBuild.Error()
+		case errors.Is(err, ErrNotFound):
+			st = st.Saying(printer.Say(printer.DetailUSBNotConnected))
+		default:
+			st.Detail = err.Error()
 		}
-		return printer.Status{State: printer.StateOffline, Detail: detail, Checked: now}, err
+		return st, err
 	}
 	if p.intf.InEndpoint == 0 {
-		return printer.Status{State: printer.StateUnknown, Detail: "the printer has no USB status channel", Checked: now},
+		return printer.Status{State: printer.StateUnknown, Checked: now}.Saying(printer.Say(printer.DetailNoUSBStatus)),
 			fmt.Errorf("printer %q: %w", p.name, printer.ErrNoStatus)
 	}
 	reply, err := p.ask(ctx, zplstatus.QueryHS, zplstatus.HSComplete, 2*time.Second)
