@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -267,6 +269,9 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		f.mu.Lock()
 		f.streams = append(f.streams, ch)
 		f.mu.Unlock()
+		// A stream whose client has gone is forgotten, or emit would block
+		// on its full buffer (holding f.mu) and stop would deadlock.
+		defer f.forget(ch)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(200)
 		w.(http.Flusher).Flush()
@@ -329,6 +334,13 @@ func (f *fakeAgent) emit(e apitype.Event) {
 	}
 }
 
+// forget removes an event stream that has ended.
+func (f *fakeAgent) forget(ch chan apitype.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.streams = slices.DeleteFunc(f.streams, func(c chan apitype.Event) bool { return c == ch })
+}
+
 func (f *fakeAgent) streamCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -344,5 +356,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The fake forgets a stream whose client has gone: more events than a
+// stream's buffer holds neither block emit nor deadlock stop.
+func TestFakeAgentForgetsGoneStreams(t *testing.T) {
+	f := newFakeAgent(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+f.addr()+"/api/v1/events", nil)
+	req.Header.Set(apitype.HeaderAPIKey, fakeKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stream", func() bool { return f.streamCount() == 1 })
+	cancel()
+	resp.Body.Close()
+	waitFor(t, "the gone stream forgotten", func() bool { return f.streamCount() == 0 })
+	done := make(chan struct{})
+	go func() {
+		for i := range 100 {
+			f.emit(apitype.Event{Seq: uint64(i + 1), Type: apitype.EventJob})
+		}
+		f.stop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("emit or stop blocked on a stream whose client has gone")
 	}
 }
