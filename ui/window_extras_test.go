@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,7 +101,9 @@ func TestCloseToTrayAndReopen(t *testing.T) {
 		{ID: "j2", Name: "ORD-2", State: apitype.StateFailed, LastError: "Papier leer", Printer: "desk", Created: readAt.Add(time.Minute)},
 	}
 	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
-	h := &host{a: a, m: m, do: do, closable: true}
+	h := &host{a: a, m: m, do: do, closable: true, closedGC: 10}
+	gcPercent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	openGC := gcPercent()
 	w := onUI(func() *Window { return h.open(tabJobs) })
 	waitFor(t, "the jobs", func() bool { return onUI(func() bool { return len(w.shown) == 2 }) })
 	do(func() {
@@ -122,6 +125,9 @@ func TestCloseToTrayAndReopen(t *testing.T) {
 	}
 	if after := onUI(func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.onChange) }); after != before-1 {
 		t.Errorf("the closed window still follows the model (%d callbacks, were %d)", after, before)
+	}
+	if got := gcPercent(); got != 10 {
+		t.Errorf("GC percent while closed: %d, want 10", got)
 	}
 	// The model goes on while the window is closed; the menu follows it.
 	j := apitype.Job{ID: "j3", Name: "ORD-3", State: apitype.StateFailed, LastError: "Kopf offen", Printer: "desk", Created: readAt.Add(2 * time.Minute)}
@@ -149,6 +155,9 @@ func TestCloseToTrayAndReopen(t *testing.T) {
 	want := []string{strconv.Itoa(tabPortokasse), "fehlgeschlagen", "ORD", "47", "j2", "lost-answer"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("the reopened window shows %q, want %q", got, want)
+	}
+	if got := gcPercent(); got != openGC {
+		t.Errorf("GC percent with the window open again: %d, want %d as before", got, openGC)
 	}
 	if !onUI(func() bool { return w2.W.Canvas().Focused() == w2.Scan }) {
 		t.Error("the scan field has not the focus in the reopened window")
