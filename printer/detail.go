@@ -32,6 +32,18 @@ const (
 	DetailSpoolOffline     DetailCode = "spool_offline"
 	DetailSpoolError       DetailCode = "spool_error" // status: the spooler's words
 	DetailSpoolAttention   DetailCode = "spool_attention"
+	DetailCUPSReason       DetailCode = "cups_reason"    // reason: why CUPS stopped the queue, its words
+	DetailCUPSStopped      DetailCode = "cups_stopped"   // queue
+	DetailCUPSIdle         DetailCode = "cups_idle"      // the queue waits for jobs
+	DetailCUPSPrinting     DetailCode = "cups_printing"  // the queue prints
+	DetailCUPSRejecting    DetailCode = "cups_rejecting" // queue
+	DetailCUPSPaperLow     DetailCode = "cups_paper_low"
+	DetailCUPSPaperJam     DetailCode = "cups_paper_jam"
+	DetailCUPSCoverOpen    DetailCode = "cups_cover_open"
+	DetailCUPSRibbonOut    DetailCode = "cups_ribbon_out"
+	DetailCUPSOffline      DetailCode = "cups_offline" // alert: CUPS's alert word
+	DetailCUPSPaused       DetailCode = "cups_paused"
+	DetailCUPSAlert        DetailCode = "cups_alert" // alert: an alert word CUPS gives that has no meaning here
 )
 
 // english is each code's English words, a text/template over its arguments.
@@ -49,6 +61,18 @@ var english = map[DetailCode]string{
 	DetailSpoolOffline:     "printer offline",
 	DetailSpoolError:       "printer error: {{.status}}",
 	DetailSpoolAttention:   "the printer needs attention",
+	DetailCUPSReason:       "reason: {{.reason}}",
+	DetailCUPSStopped:      "CUPS queue stopped (cupsenable {{.queue}} starts it)",
+	DetailCUPSIdle:         "CUPS queue idle",
+	DetailCUPSPrinting:     "CUPS queue printing",
+	DetailCUPSRejecting:    "CUPS queue rejects jobs (cupsaccept {{.queue}})",
+	DetailCUPSPaperLow:     "paper almost out",
+	DetailCUPSPaperJam:     "paper jam",
+	DetailCUPSCoverOpen:    "cover open",
+	DetailCUPSRibbonOut:    "ribbon out",
+	DetailCUPSOffline:      "printer offline ({{.alert}})",
+	DetailCUPSPaused:       "printer paused",
+	DetailCUPSAlert:        "{{.alert}}",
 }
 
 // DetailCodes lists every code a transport may say, for those who word

@@ -11,7 +11,7 @@ import (
 // render with its arguments, and a status says them in Detail.
 func TestDetailsSayThemselves(t *testing.T) {
 	for _, c := range printer.DetailCodes() {
-		s := printer.Say(c, "reason", "R", "folder", "F", "baud", 9600, "count", 2, "status", "S")
+		s := printer.Say(c, "reason", "R", "folder", "F", "baud", 9600, "count", 2, "status", "S", "queue", "Q", "alert", "A")
 		if got := s.String(); got == string(c) || got == "" || strings.Contains(got, "{{") || strings.Contains(got, "<no value>") {
 			t.Errorf("%s says %q", c, got)
 		}

@@ -41,7 +41,7 @@ func check(cfg printer.Config) error {
 // cover or ribbon problem become the matching state.
 func ParseLpstat(queue, out string, now time.Time) (printer.Status, error) {
 	st := printer.Status{State: printer.StateUnknown, Checked: now}
-	var notes []string
+	var notes []printer.Said
 	found := false
 	var problems []printer.State
 	add := func(s printer.State) {
@@ -60,30 +60,30 @@ func ParseLpstat(queue, out string, now time.Time) (printer.Status, error) {
 		switch {
 		case reason && t != "" && !strings.Contains(t, ":"):
 			// The line after "disabled since … -" is why it was stopped.
-			notes = append(notes, "reason: "+t)
+			notes = append(notes, printer.Say(printer.DetailCUPSReason, "reason", t))
 		case strings.HasPrefix(t, "printer "+queue+" "):
 			found = true
 			rest := strings.TrimPrefix(t, "printer "+queue+" ")
 			switch {
 			case strings.HasPrefix(rest, "disabled"):
 				add(printer.StatePaused)
-				notes = append(notes, "CUPS queue stopped (cupsenable "+queue+" starts it)")
+				notes = append(notes, printer.Say(printer.DetailCUPSStopped, "queue", queue))
 				afterDisabled = true
 			case strings.HasPrefix(rest, "is idle"):
-				notes = append(notes, "CUPS queue idle")
+				notes = append(notes, printer.Say(printer.DetailCUPSIdle))
 			case strings.HasPrefix(rest, "now printing"):
-				notes = append(notes, "CUPS queue printing")
+				notes = append(notes, printer.Say(printer.DetailCUPSPrinting))
 			}
 		case strings.HasPrefix(t, queue+" not accepting"):
 			add(printer.StateOffline)
-			notes = append(notes, "CUPS queue rejects jobs (cupsaccept "+queue+")")
+			notes = append(notes, printer.Say(printer.DetailCUPSRejecting, "queue", queue))
 		case strings.HasPrefix(t, "Alerts:"):
 			for _, a := range strings.Fields(strings.TrimPrefix(t, "Alerts:")) {
-				if s, text := alert(a); text != "" {
+				if s, said, ok := alert(a); ok {
 					if s != "" {
 						add(s)
 					}
-					notes = append(notes, text)
+					notes = append(notes, said)
 				}
 			}
 		}
@@ -104,32 +104,31 @@ func ParseLpstat(queue, out string, now time.Time) (printer.Status, error) {
 		}
 		st.State, st.Problems = sorted[0], sorted
 	}
-	st.Detail = strings.Join(notes, "; ")
-	return st, nil
+	return st.Saying(notes...), nil
 }
 
 // alert maps an IPP printer-state-reason to a state and words.
-func alert(a string) (printer.State, string) {
+func alert(a string) (printer.State, printer.Said, bool) {
 	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(a, "-error"), "-warning"), "-report")
 	switch base {
 	case "none", "":
-		return "", ""
+		return "", printer.Said{}, false
 	case "media-empty", "media-needed":
-		return printer.StatePaperOut, "paper out"
+		return printer.StatePaperOut, printer.Say(printer.DetailSpoolPaperOut), true
 	case "media-low":
-		return "", "paper almost out"
+		return "", printer.Say(printer.DetailCUPSPaperLow), true
 	case "media-jam":
-		return printer.StateOffline, "paper jam"
+		return printer.StateOffline, printer.Say(printer.DetailCUPSPaperJam), true
 	case "cover-open", "door-open":
-		return printer.StateHeadOpen, "cover open"
+		return printer.StateHeadOpen, printer.Say(printer.DetailCUPSCoverOpen), true
 	case "marker-supply-empty", "toner-empty":
-		return printer.StateRibbonOut, "ribbon out"
+		return printer.StateRibbonOut, printer.Say(printer.DetailCUPSRibbonOut), true
 	case "offline", "shutdown", "connecting-to-device", "timed-out":
-		return printer.StateOffline, "printer offline (" + a + ")"
+		return printer.StateOffline, printer.Say(printer.DetailCUPSOffline, "alert", a), true
 	case "paused", "moving-to-paused":
-		return printer.StatePaused, "printer paused"
+		return printer.StatePaused, printer.Say(printer.DetailCUPSPaused), true
 	}
-	return "", a
+	return "", printer.Say(printer.DetailCUPSAlert, "alert", a), true
 }
 
 // ParseQueues reads `lpstat -p` (and `lpstat -d` lines) into queues.

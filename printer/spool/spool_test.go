@@ -66,6 +66,10 @@ func TestParseLpstat(t *testing.T) {
 			if st.State != tt.state || !reflect.DeepEqual(st.Problems, tt.problems) || st.Detail != tt.detail {
 				t.Fatalf("got %s %v %q\nwant %s %v %q", st.State, st.Problems, st.Detail, tt.state, tt.problems, tt.detail)
 			}
+			// Every note is a code the agent words for its reader.
+			if n := strings.Count(tt.detail, "; ") + 1; len(st.Said) != n {
+				t.Errorf("said %v, want %d codes for %q", st.Said, n, tt.detail)
+			}
 		})
 	}
 }
