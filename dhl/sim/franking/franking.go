@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -447,7 +448,7 @@ func (s *Server) postCart(w http.ResponseWriter, r *http.Request) {
 		Created: s.opt.Now().UTC()}, notifyURL: req.NotifyURL}
 	c.Download.EntryURL = s.entryURL(r, id)
 	s.carts[id] = c
-	out := c.Cart
+	out := c.copyCart()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -464,7 +465,7 @@ func (s *Server) getCart(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.carts[r.PathValue("id")]
 	var out ps.Cart
 	if ok {
-		out = c.Cart
+		out = c.copyCart()
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -472,6 +473,15 @@ func (s *Server) getCart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// copyCart is the cart as it is now, with its own items: answers are
+// encoded after the lock is released, while Pay may fill in the items.
+// Call with s.mu held.
+func (c *cart) copyCart() ps.Cart {
+	out := c.Cart
+	out.Items = slices.Clone(c.Items)
+	return out
 }
 
 func (s *Server) itemByPAKID(pak string) (*cart, *ps.CartItem) {
@@ -682,7 +692,7 @@ func (s *Server) Snapshot() State {
 	defer s.mu.Unlock()
 	st := State{Notifies: map[string]int{}, LabelGets: map[string]int{}, CatalogCalls: s.catalogCalls}
 	for id, c := range s.carts {
-		st.Carts = append(st.Carts, c.Cart)
+		st.Carts = append(st.Carts, c.copyCart())
 		st.Notifies[id] = c.notifies
 		st.LabelGets[id] = c.labelGets
 	}
