@@ -172,6 +172,7 @@ func startPDFium(cacheDir string) (*pdfEngine, error) {
 		}
 		cache = c
 		rc = rc.WithCompilationCache(c)
+		removeOldPDFCaches(cacheDir)
 	}
 	pool, err := pdfiumwazy.Init(pdfiumwazy.Config{
 		MinIdle:       1,

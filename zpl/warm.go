@@ -4,7 +4,25 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// removeOldPDFCaches deletes the compiled renderers that earlier versions
+// left in cacheDir (folders "go-pdfium-…" other than this version's): each
+// is tens of MB that nothing reads after an upgrade. Best effort: a folder
+// that cannot be removed is left. After a downgrade the newer version's
+// folder goes too; that version compiles again once if it comes back.
+func removeOldPDFCaches(cacheDir string) {
+	entries, err := os.ReadDir(cacheDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "go-pdfium-") && e.Name() != PDFiumVersion {
+			_ = os.RemoveAll(filepath.Join(cacheDir, e.Name()))
+		}
+	}
+}
 
 // PDFCacheReady reports whether cacheDir holds the compiled PDF renderer of
 // this version, so that the renderer starts in a fraction of a second
