@@ -40,7 +40,7 @@ func binary(tb testing.TB) string {
 			return
 		}
 		builtBinary.path = filepath.Join(dir, "labelagent")
-		out, err := exec.Command("go", "build", "-o", builtBinary.path, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "crashhook", "-o", builtBinary.path, ".").CombinedOutput()
 		if err != nil {
 			builtBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}

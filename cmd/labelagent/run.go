@@ -196,23 +196,3 @@ func (app *cliApp) selfCommand(cfg *config.Config, addr string) string {
 	}
 	return strings.Join(args, " ")
 }
-
-// crashHook is for the crash tests of the real binary: with
-// LABELAGENT_CRASH_AT=<step> (intent, answered, stored, printing,
-// dayend-intent, dayend-closed) the agent kills itself (SIGKILL on Unix)
-// when a shipment reaches that step, as a power cut would. Unset: nil.
-func crashHook(getenv func(string) string) func(string) error {
-	at := getenv("LABELAGENT_CRASH_AT")
-	if at == "" {
-		return nil
-	}
-	return func(step string) error {
-		if step == at {
-			if p, err := os.FindProcess(os.Getpid()); err == nil {
-				_ = p.Kill()
-			}
-			select {} // until the signal lands
-		}
-		return nil
-	}
-}
