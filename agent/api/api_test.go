@@ -41,7 +41,7 @@ func setup(t *testing.T) *fixture {
 	}
 	f := serve(t, cfg, nil)
 	p, _ := cfg.Printer("desk")
-	f.cl, f.out = &client.Client{Addr: f.addr, Key: key}, p.File.Dir
+	f.out = p.File.Dir
 	return f
 }
 

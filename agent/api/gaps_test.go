@@ -8,15 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/labelagent/labelagent/agent"
-	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
@@ -79,26 +75,10 @@ func setupBig(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	a.PausePrinter("desk") // nothing prints; the test looks at what was queued
-	a.PausePrinter("shelf")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(a, key, nil).NewHTTPServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Stop(context.Background())
-	})
-	return &fixture{a: a, addr: ln.Addr().String(), cl: &client.Client{Addr: ln.Addr().String(), Key: key}}
+	f := serve(t, cfg, nil)
+	f.a.PausePrinter("desk") // nothing prints; the test looks at what was queued
+	f.a.PausePrinter("shelf")
+	return f
 }
 
 func submitJSON(t *testing.T, f *fixture, req apitype.SubmitRequest) (int, apitype.Error, []byte) {

@@ -46,7 +46,7 @@ func serve(t *testing.T, cfg *config.Config, before func(*agent.Agent)) *fixture
 		srv.Close()
 		a.Stop(context.Background())
 	})
-	return &fixture{a: a, addr: ln.Addr().String()}
+	return &fixture{a: a, addr: ln.Addr().String(), cl: &client.Client{Addr: ln.Addr().String(), Key: key}}
 }
 
 // closedPort is a loopback address nothing listens on.

@@ -4,15 +4,10 @@ import (
 	"bytes"
 	"context"
 	"image/png"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/labelagent/labelagent/agent"
-	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
@@ -38,24 +33,7 @@ func previewSetup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(a, key, nil).NewHTTPServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Stop(context.Background())
-	})
-	return &fixture{a: a, addr: ln.Addr().String(), cl: &client.Client{Addr: ln.Addr().String(), Key: key}}
+	return serve(t, cfg, nil)
 }
 
 // A label laid out at 203 dpi without ^PW/^LL: on the 300 dpi printer the

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +19,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/labelagent/labelagent/agent"
-	"github.com/labelagent/labelagent/agent/api"
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
 	"github.com/labelagent/labelagent/agent/config"
@@ -75,25 +72,9 @@ billing_numbers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(a, key, nil).NewHTTPServer()
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Stop(context.Background())
-	})
+	f := serve(t, cfg, nil)
 	p, _ := cfg.Printer("desk")
-	return &shipFixture{a: a, sim: s, cl: &client.Client{Addr: ln.Addr().String(), Key: key}, out: p.File.Dir}
+	return &shipFixture{a: f.a, sim: s, cl: f.cl, out: p.File.Dir}
 }
 
 func orderJSON(name, street string) json.RawMessage {
