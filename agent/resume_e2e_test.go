@@ -135,6 +135,21 @@ func (r *resumeRig) settled() {
 	time.Sleep(100 * time.Millisecond)
 }
 
+// restartPrints starts the agent again and waits for job id to be done:
+// exactly labels labels come out in all, and the job's history says says.
+func (r *resumeRig) restartPrints(id string, labels int, says string) {
+	r.t.Helper()
+	r.start()
+	got := r.waitJob(id, apitype.StateDone)
+	r.settled()
+	if n := r.em.LabelsPrinted(); n != labels {
+		r.t.Fatalf("%d labels came out, want exactly %d; history %+v", n, labels, got.History)
+	}
+	if !historySays(got, says) {
+		r.t.Errorf("history does not say %q: %+v", says, got.History)
+	}
+}
+
 // inFlight is the stopped agent's record of the job: it must say that
 // sending began.
 func (r *resumeRig) mustBeSending(j apitype.Job) {
@@ -182,15 +197,7 @@ func TestResumePartlyPrintedSendsOnlyTheMissingLabels(t *testing.T) {
 	if lost == 0 {
 		t.Skip("the printer finished the batch before the power cycle (machine too slow for this test)")
 	}
-	r.start()
-	got := r.waitJob(j.ID, apitype.StateDone)
-	r.settled()
-	if n := r.em.LabelsPrinted(); n != 6 {
-		t.Fatalf("%d labels came out, want exactly 6; history %+v", n, got.History)
-	}
-	if !historySays(got, "sending only the") {
-		t.Errorf("history does not say only the missing labels were sent: %+v", got.History)
-	}
+	r.restartPrints(j.ID, 6, "sending only the")
 }
 
 // A transfer cut off before the printer had a whole label: the counter did
@@ -204,15 +211,7 @@ func TestResumeCutTransferIsSentAgain(t *testing.T) {
 	e2eWait(t, "the transfer under way", func() bool { return r.em.Received() > 20_000 })
 	r.crash()
 	r.em.SetBytesPerSecond(0)
-	r.start()
-	got := r.waitJob(j.ID, apitype.StateDone)
-	r.settled()
-	if n := r.em.LabelsPrinted(); n != 1 {
-		t.Fatalf("%d labels came out, want exactly 1; history %+v", n, got.History)
-	}
-	if !historySays(got, "none of the job's 1 labels printed") {
-		t.Errorf("history does not say the counter had not moved: %+v", got.History)
-	}
+	r.restartPrints(j.ID, 1, "none of the job's 1 labels printed")
 }
 
 // A printer without a label counter cannot say whether a cut transfer
@@ -248,15 +247,7 @@ func TestResumeWithoutCounterHoldsForTheOperator(t *testing.T) {
 		j := submitZPL(t, r.a, "zebra", e2eLabel(1, 500), 3)
 		e2eWait(t, "the first label out", func() bool { return r.em.LabelsPrinted() >= 1 })
 		r.crash()
-		r.start()
-		got := r.waitJob(j.ID, apitype.StateDone)
-		r.settled()
-		if n := r.em.LabelsPrinted(); n != 3 {
-			t.Fatalf("%d labels came out, want 3; history %+v", n, got.History)
-		}
-		if !historySays(got, "handed over before the agent stopped") {
-			t.Errorf("history: %+v", got.History)
-		}
+		r.restartPrints(j.ID, 3, "handed over before the agent stopped")
 	})
 }
 
@@ -270,13 +261,5 @@ func TestResumeCutTransferOnASerialLine(t *testing.T) {
 	e2eWait(t, "the transfer under way", func() bool { return r.em.Received() > 20_000 })
 	r.crash()
 	r.em.SetBytesPerSecond(0)
-	r.start()
-	got := r.waitJob(j.ID, apitype.StateDone)
-	r.settled()
-	if n := r.em.LabelsPrinted(); n != 1 {
-		t.Fatalf("%d labels came out, want exactly 1; history %+v", n, got.History)
-	}
-	if !historySays(got, "none of the job's 1 labels printed") {
-		t.Errorf("history does not say the counter had not moved: %+v", got.History)
-	}
+	r.restartPrints(j.ID, 1, "none of the job's 1 labels printed")
 }
