@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/labelagent/labelagent/agent/client"
+	"github.com/labelagent/labelagent/agent/i18n"
 	"github.com/labelagent/labelagent/installer/svcdef"
+	"github.com/labelagent/labelagent/ui"
 )
 
 // sysvOnly skips where installing a service would touch a real service
@@ -182,6 +184,11 @@ func TestServiceLifecycleSysV(t *testing.T) {
 	if _, code := run("service", "status", "--name", name); code != 3 {
 		t.Errorf("status of a stopped service: exit code %d, want 3", code)
 	}
+	// The operator's tray sees the stopped service and starts it.
+	trayStartsService(t, exe, cfgPath, name, &client.Client{Addr: addr, DataDir: dataDir})
+	if out, code := run("service", "stop", "--name", name); code != 0 {
+		t.Fatalf("stop after the tray started it: %s", out)
+	}
 	if out, code := run("service", "uninstall", "--name", name); code != 0 {
 		t.Fatalf("uninstall: %s", out)
 	}
@@ -211,4 +218,60 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// trayStartsService is the tray's "start the service" against a real
+// installed, stopped SysV service: the tray's model (ui.Model) shows the
+// service as not running, runs the labelagent program's "service start" as
+// it does on the operator's desktop, and reconnects to the started agent.
+// The tray finds the service by its default name and the installed
+// configuration; this test's service has its own name and configuration
+// file, which a wrapper adds to every call of the program.
+func trayStartsService(t *testing.T, exe, cfgPath, name string, cl *client.Client) {
+	t.Helper()
+	wrapper := filepath.Join(filepath.Dir(exe), "labelagent-for-tray")
+	script := fmt.Sprintf("#!/bin/sh\nexec %q --config %q \"$@\" --name %q\n", exe, cfgPath, name)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := ui.NewModel(ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: i18n.German, AgentBin: wrapper, Retry: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	states := make(chan ui.Overall, 64)
+	m.OnChange(func() {
+		select {
+		case states <- m.State().Overall:
+		default:
+		}
+	})
+	go m.Run(ctx)
+	waitFor := func(want ui.Overall) {
+		t.Helper()
+		for {
+			select {
+			case s := <-states:
+				if s == want {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("the tray never showed %v (now %v, %v)", want, m.State().Overall, m.State().ConnErr)
+			}
+		}
+	}
+	waitFor(ui.NotRunning)
+	if !m.CanStartService() {
+		t.Fatal("the tray offers no start action")
+	}
+	said, err := m.StartService(ctx)
+	if err != nil {
+		t.Fatalf("the tray could not start the service: %v", err)
+	}
+	if !strings.Contains(said, name) || !strings.Contains(said, "gestartet") {
+		t.Errorf("the tray says %q, want the service %s named as started, in German", said, name)
+	}
+	waitFor(ui.Ready)
+	// Asked again while it runs, the tray says so instead of failing.
+	if said, err := m.StartService(ctx); err != nil || !strings.Contains(said, name) {
+		t.Errorf("start while running: %q, %v", said, err)
+	}
 }
