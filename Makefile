@@ -23,7 +23,7 @@ TEST_PKGS  += chromium libnss3-tools
 UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS  += $(UI_PKGS) xvfb imagemagick
 
-.PHONY: all build run test test-short bench lint fuzz deps deps-test clean dist deps-dist
+.PHONY: all build run test test-windows test-short bench lint fuzz deps deps-test clean dist deps-dist
 
 all: build
 
@@ -67,6 +67,16 @@ test: deps-test
 	$(GO) vet -tags tray ./ui/... ./cmd/labelagent-tray/
 	$(GO) test -race -timeout 20m ./...
 	$(GO) test -race -timeout 10m -tags tray ./ui/...
+
+# The Windows build of the tray (cross-built with MinGW as `make dist` ships
+# it) run under Wine on a virtual display, against the real agent
+# (ui/wine_test.go). Wine is not Windows; it is the nearest a Linux build
+# machine has. Debian puts wine64 in /usr/lib/wine. The cross build of Fyne
+# takes minutes cold, so it is not part of `make test`; CI runs both.
+WINE_PKGS := $(UI_PKGS) xvfb imagemagick gcc-mingw-w64-x86-64 wine64
+test-windows:
+	$(call install_pkgs,$(WINE_PKGS))
+	PATH="$$PATH:/usr/lib/wine" LABELAGENT_TEST_WINE=1 $(GO) test -tags tray -count=1 -timeout 30m -run TestTrayOnWine -v ./ui
 
 # Without the race detector and the slow end-to-end runs: for quick loops.
 test-short:
