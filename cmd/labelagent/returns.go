@@ -16,7 +16,8 @@ import (
 func newReturnCmd(app *cliApp) *cobra.Command {
 	var (
 		file, shipmentRef, receiver, labelType, printerName string
-		name, street, house, postal, city, email, ref, key  string
+		ref, key                                            string
+		shipper                                             addressFlags
 		weightKG                                            float64
 		noPrint, newReturn                                  bool
 		sink                                                docSink
@@ -36,7 +37,7 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 			case shipmentRef != "":
 				req.New = newReturn
 				res, err = app.Client().ReturnShipment(cmd.Context(), shipmentRef, req)
-			case file != "" || name != "":
+			case file != "" || shipper.name != "":
 				var o returns.Order
 				if file != "" {
 					data, rerr := readInput(app, file)
@@ -47,10 +48,11 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 						return i18n.Wrap(jerr, "return.err.not_an_order", "file", file)
 					}
 				} else {
-					if street == "" || postal == "" || city == "" {
+					a := shipper
+					if a.street == "" || a.postal == "" || a.city == "" {
 						return &usageError{i18n.E("return.err.need_address")}
 					}
-					o = returns.Order{Shipper: returns.Shipper{Name1: name, AddressStreet: street, AddressHouse: house, PostalCode: postal, City: city, Email: email}}
+					o = returns.Order{Shipper: returns.Shipper{Name1: a.name, AddressStreet: a.street, AddressHouse: a.house, PostalCode: a.postal, City: a.city, Email: a.email}}
 					if weightKG > 0 {
 						o.ItemWeight = &returns.Weight{UOM: "kg", Value: weightKG}
 					}
@@ -98,12 +100,7 @@ func newReturnCmd(app *cliApp) *cobra.Command {
 	f.StringVarP(&file, "file", "f", "", "")
 	f.StringVar(&receiver, "receiver", "", "")
 	f.StringVar(&labelType, "type", returns.LabelShipment, "")
-	f.StringVar(&name, "name", "", "")
-	f.StringVar(&street, "street", "", "")
-	f.StringVar(&house, "house", "", "")
-	f.StringVar(&postal, "postal-code", "", "")
-	f.StringVar(&city, "city", "", "")
-	f.StringVar(&email, "email", "", "")
+	shipper.add(f)
 	f.StringVar(&ref, "ref", "", "")
 	f.StringVar(&key, "key", "", "")
 	f.StringVar(&printerName, "printer", "", "")

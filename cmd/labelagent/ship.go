@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/client"
@@ -97,8 +98,8 @@ func firstNonEmpty(s ...string) string {
 func newShipCmd(app *cliApp) *cobra.Command {
 	var (
 		file, ref, key, printerName         string
-		product, name, street, house        string
-		postal, city, country, email        string
+		product, country                    string
+		receiver                            addressFlags
 		weightKG                            float64
 		format, printFormat                 string
 		validate, allowUnencodable, newShip bool
@@ -120,13 +121,13 @@ func newShipCmd(app *cliApp) *cobra.Command {
 				if err != nil {
 					return i18n.E("ship.err.bad_order", "file", file, "error", err.Error())
 				}
-			} else if name != "" || street != "" || postal != "" || city != "" {
-				if name == "" || street == "" || postal == "" || city == "" {
+			} else if a := receiver; a.name != "" || a.street != "" || a.postal != "" || a.city != "" {
+				if a.name == "" || a.street == "" || a.postal == "" || a.city == "" {
 					return &usageError{i18n.E("ship.err.need_recipient")}
 				}
 				sh := parcel.Shipment{Product: product,
-					Consignee: parcel.Consignee{Contact: &parcel.ContactAddress{Name1: name, AddressStreet: street, AddressHouse: house,
-						PostalCode: postal, City: city, Country: strings.ToUpper(country), Email: email}},
+					Consignee: parcel.Consignee{Contact: &parcel.ContactAddress{Name1: a.name, AddressStreet: a.street, AddressHouse: a.house,
+						PostalCode: a.postal, City: a.city, Country: strings.ToUpper(country), Email: a.email}},
 					Details: parcel.ShipmentDetails{Weight: parcel.Weight{UOM: "kg", Value: weightKG}}}
 				b, _ := json.Marshal(sh)
 				orders, refs = []json.RawMessage{b}, []string{""}
@@ -199,13 +200,8 @@ func newShipCmd(app *cliApp) *cobra.Command {
 	f.BoolVar(&noPrint, "no-print", false, "")
 	f.StringVar(&printerName, "printer", "", "")
 	f.StringVar(&product, "product", parcel.ProductPaket, "")
-	f.StringVar(&name, "name", "", "")
-	f.StringVar(&street, "street", "", "")
-	f.StringVar(&house, "house", "", "")
-	f.StringVar(&postal, "postal-code", "", "")
-	f.StringVar(&city, "city", "", "")
+	receiver.add(f)
 	f.StringVar(&country, "country", "DEU", "")
-	f.StringVar(&email, "email", "", "")
 	decimalVar(f, &weightKG, "weight", 1, "")
 	f.StringVar(&format, "format", "", "")
 	f.StringVar(&printFormat, "print-format", "", "")
@@ -215,6 +211,19 @@ func newShipCmd(app *cliApp) *cobra.Command {
 	cmd.AddCommand(newShipListCmd(app), newShipShowCmd(app), newShipCancelCmd(app), newShipReprintCmd(app),
 		newShipResolveCmd(app), newShipDocumentCmd(app), newShipExportCmd(app))
 	return cmd
+}
+
+// addressFlags is an address given by flags: the receiver of `ship`, the
+// shipper of `return` (their help comes from the catalog per command).
+type addressFlags struct{ name, street, house, postal, city, email string }
+
+func (a *addressFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&a.name, "name", "", "")
+	f.StringVar(&a.street, "street", "", "")
+	f.StringVar(&a.house, "house", "", "")
+	f.StringVar(&a.postal, "postal-code", "", "")
+	f.StringVar(&a.city, "city", "", "")
+	f.StringVar(&a.email, "email", "", "")
 }
 
 // splitOrders accepts one shipment, a list of shipments or a whole order
