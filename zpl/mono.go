@@ -235,32 +235,134 @@ func grayOf(img image.Image) []uint8 {
 // Trim returns the smallest part of m that holds every black dot, and where
 // that part was. An all-white image trims to nil.
 func (m *Mono) Trim() (*Mono, image.Rectangle) {
-	minX, minY, maxX, maxY := m.W, m.H, -1, -1
-	for y := 0; y < m.H; y++ {
-		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
-		first, last := -1, -1
-		for i, b := range row {
-			if b != 0 {
-				if first < 0 {
-					first = i*8 + bits.LeadingZeros8(b)
-				}
-				last = i*8 + 7 - bits.TrailingZeros8(b)
-			}
-		}
-		if first < 0 {
-			continue
-		}
-		minX, maxX = min(minX, first), max(maxX, last)
-		if minY > y {
-			minY = y
-		}
-		maxY = y
-	}
-	if maxY < 0 {
+	r := m.inkRect(m.Bounds())
+	if r.Empty() {
 		return nil, image.Rectangle{}
 	}
-	r := image.Rect(minX, minY, maxX+1, maxY+1)
 	return m.Crop(r), r
+}
+
+// inkRect returns the smallest rectangle holding every black dot of m
+// inside r (clipped to m); empty when there is none. Rows are tested a
+// word at a time, and the columns come from one OR of the inked rows.
+func (m *Mono) inkRect(r image.Rectangle) image.Rectangle {
+	r = r.Intersect(m.Bounds())
+	if r.Empty() {
+		return image.Rectangle{}
+	}
+	i0, i1 := r.Min.X>>3, (r.Max.X-1)>>3
+	first, last := byte(0xFF>>(r.Min.X&7)), byte(0xFF<<(7-(r.Max.X-1)&7))
+	row := func(y int) []byte { return m.Pix[y*m.Stride+i0 : y*m.Stride+i1+1] }
+	inked := func(b []byte) bool {
+		if len(b) == 1 {
+			return b[0]&first&last != 0
+		}
+		return b[0]&first != 0 || b[len(b)-1]&last != 0 || !allZero(b[1:len(b)-1])
+	}
+	minY, maxY := r.Min.Y, r.Max.Y-1
+	for minY <= maxY && !inked(row(minY)) {
+		minY++
+	}
+	if minY > maxY {
+		return image.Rectangle{}
+	}
+	for !inked(row(maxY)) {
+		maxY--
+	}
+	acc := make([]byte, i1-i0+1)
+	for y := minY; y <= maxY; y++ {
+		orBytes(acc, row(y))
+	}
+	acc[0] &= first
+	acc[len(acc)-1] &= last
+	minX, maxX := 0, 0
+	for k, b := range acc {
+		if b != 0 {
+			minX = (i0+k)*8 + bits.LeadingZeros8(b)
+			break
+		}
+	}
+	for k := len(acc) - 1; k >= 0; k-- {
+		if b := acc[k]; b != 0 {
+			maxX = (i0+k)*8 + 7 - bits.TrailingZeros8(b)
+			break
+		}
+	}
+	return image.Rect(minX, minY, maxX+1, maxY+1)
+}
+
+// allZero reports whether every byte of b is 0, eight at a time.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, v := range b {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// orBytes ORs src into dst (len(dst) >= len(src)), eight bytes at a time.
+func orBytes(dst, src []byte) {
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(dst[i:])|binary.LittleEndian.Uint64(src[i:]))
+	}
+	for ; i < len(src); i++ {
+		dst[i] |= src[i]
+	}
+}
+
+// spanMasks gives the bytes of a row that hold dots [x0, x1) (x0 < x1)
+// and the masks of the first and last of them.
+func spanMasks(x0, x1 int) (i0, i1 int, first, last byte) {
+	return x0 >> 3, (x1 - 1) >> 3, byte(0xFF >> (x0 & 7)), byte(0xFF << (7 - (x1-1)&7))
+}
+
+// blankRect reports whether m has no black dot in r.
+func (m *Mono) blankRect(r image.Rectangle) bool {
+	r = r.Intersect(m.Bounds())
+	if r.Empty() {
+		return true
+	}
+	i0, i1, first, last := spanMasks(r.Min.X, r.Max.X)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		b := m.Pix[y*m.Stride+i0 : y*m.Stride+i1+1]
+		if i0 == i1 {
+			if b[0]&first&last != 0 {
+				return false
+			}
+			continue
+		}
+		if b[0]&first != 0 || b[len(b)-1]&last != 0 || !allZero(b[1:len(b)-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// clearRect makes r (clipped to m) white.
+func (m *Mono) clearRect(r image.Rectangle) {
+	r = r.Intersect(m.Bounds())
+	if r.Empty() {
+		return
+	}
+	i0, i1, first, last := spanMasks(r.Min.X, r.Max.X)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		b := m.Pix[y*m.Stride+i0 : y*m.Stride+i1+1]
+		if i0 == i1 {
+			b[0] &^= first & last
+			continue
+		}
+		b[0] &^= first
+		b[len(b)-1] &^= last
+		clear(b[1 : len(b)-1])
+	}
 }
 
 // Crop copies the part r of m (clipped to m); nil when r is empty.
@@ -275,6 +377,10 @@ func (m *Mono) Crop(r image.Rectangle) *Mono {
 	for y := 0; y < out.H; y++ {
 		src := m.Pix[(r.Min.Y+y)*m.Stride : (r.Min.Y+y+1)*m.Stride]
 		dst := out.Pix[y*out.Stride : (y+1)*out.Stride]
+		if shift == 0 {
+			copy(dst, src[first:])
+			continue
+		}
 		for i := range dst {
 			j := first + i
 			b := src[j] << shift
@@ -332,11 +438,37 @@ func (m *Mono) Rotate(degrees int) (*Mono, error) {
 }
 
 // Paste draws the black dots of src into m with src's top left at x, y.
+// Bytes whose eight dots land inside m are ORed in whole; only those at
+// m's edges go dot by dot.
 func (m *Mono) Paste(src *Mono, x, y int) {
+	sh := uint(x & 7)
 	for sy := 0; sy < src.H; sy++ {
-		for sx := 0; sx < src.W; sx++ {
-			if src.Black(sx, sy) {
-				m.Set(x+sx, y+sy, true)
+		dy := y + sy
+		if dy < 0 || dy >= m.H {
+			continue
+		}
+		srow := src.Pix[sy*src.Stride : (sy+1)*src.Stride]
+		drow := m.Pix[dy*m.Stride : (dy+1)*m.Stride]
+		for i, b := range srow {
+			if b == 0 {
+				continue
+			}
+			dx := x + i*8
+			if i*8+8 > src.W {
+				b &= byte(0xFF << (i*8 + 8 - src.W))
+			}
+			if dx < 0 || dx+8 > m.W {
+				for k := 0; k < 8; k++ {
+					if b&(0x80>>k) != 0 {
+						m.Set(dx+k, dy, true)
+					}
+				}
+				continue
+			}
+			j := dx >> 3
+			drow[j] |= b >> sh
+			if sh != 0 {
+				drow[j+1] |= b << (8 - sh)
 			}
 		}
 	}
@@ -355,4 +487,42 @@ func scaleGray(img image.Image, w, h int) *image.Gray {
 	}
 	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Over, nil)
 	return dst
+}
+
+// transpose returns m mirrored on its diagonal: dot x, y of m is dot y, x
+// of the result, so columns of m are read as rows. It works on 8 x 8
+// blocks of dots, skipping white ones.
+func (m *Mono) transpose() *Mono {
+	out := &Mono{W: m.H, H: m.W, Stride: (m.H + 7) / 8}
+	out.Pix = make([]byte, out.Stride*out.H)
+	acc := make([]byte, m.Stride)
+	for by := 0; by < out.Stride; by++ {
+		rows := min(8, m.H-by*8)
+		// Which bytes of these rows hold ink at all.
+		clear(acc)
+		for r := 0; r < rows; r++ {
+			orBytes(acc, m.Pix[(by*8+r)*m.Stride:(by*8+r+1)*m.Stride])
+		}
+		for i := 0; i < m.Stride; i++ {
+			if acc[i] == 0 {
+				continue
+			}
+			var v uint64
+			for r := 0; r < rows; r++ {
+				v |= uint64(m.Pix[(by*8+r)*m.Stride+i]) << (56 - 8*r)
+			}
+			// Swap bit (r, c) with bit (c, r) of the 8 x 8 block (Hacker's
+			// Delight, transpose8).
+			t := (v ^ (v >> 7)) & 0x00AA00AA00AA00AA
+			v ^= t ^ (t << 7)
+			t = (v ^ (v >> 14)) & 0x0000CCCC0000CCCC
+			v ^= t ^ (t << 14)
+			t = (v ^ (v >> 28)) & 0x00000000F0F0F0F0
+			v ^= t ^ (t << 28)
+			for c := 0; c < 8 && i*8+c < m.W; c++ {
+				out.Pix[(i*8+c)*out.Stride+by] = byte(v >> (56 - 8*c))
+			}
+		}
+	}
+	return out
 }

@@ -40,16 +40,18 @@ func (s nativeSymbol) printed() image.Rectangle {
 func findNativeSymbols(m *Mono) []nativeSymbol {
 	var out []nativeSymbol
 	for _, region := range inkRegions(m, 6, 100) {
-		// Cut out and trimmed once for both readers.
-		sub := m.Crop(region)
-		if sub == nil {
+		r := m.inkRect(region)
+		if r.Empty() {
 			continue
 		}
-		t, tr := sub.Trim()
-		if t == nil {
+		// Most regions are text: their first rows rule out both symbols
+		// before anything is copied.
+		_, _, dm := dmTimingRow(m, r)
+		pdf := pdf417Columns(m, r) != 0
+		if !dm && !pdf {
 			continue
 		}
-		r := tr.Add(region.Min)
+		t := m.Crop(r)
 		if s, ok := dataMatrixAt(t, r); ok {
 			out = append(out, s)
 		} else if s, ok := pdf417At(t, r); ok {
@@ -57,6 +59,22 @@ func findNativeSymbols(m *Mono) []nativeSymbol {
 		}
 	}
 	return out
+}
+
+// runLengths returns the lengths of the runs of row y of m in [x0, x1), and
+// whether the first is black.
+func runLengths(m *Mono, y, x0, x1 int) (lengths []int, firstBlack bool) {
+	row := m.Pix[y*m.Stride : (y+1)*m.Stride]
+	for x := x0; x < x1; {
+		black := row[x>>3]&(0x80>>(x&7)) != 0
+		if x == x0 {
+			firstBlack = black
+		}
+		n := runLength(row, x, x1, black)
+		lengths = append(lengths, n)
+		x += n
+	}
+	return lengths, firstBlack
 }
 
 // inkCells marks the cell x cell squares of m that hold a black dot, in
@@ -93,44 +111,83 @@ func inkCells(m *Mono, cell int) (ink []bool, cw, ch int) {
 // inkRegions groups inked cells of cell x cell dots into connected regions
 // and returns their bounds, at most limit of them.
 func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
-	ink, cw, ch := inkCells(m, cell)
-	seen := make([]bool, cw*ch)
 	var out []image.Rectangle
-	var stack []int
-	for i, v := range ink {
-		if !v || seen[i] {
+	for _, c := range inkComponents(m, cell) {
+		if c.Dx() < 3 || c.Dy() < 3 {
 			continue
 		}
-		seen[i] = true
-		stack = append(stack[:0], i)
-		minX, minY, maxX, maxY := cw, ch, -1, -1
-		for len(stack) > 0 {
-			j := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			cx, cy := j%cw, j/cw
-			minX, maxX = min(minX, cx), max(maxX, cx)
-			minY, maxY = min(minY, cy), max(maxY, cy)
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := cx+dx, cy+dy
-					if nx < 0 || ny < 0 || nx >= cw || ny >= ch {
-						continue
-					}
-					k := ny*cw + nx
-					if ink[k] && !seen[k] {
-						seen[k] = true
-						stack = append(stack, k)
-					}
-				}
-			}
-		}
-		if maxX-minX < 2 || maxY-minY < 2 {
-			continue
-		}
-		out = append(out, image.Rect(minX*cell, minY*cell, min(m.W, (maxX+1)*cell), min(m.H, (maxY+1)*cell)))
+		out = append(out, image.Rect(c.Min.X*cell, c.Min.Y*cell, min(m.W, c.Max.X*cell), min(m.H, c.Max.Y*cell)))
 		if len(out) >= limit {
 			break
 		}
+	}
+	return out
+}
+
+// inkComponents returns the bounds, in cells, of the groups of inked cell
+// x cell squares of m that touch (also corner to corner), in the order of
+// their first cell along the rows. Each row of cells is cut into runs of
+// inked cells, and a run joins the group of every run above it that it
+// touches (union-find; a group is known by its first run).
+func inkComponents(m *Mono, cell int) []image.Rectangle {
+	ink, cw, ch := inkCells(m, cell)
+	type cellRun struct{ x0, x1, y int }
+	var rs []cellRun
+	var parent []int
+	find := func(k int) int {
+		for parent[k] != k {
+			parent[k] = parent[parent[k]]
+			k = parent[k]
+		}
+		return k
+	}
+	prev0, prev1 := 0, 0 // the runs of the row above
+	for cy := 0; cy < ch; cy++ {
+		row := ink[cy*cw : (cy+1)*cw]
+		start := len(rs)
+		p := prev0
+		for cx := 0; cx < cw; {
+			if !row[cx] {
+				cx++
+				continue
+			}
+			x0 := cx
+			for cx < cw && row[cx] {
+				cx++
+			}
+			k := len(rs)
+			rs = append(rs, cellRun{x0, cx, cy})
+			parent = append(parent, k)
+			// Runs above that end before this one's left neighbour touch
+			// neither it nor any later run of this row.
+			for p < prev1 && rs[p].x1 < x0 {
+				p++
+			}
+			for q := p; q < prev1 && rs[q].x0 <= cx; q++ {
+				a, b := find(q), find(k)
+				if a > b {
+					a, b = b, a
+				}
+				parent[b] = a
+			}
+		}
+		prev0, prev1 = start, len(rs)
+	}
+	bounds := make([]image.Rectangle, len(rs))
+	var order []int
+	for k, r := range rs {
+		root := find(k)
+		rect := image.Rect(r.x0, r.y, r.x1, r.y+1)
+		if root == k {
+			order = append(order, k)
+			bounds[k] = rect
+			continue
+		}
+		bounds[root] = bounds[root].Union(rect)
+	}
+	out := make([]image.Rectangle, len(order))
+	for i, k := range order {
+		out[i] = bounds[k]
 	}
 	return out
 }
@@ -153,25 +210,34 @@ func runs(n int, black func(i int) bool) (lengths []int, firstBlack bool) {
 	return append(lengths, l), firstBlack
 }
 
+// dmTimingRow reads the timing pattern on top of a DataMatrix symbol
+// trimmed to r in m: alternating modules starting black. The page may have
+// been rendered with modules a fraction of a dot off, so runs may differ
+// by a dot.
+func dmTimingRow(m *Mono, r image.Rectangle) (cols int, modf float64, ok bool) {
+	if r.Dx() < 10 || r.Dy() < 8 {
+		return 0, 0, false
+	}
+	top, fb := runLengths(m, r.Min.Y, r.Min.X, r.Max.X)
+	if !fb || len(top)%2 != 0 || len(top) < 10 {
+		return 0, 0, false
+	}
+	cols = len(top)
+	modf = float64(r.Dx()) / float64(cols)
+	for _, l := range top {
+		if math.Abs(float64(l)-modf) > 1 {
+			return 0, 0, false
+		}
+	}
+	return cols, modf, true
+}
+
 // dataMatrixAt reads t, a trimmed region of the page at r, as a
 // DataMatrix symbol sent exactly.
 func dataMatrixAt(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
-	if t.W < 10 || t.H < 8 {
+	cols, modf, ok := dmTimingRow(t, t.Bounds())
+	if !ok {
 		return nativeSymbol{}, false
-	}
-	// The timing pattern on top: alternating modules starting black. The
-	// page may have been rendered with modules a fraction of a dot off, so
-	// runs may differ by a dot.
-	top, fb := runs(t.W, func(i int) bool { return t.Black(i, 0) })
-	if !fb || len(top)%2 != 0 || len(top) < 10 {
-		return nativeSymbol{}, false
-	}
-	cols := len(top)
-	modf := float64(t.W) / float64(cols)
-	for _, l := range top {
-		if math.Abs(float64(l)-modf) > 1 {
-			return nativeSymbol{}, false
-		}
 	}
 	// The right edge alternates from a white module at the top down to the
 	// black corner of the finder.
@@ -293,20 +359,17 @@ func hexEscape(s string) string {
 	return b.String()
 }
 
-// pdf417At recognises a PDF417 symbol in t, a trimmed region of the page
-// at r: module and row sizes within 5 % of whole dots, codewords that read, and the decoded text encoding back to
-// the very same symbol (same columns, rows, security level and codewords)
-// — the decoder does no error correction, so only an identical symbol
-// proves the reading.
-func pdf417At(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
-	if t.W < 60 || t.H < 6 {
-		return nativeSymbol{}, false
+// pdf417Columns reads the width in modules of a PDF417 symbol trimmed to
+// r in m from its start pattern (bars and spaces of 8,1,1,1,1,1,1,3
+// modules) on a row inside a symbol row; 0 when it is none.
+func pdf417Columns(m *Mono, r image.Rectangle) int {
+	w, h := r.Dx(), r.Dy()
+	if w < 60 || h < 6 {
+		return 0
 	}
-	// The start pattern (bars and spaces of 8,1,1,1,1,1,1,3 modules)
-	// gives the module width; read it on a row inside a symbol row.
 	est := 0.0
-	for _, y := range []int{t.H / 2, t.H/2 + 1, t.H/2 + 2, t.H / 3, 2 * t.H / 3} {
-		first, fb := runs(t.W, func(i int) bool { return t.Black(i, y) })
+	for _, y := range []int{h / 2, h/2 + 1, h/2 + 2, h / 3, 2 * h / 3} {
+		first, fb := runLengths(m, r.Min.Y+y, r.Min.X, r.Max.X)
 		if !fb || len(first) < 10 {
 			continue
 		}
@@ -315,18 +378,26 @@ func pdf417At(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
 			sum += l
 		}
 		if mf := float64(sum) / 17; math.Abs(float64(first[0])/8-mf) < 0.5 {
-			est = float64(t.W) / mf
+			est = float64(w) / mf
 			break
 		}
 	}
-	n := 0
 	for d := range 7 {
 		c := int(math.Round(est)) + []int{0, -1, 1, -2, 2, -3, 3}[d]
 		if c > 17*5 && (c-1)%17 == 0 {
-			n = c
-			break
+			return c
 		}
 	}
+	return 0
+}
+
+// pdf417At recognises a PDF417 symbol in t, a trimmed region of the page
+// at r: module and row sizes within 5 % of whole dots, codewords that read, and the decoded text encoding back to
+// the very same symbol (same columns, rows, security level and codewords)
+// — the decoder does no error correction, so only an identical symbol
+// proves the reading.
+func pdf417At(t *Mono, r image.Rectangle) (nativeSymbol, bool) {
+	n := pdf417Columns(t, t.Bounds())
 	if n == 0 {
 		return nativeSymbol{}, false
 	}

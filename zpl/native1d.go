@@ -2,9 +2,11 @@ package zpl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -601,26 +603,16 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// lineView reads a page along rows, or (transposed) along columns, so
-// one search finds upright and turned symbols.
+// lineView reads a page along its rows; a transposed view reads the
+// page's columns as the rows of its transposition (Mono.transpose), so one
+// search finds upright and turned symbols and always reads rows a word at
+// a time.
 type lineView struct {
-	m          *Mono
+	m          *Mono // the page, or its transposition
 	transposed bool
 }
 
-func (v lineView) lenV() int {
-	if v.transposed {
-		return v.m.W
-	}
-	return v.m.H
-}
-
-func (v lineView) black(u, w int) bool {
-	if v.transposed {
-		return v.m.Black(w, u)
-	}
-	return v.m.Black(u, w)
-}
+func (v lineView) lenV() int { return v.m.H }
 
 // run is a stretch of equal dots along a line.
 type run struct {
@@ -628,35 +620,17 @@ type run struct {
 	black    bool
 }
 
+// runs returns the runs of line w from its start to its end; none for a
+// white line.
 func (v lineView) runs(w int, out []run) []run {
 	out = out[:0]
 	m := v.m
-	add := func(black bool, n, u int) {
-		if k := len(out) - 1; k >= 0 && out[k].black == black {
-			out[k].n += n
-			return
-		}
-		out = append(out, run{u, n, black})
-	}
-	if v.transposed {
-		// Down one column: one bit of every row.
-		xi, mask := w>>3, byte(0x80>>(w&7))
-		for y := 0; y < m.H; y++ {
-			add(m.Pix[y*m.Stride+xi]&mask != 0, 1, y)
-		}
-		return out
-	}
-	// Along one row, whole white or black bytes at a time.
 	row := m.Pix[w*m.Stride : (w+1)*m.Stride]
-	for i, b := range row {
-		x := i * 8
-		if x+8 <= m.W && (b == 0 || b == 0xFF) {
-			add(b == 0xFF, 8, x)
-			continue
-		}
-		for k := 0; k < 8 && x+k < m.W; k++ {
-			add(b&(0x80>>k) != 0, 1, x+k)
-		}
+	for x := 0; x < m.W; {
+		black := row[x>>3]&(0x80>>(x&7)) != 0
+		n := runLength(row, x, m.W, black)
+		out = append(out, run{x, n, black})
+		x += n
 	}
 	if len(out) == 1 && !out[0].black {
 		return out[:0]
@@ -664,25 +638,47 @@ func (v lineView) runs(w int, out []run) []run {
 	return out
 }
 
+// runLength is the number of dots from x (before end) of row that are
+// black (or white): a byte, then 64 dots, at a time.
+func runLength(row []byte, x, end int, black bool) int {
+	start := x
+	var flip byte
+	var flip64 uint64
+	if black {
+		flip, flip64 = 0xFF, ^uint64(0)
+	}
+	for x < end {
+		if x&7 == 0 && x+64 <= end {
+			if d := binary.BigEndian.Uint64(row[x>>3:]) ^ flip64; d != 0 {
+				return x + bits.LeadingZeros64(d) - start
+			}
+			x += 64
+			continue
+		}
+		// Set bits of d are dots of the other colour, from dot x on.
+		d := (row[x>>3] ^ flip) << (x & 7)
+		rest := 8 - x&7
+		if z := bits.LeadingZeros8(d); z < rest {
+			return min(x+z, end) - start
+		}
+		x += rest
+	}
+	return end - start
+}
+
 // sameSpan reports whether lines a and b have the same dots in [u0, u1).
 func (v lineView) sameSpan(a, b, u0, u1 int) bool {
-	if !v.transposed && u1 > u0 {
-		// Two rows: whole bytes at once, the end bytes masked.
-		m := v.m
-		ra, rb := m.Pix[a*m.Stride:(a+1)*m.Stride], m.Pix[b*m.Stride:(b+1)*m.Stride]
-		i0, i1 := u0>>3, (u1-1)>>3
-		first, last := byte(0xFF>>(u0&7)), byte(0xFF<<(7-(u1-1)&7))
-		if i0 == i1 {
-			return (ra[i0]^rb[i0])&first&last == 0
-		}
-		return (ra[i0]^rb[i0])&first == 0 && (ra[i1]^rb[i1])&last == 0 && bytes.Equal(ra[i0+1:i1], rb[i0+1:i1])
+	if u1 <= u0 {
+		return true
 	}
-	for u := u0; u < u1; u++ {
-		if v.black(u, a) != v.black(u, b) {
-			return false
-		}
+	// Two rows: whole bytes at once, the end bytes masked.
+	m := v.m
+	ra, rb := m.Pix[a*m.Stride:(a+1)*m.Stride], m.Pix[b*m.Stride:(b+1)*m.Stride]
+	i0, i1, first, last := spanMasks(u0, u1)
+	if i0 == i1 {
+		return (ra[i0]^rb[i0])&first&last == 0
 	}
-	return true
+	return (ra[i0]^rb[i0])&first == 0 && (ra[i1]^rb[i1])&last == 0 && bytes.Equal(ra[i0+1:i1], rb[i0+1:i1])
 }
 
 // Linear symbol search: lines are sampled every linearStep dots; a symbol
@@ -701,8 +697,17 @@ var linearGaps = [...]int{12, 20, 32, 48}
 func findLinearSymbols(m *Mono) []nativeSymbol {
 	var out []nativeSymbol
 	var rs []run
+	var lens []int
+	// Spans whose bars were read and are no symbol, on this line and on
+	// the line a step before: a span with the same dots there reads the
+	// same, so it is not read again (tables and frames repeat line after
+	// line, and one cluster often stands alone for every gap size).
+	var failed, failedBefore [][2]int
 	for _, tr := range []bool{false, true} {
 		v := lineView{m: m, transposed: tr}
+		if tr {
+			v.m = m.transpose()
+		}
 		var found []image.Rectangle // in (u, w) space
 		covered := func(u0, u1, w int) bool {
 			for _, r := range found {
@@ -712,7 +717,9 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 			}
 			return false
 		}
+		failed, failedBefore = failed[:0], failedBefore[:0]
 		for w := 0; w < v.lenV(); w += linearStep {
+			failed, failedBefore = failedBefore[:0], failed
 			rs = v.runs(w, rs)
 			if len(rs) < 18 {
 				continue
@@ -735,7 +742,8 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 						continue
 					}
 					u0, u1 := rs[i].start, rs[j].start+rs[j].n
-					if covered(u0, u1, w) {
+					span := [2]int{u0, u1}
+					if covered(u0, u1, w) || slices.Contains(failed, span) {
 						i = next
 						continue
 					}
@@ -743,12 +751,19 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 					// lines tall through line w also covers line w-step or
 					// w+step with the same dots: text, whose lines differ,
 					// is passed over before the bars are read.
-					if !(w >= linearStep && v.sameSpan(w-linearStep, w, u0, u1)) &&
-						!(w+linearStep < v.lenV() && v.sameSpan(w+linearStep, w, u0, u1)) {
+					sameBefore := w >= linearStep && v.sameSpan(w-linearStep, w, u0, u1)
+					if !sameBefore && !(w+linearStep < v.lenV() && v.sameSpan(w+linearStep, w, u0, u1)) {
 						i = next
 						continue
 					}
-					lens := make([]int, 0, j-i+1)
+					// The same bars (u0 starts a bar and u1 ends one on
+					// both lines) were read a step before.
+					if sameBefore && slices.Contains(failedBefore, span) {
+						failed = append(failed, span)
+						i = next
+						continue
+					}
+					lens = lens[:0]
 					for _, r := range rs[i : j+1] {
 						lens = append(lens, r.n)
 					}
@@ -766,6 +781,7 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 						_, _, _, ok = linearSymbol(lens, 1)
 					}
 					if !ok {
+						failed = append(failed, span)
 						i = next
 						continue
 					}

@@ -505,7 +505,7 @@ func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 	}
 	m := pm.m.Clone()
 	for _, s := range syms {
-		clearRect(m, s.rect)
+		m.clearRect(s.rect)
 	}
 	label := image.Rect(-pm.x, -pm.y, p.WidthDots-pm.x, MaxDots)
 	if p.HeightDots > 0 {
@@ -513,14 +513,23 @@ func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 	}
 	for _, s := range syms {
 		pr := s.printed()
-		if !pr.In(label) || !blank(m, pr) {
+		if !pr.In(label) || !m.blankRect(pr) {
 			m.Paste(pm.m.Crop(s.rect), s.rect.Min.X, s.rect.Min.Y)
 			continue
 		}
 		pm.natives = append(pm.natives, placedNative{x: pm.x + s.rect.Min.X, y: pm.y + s.rect.Min.Y, cmd: s.cmd})
 	}
-	t, r := m.Trim()
-	pm.m = t
+	// The page was trimmed already: only a symbol at its edge leaves
+	// white to cut.
+	r := m.inkRect(m.Bounds())
+	switch {
+	case r.Empty():
+		pm.m = nil
+	case r == m.Bounds():
+		pm.m = m
+	default:
+		pm.m = m.Crop(r)
+	}
 	pm.x += r.Min.X
 	pm.y += r.Min.Y
 	return pm
@@ -712,57 +721,15 @@ func labelAreas(m *Mono, p Profile) (areas []image.Rectangle, dropped int) {
 
 func area(r image.Rectangle) int { return r.Dx() * r.Dy() }
 
-// blank reports whether m has no black dot in r.
-func blank(m *Mono, r image.Rectangle) bool {
-	r = r.Intersect(m.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if m.Black(x, y) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // inkClusters returns the bounds of connected groups of inked cells of
 // cell x cell dots (all of them, however small), at most limit.
 func inkClusters(m *Mono, cell, limit int) []image.Rectangle {
-	ink, cw, ch := inkCells(m, cell)
 	var out []image.Rectangle
-	var stack []int
-	seen := make([]bool, len(ink))
-	for i, v := range ink {
-		if !v || seen[i] {
-			continue
-		}
-		seen[i] = true
-		stack = append(stack[:0], i)
-		r := image.Rectangle{}
-		for len(stack) > 0 {
-			j := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			cx, cy := j%cw, j/cw
-			r = r.Union(image.Rect(cx, cy, cx+1, cy+1))
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := cx+dx, cy+dy
-					if nx < 0 || ny < 0 || nx >= cw || ny >= ch {
-						continue
-					}
-					if k := ny*cw + nx; ink[k] && !seen[k] {
-						seen[k] = true
-						stack = append(stack, k)
-					}
-				}
-			}
-		}
+	for _, c := range inkComponents(m, cell) {
+		px := image.Rect(c.Min.X*cell, c.Min.Y*cell, min(m.W, c.Max.X*cell), min(m.H, c.Max.Y*cell))
 		// The exact bounds of the ink inside the cells.
-		px := image.Rect(r.Min.X*cell, r.Min.Y*cell, min(m.W, r.Max.X*cell), min(m.H, r.Max.Y*cell))
-		if c := m.Crop(px); c != nil {
-			if _, tr := c.Trim(); !tr.Empty() {
-				px = tr.Add(px.Min)
-			}
+		if tr := m.inkRect(px); !tr.Empty() {
+			px = tr
 		}
 		out = append(out, px)
 		if len(out) >= limit {

@@ -16,7 +16,7 @@ func solidRects(m *Mono, minLen int) []image.Rectangle {
 	orig := m.Clone()
 	rects := append(runRects(orig, minLen, false), runRects(orig, minLen, true)...)
 	for _, r := range rects {
-		clearRect(m, r)
+		m.clearRect(r)
 	}
 	return rects
 }
@@ -133,14 +133,6 @@ func columnRuns(m *Mono, minLen int) [][][2]int {
 		}
 	}
 	return out
-}
-
-func clearRect(m *Mono, r image.Rectangle) {
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			m.Set(x, y, false)
-		}
-	}
 }
 
 // bands splits m at runs of at least gap white rows into trimmed parts,

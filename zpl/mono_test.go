@@ -1,0 +1,194 @@
+package zpl
+
+import (
+	"image"
+	"math/rand/v2"
+	"testing"
+)
+
+// randomMono is a w x h image with sparse ink: a few blobs, bars and dots,
+// so the word-at-a-time paths meet white words, inked words and edges.
+func randomMono(t testing.TB, r *rand.Rand, w, h int) *Mono {
+	t.Helper()
+	m, err := NewMono(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range r.IntN(6) {
+		x0, y0 := r.IntN(w), r.IntN(h)
+		x1, y1 := x0+r.IntN(w-x0)+1, y0+r.IntN(h-y0)+1
+		density := r.IntN(4)
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				if density == 0 || r.IntN(density+1) == 0 {
+					m.Set(x, y, true)
+				}
+			}
+		}
+	}
+	return m
+}
+
+func randomRect(r *rand.Rand, w, h int) image.Rectangle {
+	x0, y0 := r.IntN(w+20)-10, r.IntN(h+20)-10
+	return image.Rect(x0, y0, x0+r.IntN(w+10), y0+r.IntN(h+10))
+}
+
+// The word-at-a-time Trim, blankRect, clearRect, Paste, Crop and transpose
+// give what the dot-by-dot definitions give, on images of every width
+// modulo 8 and rectangles crossing the edges.
+func TestMonoFastPathsMatchDotByDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 1))
+	for n := range 3000 {
+		w, h := 1+r.IntN(150), 1+r.IntN(40)
+		m := randomMono(t, r, w, h)
+		if n%7 == 0 {
+			m, _ = NewMono(w, h) // white
+		}
+		// Trim: the smallest rectangle with every black dot.
+		minX, minY, maxX, maxY := w, h, -1, -1
+		for y := range h {
+			for x := range w {
+				if m.Black(x, y) {
+					minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
+				}
+			}
+		}
+		tm, tr := m.Trim()
+		if maxY < 0 {
+			if tm != nil || !tr.Empty() {
+				t.Fatalf("white %dx%d trims to %v", w, h, tr)
+			}
+		} else if want := image.Rect(minX, minY, maxX+1, maxY+1); tr != want || !tm.Equal(cropDots(m, want)) {
+			t.Fatalf("%dx%d: Trim gives %v, want %v", w, h, tr, want)
+		}
+		// inkRect of a part.
+		rr := randomRect(r, w, h)
+		c := rr.Intersect(m.Bounds())
+		var want image.Rectangle
+		for y := c.Min.Y; y < c.Max.Y; y++ {
+			for x := c.Min.X; x < c.Max.X; x++ {
+				if m.Black(x, y) {
+					want = want.Union(image.Rect(x, y, x+1, y+1))
+				}
+			}
+		}
+		if got := m.inkRect(rr); got != want {
+			t.Fatalf("%dx%d: inkRect(%v) = %v, want %v", w, h, rr, got, want)
+		}
+		if got := m.blankRect(rr); got != want.Empty() {
+			t.Fatalf("%dx%d: blankRect(%v) = %v", w, h, rr, got)
+		}
+		// clearRect.
+		cl := m.Clone()
+		cl.clearRect(rr)
+		for y := range h {
+			for x := range w {
+				if want := m.Black(x, y) && !image.Pt(x, y).In(rr); cl.Black(x, y) != want {
+					t.Fatalf("%dx%d: clearRect(%v) left %d,%d = %v", w, h, rr, x, y, cl.Black(x, y))
+				}
+			}
+		}
+		// Crop.
+		if cr := m.Crop(rr); cr != nil && !cr.Equal(cropDots(m, rr)) {
+			t.Fatalf("%dx%d: Crop(%v) differs", w, h, rr)
+		}
+		// Paste at any offset, also partly outside.
+		src := randomMono(t, r, 1+r.IntN(60), 1+r.IntN(20))
+		px, py := r.IntN(w+20)-10-src.W/2, r.IntN(h+20)-10
+		got, ref := m.Clone(), m.Clone()
+		got.Paste(src, px, py)
+		for y := range src.H {
+			for x := range src.W {
+				if src.Black(x, y) {
+					ref.Set(px+x, py+y, true)
+				}
+			}
+		}
+		if !got.Equal(ref) {
+			t.Fatalf("%dx%d: Paste of %dx%d at %d,%d differs", w, h, src.W, src.H, px, py)
+		}
+		// Transposition.
+		tp := m.transpose()
+		if tp.W != h || tp.H != w {
+			t.Fatalf("%dx%d transposed is %dx%d", w, h, tp.W, tp.H)
+		}
+		for y := range h {
+			for x := range w {
+				if tp.Black(y, x) != m.Black(x, y) {
+					t.Fatalf("%dx%d transposed: dot %d,%d differs", w, h, x, y)
+				}
+			}
+		}
+		for y := range tp.H {
+			if pad := tp.W % 8; pad != 0 && tp.Pix[y*tp.Stride+tp.Stride-1]&(0xFF>>pad) != 0 {
+				t.Fatalf("%dx%d transposed: padding bits set", w, h)
+			}
+		}
+	}
+}
+
+// cropDots is Crop by definition.
+func cropDots(m *Mono, r image.Rectangle) *Mono {
+	r = r.Intersect(m.Bounds())
+	out, err := NewMono(r.Dx(), r.Dy())
+	if err != nil {
+		return nil
+	}
+	for y := range out.H {
+		for x := range out.W {
+			out.Set(x, y, m.Black(r.Min.X+x, r.Min.Y+y))
+		}
+	}
+	return out
+}
+
+// inkComponents groups cells as a flood fill from each first unvisited
+// inked cell, eight neighbours at a time, does: same groups, same order.
+func TestInkComponentsMatchFloodFill(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 2))
+	for range 500 {
+		w, h := 1+r.IntN(300), 1+r.IntN(200)
+		m := randomMono(t, r, w, h)
+		for range r.IntN(300) { // specks
+			m.Set(r.IntN(w), r.IntN(h), true)
+		}
+		cell := 1 + r.IntN(8)
+		ink, cw, ch := inkCells(m, cell)
+		var want []image.Rectangle
+		seen := make([]bool, len(ink))
+		for i, v := range ink {
+			if !v || seen[i] {
+				continue
+			}
+			seen[i] = true
+			stack := []int{i}
+			var b image.Rectangle
+			for len(stack) > 0 {
+				j := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				cx, cy := j%cw, j/cw
+				b = b.Union(image.Rect(cx, cy, cx+1, cy+1))
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						nx, ny := cx+dx, cy+dy
+						if nx >= 0 && ny >= 0 && nx < cw && ny < ch && ink[ny*cw+nx] && !seen[ny*cw+nx] {
+							seen[ny*cw+nx] = true
+							stack = append(stack, ny*cw+nx)
+						}
+					}
+				}
+			}
+			want = append(want, b)
+		}
+		got := inkComponents(m, cell)
+		if len(got) != len(want) {
+			t.Fatalf("%dx%d cell %d: %d groups, want %d", w, h, cell, len(got), len(want))
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("%dx%d cell %d: group %d is %v, want %v", w, h, cell, k, got[k], want[k])
+			}
+		}
+	}
+}
