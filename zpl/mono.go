@@ -131,6 +131,26 @@ func ToMono(img image.Image, threshold int, dither bool) (*Mono, error) {
 			row := g.Pix[y*g.Stride : y*g.Stride+m.W]
 			out := m.Pix[y*m.Stride:]
 			x := 0
+			if t == 128 {
+				// The default threshold: a dot prints when its grey
+				// level's top bit is clear, read for 32 pixels at a
+				// time; rendered without anti-aliasing, almost every
+				// group is all white.
+				for ; x+32 <= len(row); x += 32 {
+					a, b := binary.LittleEndian.Uint64(row[x:]), binary.LittleEndian.Uint64(row[x+8:])
+					c, d := binary.LittleEndian.Uint64(row[x+16:]), binary.LittleEndian.Uint64(row[x+24:])
+					if a&b&c&d&0x8080808080808080 == 0x8080808080808080 {
+						continue
+					}
+					out[x>>3] = topBitsClear(a)
+					out[x>>3+1] = topBitsClear(b)
+					out[x>>3+2] = topBitsClear(c)
+					out[x>>3+3] = topBitsClear(d)
+				}
+				for ; x+8 <= len(row); x += 8 {
+					out[x>>3] = topBitsClear(binary.LittleEndian.Uint64(row[x:]))
+				}
+			}
 			// Eight pixels at a time: rendered without anti-aliasing,
 			// almost every group is all white or all black.
 			for ; x+8 <= len(row); x += 8 {
@@ -194,6 +214,14 @@ func ToMono(img image.Image, threshold int, dither bool) (*Mono, error) {
 		clear(next)
 	}
 	return m, nil
+}
+
+// topBitsClear packs eight grey pixels (the first in the lowest byte of
+// v) into a byte of dots, most significant bit first: a dot prints where
+// the pixel is below 128. The multiplication moves bit 8k of the mask to
+// bit 63-k without carries.
+func topBitsClear(v uint64) byte {
+	return byte(((^v >> 7) & 0x0101010101010101) * 0x8040201008040201 >> 56)
 }
 
 // grayOf flattens an image to 8-bit luminance, compositing on white.

@@ -192,3 +192,50 @@ func TestInkComponentsMatchFloodFill(t *testing.T) {
 		}
 	}
 }
+
+// ToMono's word-at-a-time paths give what a pixel-by-pixel threshold gives,
+// at the default threshold and others, for grey rows of every length.
+func TestToMonoMatchesPixelByPixel(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 3))
+	for n := range 400 {
+		w, h := 1+r.IntN(130), 1+r.IntN(6)
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		for i := range g.Pix {
+			switch r.IntN(4) {
+			case 0, 1:
+				g.Pix[i] = 255
+			case 2:
+				g.Pix[i] = 0
+			default:
+				g.Pix[i] = uint8(r.IntN(256))
+			}
+		}
+		if n%5 == 0 { // long white stretches
+			for i := range g.Pix[:len(g.Pix)/2] {
+				g.Pix[i] = 255
+			}
+		}
+		for _, th := range []int{0, 128, 1, 127, 129, 200, 255} {
+			m, err := ToMono(g, th, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt := th
+			if tt == 0 {
+				tt = Threshold
+			}
+			for y := range h {
+				for x := range w {
+					if want := int(g.GrayAt(x, y).Y) < tt; m.Black(x, y) != want {
+						t.Fatalf("%dx%d threshold %d: dot %d,%d (grey %d) is %v", w, h, th, x, y, g.GrayAt(x, y).Y, !want)
+					}
+				}
+			}
+			for y := range h {
+				if pad := w % 8; pad != 0 && m.Pix[y*m.Stride+m.Stride-1]&(0xFF>>pad) != 0 {
+					t.Fatalf("%dx%d: padding bits set", w, h)
+				}
+			}
+		}
+	}
+}

@@ -87,9 +87,7 @@ func inkCells(m *Mono, cell int) (ink []bool, cw, ch int) {
 	for cy := 0; cy < ch; cy++ {
 		clear(acc)
 		for y := cy * cell; y < min(m.H, (cy+1)*cell); y++ {
-			for i, b := range m.Pix[y*m.Stride : (y+1)*m.Stride] {
-				acc[i] |= b
-			}
+			orBytes(acc, m.Pix[y*m.Stride:(y+1)*m.Stride])
 		}
 		cells := ink[cy*cw : (cy+1)*cw]
 		for i, b := range acc {
