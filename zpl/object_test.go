@@ -49,12 +49,13 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", size, err)
 		}
-		if g, ok := img.(*image.Gray); !ok || g.Bounds().Dx() != m.W || g.Bounds().Dy() != m.H {
-			t.Fatalf("%v: decoded as %T %v", size, img, img.Bounds())
+		// 1 bit, two-colour palette (white, black): monochrome, as ~DY requires.
+		if p, ok := img.(*image.Paletted); !ok || len(p.Palette) != 2 || p.Bounds().Dx() != m.W || p.Bounds().Dy() != m.H || data[24] != 1 {
+			t.Fatalf("%v: decoded as %T %v, bit depth %d", size, img, img.Bounds(), data[24])
 		}
 		for y := 0; y < m.H; y++ {
 			for x := 0; x < m.W; x++ {
-				if black := img.At(x, y).(color.Gray).Y == 0; black != m.Black(x, y) {
+				if black := color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y == 0; black != m.Black(x, y) {
 					t.Fatalf("%v: dot %d,%d black=%v, want %v", size, x, y, black, m.Black(x, y))
 				}
 			}
