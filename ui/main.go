@@ -22,14 +22,17 @@ import (
 // named or installed configuration file) and runs the tray until the
 // operator quits or ctx ends. It returns the exit code. A leading "tray" is
 // accepted, so "labelagent-tray tray" (older autostart entries) works too.
-func Main(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
+//
+// With --window (not in the help) it is the tray's window process instead
+// (RunWindow): the tray starts it, and talks to it over stdin and stdout.
+func Main(ctx context.Context, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "tray" {
 		args = args[1:]
 	}
 	var o struct {
 		addr, dataDir, cfgPath, lang, logLevel string
 		poll                                   time.Duration
-		version, help                          bool
+		version, help, window                  bool
 	}
 	l0 := i18n.For(i18n.Detect(os.Getenv, langFlag(args)))
 	fs := pflag.NewFlagSet("labelagent-tray", pflag.ContinueOnError)
@@ -42,6 +45,8 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, l0.T("tray.cmd.flag_poll"))
 	fs.BoolVar(&o.version, "version", false, l0.T("tray.cmd.flag_version"))
 	fs.BoolVarP(&o.help, "help", "h", false, l0.T("tray.cmd.flag_help"))
+	fs.BoolVar(&o.window, "window", false, "")
+	_ = fs.MarkHidden("window") // the tray's own use
 	// The defaults are in the catalog's words; pflag's own would be English.
 	fs.Lookup("poll").DefValue = "0s"
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
@@ -92,17 +97,38 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 	}
 	lang := i18n.Detect(os.Getenv, explicitLang)
 	exe, _ := os.Executable()
-	err := Run(ctx, AppOptions{
+	opts := AppOptions{
 		// The packages put labelagent beside labelagent-tray: it starts
 		// the service when the operator asks.
-		Model: Options{Addr: o.addr, DataDir: o.dataDir, Lang: lang, Poll: o.poll, AgentBin: AgentBinary(exe)},
-		Log:   Logger(stderr, o.logLevel),
-	})
+		Model:  Options{Addr: o.addr, DataDir: o.dataDir, Lang: lang, Poll: o.poll, AgentBin: AgentBinary(exe)},
+		Log:    Logger(stderr, o.logLevel),
+		Window: WindowArgs(exe, nil, o.addr, o.dataDir, o.logLevel, o.poll),
+		Stderr: stderr,
+	}
+	var err error
+	if o.window {
+		err = RunWindow(ctx, opts, stdin, stdout)
+	} else {
+		err = Run(ctx, opts)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, i18n.For(lang).Err(err))
 		return 1
 	}
 	return 0
+}
+
+// WindowArgs is the command line of the tray's window process: program,
+// then sub (e.g. "tray" for labelagent), --window and what the tray was
+// told of the agent (the tray adds --lang).
+func WindowArgs(program string, sub []string, addr, dataDir, logLevel string, poll time.Duration) []string {
+	args := append(append([]string{program}, sub...), "--window", "--poll", poll.String())
+	for _, f := range [][2]string{{"--addr", addr}, {"--data-dir", dataDir}, {"--log-level", logLevel}} {
+		if f[1] != "" {
+			args = append(args, f[0], f[1])
+		}
+	}
+	return args
 }
 
 // Logger logs to w at level (warn when empty or unknown); debug shows every

@@ -25,7 +25,7 @@ func TestMainArgs(t *testing.T) {
 		{[]string{"--lang", "de", "--config", "/nonexistent/labelagent.yaml"}, 1, "", "/nonexistent/labelagent.yaml"},
 	} {
 		var out, errOut bytes.Buffer
-		code := Main(context.Background(), "1.2.3", c.args, &out, &errOut)
+		code := Main(context.Background(), "1.2.3", c.args, strings.NewReader(""), &out, &errOut)
 		if code != c.code || !strings.Contains(out.String(), c.out) || !strings.Contains(errOut.String(), c.errOut) {
 			t.Errorf("%v: exit %d, want %d\nout: %s\nerr: %s", c.args, code, c.code, out.String(), errOut.String())
 		}

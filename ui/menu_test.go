@@ -57,12 +57,11 @@ func TestTrayMenuScreenshot(t *testing.T) {
 	f.balance = &apitype.StampBalance{Cents: 4295, At: readAt}
 	f.station = &apitype.StationList{Connected: true, Server: "nats://lager-1:4222"}
 	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
-	w := onUI(func() *Window { return newWindow(a, m, do) })
 	waitFor(t, "the state from the agent", func() bool {
 		st := m.State()
 		return st.Balance.Known && len(st.Jobs) == 3 && len(st.Printers) == 2 && st.Station != nil
 	})
-	menu := onUI(func() *fyne.Menu { return w.h.trayMenu(m.State()) })
+	menu := newTestTray(t, m).trayMenu(m.State())
 	got := strings.Join(menuTexts(menu), "\n")
 	for _, want := range []string{
 		"Bitte nachsehen", // the office printer is out of paper

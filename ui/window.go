@@ -4,10 +4,10 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/labelagent/labelagent/agent/apitype"
@@ -76,19 +75,24 @@ type Window struct {
 	detach func() // stops following the model
 }
 
-// viewState is what the operator set in the window that outlives it:
-// closing the window to the tray destroys it, and opening it again
-// builds it from the model and this.
+// viewState is what the operator set in the window that outlives it: the
+// window process ends when its window closes, so it reports this to the
+// tray (protocol.go), and the next window process starts from it.
 type viewState struct {
-	tab            int
-	filter         apitype.JobState
-	search, scan   string
-	selected       string
-	purchSel       string
-	lastScan       string
-	buyKey         pendingBuy // the last purchase whose outcome is not known
-	svcOut, dayEnd string
-	purchOut       string
+	Tab      int              `json:"tab"`
+	Lang     i18n.Lang        `json:"lang,omitempty"`
+	Filter   apitype.JobState `json:"filter,omitempty"`
+	Search   string           `json:"search,omitempty"`
+	Scan     string           `json:"scan,omitempty"` // half-typed
+	Selected string           `json:"selected_job,omitempty"`
+	PurchSel string           `json:"selected_purchase,omitempty"`
+	LastScan string           `json:"last_scan,omitempty"`
+	// BuyKey is the last purchase whose outcome is not known: buying the
+	// same again must reuse its key.
+	BuyKey   pendingBuy `json:"pending_buy,omitzero"`
+	SvcOut   string     `json:"service_message,omitempty"`
+	DayEnd   string     `json:"day_end_message,omitempty"`
+	PurchOut string     `json:"purchase_message,omitempty"`
 }
 
 // newWindow builds a window with a host of its own; do is how work is
@@ -96,8 +100,7 @@ type viewState struct {
 // has no thread of its own) a lock.
 func newWindow(a fyne.App, m *Model, do func(func())) *Window {
 	h := &host{a: a, m: m, do: do}
-	h.w = h.newWindow()
-	return h.w
+	return h.open(tabJobs)
 }
 
 // newWindow builds the main window from the model and what the operator
@@ -250,20 +253,20 @@ func (h *host) newWindow() *Window {
 // load sets what the operator had set in the last window.
 func (w *Window) load(vs viewState) {
 	l := w.m.L()
-	w.tabs.SelectIndex(vs.tab)
-	if vs.filter != "" {
-		w.stateSel.Selected = JobStateText(l, vs.filter)
+	w.tabs.SelectIndex(vs.Tab)
+	if vs.Filter != "" {
+		w.stateSel.Selected = JobStateText(l, vs.Filter)
 	}
-	w.Search.SetText(vs.search)
-	w.Scan.SetText(vs.scan)
-	w.selected, w.purchSel, w.lastScan = vs.selected, vs.purchSel, vs.lastScan
+	w.Search.SetText(vs.Search)
+	w.Scan.SetText(vs.Scan)
+	w.selected, w.purchSel, w.lastScan = vs.Selected, vs.PurchSel, vs.LastScan
 	for _, x := range []struct {
 		l *widget.Label
 		s string
-	}{{w.SvcOut, vs.svcOut}, {w.DayEndOut, vs.dayEnd}, {w.PurchOut, vs.purchOut}} {
+	}{{w.SvcOut, vs.SvcOut}, {w.DayEndOut, vs.DayEnd}, {w.PurchOut, vs.PurchOut}} {
 		x.l.SetText(x.s)
 	}
-	if vs.svcOut != "" {
+	if vs.SvcOut != "" {
 		w.SvcOut.Show()
 	}
 }
@@ -271,9 +274,9 @@ func (w *Window) load(vs viewState) {
 // save is what the operator set in this window, for the next one.
 func (w *Window) save() viewState {
 	return viewState{
-		tab: w.tabs.SelectedIndex(), filter: w.stateFilter(w.m.L()), search: w.Search.Text, scan: w.Scan.Text,
-		selected: w.selected, purchSel: w.purchSel, lastScan: w.lastScan, buyKey: w.h.vs.buyKey,
-		svcOut: visibleText(w.SvcOut), dayEnd: w.DayEndOut.Text, purchOut: w.PurchOut.Text,
+		Tab: w.tabs.SelectedIndex(), Lang: w.m.Lang(), Filter: w.stateFilter(w.m.L()), Search: w.Search.Text, Scan: w.Scan.Text,
+		Selected: w.selected, PurchSel: w.purchSel, LastScan: w.lastScan, BuyKey: w.h.vs.BuyKey,
+		SvcOut: visibleText(w.SvcOut), DayEnd: w.DayEndOut.Text, PurchOut: w.PurchOut.Text,
 	}
 }
 
@@ -581,45 +584,29 @@ func (w *Window) showTab(tab int) {
 	w.W.Canvas().Focus(w.Scan)
 }
 
-// host keeps the tray (its icon and menu) for the whole run and the main
-// window while it is open. Closing the window to the tray destroys it:
-// its canvas, textures and OpenGL context are let go (docs/benchmarks.md:
-// 140 → 128 MB on Xvfb), and opening it builds a new one from the model
-// and the view state kept here.
+// host is the window process around its one main window: it builds the
+// window from the view state the tray handed over, and reports that state
+// back while the window is open and when it closes (protocol.go).
 type host struct {
 	a   fyne.App
 	m   *Model
 	do  func(func())
 	log *slog.Logger
-	vs  viewState
-	w   *Window // nil while the window is closed to the tray
-	// icons of the overall states (the tray's, and the window's)
+	vs  viewState // what the last window left; then the pending purchase
+	w   *Window   // nil until opened
+	// icons of the overall states: the window's icon follows the model
 	icons map[Overall]fyne.Resource
-	// closable: closing the window leaves the tray running (a system tray
-	// is set); otherwise closing it quits.
-	closable bool
-	// settle is how long after closing the window the memory it held is
-	// returned (Fyne destroys the GL context on its next frame); 0 never.
-	settle time.Duration
-	// closedGC is the GC percent while the window is closed (0 leaves it
-	// alone): the closed tray allocates little, so collecting more often
-	// costs nothing noticeable and keeps its heap small (docs/benchmarks.md:
-	// about 1.5 MB of RSS on Xvfb). openGC is the percent to go back to
-	// when the window opens again (0: not lowered).
-	closedGC, openGC int
+
+	outMu  sync.Mutex
+	out    io.Writer // to the tray; nil reports nothing
+	sent   viewState // the last state reported
+	closed bool      // the window was closed; nothing more is reported
 }
 
-// open brings the window up at a tab, building it when it was closed.
+// open brings the window up at a tab, building it the first time.
 func (h *host) open(tab int) *Window {
 	if h.w == nil {
-		if h.openGC != 0 {
-			debug.SetGCPercent(h.openGC)
-			h.openGC = 0
-		}
 		h.w = h.newWindow()
-		if h.closable {
-			h.w.W.SetCloseIntercept(h.close)
-		}
 		if icon := h.icons[h.m.State().Overall]; icon != nil {
 			h.w.W.SetIcon(icon)
 		}
@@ -628,199 +615,21 @@ func (h *host) open(tab int) *Window {
 	return h.w
 }
 
-// close destroys the window; the tray stays. What was freed (the Go heap,
-// Fyne's parsed fonts, and on Linux the C heap that Mesa and GLFW let go)
-// is returned to the system a little later, once Fyne has destroyed the GL
-// context.
-func (h *host) close() {
-	w := h.w
-	if w == nil {
+// report sends the window's view state to the tray when it changed (always
+// when the window closes); it runs on Fyne's thread.
+func (h *host) report(closing bool) {
+	if h.w == nil || h.out == nil || h.closed {
 		return
 	}
-	h.vs = w.save()
-	h.w = nil
-	if h.closedGC > 0 {
-		h.openGC = debug.SetGCPercent(h.closedGC)
-	}
-	w.detach()
-	w.W.Close()
-	if h.log != nil {
-		h.log.Debug("window closed to the tray")
-	}
-	if h.settle <= 0 {
+	vs := h.w.save()
+	if vs == h.sent && !closing {
 		return
 	}
-	time.AfterFunc(h.settle, func() {
-		h.do(func() {
-			if h.w == nil {
-				// Fyne keeps every font it parsed (about 9.5 MB of Go
-				// heap) for the app's life; setting the theme again is
-				// the public way to make it let go. The tray menu is the
-				// desktop's and needs none; a new window parses them again.
-				s := h.a.Settings()
-				s.SetTheme(s.Theme())
-			}
-			go returnMemory()
-		})
-	})
-}
-
-// returnMemory hands freed memory back to the system.
-func returnMemory() {
-	debug.FreeOSMemory()
-	trimCHeap()
-}
-
-// act runs an action the menu asked for; its error shows in the window
-// when it is open, else as a desktop notification.
-func (h *host) act(fn func(context.Context) error) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := fn(ctx); err != nil {
-			l := h.m.L()
-			text := l.T("tray.action_failed", "error", ErrorText(l, err))
-			h.do(func() {
-				if h.w != nil {
-					h.w.JobDetail.SetText(text)
-					return
-				}
-				h.a.SendNotification(fyne.NewNotification(l.T("tray.title"), text))
-			})
-		}
-	}()
-}
-
-// tab is the window's tab, or the one it had when it was closed.
-func (h *host) tab() int {
-	if h.w != nil {
-		return h.w.tabs.SelectedIndex()
+	h.sent, h.closed = vs, closing
+	line, _ := json.Marshal(windowReport{State: vs, Closed: closing}) // plain strings and numbers
+	h.outMu.Lock()
+	defer h.outMu.Unlock()
+	if _, err := h.out.Write(append(line, '\n')); err != nil && h.log != nil {
+		h.log.Debug("the tray does not read the window's state", "err", err)
 	}
-	return h.vs.tab
-}
-
-// trayMenu builds the system-tray menu from the state. The lines that say
-// how things stand open the window where they are dealt with (disabled
-// items are greyed out by most desktops, hard to read at a glance);
-// only the section titles are disabled.
-func (h *host) trayMenu(st State) *fyne.Menu {
-	l := h.m.L()
-	title := func(s string) *fyne.MenuItem {
-		it := fyne.NewMenuItem(s, nil)
-		it.Disabled = true
-		return it
-	}
-	open := func(s string, tab int) *fyne.MenuItem {
-		return fyne.NewMenuItem(s, func() { h.open(tab) })
-	}
-	items := []*fyne.MenuItem{open(OverallText(l, st.Overall), tabJobs)}
-	if st.Overall == NotRunning && h.m.CanStartService() {
-		items = append(items, fyne.NewMenuItem(l.T("tray.service.start"), func() { h.open(tabJobs).startService() }))
-	}
-	if t := StationText(l, st.Station); t != "" {
-		items = append(items, open(t, tabPrinters))
-	}
-	items = append(items, open(BalanceText(l, st.Balance), tabPortokasse), fyne.NewMenuItemSeparator(), title(l.T("tray.menu.jobs")))
-	if len(st.Jobs) == 0 {
-		items = append(items, title(l.T("tray.menu.no_jobs")))
-	}
-	for i, j := range st.Jobs {
-		if i == 5 {
-			break
-		}
-		id := j.ID
-		items = append(items, fyne.NewMenuItem(JobLine(l, j), func() { h.open(tabJobs).selectJob(id) }))
-	}
-	items = append(items, fyne.NewMenuItemSeparator(), title(l.T("tray.menu.printers")))
-	for _, p := range st.Printers {
-		name, paused := p.Name, p.Paused
-		key := "tray.menu.pause"
-		if paused {
-			key = "tray.menu.resume"
-		}
-		it := fyne.NewMenuItem(PrinterLine(l, p), nil)
-		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem(l.T(key, "printer", apitype.Printable(name)), func() {
-			h.act(func(ctx context.Context) error { return h.m.SetPaused(ctx, name, !paused) })
-		}), fyne.NewMenuItem(l.T("tray.printers.test"), func() {
-			h.act(func(ctx context.Context) error { _, err := h.m.TestPrint(ctx, name); return err })
-		}))
-		items = append(items, it)
-	}
-	openW := fyne.NewMenuItem(l.T("tray.menu.open"), func() { h.open(h.tab()) })
-	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { h.a.Quit() })
-	quit.IsQuit = true
-	items = append(items, fyne.NewMenuItemSeparator(), openW, quit)
-	return fyne.NewMenu("labelagent", items...)
-}
-
-// AppOptions configure Run.
-type AppOptions struct {
-	Model Options
-	// Log gets a debug line for every redraw (what the window shows).
-	Log *slog.Logger
-}
-
-// Run shows the tray and the main window until the operator quits or ctx
-// ends.
-func Run(ctx context.Context, o AppOptions) error {
-	// An idle tray allocates little and lives all day: collect at half
-	// Go's default heap growth unless GOGC says otherwise (a few MB less
-	// resident for no noticeable CPU; docs/benchmarks.md).
-	closedGC := 0
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-		closedGC = 10
-	}
-	a := newFyneApp()
-	m := NewModel(o.Model)
-	// Starting leaves garbage behind (parsing the message catalog and the
-	// fonts); once the first state is drawn, give it back to the system.
-	var once sync.Once
-	m.OnChange(func() {
-		if m.State().Overall != Connecting {
-			once.Do(func() { time.AfterFunc(2*time.Second, returnMemory) })
-		}
-	})
-	h := &host{a: a, m: m, do: fyne.Do, log: o.Log, icons: map[Overall]fyne.Resource{}, settle: 2 * time.Second, closedGC: closedGC}
-	for _, s := range []Overall{Connecting, Ready, Printing, Attention, NotRunning} {
-		h.icons[s] = fyne.NewStaticResource(fmt.Sprintf("labelagent-%d.png", s), IconPNG(s))
-	}
-	a.SetIcon(h.icons[Connecting])
-	if d, ok := a.(desktop.App); ok {
-		// Fyne quits when its last window is destroyed: a window that is
-		// never shown (so never gets an OS window or a GL context) keeps
-		// the app running while the main window is closed to the tray.
-		a.NewWindow("labelagent")
-		h.closable = true
-		last := Overall(-1)
-		m.OnChange(func() {
-			h.do(func() {
-				st := m.State()
-				if st.Overall != last {
-					last = st.Overall
-					d.SetSystemTrayIcon(h.icons[last])
-					if h.w != nil {
-						h.w.W.SetIcon(h.icons[last])
-					}
-				}
-				d.SetSystemTrayMenu(h.trayMenu(st))
-				if h.log != nil && h.w == nil {
-					h.log.Debug("tray drawn, the window closed", "state", OverallText(m.L(), st.Overall))
-				}
-			})
-		})
-		d.SetSystemTrayMenu(h.trayMenu(m.State()))
-		d.SetSystemTrayIcon(h.icons[Connecting])
-	}
-	m.OnNotice(func(n Notice) { a.SendNotification(fyne.NewNotification(n.Title, n.Body)) })
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go m.Run(ctx)
-	go func() {
-		<-ctx.Done()
-		fyne.Do(a.Quit)
-	}()
-	h.open(tabJobs)
-	a.Run()
-	return nil
 }

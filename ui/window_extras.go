@@ -21,8 +21,9 @@ import (
 // the request timed out): buying the same again reuses its key, so the
 // agent's journal answers with that purchase instead of buying twice.
 type pendingBuy struct {
-	key               string
-	product, quantity int
+	Key      string `json:"key"`
+	Product  int    `json:"product"`
+	Quantity int    `json:"quantity"`
 }
 
 // startService asks the service manager to start the agent's service and
@@ -109,10 +110,11 @@ func (w *Window) showBuyForm(products []apitype.StampProduct) {
 // buy buys n stamps of product through the agent and says what came of it.
 func (w *Window) buy(product, n int) {
 	l := w.m.L()
-	if w.h.vs.buyKey.key == "" || w.h.vs.buyKey.product != product || w.h.vs.buyKey.quantity != n {
-		w.h.vs.buyKey = pendingBuy{key: NewPurchaseKey(), product: product, quantity: n}
+	if b := w.h.vs.BuyKey; b.Key == "" || b.Product != product || b.Quantity != n {
+		w.h.vs.BuyKey = pendingBuy{Key: NewPurchaseKey(), Product: product, Quantity: n}
 	}
-	key := w.h.vs.buyKey.key
+	key := w.h.vs.BuyKey.Key
+	w.h.report(false) // the key reaches the tray before the money is asked for
 	w.PurchOut.SetText(l.T("tray.buy.buying"))
 	w.BuyB.Disable()
 	go func() {
@@ -131,7 +133,7 @@ func (w *Window) buy(product, n int) {
 			// Only an answer from the agent settles the purchase; without
 			// one the next "buy" of the same asks again under this key.
 			if err == nil || errors.As(err, &ae) && ae.Status < 500 {
-				w.h.vs.buyKey = pendingBuy{}
+				w.h.vs.BuyKey = pendingBuy{}
 			}
 			w.PurchOut.SetText(text)
 			w.BuyB.Enable()

@@ -161,7 +161,7 @@ func TestWindowHeadless(t *testing.T) {
 	// The service stops: the window says so.
 	f.stop()
 	waitFor(t, "service not running", func() bool { return strings.Contains(allText(w), "Service not running: labelagent is not running at") })
-	menu := onUI(func() *fyne.Menu { return w.h.trayMenu(m.State()) })
+	menu := newTestTray(t, m).trayMenu(m.State())
 	if menu.Items[0].Label != "Service not running" || !menu.Items[len(menu.Items)-1].IsQuit {
 		t.Errorf("tray menu: first %q", menu.Items[0].Label)
 	}

@@ -25,5 +25,5 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(ui.Main(ctx, version, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(ui.Main(ctx, version, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

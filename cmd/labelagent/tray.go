@@ -25,29 +25,47 @@ func (app *cliApp) onDesktop() bool {
 }
 
 // newTrayCmd starts the operator's tray: a client of the running agent.
+// --window (not in the help) is the tray's window process, which the tray
+// starts as `labelagent tray --window`.
 func (app *cliApp) newTrayCmd() *cobra.Command {
 	var poll time.Duration
+	var window bool
 	cmd := &cobra.Command{
 		Use:  "tray",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if window {
+				return ui.RunWindow(cmd.Context(), app.trayOptions(poll), app.stdin, app.stdout)
+			}
 			return app.runTray(cmd.Context(), poll)
 		},
 	}
 	cmd.Flags().DurationVar(&poll, "poll", 5*time.Second, "")
+	cmd.Flags().BoolVar(&window, "window", false, "")
+	_ = cmd.Flags().MarkHidden("window")
 	return cmd
 }
 
-// runTray runs the tray until the operator quits or ctx ends. Fyne draws
-// on the main OS thread: this must be called on the main goroutine (cobra
-// runs commands there), never from another goroutine.
-func (app *cliApp) runTray(ctx context.Context, poll time.Duration) error {
+// trayOptions are the tray's and its window's: the agent this program
+// talks to, the reader's language; this program's "service start" starts
+// the service, and `labelagent tray --window` is the window.
+func (app *cliApp) trayOptions(poll time.Duration) ui.AppOptions {
 	cl := app.Client()
-	self, _ := os.Executable() // this program's "service start" starts the service
-	return ui.Run(ctx, ui.AppOptions{
-		Model: ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll, AgentBin: self},
-		Log:   ui.Logger(app.stderr, app.logLevel),
-	})
+	self, _ := os.Executable()
+	return ui.AppOptions{
+		Model:  ui.Options{Addr: cl.Addr, DataDir: cl.DataDir, Lang: app.L().Lang(), Poll: poll, AgentBin: self},
+		Log:    ui.Logger(app.stderr, app.logLevel),
+		Window: ui.WindowArgs(self, []string{"tray"}, cl.Addr, cl.DataDir, app.logLevel, poll),
+		Stderr: app.stderr,
+	}
+}
+
+// runTray runs the tray until the operator quits or ctx ends. The tray
+// icon wants the main OS thread on Windows: this must be called on the
+// main goroutine (cobra runs commands there), never from another one.
+// The window is a process of its own (`labelagent tray --window`).
+func (app *cliApp) runTray(ctx context.Context, poll time.Duration) error {
+	return ui.Run(ctx, app.trayOptions(poll))
 }
 
 // runDefault is `labelagent` with no arguments. On a desktop it shows the

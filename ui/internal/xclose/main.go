@@ -3,7 +3,8 @@
 // Command xclose asks the X11 window whose title starts with its argument to
 // close, the way a window manager's close button does (a WM_DELETE_WINDOW
 // client message). Xvfb runs no window manager; the tray's smoke test uses
-// it to close the main window to the tray.
+// it to close the main window to the tray. `xclose -exists TITLE` only
+// says whether such a window is there (exit 0, else 1).
 package main
 
 /*
@@ -30,11 +31,12 @@ static Window find(Display *d, Window w, const char *prefix) {
 	return found;
 }
 
-static int closeWindow(const char *prefix) {
+static int closeWindow(const char *prefix, int onlyFind) {
 	Display *d = XOpenDisplay(NULL);
 	if (!d) return 2;
 	Window w = find(d, DefaultRootWindow(d), prefix);
 	if (!w) { XCloseDisplay(d); return 1; }
+	if (onlyFind) { XCloseDisplay(d); return 0; }
 	XEvent ev;
 	memset(&ev, 0, sizeof ev);
 	ev.xclient.type = ClientMessage;
@@ -58,13 +60,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: xclose TITLE-PREFIX")
+	args, find := os.Args[1:], C.int(0)
+	if len(args) == 2 && args[0] == "-exists" {
+		args, find = args[1:], 1
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: xclose [-exists] TITLE-PREFIX")
 		os.Exit(2)
 	}
-	p := C.CString(os.Args[1])
+	p := C.CString(args[0])
 	defer C.free(unsafe.Pointer(p))
-	switch C.closeWindow(p) {
+	switch C.closeWindow(p, find) {
 	case 1:
 		fmt.Fprintf(os.Stderr, "xclose: no window titled %q…\n", os.Args[1])
 		os.Exit(1)
