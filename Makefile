@@ -19,9 +19,10 @@ TEST_PKGS  += zbar-tools dmtx-utils
 # is tested with NSS's certutil.
 TEST_PKGS  += chromium libnss3-tools
 # The tray (ui/, built with -tags tray) is Fyne: cgo with OpenGL and X11
-# headers; its smoke test runs under Xvfb.
+# headers; its smoke test runs under Xvfb with a private D-Bus session bus
+# (dbus-daemon), where it plays the desktop's tray host.
 UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PKGS  += $(UI_PKGS) xvfb imagemagick
+TEST_PKGS  += $(UI_PKGS) xvfb imagemagick dbus-daemon
 
 .PHONY: all build run test test-windows test-short bench lint fuzz deps deps-test clean dist deps-dist
 

@@ -46,6 +46,8 @@ type trayHost struct {
 	stderr io.Writer // the window process's log
 	quit   func()    // ends the tray
 
+	drawMu sync.Mutex // one redraw at a time, so an older state never wins
+
 	mu    sync.Mutex
 	vs    viewState // the last view state the window reported
 	child *windowProc
@@ -92,6 +94,11 @@ func (h *trayHost) startWindow(c windowCommand) error {
 	args := append(append([]string(nil), h.window[1:]...), "--lang", string(h.m.Lang()))
 	cmd := exec.Command(h.window[0], args...)
 	cmd.Stderr = h.stderr
+	if f, ok := h.stderr.(*os.File); ok {
+		if _, err := f.Stat(); err != nil {
+			cmd.Stderr = nil // a Windows GUI program has no standard error to hand on
+		}
+	}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -256,6 +263,8 @@ func (h *trayHost) trayMenu(st State) *fyne.Menu {
 
 // draw shows the model's state in the tray.
 func (h *trayHost) draw() {
+	h.drawMu.Lock()
+	defer h.drawMu.Unlock()
 	st := h.m.State()
 	l := h.m.L()
 	h.surface.SetIcon(st.Overall)
