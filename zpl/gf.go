@@ -80,11 +80,14 @@ func (d *deflater) graphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	default:
 		// ACS costs a fraction of a millisecond even for a whole page and
 		// wins only on tiny or nearly blank graphics; Z64 is encoded once.
-		data = encodeACS(m)
-		if z64 && len(data) > acsOnlyBelow {
-			if z := d.z64(m.Pix, Z64Level); len(z) < len(data) {
+		// ACS is counted first and written only when it is kept.
+		if n := acsLen(m); z64 && n > acsOnlyBelow {
+			if z := d.z64(m.Pix, Z64Level); len(z) < n {
 				data = z
 			}
+		}
+		if data == nil {
+			data = encodeACS(m)
 		}
 	}
 	total := len(m.Pix)
@@ -197,7 +200,7 @@ func (d *deflater) estimateGraphic(m *Mono, enc Encoding, z64 bool) int {
 	case EncodingZ64:
 		return header + d.size(m.Pix, 1)*4/3 + 10
 	}
-	n := len(encodeACS(m))
+	n := acsLen(m)
 	if z64 && n > acsOnlyBelow {
 		n = min(n, d.size(m.Pix, 1)*4/3+10)
 	}

@@ -519,25 +519,36 @@ func scaleGray(img image.Image, w, h int) *image.Gray {
 
 // transpose returns m mirrored on its diagonal: dot x, y of m is dot y, x
 // of the result, so columns of m are read as rows. It works on 8 x 8
-// blocks of dots, skipping white ones.
+// blocks of dots, skipping eight white blocks at a time.
 func (m *Mono) transpose() *Mono {
 	out := &Mono{W: m.H, H: m.W, Stride: (m.H + 7) / 8}
 	out.Pix = make([]byte, out.Stride*out.H)
-	acc := make([]byte, m.Stride)
+	zero := make([]byte, m.Stride)
+	var rows [8][]byte
+	ost := out.Stride
 	for by := 0; by < out.Stride; by++ {
-		rows := min(8, m.H-by*8)
-		// Which bytes of these rows hold ink at all.
-		clear(acc)
-		for r := 0; r < rows; r++ {
-			orBytes(acc, m.Pix[(by*8+r)*m.Stride:(by*8+r+1)*m.Stride])
+		for r := range rows {
+			if y := by*8 + r; y < m.H {
+				rows[r] = m.Pix[y*m.Stride : (y+1)*m.Stride]
+			} else {
+				rows[r] = zero
+			}
 		}
 		for i := 0; i < m.Stride; i++ {
-			if acc[i] == 0 {
-				continue
+			if i&7 == 0 && i+8 <= m.Stride {
+				var or uint64
+				for _, row := range rows {
+					or |= binary.LittleEndian.Uint64(row[i:])
+				}
+				if or == 0 {
+					i += 7
+					continue
+				}
 			}
-			var v uint64
-			for r := 0; r < rows; r++ {
-				v |= uint64(m.Pix[(by*8+r)*m.Stride+i]) << (56 - 8*r)
+			v := uint64(rows[0][i])<<56 | uint64(rows[1][i])<<48 | uint64(rows[2][i])<<40 | uint64(rows[3][i])<<32 |
+				uint64(rows[4][i])<<24 | uint64(rows[5][i])<<16 | uint64(rows[6][i])<<8 | uint64(rows[7][i])
+			if v == 0 {
+				continue
 			}
 			// Swap bit (r, c) with bit (c, r) of the 8 x 8 block (Hacker's
 			// Delight, transpose8).
@@ -547,8 +558,15 @@ func (m *Mono) transpose() *Mono {
 			v ^= t ^ (t << 14)
 			t = (v ^ (v >> 28)) & 0x00000000F0F0F0F0
 			v ^= t ^ (t << 28)
-			for c := 0; c < 8 && i*8+c < m.W; c++ {
-				out.Pix[(i*8+c)*out.Stride+by] = byte(v >> (56 - 8*c))
+			base := i*8*ost + by
+			if i*8+8 <= m.W {
+				p := out.Pix[base : base+7*ost+1]
+				p[0], p[ost], p[2*ost], p[3*ost] = byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32)
+				p[4*ost], p[5*ost], p[6*ost], p[7*ost] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+				continue
+			}
+			for c := 0; i*8+c < m.W; c++ {
+				out.Pix[base+c*ost] = byte(v >> (56 - 8*c))
 			}
 		}
 	}

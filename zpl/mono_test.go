@@ -239,3 +239,33 @@ func TestToMonoMatchesPixelByPixel(t *testing.T) {
 		}
 	}
 }
+
+// acsLen counts exactly what encodeACS writes, for rows of every kind:
+// blank, full, repeated, ending in zeros or ones, long runs of any nibble.
+func TestACSLenIsTheEncodedLength(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 5))
+	for n := range 2000 {
+		w, h := 1+r.IntN(900), 1+r.IntN(12)
+		m := randomMono(t, r, w, h)
+		if n%3 == 0 { // rows of runs of one byte value
+			for y := range h {
+				for i := 0; i < m.Stride; {
+					v, l := byte(r.IntN(256)), 1+r.IntN(60)
+					if r.IntN(2) == 0 {
+						v = []byte{0, 0xFF, 0x11, 0xEE}[r.IntN(4)]
+					}
+					for ; l > 0 && i < m.Stride; l, i = l-1, i+1 {
+						m.Pix[y*m.Stride+i] = v
+					}
+				}
+				if y > 0 && r.IntN(3) == 0 {
+					copy(m.Pix[y*m.Stride:(y+1)*m.Stride], m.Pix[(y-1)*m.Stride:y*m.Stride])
+				}
+			}
+			m.clearPadding()
+		}
+		if got, want := acsLen(m), len(encodeACS(m)); got != want {
+			t.Fatalf("%dx%d: acsLen %d, encodeACS writes %d", w, h, got, want)
+		}
+	}
+}

@@ -130,8 +130,14 @@ func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
 func inkComponents(m *Mono, cell int) []image.Rectangle {
 	ink, cw, ch := inkCells(m, cell)
 	type cellRun struct{ x0, x1, y int }
-	var rs []cellRun
-	var parent []int
+	n := 0
+	for i, v := range ink {
+		if v && (i%cw == 0 || !ink[i-1]) {
+			n++
+		}
+	}
+	rs := make([]cellRun, 0, n)
+	parent := make([]int, 0, n)
 	find := func(k int) int {
 		for parent[k] != k {
 			parent[k] = parent[parent[k]]

@@ -2,8 +2,10 @@ package zpl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
+	"math/bits"
 )
 
 // solidRects finds axis-aligned solid black rectangles at least minLen
@@ -13,8 +15,8 @@ import (
 // sent. Both directions look at the original dots, so a frame edge crossed
 // by a rule stays one rectangle (overlaps draw the same black).
 func solidRects(m *Mono, minLen int) []image.Rectangle {
-	orig := m.Clone()
-	rects := append(runRects(orig, minLen, false), runRects(orig, minLen, true)...)
+	// Both directions are found before anything is cleared.
+	rects := append(runRects(m, minLen, false), runRects(m, minLen, true)...)
 	for _, r := range rects {
 		m.clearRect(r)
 	}
@@ -22,45 +24,55 @@ func solidRects(m *Mono, minLen int) []image.Rectangle {
 }
 
 // runRects groups black runs of at least minLen dots that repeat unchanged
-// on consecutive rows (or, vertical, columns) into rectangles.
+// on consecutive rows (or, vertical, columns) into rectangles, in the
+// order they end (then along the line). Columns are read as the rows of
+// the transposed image.
 func runRects(m *Mono, minLen int, vertical bool) []image.Rectangle {
 	if minLen < 16 {
 		minLen = 16
 	}
-	var runs [][2]int // runs of one line as [start, end)
-	var perLine [][][2]int
+	lines := m
 	if vertical {
-		perLine = columnRuns(m, minLen)
-	} else {
-		for y := 0; y < m.H; y++ {
-			runs = rowRuns(m, y, minLen, runs[:0])
-			perLine = append(perLine, append([][2]int(nil), runs...))
-		}
+		lines = m.transpose()
+	}
+	type openRun struct {
+		r    [2]int // [start, end) along the line
+		from int    // first line
 	}
 	var rects []image.Rectangle
-	open := map[[2]int]int{}
+	var open, next []openRun
+	var runs [][2]int
 	mk := func(r [2]int, l0, l1 int) image.Rectangle {
 		if vertical {
 			return image.Rect(l0, r[0], l1, r[1])
 		}
 		return image.Rect(r[0], l0, r[1], l1)
 	}
-	for l := 0; l <= len(perLine); l++ {
-		seen := map[[2]int]bool{}
-		if l < len(perLine) {
-			for _, r := range perLine[l] {
-				seen[r] = true
-				if _, ok := open[r]; !ok {
-					open[r] = l
-				}
+	for l := 0; l <= lines.H; l++ {
+		runs = runs[:0]
+		if l < lines.H {
+			runs = rowRuns(lines, l, minLen, runs)
+		}
+		// Both lists are in order along the line: a run open above
+		// continues when this line has the very same run, else it ends.
+		next = next[:0]
+		k := 0
+		for _, r := range runs {
+			for k < len(open) && open[k].r[0] <= r[0] && open[k].r != r {
+				rects = append(rects, mk(open[k].r, open[k].from, l))
+				k++
+			}
+			if k < len(open) && open[k].r == r {
+				next = append(next, open[k])
+				k++
+			} else {
+				next = append(next, openRun{r, l})
 			}
 		}
-		for r, l0 := range open {
-			if !seen[r] {
-				rects = append(rects, mk(r, l0, l))
-				delete(open, r)
-			}
+		for ; k < len(open); k++ {
+			rects = append(rects, mk(open[k].r, open[k].from, l))
 		}
+		open, next = next, open
 		if len(rects) > 2000 {
 			break
 		}
@@ -73,20 +85,33 @@ func runRects(m *Mono, minLen int, vertical bool) []image.Rectangle {
 func rowRuns(m *Mono, y, minLen int, out [][2]int) [][2]int {
 	row := m.Pix[y*m.Stride : (y+1)*m.Stride]
 	for i := 0; i < len(row); i++ {
+		// Eight bytes without a 0xFF byte are passed over at once.
+		if i+8 <= len(row) {
+			if v := ^binary.LittleEndian.Uint64(row[i:]); (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+				i += 7
+				continue
+			}
+		}
 		if row[i] != 0xFF {
 			continue
 		}
-		x0 := i * 8
-		for x0 > 0 && m.Black(x0-1, y) {
-			x0--
+		// The run reaches into the bytes on either side by their ones
+		// next to it.
+		k := i
+		for k > 0 && row[k-1] == 0xFF {
+			k--
+		}
+		x0 := k * 8
+		if k > 0 {
+			x0 -= bits.TrailingZeros8(^row[k-1])
 		}
 		j := i
 		for j < len(row) && row[j] == 0xFF {
 			j++
 		}
 		x1 := j * 8
-		for x1 < m.W && m.Black(x1, y) {
-			x1++
+		if j < len(row) {
+			x1 += bits.LeadingZeros8(^row[j])
 		}
 		x1 = min(x1, m.W)
 		if x1-x0 >= minLen {
@@ -97,56 +122,11 @@ func rowRuns(m *Mono, y, minLen int, out [][2]int) [][2]int {
 	return out
 }
 
-// columnRuns returns, per column, the black runs at least minLen long,
-// counting run lengths row by row.
-func columnRuns(m *Mono, minLen int) [][][2]int {
-	out := make([][][2]int, m.W)
-	cnt := make([]int32, m.Stride*8)
-	end := func(x, y int) {
-		if int(cnt[x]) >= minLen && x < m.W {
-			out[x] = append(out[x], [2]int{y - int(cnt[x]), y})
-		}
-		cnt[x] = 0
-	}
-	for y := 0; y < m.H; y++ {
-		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
-		for i, b := range row {
-			base := i * 8
-			if b == 0 {
-				c := cnt[base : base+8]
-				if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] == 0 {
-					continue
-				}
-			}
-			for k := 0; k < 8; k++ {
-				if b&(0x80>>k) != 0 {
-					cnt[base+k]++
-				} else if cnt[base+k] != 0 {
-					end(base+k, y)
-				}
-			}
-		}
-	}
-	for x := range cnt {
-		if cnt[x] != 0 {
-			end(x, m.H)
-		}
-	}
-	return out
-}
-
 // bands splits m at runs of at least gap white rows into trimmed parts,
 // each with its offset in m.
 func bands(m *Mono, gap int) []placedPart {
 	var out []placedPart
-	blank := func(y int) bool {
-		for _, b := range m.Pix[y*m.Stride : (y+1)*m.Stride] {
-			if b != 0 {
-				return false
-			}
-		}
-		return true
-	}
+	blank := func(y int) bool { return allZero(m.Pix[y*m.Stride : (y+1)*m.Stride]) }
 	y := 0
 	for y < m.H {
 		for y < m.H && blank(y) {
@@ -164,9 +144,8 @@ func bands(m *Mono, gap int) []placedPart {
 			}
 			y++
 		}
-		part := m.Crop(image.Rect(0, start, m.W, y))
-		if t, r := part.Trim(); t != nil {
-			out = append(out, placedPart{m: t, x: r.Min.X, y: start + r.Min.Y})
+		if r := m.inkRect(image.Rect(0, start, m.W, y)); !r.Empty() {
+			out = append(out, placedPart{m: m.Crop(r), x: r.Min.X, y: r.Min.Y})
 		}
 	}
 	return out

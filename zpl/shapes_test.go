@@ -2,6 +2,8 @@ package zpl
 
 import (
 	"image"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,5 +116,64 @@ func TestRunRectsFindsAdjacentRuns(t *testing.T) {
 	v := runRects(m, 1, true) // columns are one dot tall: below the minimum
 	if len(v) != 0 {
 		t.Fatalf("vertical runs %v", v)
+	}
+}
+
+// runRects gives, in both directions, exactly the rectangles that grouping
+// the long runs of each line dot by dot gives: a run becomes a rectangle
+// over the consecutive lines that have the very same run.
+func TestRunRectsMatchDotByDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 4))
+	for range 300 {
+		w, h := 16+r.IntN(120), 16+r.IntN(120)
+		m := randomMono(t, r, w, h)
+		minLen := 16 + r.IntN(20)
+		for _, vertical := range []bool{false, true} {
+			lines, along := h, w
+			black := func(l, u int) bool { return m.Black(u, l) }
+			if vertical {
+				lines, along = w, h
+				black = func(l, u int) bool { return m.Black(l, u) }
+			}
+			var want []image.Rectangle
+			open := map[[2]int]int{}
+			for l := 0; l <= lines; l++ {
+				seen := map[[2]int]bool{}
+				for u := 0; l < lines && u < along; {
+					if !black(l, u) {
+						u++
+						continue
+					}
+					u0 := u
+					for u < along && black(l, u) {
+						u++
+					}
+					if u-u0 >= minLen {
+						seen[[2]int{u0, u}] = true
+						if _, ok := open[[2]int{u0, u}]; !ok {
+							open[[2]int{u0, u}] = l
+						}
+					}
+				}
+				for run, l0 := range open {
+					if !seen[run] {
+						rect := image.Rect(run[0], l0, run[1], l)
+						if vertical {
+							rect = image.Rect(l0, run[0], l, run[1])
+						}
+						want = append(want, rect)
+						delete(open, run)
+					}
+				}
+			}
+			got := runRects(m, minLen, vertical)
+			key := func(a image.Rectangle) string { return a.String() }
+			slices.SortFunc(want, func(a, b image.Rectangle) int { return strings.Compare(key(a), key(b)) })
+			sorted := slices.Clone(got)
+			slices.SortFunc(sorted, func(a, b image.Rectangle) int { return strings.Compare(key(a), key(b)) })
+			if !slices.Equal(sorted, want) {
+				t.Fatalf("%dx%d vertical %v minLen %d: %v, want %v", w, h, vertical, minLen, got, want)
+			}
+		}
 	}
 }
