@@ -23,8 +23,11 @@ TEST_PKGS  += chromium libnss3-tools
 # (dbus-daemon), where it plays the desktop's tray host.
 UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS  += $(UI_PKGS) xvfb imagemagick dbus-daemon
+# make bench: zopfli (an optimal-parse deflate in C) is the bound the zpl
+# bytes benchmarks compare the shipped deflate with.
+BENCH_PKGS := $(TEST_PKGS) zopfli
 
-.PHONY: all build run test test-windows test-short bench lint fuzz deps deps-test clean dist deps-dist
+.PHONY: all build run test test-windows test-short bench lint fuzz deps deps-test deps-bench clean dist deps-dist
 
 all: build
 
@@ -51,6 +54,9 @@ deps:
 
 deps-test:
 	$(call install_pkgs,$(TEST_PKGS))
+
+deps-bench:
+	$(call install_pkgs,$(BENCH_PKGS))
 
 deps-dist:
 	$(call install_pkgs,$(DIST_PKGS))
@@ -85,10 +91,12 @@ test-short:
 
 # The zpl comparison runs pdftoppm (poppler-utils) and the npm package
 # zpl-image side by side with our converter; npm ci installs the latter.
-bench: build deps-test
+bench: build deps-bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s -benchmem ./agent/... ./printer/... ./dhl/...
 	@if command -v npm >/dev/null 2>&1; then (cd bench/zpl && npm ci --silent --no-audit --no-fund); else echo "npm not found: the zpl comparison with zpl-image will be skipped"; fi
 	$(GO) test -run '^$$' -bench 'PDFLabelToZPL|PDFRendererReady|GraphicEncodings|CorpusPDF|Z64Levels|PNGLevels' -benchtime 5x ./zpl/
+	$(GO) test -run '^$$' -bench 'PageDeflate' -benchtime 7x -v ./zpl/
+	$(GO) test -run '^$$' -bench 'DeflateLimits|TemplateRecall' -benchtime 1x -v ./zpl/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/labelagent/
 
 lint:

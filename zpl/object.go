@@ -39,11 +39,11 @@ func ParseGraphics(s string) (Graphics, error) {
 
 // PNGLevel is the deflate level of ~DY PNG graphics (the standard
 // library's compress/zlib), chosen by measurement on the corpus pages at
-// 203 and 300 dpi (BenchmarkPNGLevels, docs/benchmarks.md): level 7 is 2.5 %
-// smaller than 6 for 2 ms more a page, 8 and 9 save 2 % more for 3x and
-// 14x its time; klauspost's levels 6 and 8 came out 2-8 % larger on this
-// 1-bit art.
-// Binary graphics are for the bytes, so 7.
+// 203 and 300 dpi (BenchmarkPNGLevels, BenchmarkPageDeflate,
+// docs/benchmarks.md): level 7 is 1.4 % smaller than 6, 8 and 9 save
+// 1.6-1.9 % more for 2.5x and 9x its time; klauspost's level 8 gives level
+// 7's bytes of the greyscale form at 60 % of the time, its 9 is 3 % smaller
+// at 4x. Binary graphics are for the bytes, so 7.
 const PNGLevel = 7
 
 // pageObject names the stored graphic of a label's page: R: (printer RAM,
