@@ -354,6 +354,7 @@ func TestTraySmoke(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	closed := procMemory(t, tray.cmd.Process.Pid)
 	t.Logf("tray idle, the window closed (the operator's idle): %v", closed)
+	t.Logf("tray idle, the window closed, by mapping: %s", rssByKind(t, tray.cmd.Process.Pid, trayBin))
 	if len(closed.gl) > 0 {
 		t.Errorf("the closed tray has OpenGL loaded: %v", closed.gl)
 	}
@@ -435,6 +436,37 @@ func windowPID(t *testing.T, log string, n int) int {
 	}
 	t.Fatalf("the tray did not log window process %d:\n%s", n, log)
 	return 0
+}
+
+// rssByKind splits a process's resident memory into its program's pages,
+// anonymous memory (Go's heap and stacks) and shared libraries.
+func rssByKind(t *testing.T, pid int, program string) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prog, anon, libs int
+	kind := &anon
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			switch {
+			case len(f) < 6 || strings.HasPrefix(f[5], "["):
+				kind = &anon
+			case f[5] == program:
+				kind = &prog
+			default:
+				kind = &libs
+			}
+		case f[0] == "Rss:" && len(f) >= 2:
+			kb, _ := strconv.Atoi(f[1])
+			*kind += kb
+		}
+	}
+	return fmt.Sprintf("the program's pages %.1f MB, anonymous (Go heap, stacks) %.1f MB, shared libraries %.1f MB", float64(prog)/1024, float64(anon)/1024, float64(libs)/1024)
 }
 
 // procMemory is residentMemory or the test ends.

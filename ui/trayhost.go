@@ -298,12 +298,6 @@ func Run(ctx context.Context, o AppOptions) error {
 	if len(o.Window) == 0 {
 		return errors.New("ui.Run: no window program")
 	}
-	// An idle tray allocates little and lives all day: collect at half
-	// Go's default heap growth unless GOGC says otherwise, and give back
-	// what starting left behind once the first state is drawn.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := NewModel(o.Model)
@@ -317,6 +311,8 @@ func Run(ctx context.Context, o AppOptions) error {
 	}
 	st := newSystray(log)
 	h := &trayHost{m: m, log: log, surface: st, notify: desktopNotifier(log), window: o.Window, stderr: stderr, quit: cancel}
+	// Starting leaves garbage behind (the catalog parsed, the first
+	// answers); once the first state is drawn, give it back.
 	var once sync.Once
 	m.OnChange(func() {
 		h.draw()
