@@ -3,16 +3,22 @@ package zpl
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 )
 
 // acsLen is len(encodeACS(m)), counted without writing the text: the
 // Z64 path compares ACS with deflate for every candidate split of a page,
 // and writes ACS only when it wins. Runs of equal bytes are passed eight
 // at a time.
-func acsLen(m *Mono) int {
+func acsLen(m *Mono) int { return acsLenUpTo(m, math.MaxInt) }
+
+// acsLenUpTo is acsLen(m) when that is below limit, else a number at
+// least limit: counting stops there, as the choice between ACS and Z64
+// needs no more.
+func acsLenUpTo(m *Mono, limit int) int {
 	n := 0
 	var prev []byte
-	for y := 0; y < m.H; y++ {
+	for y := 0; y < m.H && n < limit; y++ {
 		row := m.Pix[y*m.Stride : (y+1)*m.Stride]
 		if prev != nil && bytes.Equal(row, prev) {
 			n++ // ':'

@@ -80,9 +80,10 @@ func (d *deflater) graphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	default:
 		// ACS costs a fraction of a millisecond even for a whole page and
 		// wins only on tiny or nearly blank graphics; Z64 is encoded once.
-		// ACS is counted first and written only when it is kept.
-		if n := acsLen(m); z64 && n > acsOnlyBelow {
-			if z := d.z64(m.Pix, Z64Level); len(z) < n {
+		// ACS is counted, only as far as the choice needs, and written
+		// only when it is kept.
+		if z64 && acsLenUpTo(m, acsOnlyBelow+1) > acsOnlyBelow {
+			if z := d.z64(m.Pix, Z64Level); acsLenUpTo(m, len(z)+1) > len(z) {
 				data = z
 			}
 		}
@@ -200,11 +201,15 @@ func (d *deflater) estimateGraphic(m *Mono, enc Encoding, z64 bool) int {
 	case EncodingZ64:
 		return header + d.size(m.Pix, 1)*4/3 + 10
 	}
-	n := acsLen(m)
-	if z64 && n > acsOnlyBelow {
-		n = min(n, d.size(m.Pix, 1)*4/3+10)
+	if !z64 {
+		return header + acsLen(m)
 	}
-	return header + n
+	// ACS is counted only as far as it could be the smaller.
+	if n := acsLenUpTo(m, acsOnlyBelow+1); n <= acsOnlyBelow {
+		return header + n
+	}
+	z := d.size(m.Pix, 1)*4/3 + 10
+	return header + min(acsLenUpTo(m, z), z)
 }
 
 // size is the length of pix deflated at level.

@@ -269,3 +269,18 @@ func TestACSLenIsTheEncodedLength(t *testing.T) {
 		}
 	}
 }
+
+// acsLenUpTo is exact below its limit and at least the limit otherwise.
+func TestACSLenUpTo(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 6))
+	for range 500 {
+		m := randomMono(t, r, 1+r.IntN(300), 1+r.IntN(30))
+		n := acsLen(m)
+		for _, limit := range []int{0, 1, n / 2, n, n + 1, 2 * n} {
+			got := acsLenUpTo(m, limit)
+			if (n < limit && got != n) || (n >= limit && got < limit) {
+				t.Fatalf("acsLenUpTo(%d) = %d, acsLen %d", limit, got, n)
+			}
+		}
+	}
+}
