@@ -99,7 +99,9 @@ func TestTrayOnWine(t *testing.T) {
 	// The window is a process of its own (trayhost.go): it ends, the tray
 	// program (icon and menu) stays.
 	tray.seen(t, "the window process ended", func(s string) bool { return strings.Contains(s, "window process ended") })
-	tray.seen(t, "the tray with the window closed", func(s string) bool { return strings.Contains(s, "window_open=false") && strings.LastIndex(s, "window_open=false") > strings.LastIndex(s, "window process ended") })
+	tray.seen(t, "the tray with the window closed", func(s string) bool {
+		return strings.Contains(s, "window_open=false") && strings.LastIndex(s, "window_open=false") > strings.LastIndex(s, "window process ended")
+	})
 	// Left on the screen: Wine's stand-in for the taskbar's notification
 	// area (a small window at the top left), with the tray's icon in it.
 	shot := waitScreen(t, display, "the window gone from the screen", func(img image.Image) bool {
