@@ -88,6 +88,11 @@ type ProfileConfig struct {
 	// objects, a quarter fewer bytes, for Zebra firmware X.10 and later on
 	// a link that carries binary). See Config.Graphics.
 	Graphics string `yaml:"graphics,omitempty"`
+	// LineBaud is the serial line's rate when the printer is on one, set
+	// by Config.ConverterProfile, never read from the file: where a byte
+	// takes a tenth of a millisecond or more, the converter spends more
+	// CPU on deflate for fewer bytes.
+	LineBaud int `yaml:"-"`
 }
 
 // GraphicsModes are the values of profile.graphics.
@@ -106,10 +111,17 @@ func (c Config) Graphics() string {
 }
 
 // ConverterProfile is the profile the label converter works with for this
-// printer, profile.graphics resolved.
+// printer: profile.graphics resolved, and the line rate of a serial link.
 func (c Config) ConverterProfile() ProfileConfig {
 	p := c.Profile
 	p.Graphics = c.Graphics()
+	p.LineBaud = 0
+	if c.Transport == "serial" {
+		p.LineBaud = c.Serial.Baud
+		if p.LineBaud == 0 {
+			p.LineBaud = 9600 // serial.DefaultBaud: what printers and the transport default to
+		}
+	}
 	return p
 }
 

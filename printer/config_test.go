@@ -70,6 +70,24 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// The converter learns the line rate of a serial printer (the default
+// 9600 when the file names none) and nothing for the other links.
+func TestConverterProfileLineBaud(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Transport: "serial", Serial: SerialConfig{Device: "COM3"}}, 9600},
+		{Config{Transport: "serial", Serial: SerialConfig{Device: "COM3", Baud: 115200}}, 115200},
+		{Config{Transport: "tcp", Serial: SerialConfig{Baud: 9600}}, 0},
+		{Config{Transport: "usb", Profile: ProfileConfig{LineBaud: 9600}}, 0},
+	} {
+		if got := c.cfg.ConverterProfile().LineBaud; got != c.want {
+			t.Errorf("%s: line %d baud, want %d", c.cfg.Transport, got, c.want)
+		}
+	}
+}
+
 // profile.graphics: binary PNG objects only where a printer is set to
 // them (never for raw printers), Z64 otherwise on every link; nonsense and
 // PNG on a 7-bit serial line are configuration problems.

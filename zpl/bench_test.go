@@ -262,8 +262,13 @@ func BenchmarkCorpusPrepare(b *testing.B) {
 	for _, c := range corpusLabels {
 		data := corpus(b, c.file)
 		for _, dpi := range []int{203, 300} {
-			for _, g := range []string{"z64", "png"} {
-				p := mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label, Graphics: g})
+			// z64-serial: a printer on a 115200 baud line (best deflate level).
+			for _, g := range []string{"z64", "png", "z64-serial"} {
+				pc := printer.ProfileConfig{DPI: dpi, Label: c.label, Graphics: g}
+				if g == "z64-serial" {
+					pc.Graphics, pc.LineBaud = "z64", 115200
+				}
+				p := mustProfile(b, pc)
 				b.Run(fmt.Sprintf("%s/%d/%s", strings.TrimSuffix(c.file, ".pdf"), dpi, g), func(b *testing.B) {
 					var n int
 					for b.Loop() {
@@ -276,6 +281,45 @@ func BenchmarkCorpusPrepare(b *testing.B) {
 					b.ReportMetric(float64(n), "zpl-bytes")
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkSerialLineZ64 alternates, per corpus page, the Z64 label of a
+// printer on a fast link with that of one on a 115200 baud serial line
+// (deflate's best level): CPU per page, bytes, and the time until the
+// label is at the printer (CPU plus ten bits a byte on the line).
+func BenchmarkSerialLineZ64(b *testing.B) {
+	for _, c := range corpusLabels {
+		data := corpus(b, c.file)
+		for _, dpi := range []int{203, 300} {
+			b.Run(fmt.Sprintf("%s/%ddpi", strings.TrimSuffix(c.file, ".pdf"), dpi), func(b *testing.B) {
+				const baud = 115200
+				ps := []zpl.Profile{
+					mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label}),
+					mustProfile(b, printer.ProfileConfig{DPI: dpi, Label: c.label, LineBaud: baud}),
+				}
+				var cpu [2]time.Duration
+				var size [2]int
+				for b.Loop() {
+					for i, p := range ps {
+						c0 := zpl.CPUTime()
+						out, err := conv.Prepare(b.Context(), zpl.KindPDF, data, p)
+						if err != nil {
+							b.Fatal(err)
+						}
+						cpu[i] += zpl.CPUTime() - c0
+						size[i] = len(out)
+					}
+				}
+				for i, name := range []string{"fast", "serial"} {
+					ms := float64(cpu[i].Microseconds()) / 1000 / float64(b.N)
+					b.ReportMetric(ms, name+"-cpu-ms/page")
+					b.ReportMetric(float64(size[i]), name+"-bytes")
+					b.ReportMetric(ms+float64(size[i])*10/baud*1000, name+"-ms-to-printer@115200")
+				}
+				b.ReportMetric(0, "ns/op")
+			})
 		}
 	}
 }

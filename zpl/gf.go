@@ -47,8 +47,9 @@ func GraphicField(m *Mono, enc Encoding, z64 bool) []byte {
 // a klauspost writer allocates about a megabyte, and a page's split is
 // estimated and encoded with a dozen of them.
 type deflater struct {
-	w   [10]*kzlib.Writer
-	buf bytes.Buffer
+	w     [10]*kzlib.Writer
+	buf   bytes.Buffer
+	level int // of the :Z64: data; 0 is Z64Level
 }
 
 // deflate compresses pix at level into out (which may be a counter).
@@ -76,14 +77,14 @@ func (d *deflater) graphicField(m *Mono, enc Encoding, z64 bool) []byte {
 	case EncodingACS:
 		data = encodeACS(m)
 	case EncodingZ64:
-		data = d.z64(m.Pix, Z64Level)
+		data = d.z64(m.Pix, d.z64Level())
 	default:
 		// ACS costs a fraction of a millisecond even for a whole page and
 		// wins only on tiny or nearly blank graphics; Z64 is encoded once.
 		// ACS is counted, only as far as the choice needs, and written
 		// only when it is kept.
 		if z64 && acsLenUpTo(m, acsOnlyBelow+1) > acsOnlyBelow {
-			if z := d.z64(m.Pix, Z64Level); acsLenUpTo(m, len(z)+1) > len(z) {
+			if z := d.z64(m.Pix, d.z64Level()); acsLenUpTo(m, len(z)+1) > len(z) {
 				data = z
 			}
 		}
@@ -182,11 +183,19 @@ func encodeACS(m *Mono) []byte {
 // header, checksum, base64 and the CRC alone take more than 20 bytes.
 const acsOnlyBelow = 24
 
+func (d *deflater) z64Level() int {
+	if d.level == 0 {
+		return Z64Level
+	}
+	return d.level
+}
+
 // Z64Level is the deflate level of :Z64: graphics (klauspost/compress),
 // chosen by measurement on the real carrier labels (BenchmarkZ64Levels,
 // docs/benchmarks.md): levels 5 to 8 take 2-6 ms a page, level 9 about
 // 25 ms; level 8 gives 2.6 % fewer bytes than 6 and 3.6 % more than 9.
-// Level 9's saving is worth its time only on a serial line.
+// Level 9's saving is worth its time only on a serial line, where the
+// converter uses it (Profile.z64Level).
 const Z64Level = 8
 
 // estimateGraphic is about the size of "^FOx,y" + GraphicField(m, enc,

@@ -42,6 +42,25 @@ type Profile struct {
 	// PageArea is the part of every PDF page printed 1:1 as the label (mm
 	// from the page's top left); zero finds the label on a sheet itself.
 	PageArea MMRect
+	// LineBaud is the rate of the serial line the printer is on; 0 for a
+	// fast link (USB, TCP, spooler, file).
+	LineBaud int
+}
+
+// slowLineBaud is the fastest serial line on which deflate's best level
+// pays for itself. On the corpus pages level 9 makes a Z64 label 252-1,196
+// bytes (2-6 %) smaller than Z64Level for 4-18 ms more CPU a page
+// (BenchmarkSerialLineZ64, docs/benchmarks.md): at 115200 baud the label is
+// at the printer 18-91 ms sooner, at 230400 still 6-39 ms, at 460800 it
+// is about even.
+const slowLineBaud = 230400
+
+// z64Level is the deflate level of this printer's :Z64: graphics.
+func (p Profile) z64Level() int {
+	if p.LineBaud > 0 && p.LineBaud <= slowLineBaud {
+		return 9
+	}
+	return Z64Level
 }
 
 // ParsePageArea reads "X,Y,W,H" (mm from the page's top left; a decimal
@@ -262,6 +281,7 @@ func ProfileFrom(c printer.ProfileConfig) (Profile, error) {
 	}
 	p.Darkness = c.Darkness
 	p.NoZ64 = c.NoZ64
+	p.LineBaud = c.LineBaud
 	if p.Graphics, err = ParseGraphics(c.Graphics); err != nil {
 		return Profile{}, fmt.Errorf("printer profile: %w", err)
 	}

@@ -165,7 +165,7 @@ type placedPart struct {
 // sending the few bytes it saved (docs/benchmarks.md).
 func graphicCommands(m *Mono, x, y int, enc Encoding, p Profile) []byte {
 	z64 := !p.NoZ64
-	d := new(deflater) // one writer per level for every candidate and band
+	d := &deflater{level: p.z64Level()} // one writer per level for every candidate and band
 	rest := m.Clone()
 	// Rules of 40 mm and more: longer than barcode bars and glyph strokes.
 	rects := solidRects(rest, p.MMToDots(40))
