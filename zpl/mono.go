@@ -527,23 +527,11 @@ func (m *Mono) transpose() *Mono {
 	var rows [8][]byte
 	ost := out.Stride
 	for by := 0; by < out.Stride; by++ {
-		for r := range rows {
-			if y := by*8 + r; y < m.H {
-				rows[r] = m.Pix[y*m.Stride : (y+1)*m.Stride]
-			} else {
-				rows[r] = zero
-			}
-		}
+		m.rowBlock(by, zero, &rows)
 		for i := 0; i < m.Stride; i++ {
-			if i&7 == 0 && i+8 <= m.Stride {
-				var or uint64
-				for _, row := range rows {
-					or |= binary.LittleEndian.Uint64(row[i:])
-				}
-				if or == 0 {
-					i += 7
-					continue
-				}
+			if whiteBlocks(&rows, i) {
+				i += 7
+				continue
 			}
 			v := uint64(rows[0][i])<<56 | uint64(rows[1][i])<<48 | uint64(rows[2][i])<<40 | uint64(rows[3][i])<<32 |
 				uint64(rows[4][i])<<24 | uint64(rows[5][i])<<16 | uint64(rows[6][i])<<8 | uint64(rows[7][i])
@@ -571,4 +559,29 @@ func (m *Mono) transpose() *Mono {
 		}
 	}
 	return out
+}
+
+// rowBlock sets rows to the eight rows of m from row 8*by on (zero, a
+// white row, past the end).
+func (m *Mono) rowBlock(by int, zero []byte, rows *[8][]byte) {
+	for r := range rows {
+		if y := by*8 + r; y < m.H {
+			rows[r] = m.Pix[y*m.Stride : (y+1)*m.Stride]
+		} else {
+			rows[r] = zero
+		}
+	}
+}
+
+// whiteBlocks reports whether bytes i to i+7 of all eight rows are white,
+// for i at a multiple of eight.
+func whiteBlocks(rows *[8][]byte, i int) bool {
+	if i&7 != 0 || i+8 > len(rows[0]) {
+		return false
+	}
+	var or uint64
+	for _, row := range rows {
+		or |= binary.LittleEndian.Uint64(row[i:])
+	}
+	return or == 0
 }

@@ -284,3 +284,40 @@ func TestACSLenUpTo(t *testing.T) {
 		}
 	}
 }
+
+// The sampled columns are the page's columns 0, linearStep, ... dot for
+// dot, and a transposed line view compares any two columns as the page
+// has them, sampled or not.
+func TestSampledColumns(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 7))
+	for range 500 {
+		w, h := 1+r.IntN(150), 1+r.IntN(90)
+		m := randomMono(t, r, w, h)
+		s := sampleColumns(m)
+		if s.W != h || s.H != (w+linearStep-1)/linearStep {
+			t.Fatalf("%dx%d sampled is %dx%d", w, h, s.W, s.H)
+		}
+		for k := range s.H {
+			for y := range h {
+				if s.Black(y, k) != m.Black(k*linearStep, y) {
+					t.Fatalf("%dx%d: sampled column %d, dot %d differs", w, h, k*linearStep, y)
+				}
+			}
+		}
+		v := newLineView(m, true)
+		for range 20 {
+			a, b := r.IntN(w), r.IntN(w)
+			u0 := r.IntN(h)
+			u1 := u0 + 1 + r.IntN(h-u0)
+			want := true
+			for u := u0; u < u1; u++ {
+				if m.Black(a, u) != m.Black(b, u) {
+					want = false
+				}
+			}
+			if got := v.sameSpan(a, b, u0, u1); got != want {
+				t.Fatalf("%dx%d: columns %d and %d over [%d,%d): %v, want %v", w, h, a, b, u0, u1, got, want)
+			}
+		}
+	}
+}

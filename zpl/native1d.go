@@ -603,16 +603,94 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// lineView reads a page along its rows; a transposed view reads the
-// page's columns as the rows of its transposition (Mono.transpose), so one
-// search finds upright and turned symbols and always reads rows a word at
-// a time.
+// lineView reads a page along its rows or (transposed) down its
+// columns, so one search finds upright and turned symbols. Columns are
+// read as rows of bits: every linearStep-th column is gathered once
+// (sampleColumns); the few others a found symbol's height is measured on
+// are read dot by dot.
 type lineView struct {
-	m          *Mono // the page, or its transposition
+	m          *Mono
 	transposed bool
+	sampled    *Mono // transposed: row k is column k*linearStep of m
 }
 
-func (v lineView) lenV() int { return v.m.H }
+func newLineView(m *Mono, transposed bool) lineView {
+	v := lineView{m: m, transposed: transposed}
+	if transposed {
+		v.sampled = sampleColumns(m)
+	}
+	return v
+}
+
+// lenV is the number of lines, lenU the dots along one.
+func (v lineView) lenV() int {
+	if v.transposed {
+		return v.m.W
+	}
+	return v.m.H
+}
+
+func (v lineView) lenU() int {
+	if v.transposed {
+		return v.m.H
+	}
+	return v.m.W
+}
+
+// line returns line w as a row of bits, or nil for a column not sampled.
+func (v lineView) line(w int) []byte {
+	if !v.transposed {
+		return v.m.Pix[w*v.m.Stride : (w+1)*v.m.Stride]
+	}
+	if w%linearStep != 0 {
+		return nil
+	}
+	k := w / linearStep
+	return v.sampled.Pix[k*v.sampled.Stride : (k+1)*v.sampled.Stride]
+}
+
+func (v lineView) black(u, w int) bool {
+	if v.transposed {
+		return v.m.Black(w, u)
+	}
+	return v.m.Black(u, w)
+}
+
+// sampleColumns returns the columns 0, linearStep, 2*linearStep ... of m
+// as the rows of a bit image: eight rows of m are gathered into a word at
+// a time and each sampled column's bits are packed by one multiplication
+// (bit 7 of byte r moves to bit 63-r). Eight white bytes of eight rows are
+// passed at once.
+func sampleColumns(m *Mono) *Mono {
+	const perByte = 8 / linearStep
+	out := &Mono{W: m.H, H: (m.W + linearStep - 1) / linearStep, Stride: (m.H + 7) / 8}
+	out.Pix = make([]byte, out.Stride*out.H)
+	zero := make([]byte, m.Stride)
+	var rows [8][]byte
+	for by := 0; by < out.Stride; by++ {
+		m.rowBlock(by, zero, &rows)
+		for i := 0; i < m.Stride; i++ {
+			if whiteBlocks(&rows, i) {
+				i += 7
+				continue
+			}
+			v := uint64(rows[0][i]) | uint64(rows[1][i])<<8 | uint64(rows[2][i])<<16 | uint64(rows[3][i])<<24 |
+				uint64(rows[4][i])<<32 | uint64(rows[5][i])<<40 | uint64(rows[6][i])<<48 | uint64(rows[7][i])<<56
+			if v == 0 {
+				continue
+			}
+			for k := 0; k < perByte; k++ {
+				c := k * linearStep
+				if i*8+c >= m.W {
+					break
+				}
+				t := (v << c) & 0x8080808080808080
+				out.Pix[(i*perByte+k)*out.Stride+by] = byte((t >> 7) * 0x8040201008040201 >> 56)
+			}
+		}
+	}
+	return out
+}
 
 // run is a stretch of equal dots along a line.
 type run struct {
@@ -620,17 +698,16 @@ type run struct {
 	black    bool
 }
 
-// runs returns the runs of line w from its start to its end; none for a
-// white line.
+// runs returns the runs of line w (a sampled one) from its start to its
+// end; none for a white line.
 func (v lineView) runs(w int, out []run) []run {
 	out = out[:0]
-	m := v.m
-	row := m.Pix[w*m.Stride : (w+1)*m.Stride]
-	for x := 0; x < m.W; {
+	row, n := v.line(w), v.lenU()
+	for x := 0; x < n; {
 		black := row[x>>3]&(0x80>>(x&7)) != 0
-		n := runLength(row, x, m.W, black)
-		out = append(out, run{x, n, black})
-		x += n
+		l := runLength(row, x, n, black)
+		out = append(out, run{x, l, black})
+		x += l
 	}
 	if len(out) == 1 && !out[0].black {
 		return out[:0]
@@ -671,9 +748,16 @@ func (v lineView) sameSpan(a, b, u0, u1 int) bool {
 	if u1 <= u0 {
 		return true
 	}
-	// Two rows: whole bytes at once, the end bytes masked.
-	m := v.m
-	ra, rb := m.Pix[a*m.Stride:(a+1)*m.Stride], m.Pix[b*m.Stride:(b+1)*m.Stride]
+	ra, rb := v.line(a), v.line(b)
+	if ra == nil || rb == nil {
+		for u := u0; u < u1; u++ {
+			if v.black(u, a) != v.black(u, b) {
+				return false
+			}
+		}
+		return true
+	}
+	// Two rows of bits: whole bytes at once, the end bytes masked.
 	i0, i1, first, last := spanMasks(u0, u1)
 	if i0 == i1 {
 		return (ra[i0]^rb[i0])&first&last == 0
@@ -691,6 +775,10 @@ const (
 
 var linearGaps = [...]int{12, 20, 32, 48}
 
+// sampleColumns takes whole bytes' worth of sampled columns: linearStep
+// must divide 8 (this fails to compile otherwise).
+var _ = [1]struct{}{}[8%linearStep]
+
 // findLinearSymbols finds Code 128 (GS1-128 included), Interleaved 2 of 5,
 // Code 39 and EAN-13 symbols in any of the four orientations that the printer
 // draws with exactly the same dots.
@@ -704,10 +792,7 @@ func findLinearSymbols(m *Mono) []nativeSymbol {
 	// line, and one cluster often stands alone for every gap size).
 	var failed, failedBefore [][2]int
 	for _, tr := range []bool{false, true} {
-		v := lineView{m: m, transposed: tr}
-		if tr {
-			v.m = m.transpose()
-		}
+		v := newLineView(m, tr)
 		var found []image.Rectangle // in (u, w) space
 		covered := func(u0, u1, w int) bool {
 			for _, r := range found {
