@@ -141,6 +141,11 @@ func (h *trayHost) follow(p *windowProc, out io.Reader) {
 		}
 		h.mu.Lock()
 		h.vs = rep.State
+		if rep.Closed && h.child == p {
+			// The window is going: opening again now starts a new one
+			// rather than talk to this one.
+			h.child = nil
+		}
 		h.mu.Unlock()
 		h.log.Debug("window state", "tab", rep.State.Tab, "selected_job", rep.State.Selected, "scan", rep.State.Scan, "closed", rep.Closed)
 		if l := rep.State.Lang; l != "" && l != h.m.Lang() {

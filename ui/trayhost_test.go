@@ -4,12 +4,14 @@ package ui
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,4 +308,29 @@ func TestTrayStartsAndStopsWindowProcesses(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the window outlived its tray's input")
 	}
+}
+
+// FuzzProtocolLine: whatever comes down the pipe (a library printing to
+// standard output, a cut line), reading it never panics, and what is read
+// as a command or report writes back to the same.
+func FuzzProtocolLine(f *testing.F) {
+	f.Add([]byte(`{"cmd":"show","tab":2,"state":{"tab":2,"scan":"47","pending_buy":{"key":"k","product":1,"quantity":2}}}` + "\n"))
+	f.Add([]byte(`{"state":{"tab":0,"selected_job":"j2"},"closed":true}` + "\n"))
+	f.Add([]byte("Fyne error: no\n{\"cmd\":\"quit\"}\n"))
+	f.Add([]byte(`{"cmd":`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, v := range []any{&windowCommand{}, &windowReport{}} {
+			if err := readLine(bufio.NewReader(bytes.NewReader(data)), v); err != nil {
+				continue
+			}
+			line, err := json.Marshal(v)
+			if err != nil {
+				t.Fatalf("%#v does not encode: %v", v, err)
+			}
+			again := reflect.New(reflect.TypeOf(v).Elem()).Interface()
+			if err := readLine(bufio.NewReader(bytes.NewReader(append(line, '\n'))), again); err != nil || !reflect.DeepEqual(v, again) {
+				t.Fatalf("%s read back as %#v (%v), was %#v", line, again, err, v)
+			}
+		}
+	})
 }

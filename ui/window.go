@@ -625,7 +625,7 @@ func (h *host) report(closing bool) {
 	if vs == h.sent && !closing {
 		return
 	}
-	h.sent, h.closed = vs, closing
+	h.sent = vs
 	line, _ := json.Marshal(windowReport{State: vs, Closed: closing}) // plain strings and numbers
 	h.outMu.Lock()
 	defer h.outMu.Unlock()
