@@ -314,7 +314,7 @@ func placedLabel(pg placedMono, p Profile, enc Encoding, seq int) []byte {
 			// The download goes before the format, as a printer stores
 			// it; the format prints it.
 			var dl []byte
-			dl, field = pngGraphic(pg.m, pg.x, pg.y, seq)
+			dl, field = pngGraphic(pg.m, pg.x, pg.y, seq, p)
 			out.Write(dl)
 		} else {
 			field = graphicCommands(pg.m, pg.x, pg.y, enc, p)

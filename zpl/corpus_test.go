@@ -404,33 +404,35 @@ func TestCorpusSheetAt600DPI(t *testing.T) {
 	}
 }
 
-// On a serial line the converter deflates :Z64: graphics at the best
-// level: the same dots as on a fast link, in fewer bytes.
-func TestCorpusSerialLineZ64FewerBytes(t *testing.T) {
+// On a serial line the converter deflates graphics (Z64 and PNG) at the
+// best level: the same dots as on a fast link, in fewer bytes.
+func TestCorpusSerialLineFewerBytes(t *testing.T) {
 	for _, c := range corpusLabels {
 		data := corpus(t, c.file)
 		for _, dpi := range []int{203, 300} {
-			var out [2][]byte
-			var labels [2]*render.Label
-			for i, baud := range []int{0, 115200} { // a fast link, a serial line
-				p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: c.label, LineBaud: baud})
-				zplOut, err := conv.Prepare(testContext(t), zpl.KindPDF, data, p)
-				if err != nil {
-					t.Fatal(err)
+			for _, g := range []string{"z64", "png"} {
+				var out [2][]byte
+				var labels [2]*render.Label
+				for i, baud := range []int{0, 115200} { // a fast link, a serial line
+					p := mustProfile(t, printer.ProfileConfig{DPI: dpi, Label: c.label, Graphics: g, LineBaud: baud})
+					zplOut, err := conv.Prepare(testContext(t), zpl.KindPDF, data, p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ls, err := render.Render(zplOut, render.Options{DPI: dpi})
+					if err != nil || len(ls) != 1 || len(ls[0].Warnings) > 0 {
+						t.Fatalf("%s %d dpi %s, %d baud: %d labels, %v", c.file, dpi, g, baud, len(ls), err)
+					}
+					out[i], labels[i] = zplOut, ls[0]
 				}
-				ls, err := render.Render(zplOut, render.Options{DPI: dpi})
-				if err != nil || len(ls) != 1 {
-					t.Fatalf("%s %d dpi, %d baud: %d labels, %v", c.file, dpi, baud, len(ls), err)
+				if !labels[0].Image.Equal(labels[1].Image) {
+					t.Errorf("%s %d dpi %s: the serial line's label prints other dots", c.file, dpi, g)
 				}
-				out[i], labels[i] = zplOut, ls[0]
+				if len(out[1]) >= len(out[0]) {
+					t.Errorf("%s %d dpi %s: %d bytes on a serial line, %d on a fast link", c.file, dpi, g, len(out[1]), len(out[0]))
+				}
+				t.Logf("%s %d dpi %s: %d bytes on a fast link, %d on a serial line (%.3f)", c.file, dpi, g, len(out[0]), len(out[1]), float64(len(out[1]))/float64(len(out[0])))
 			}
-			if !labels[0].Image.Equal(labels[1].Image) {
-				t.Errorf("%s %d dpi: the serial line's label prints other dots", c.file, dpi)
-			}
-			if len(out[1]) >= len(out[0]) {
-				t.Errorf("%s %d dpi: %d bytes on a serial line, %d on a fast link", c.file, dpi, len(out[1]), len(out[0]))
-			}
-			t.Logf("%s %d dpi: Z64 label %d bytes on a fast link, %d on a serial line (%.3f)", c.file, dpi, len(out[0]), len(out[1]), float64(len(out[1]))/float64(len(out[0])))
 		}
 	}
 }

@@ -55,9 +55,12 @@ type Profile struct {
 // is about even.
 const slowLineBaud = 230400
 
+// slowLine reports a serial line on which deflate's best level pays.
+func (p Profile) slowLine() bool { return p.LineBaud > 0 && p.LineBaud <= slowLineBaud }
+
 // z64Level is the deflate level of this printer's :Z64: graphics.
 func (p Profile) z64Level() int {
-	if p.LineBaud > 0 && p.LineBaud <= slowLineBaud {
+	if p.slowLine() {
 		return 9
 	}
 	return Z64Level
