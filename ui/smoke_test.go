@@ -558,17 +558,23 @@ func TestSinglePCSmoke(t *testing.T) {
 	if s := two.out.String(); strings.Contains(s, "Agent und Tray laufen zusammen") || strings.Contains(s, "Steuer-API") {
 		t.Errorf("with an agent answering, labelagent started another:\n%s", s)
 	}
+	// SIGTERM ends the tray and its window's process.
+	twoWin := windowPID(t, two.out.String(), 1)
 	syscall.Kill(two.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-two.exited:
 	case <-time.After(15 * time.Second):
 		t.Fatal("the second tray did not quit on SIGTERM")
 	}
+	if syscall.Kill(twoWin, 0) == nil {
+		t.Errorf("the second tray's window process %d outlived its SIGTERM", twoWin)
+	}
 	if j, err := cl.Job(ctx, res.Job.ID); err != nil || j.State != apitype.StateDone {
 		t.Fatalf("after the second tray quit the agent says %s, %v", j.State, err)
 	}
 
-	// Quitting the single-PC program stops its agent.
+	// Quitting the single-PC program stops its agent and its window.
+	oneWin := windowPID(t, one.out.String(), 1)
 	syscall.Kill(one.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-one.exited:
@@ -577,6 +583,9 @@ func TestSinglePCSmoke(t *testing.T) {
 	}
 	if code := one.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("labelagent exited with %d:\n%s", code, one.out)
+	}
+	if syscall.Kill(oneWin, 0) == nil {
+		t.Errorf("the single-PC window process %d outlived labelagent", oneWin)
 	}
 	hctx, hcancel = context.WithTimeout(context.Background(), time.Second)
 	defer hcancel()
