@@ -23,6 +23,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apitype"
 	"github.com/labelagent/labelagent/agent/i18n"
+	"github.com/labelagent/labelagent/printer"
 )
 
 // fakeSurface records what the tray shows instead of the desktop's tray.
@@ -233,11 +234,14 @@ func TestTrayStartsAndStopsWindowProcesses(t *testing.T) {
 		{ID: "j1", Name: "ORD-1", State: apitype.StateDone, Printer: "desk", Created: readAt},
 		{ID: "j2", Name: "ORD-2", State: apitype.StateFailed, LastError: "Papier leer", Printer: "desk", Created: readAt.Add(time.Minute)},
 	}
+	f.printers = []apitype.Printer{{Name: "desk", Status: printer.Status{State: printer.StateReady}}}
 	t.Setenv("LABELAGENT_TEST_WINDOW", "1")
 	t.Setenv("LABELAGENT_TEST_AGENT", f.addr())
 	t.Setenv("LABELAGENT_TEST_TYPE", "47")
 	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
 	h := newTestTray(t, m)
+	notes := &notices{}
+	h.notify = notes.add
 	surface := h.surface.(*fakeSurface)
 	m.OnChange(h.draw)
 	waitFor(t, "the jobs in the menu", func() bool {
@@ -301,6 +305,25 @@ func TestTrayStartsAndStopsWindowProcesses(t *testing.T) {
 	}
 	waitFor(t, "the third window", func() bool { return vs().Scan == "474747" })
 
+	// A menu action that fails (the agent refuses to pause) says so in
+	// the open window, not as a notification.
+	pause := func() {
+		surface.mu.Lock()
+		defer surface.mu.Unlock()
+		for _, it := range surface.menu.Items {
+			if it.ChildMenu != nil && strings.HasPrefix(it.Label, "desk") {
+				it.ChildMenu.Items[0].Action()
+				return
+			}
+		}
+		t.Fatalf("no printer submenu:\n%s", strings.Join(menuTexts(surface.menu), "\n"))
+	}
+	pause()
+	time.Sleep(500 * time.Millisecond)
+	if k := notes.kinds(); k != "" {
+		t.Errorf("with the window open, a failed action was notified: %s", k)
+	}
+
 	// The tray goes away (its end of the pipe closes): the window ends.
 	third.in.Close()
 	select {
@@ -308,6 +331,15 @@ func TestTrayStartsAndStopsWindowProcesses(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the window outlived its tray's input")
 	}
+	// With the window closed, the failure is a desktop notification.
+	waitFor(t, "the window forgotten", func() bool { return child() == nil })
+	pause()
+	waitFor(t, "the failed action notified", func() bool { return notes.kinds() == "action" })
+	notes.mu.Lock()
+	if body := notes.n[0].Body; !strings.HasPrefix(body, "Das hat nicht geklappt") {
+		t.Errorf("the notification says %q", body)
+	}
+	notes.mu.Unlock()
 }
 
 // FuzzProtocolLine: whatever comes down the pipe (a library printing to
