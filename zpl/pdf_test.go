@@ -171,3 +171,30 @@ func TestPDFSlightlyLargerPageIsCutNotShrunk(t *testing.T) {
 		t.Fatalf("Code 128 after cutting: %v %v", err, rep.Err())
 	}
 }
+
+// The renderer keeps its page bitmap for the next page of the same size:
+// a page drawn after an all-black one of that size has exactly the dots
+// it has when drawn first.
+func TestKeptPageBitmapStartsWhite(t *testing.T) {
+	ctx := testContext(t)
+	black := testlabel.BuildPages([][2]float64{{100, 100}, {100, 100}}, [][]byte{[]byte("0 0 100 100 re f"), []byte("10 10 30 20 re f")})
+	alone := testlabel.BuildPages([][2]float64{{100, 100}}, [][]byte{[]byte("10 10 30 20 re f")})
+	want, err := conv.RenderPDFPage(ctx, alone, 1, 203)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conv.RenderPDFPage(ctx, black, 1, 203); err != nil {
+		t.Fatal(err)
+	}
+	got, err := conv.RenderPDFPage(ctx, black, 2, 203)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 30 x 20 pt rectangle at 203 dpi: about 85 x 56 dots.
+	if n := want.BlackCount(); n < 80*50 || n > 90*60 {
+		t.Fatalf("the page drawn alone has %d black dots, want those of a 30 x 20 pt rectangle", n)
+	}
+	if !got.Equal(want) {
+		t.Fatalf("page after a black page: %d black dots, drawn first: %d", got.BlackCount(), want.BlackCount())
+	}
+}
