@@ -239,7 +239,7 @@ func TestTraySmoke(t *testing.T) {
 		_, err := cl.Health(ctx)
 		return err == nil
 	}
-	waitFor(t, "the agent", healthy)
+	waitLong(t, "the agent", healthy)
 
 	env := []string{"DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + bus.addr, "LC_ALL=de_DE.UTF-8"}
 	for _, kv := range os.Environ() {
@@ -255,12 +255,12 @@ func TestTraySmoke(t *testing.T) {
 
 	// The tray registers with the desktop's tray host; the window opens at
 	// start, in a process of its own.
-	waitFor(t, "the tray's StatusNotifierItem", func() bool { return bus.item() != "" })
+	waitLong(t, "the tray's StatusNotifierItem", func() bool { return bus.item() != "" })
 	item := bus.item()
 	seen("the window process", func(s string) bool { return strings.Contains(s, "window process started") })
 	seen("the ready state in the window", func(s string) bool { return strings.Contains(s, `msg="window drawn" state=Bereit`) })
 	child := windowPID(t, tray.out.String(), 1)
-	waitFor(t, "the X window titled labelagent at start", windowOpen)
+	waitLong(t, "the X window titled labelagent at start", windowOpen)
 	menu := func() string { return menuLabels(bus.menu(t, item)) }
 	inMenu := func(what string, want ...string) {
 		t.Helper()
@@ -374,7 +374,7 @@ func TestTraySmoke(t *testing.T) {
 		return strings.Contains(s, `msg="window opened" tab=0 selected_job=`+res.Job.ID)
 	})
 	seen("the window drawn again", func(s string) bool { return count(`msg="window drawn" state=Bereit`) > n+1 })
-	waitFor(t, "the X window after opening from the menu", windowOpen)
+	waitLong(t, "the X window after opening from the menu", windowOpen)
 	child2 := windowPID(t, tray.out.String(), 2)
 
 	// A job fails (a PNG whose header is sound and whose picture is
@@ -388,7 +388,7 @@ func TestTraySmoke(t *testing.T) {
 	if _, err := cl.Submit(ctx, apitype.SubmitRequest{Kind: apitype.KindPNG, Name: "ORD-KAPUTT", Payload: broken}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the failed job's notification", func() bool {
+	waitLong(t, "the failed job's notification", func() bool {
 		for _, n := range bus.received() {
 			if strings.Contains(n.body, "ORD-KAPUTT") {
 				if n.urgency != 2 || n.app != "labelagent" {
@@ -467,6 +467,19 @@ func rssByKind(t *testing.T, pid int, program string) string {
 		}
 	}
 	return fmt.Sprintf("the program's pages %.1f MB, anonymous (Go heap, stacks) %.1f MB, shared libraries %.1f MB", float64(prog)/1024, float64(anon)/1024, float64(libs)/1024)
+}
+
+// waitLong waits up to a minute for cond (a busy CI machine starts and
+// draws slowly), polling every 50 ms.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after a minute waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // procMemory is residentMemory or the test ends.
