@@ -96,7 +96,7 @@ bench: build deps-bench
 	@if command -v npm >/dev/null 2>&1; then (cd bench/zpl && npm ci --silent --no-audit --no-fund); else echo "npm not found: the zpl comparison with zpl-image will be skipped"; fi
 	$(GO) test -run '^$$' -bench 'PDFLabelToZPL|PDFRendererReady|GraphicEncodings|CorpusPDF|Z64Levels|PNGLevels|SerialLineZ64' -benchtime 5x ./zpl/
 	$(GO) test -run '^$$' -bench 'PageDeflate|RenderAntiAliasedText' -benchtime 7x -v ./zpl/
-	$(GO) test -run '^$$' -bench 'DeflateLimits|TemplateRecall' -benchtime 1x -v ./zpl/
+	$(GO) test -run '^$$' -bench 'DeflateLimits|TemplateRecall|RenderersSameEncoder' -benchtime 1x -v ./zpl/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/labelagent/
 
 lint:

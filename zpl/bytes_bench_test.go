@@ -26,7 +26,7 @@ import (
 // rows, and how far any deflate can go on these pages.
 //
 //	go test -run '^$' -bench PageDeflate -benchtime 7x -v ./zpl/
-//	go test -run '^$' -bench 'DeflateLimits|TemplateRecall' -benchtime 1x -v ./zpl/
+//	go test -run '^$' -bench 'DeflateLimits|TemplateRecall|RenderersSameEncoder' -benchtime 1x -v ./zpl/
 
 // exactPage is the bitmap a ~DY PNG label carries for a corpus page: the
 // converter's own output (native barcodes cut out, trimmed), decoded back.
@@ -516,4 +516,65 @@ func sharedComponents(a, b *zpl.Mono) *zpl.Mono {
 	return keepComponents(b, labB, func(l int32) bool {
 		return in[l-1] > 0 && csA[in[l-1]-1].n == csB[l-1].n
 	})
+}
+
+// BenchmarkRenderersSameEncoder puts pdfium's page and poppler's
+// (pdftoppm -mono, the pipeline's renderer) through the same encoder
+// (whole page, trimmed, every barcode as dots, PNG rows, stdlib level 7):
+// how much of the byte gap to the pipeline is the rasteriser's. Poppler
+// draws the corpus's non-embedded Helvetica with whatever font fontconfig
+// substitutes (DejaVu Sans on a bare Debian).
+func BenchmarkRenderersSameEncoder(b *testing.B) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		b.Skip("pdftoppm (poppler-utils) is not installed")
+	}
+	for b.Loop() {
+		for _, c := range corpusLabels {
+			data := corpus(b, c.file)
+			for _, dpi := range []int{203, 300} {
+				pm, err := conv.RenderPDFPage(b.Context(), data, 1, dpi)
+				if err != nil {
+					b.Fatal(err)
+				}
+				qm := popplerPage(b, data, dpi)
+				pm, _ = pm.Trim()
+				qm, _ = qm.Trim()
+				std7 := stdDeflate(7)
+				p, q := std7(rowsPalette(pm)), std7(rowsPalette(qm))
+				b.Logf("%s %d dpi: pdfium %d B (%d black dots), poppler %d B (%d black dots): %.3fx", c.file, dpi, p, pm.BlackCount(), q, qm.BlackCount(), float64(p)/float64(q))
+			}
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// popplerPage is pdftoppm -mono's rendering of the first page at dpi.
+func popplerPage(b *testing.B, pdf []byte, dpi int) *zpl.Mono {
+	dir := b.TempDir()
+	in := filepath.Join(dir, "in.pdf")
+	if err := os.WriteFile(in, pdf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if out, err := exec.Command("pdftoppm", "-r", fmt.Sprint(dpi), "-mono", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		b.Fatalf("pdftoppm: %v: %s", err, out)
+	}
+	pbm, err := os.ReadFile(filepath.Join(dir, "page.pbm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// pdftoppm writes "P4\nW H\n" and the rows, 1 for black as in a Mono.
+	parts := bytes.SplitN(pbm, []byte("\n"), 3)
+	var w, h int
+	if len(parts) != 3 || string(parts[0]) != "P4" {
+		b.Fatalf("pdftoppm wrote no binary PBM: %.20q", pbm)
+	}
+	if _, err := fmt.Sscanf(string(parts[1]), "%d %d", &w, &h); err != nil {
+		b.Fatalf("PBM size %q: %v", parts[1], err)
+	}
+	m, err := zpl.NewMono(w, h)
+	if err != nil || len(parts[2]) < len(m.Pix) {
+		b.Fatalf("PBM of %dx%d dots, %d bytes: %v", w, h, len(parts[2]), err)
+	}
+	copy(m.Pix, parts[2])
+	return m
 }
