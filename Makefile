@@ -23,6 +23,9 @@ TEST_PKGS  += chromium libnss3-tools
 # (dbus-daemon), where it plays the desktop's tray host.
 UI_PKGS    := libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS  += $(UI_PKGS) xvfb imagemagick dbus-daemon
+# A real desktop's notification area draws the tray's icon and menu: Xfce's
+# panel, driven with xdotool (ui/xfce_test.go).
+TEST_PKGS  += xfce4-panel xdotool
 # make bench: zopfli (an optimal-parse deflate in C) is the bound the zpl
 # bytes benchmarks compare the shipped deflate with.
 BENCH_PKGS := $(TEST_PKGS) zopfli

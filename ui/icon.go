@@ -12,13 +12,7 @@ import (
 // service not running) with a white mark, readable at 16 px.
 func IconPNG(o Overall) []byte {
 	const n = 64
-	fill := map[Overall]color.NRGBA{
-		Ready:      {0x2e, 0x9e, 0x44, 0xff},
-		Printing:   {0x1f, 0x6f, 0xd1, 0xff},
-		Attention:  {0xe0, 0x7b, 0x00, 0xff},
-		NotRunning: {0x80, 0x80, 0x80, 0xff},
-		Connecting: {0xb0, 0xb0, 0xb0, 0xff},
-	}[o]
+	fill := iconFill(o)
 	img := image.NewNRGBA(image.Rect(0, 0, n, n))
 	white := color.NRGBA{0xff, 0xff, 0xff, 0xff}
 	for y := 0; y < n; y++ {
@@ -52,4 +46,15 @@ func IconPNG(o Overall) []byte {
 	var b bytes.Buffer
 	_ = png.Encode(&b, img) // writing to memory cannot fail
 	return b.Bytes()
+}
+
+// iconFill is the disc's colour for a state.
+func iconFill(o Overall) color.NRGBA {
+	return map[Overall]color.NRGBA{
+		Ready:      {0x2e, 0x9e, 0x44, 0xff},
+		Printing:   {0x1f, 0x6f, 0xd1, 0xff},
+		Attention:  {0xe0, 0x7b, 0x00, 0xff},
+		NotRunning: {0x80, 0x80, 0x80, 0xff},
+		Connecting: {0xb0, 0xb0, 0xb0, 0xff},
+	}[o]
 }

@@ -36,20 +36,8 @@ func startSessionBus(t *testing.T) *sessionBus {
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		t.Skip("dbus-daemon is not installed (Debian package dbus-daemon; make test installs it): the tray smoke test needs a session bus")
 	}
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon did not say its address: %v", err)
-	}
-	b := &sessionBus{addr: strings.TrimSpace(line)}
+	b := &sessionBus{addr: startDBusDaemon(t)}
+	var err error
 	if b.conn, err = dbus.Connect(b.addr); err != nil {
 		t.Fatal(err)
 	}
@@ -195,4 +183,23 @@ func (b *sessionBus) received() []busNote {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]busNote(nil), b.notes...)
+}
+
+// startDBusDaemon starts a private session bus and returns its address.
+func startDBusDaemon(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("dbus-daemon did not say its address: %v", err)
+	}
+	return strings.TrimSpace(line)
 }

@@ -132,6 +132,21 @@ func buildTray(t *testing.T, pkg, out string) {
 	}
 }
 
+// buildSmokeTools builds into dir what a smoke test runs: the agent
+// (labelagent), the tray as shipped (labelagent-tray) and xclose.
+func buildSmokeTools(t *testing.T, dir string) (agent, tray, xclose string) {
+	t.Helper()
+	agent = filepath.Join(dir, "labelagent")
+	if out, err := exec.Command("go", "build", "-o", agent, "../cmd/labelagent").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	tray = filepath.Join(dir, "labelagent-tray")
+	buildTray(t, "../cmd/labelagent-tray", tray)
+	xclose = filepath.Join(dir, "xclose")
+	buildTray(t, "./internal/xclose", xclose)
+	return agent, tray, xclose
+}
+
 // proc is a program started by a smoke test, its output collected.
 type proc struct {
 	cmd    *exec.Cmd
@@ -212,14 +227,7 @@ func TestTraySmoke(t *testing.T) {
 	display := startXvfb(t)
 	bus := startSessionBus(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "labelagent")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/labelagent").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	trayBin := filepath.Join(dir, "labelagent-tray")
-	buildTray(t, "../cmd/labelagent-tray", trayBin)
-	xclose := filepath.Join(dir, "xclose")
-	buildTray(t, "./internal/xclose", xclose)
+	bin, trayBin, xclose := buildSmokeTools(t, dir)
 	addr, cfg, data, _ := agentConfig(t, dir)
 	agentOut := &lockedBuf{}
 	startAgent := func() *exec.Cmd {
