@@ -193,11 +193,9 @@ func (h *host) newWindow() *Window {
 				total = l.Money(int64(p.TotalCents))
 			}
 		}
-		dialog.ShowConfirm(l.T("tray.purchase.refund"), l.T("tray.purchase.refund_confirm", "total", total), func(ok bool) {
-			if ok {
-				w.purchaseAct(func(ctx context.Context) error { _, err := m.RefundStamps(ctx, id); return err })
-			}
-		}, w.W)
+		w.confirm(l.T("tray.purchase.refund"), l.T("tray.purchase.refund_confirm", "total", total), func() {
+			w.purchaseAct(func(ctx context.Context) error { _, err := m.RefundStamps(ctx, id); return err })
+		})
 	})
 	w.reprintSt = widget.NewButton("", func() {
 		id := w.purchSel
@@ -216,11 +214,7 @@ func (h *host) newWindow() *Window {
 	w.DayEndOut.Wrapping = fyne.TextWrapWord
 	w.dayEndB = widget.NewButton("", func() {
 		l := m.L()
-		dialog.ShowConfirm(l.T("tray.dayend.confirm_title"), l.T("tray.dayend.confirm"), func(ok bool) {
-			if ok {
-				w.dayEnd()
-			}
-		}, w.W)
+		w.confirm(l.T("tray.dayend.confirm_title"), l.T("tray.dayend.confirm"), w.dayEnd)
 	})
 	w.Pairing = container.NewVBox()
 
@@ -285,6 +279,21 @@ func visibleText(l *widget.Label) string {
 		return ""
 	}
 	return l.Text
+}
+
+// confirm asks a question with the catalog's words on its buttons (Fyne's
+// own "Yes" and "No" follow the system's language, not the operator's
+// choice in the window) and calls yes when the operator agrees.
+func (w *Window) confirm(title, question string, yes func()) {
+	l := w.m.L()
+	d := dialog.NewConfirm(title, question, func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, w.W)
+	d.SetConfirmText(l.T("tray.confirm.yes"))
+	d.SetDismissText(l.T("tray.confirm.no"))
+	d.Show()
 }
 
 func (w *Window) submitScan(code string, reprint bool) {

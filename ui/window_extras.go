@@ -97,11 +97,9 @@ func (w *Window) showBuyForm(products []apitype.StampProduct) {
 		p := products[sel.SelectedIndex()]
 		n, _ := strconv.Atoi(strings.TrimSpace(qty.Text))
 		total := l.Money(int64(p.PriceCents) * int64(n))
-		dialog.ShowConfirm(l.T("tray.buy.title"), l.T("tray.buy.confirm", "quantity", n, "product", apitype.Printable(p.Name), "total", total), func(yes bool) {
-			if yes {
-				w.buy(p.Code, n)
-			}
-		}, w.W)
+		w.confirm(l.T("tray.buy.title"), l.T("tray.buy.confirm", "quantity", n, "product", apitype.Printable(p.Name), "total", total), func() {
+			w.buy(p.Code, n)
+		})
 	}, w.W)
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()

@@ -255,3 +255,43 @@ func TestWindowTestPrintAndDayEnd(t *testing.T) {
 		return onUI(func() string { return w.DayEndOut.Text }) == "Day closed out: 1 shipment handed over to DHL. The manifest is stored; no document printer is set up to print it."
 	})
 }
+
+// TestQuestionsInTheOperatorsLanguage: the window's questions (here the
+// day's end) say yes and no in the language the operator chose, not in
+// the system's (Fyne's own buttons would), and "yes" does it.
+func TestQuestionsInTheOperatorsLanguage(t *testing.T) {
+	a := test.NewApp()
+	defer a.Quit()
+	f := newFakeAgent(t, "")
+	f.ships = []apitype.Shipment{{ID: "s1", OrderRef: "4711", ShipmentNo: "00340434161094042557", State: apitype.ShipmentCreated}}
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	w := onUI(func() *Window { return newWindow(a, m, do) })
+	buttons := func() map[string]*widget.Button {
+		out := map[string]*widget.Button{}
+		if top := w.W.Canvas().Overlays().Top(); top != nil {
+			for _, o := range test.LaidOutObjects(top) {
+				if b, ok := o.(*widget.Button); ok {
+					out[b.Text] = b
+				}
+			}
+		}
+		return out
+	}
+	do(func() { test.Tap(w.dayEndB) })
+	got := onUI(buttons)
+	if got["Ja"] == nil || got["Nein"] == nil || got["Yes"] != nil {
+		t.Fatalf("the day's end asks with buttons %v, want Ja and Nein", keys(got))
+	}
+	do(func() { test.Tap(got["Ja"]) })
+	waitFor(t, "the day's end", func() bool {
+		return strings.HasPrefix(onUI(func() string { return w.DayEndOut.Text }), "Tagesabschluss")
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
