@@ -1,6 +1,7 @@
 package zpl
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
@@ -77,33 +78,48 @@ func runLengths(m *Mono, y, x0, x1 int) (lengths []int, firstBlack bool) {
 	return lengths, firstBlack
 }
 
-// inkCells marks the cell x cell squares of m that hold a black dot, in
-// rows of cw cells. The pixel rows of a row of cells are ORed together
-// first, and each byte is tested against the few cells it touches.
-func inkCells(m *Mono, cell int) (ink []bool, cw, ch int) {
-	cw, ch = (m.W+cell-1)/cell, (m.H+cell-1)/cell
-	ink = make([]bool, cw*ch)
+// cellRun is a run of inked cells [x0, x1) in row y of cells.
+type cellRun struct{ x0, x1, y int }
+
+// inkCellRuns returns the runs of cell x cell squares of m that hold a
+// black dot, row of cells by row, left to right. The pixel rows of a row
+// of cells are ORed together first (a word at a time), and each inked
+// byte is tested against the few cells it touches; eight white bytes are
+// passed at once.
+func inkCellRuns(m *Mono, cell int) (runs []cellRun) {
+	cw, ch := (m.W+cell-1)/cell, (m.H+cell-1)/cell
 	acc := make([]byte, m.Stride)
 	for cy := 0; cy < ch; cy++ {
 		clear(acc)
 		for y := cy * cell; y < min(m.H, (cy+1)*cell); y++ {
 			orBytes(acc, m.Pix[y*m.Stride:(y+1)*m.Stride])
 		}
-		cells := ink[cy*cw : (cy+1)*cw]
-		for i, b := range acc {
+		last := -2 // the last inked cell of this row
+		for i := 0; i < len(acc); i++ {
+			if i&7 == 0 && i+8 <= len(acc) && binary.LittleEndian.Uint64(acc[i:]) == 0 {
+				i += 7
+				continue
+			}
+			b := acc[i]
 			if b == 0 {
 				continue
 			}
 			x0 := i * 8
-			for cx := x0 / cell; cx*cell < x0+8 && cx < cw; cx++ {
+			for cx := max(x0/cell, last); cx*cell < x0+8 && cx < cw; cx++ {
 				lo, hi := max(cx*cell, x0)-x0, min((cx+1)*cell, x0+8)-x0
-				if b&(0xFF>>lo)&(0xFF<<(8-hi)) != 0 {
-					cells[cx] = true
+				if cx == last || b&(0xFF>>lo)&(0xFF<<(8-hi)) == 0 {
+					continue
 				}
+				if cx == last+1 {
+					runs[len(runs)-1].x1 = cx + 1
+				} else {
+					runs = append(runs, cellRun{cx, cx + 1, cy})
+				}
+				last = cx
 			}
 		}
 	}
-	return ink, cw, ch
+	return runs
 }
 
 // inkRegions groups inked cells of cell x cell dots into connected regions
@@ -128,16 +144,8 @@ func inkRegions(m *Mono, cell, limit int) []image.Rectangle {
 // inked cells, and a run joins the group of every run above it that it
 // touches (union-find; a group is known by its first run).
 func inkComponents(m *Mono, cell int) []image.Rectangle {
-	ink, cw, ch := inkCells(m, cell)
-	type cellRun struct{ x0, x1, y int }
-	n := 0
-	for i, v := range ink {
-		if v && (i%cw == 0 || !ink[i-1]) {
-			n++
-		}
-	}
-	rs := make([]cellRun, 0, n)
-	parent := make([]int, 0, n)
+	rs := inkCellRuns(m, cell)
+	parent := make([]int, len(rs))
 	find := func(k int) int {
 		for parent[k] != k {
 			parent[k] = parent[parent[k]]
@@ -146,28 +154,21 @@ func inkComponents(m *Mono, cell int) []image.Rectangle {
 		return k
 	}
 	prev0, prev1 := 0, 0 // the runs of the row above
-	for cy := 0; cy < ch; cy++ {
-		row := ink[cy*cw : (cy+1)*cw]
-		start := len(rs)
+	for k := 0; k < len(rs); {
+		cy, start := rs[k].y, k
+		if start == 0 || rs[start-1].y != cy-1 {
+			prev0, prev1 = start, start // no runs in the row above
+		}
 		p := prev0
-		for cx := 0; cx < cw; {
-			if !row[cx] {
-				cx++
-				continue
-			}
-			x0 := cx
-			for cx < cw && row[cx] {
-				cx++
-			}
-			k := len(rs)
-			rs = append(rs, cellRun{x0, cx, cy})
-			parent = append(parent, k)
+		for ; k < len(rs) && rs[k].y == cy; k++ {
+			parent[k] = k
+			x0, x1 := rs[k].x0, rs[k].x1
 			// Runs above that end before this one's left neighbour touch
 			// neither it nor any later run of this row.
 			for p < prev1 && rs[p].x1 < x0 {
 				p++
 			}
-			for q := p; q < prev1 && rs[q].x0 <= cx; q++ {
+			for q := p; q < prev1 && rs[q].x0 <= x1; q++ {
 				a, b := find(q), find(k)
 				if a > b {
 					a, b = b, a
@@ -175,7 +176,7 @@ func inkComponents(m *Mono, cell int) []image.Rectangle {
 				parent[b] = a
 			}
 		}
-		prev0, prev1 = start, len(rs)
+		prev0, prev1 = start, k
 	}
 	bounds := make([]image.Rectangle, len(rs))
 	var order []int

@@ -37,6 +37,22 @@ var code128Patterns = [106]string{
 
 const code128Stop = "2331112"
 
+// code128Index maps a character's six widths (1-4 modules, two bits each,
+// the first highest) to its value, -1 for none. Built once, never changed.
+var code128Index = func() (t [1 << 12]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for v, p := range code128Patterns {
+		key := 0
+		for _, c := range p {
+			key = key<<2 | int(c-'1')
+		}
+		t[key] = int8(v)
+	}
+	return t
+}()
+
 // Code 128 special values.
 const (
 	c128CodeC  = 99
@@ -56,26 +72,21 @@ func code128Values(mods []int) (vals []int, ok bool) {
 	if len(mods) < 6*3+7 || (len(mods)-7)%6 != 0 {
 		return nil, false
 	}
-	index := map[string]int{}
-	for v, p := range code128Patterns {
-		index[p] = v
-	}
-	var b strings.Builder
 	for i := 0; i+6 <= len(mods)-7; i += 6 {
-		b.Reset()
+		key := 0
 		for _, m := range mods[i : i+6] {
 			if m < 1 || m > 4 {
 				return nil, false
 			}
-			b.WriteByte(byte('0' + m))
+			key = key<<2 | (m - 1)
 		}
-		v, found := index[b.String()]
-		if !found {
+		v := code128Index[key]
+		if v < 0 {
 			return nil, false
 		}
-		vals = append(vals, v)
+		vals = append(vals, int(v))
 	}
-	b.Reset()
+	var b strings.Builder
 	for _, m := range mods[len(mods)-7:] {
 		b.WriteByte(byte('0' + min(max(m, 0), 9)))
 	}
