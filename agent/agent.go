@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labelagent/labelagent/agent/apitype"
@@ -89,6 +90,9 @@ type Agent struct {
 	stopOnce sync.Once
 	done     chan struct{}
 	stopErr  error
+	// dashboard is where the browser surface serves the dashboard (set by
+	// whoever started it, SetDashboard).
+	dashboard atomic.Pointer[string]
 }
 
 // Errors the API maps to answers.
@@ -340,7 +344,20 @@ func (a *Agent) Health() apitype.Health {
 		DataDir:   a.cfg.DataDir,
 		OutputDir: a.cfg.OutputDir(),
 		Config:    a.cfg.Source(),
+		Dashboard: a.Dashboard(),
 	}
+}
+
+// SetDashboard records the dashboard's address once the browser surface
+// listens ("" when it does not), for Health: the tray offers to open it.
+func (a *Agent) SetDashboard(url string) { a.dashboard.Store(&url) }
+
+// Dashboard is the address SetDashboard recorded, or "".
+func (a *Agent) Dashboard() string {
+	if p := a.dashboard.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Printers reports every configured printer, sorted by name.

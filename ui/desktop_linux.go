@@ -86,3 +86,7 @@ func notifyDBus(n Notice) error {
 	return conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").CallWithContext(ctx,
 		"org.freedesktop.Notifications.Notify", 0, "labelagent", uint32(0), "printer", n.Title, n.Body, []string{}, hints, int32(-1)).Err
 }
+
+// openBrowser opens url in the desktop's browser (xdg-open). It does not
+// wait for the browser: xdg-open may run it in the foreground.
+func openBrowser(url string) error { return startDetached("xdg-open", url) }

@@ -22,3 +22,6 @@ func osIcon(png []byte) ([]byte, error) { return png, nil }
 func desktopNotifier(log *slog.Logger) func(Notice) {
 	return func(n Notice) { log.Warn("notice", "title", n.Title, "body", n.Body) }
 }
+
+// openBrowser opens url with the system's opener (macOS: open).
+func openBrowser(url string) error { return startDetached("open", url) }

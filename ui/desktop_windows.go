@@ -95,3 +95,8 @@ func toast(n Notice) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{HideWindow: true}
 	return cmd.Run()
 }
+
+// openBrowser opens url in the user's default browser, as Explorer does.
+func openBrowser(url string) error {
+	return startDetached("rundll32", "url.dll,FileProtocolHandler", url)
+}

@@ -50,6 +50,7 @@ type fakeAgent struct {
 	buys       []apitype.StampBuyRequest // every purchase request, as sent
 	dropBuy    bool                      // the next purchase's answer is lost
 	station    *apitype.StationList      // nil: NATS not configured
+	dashboard  string                    // the health's dashboard address
 	streams    []chan apitype.Event
 }
 
@@ -63,6 +64,11 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(v)
 	}
+	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		js(w, apitype.Health{OK: true, Dashboard: f.dashboard})
+	})
 	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -290,7 +296,7 @@ func newFakeAgent(t testing.TB, addr string) *fakeAgent {
 		}
 	})
 	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(apitype.HeaderAPIKey) != fakeKey {
+		if r.Header.Get(apitype.HeaderAPIKey) != fakeKey && r.URL.Path != "/api/v1/health" { // health needs no key, as the agent's
 			w.WriteHeader(401)
 			js(w, apitype.Error{Status: 401, Code: apitype.CodeUnauthorized, Message: "wrong API key"})
 			return

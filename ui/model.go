@@ -75,6 +75,8 @@ type State struct {
 	LastScan  *ScanOutcome
 	Station   *Station // the warehouse link over NATS; nil: not set up
 	Updated   time.Time
+	// Dashboard is the agent's dashboard in a browser; "" when it has none.
+	Dashboard string
 }
 
 // Options configure a Model.
@@ -310,7 +312,9 @@ func (m *Model) Reload(ctx context.Context) error {
 	// Shipments and pairing belong to parts that may be switched off;
 	// their absence is no reason to call the service down.
 	ships, _ := cl.Shipments(ctx, client.ShipmentsQuery{Day: "today", Limit: 500})
+	health, _ := cl.Health(ctx) // an older agent names no dashboard
 	m.mu.Lock()
+	m.st.Dashboard = health.Dashboard
 	m.st.Jobs = jobs
 	sortJobs(m.st.Jobs)
 	m.st.Printers = prs

@@ -45,6 +45,8 @@ type trayHost struct {
 	window []string
 	stderr io.Writer // the window process's log
 	quit   func()    // ends the tray
+	// openURL opens the dashboard in the desktop's browser.
+	openURL func(string) error
 
 	drawMu sync.Mutex // one redraw at a time, so an older state never wins
 
@@ -260,9 +262,16 @@ func (h *trayHost) trayMenu(st State) *fyne.Menu {
 		items = append(items, it)
 	}
 	openW := fyne.NewMenuItem(l.T("tray.menu.open"), func() { h.open(windowCommand{Cmd: cmdShow, Tab: h.tab()}) })
+	items = append(items, fyne.NewMenuItemSeparator(), openW)
+	if st.Dashboard != "" && h.openURL != nil {
+		url := st.Dashboard + "?lang=" + string(l.Lang())
+		items = append(items, fyne.NewMenuItem(l.T("tray.menu.dashboard"), func() {
+			h.act(func(context.Context) error { return h.openURL(url) })
+		}))
+	}
 	quit := fyne.NewMenuItem(l.T("tray.menu.quit"), func() { h.quit() })
 	quit.IsQuit = true
-	items = append(items, fyne.NewMenuItemSeparator(), openW, quit)
+	items = append(items, quit)
 	return fyne.NewMenu("labelagent", items...)
 }
 
@@ -315,7 +324,7 @@ func Run(ctx context.Context, o AppOptions) error {
 		stderr = os.Stderr
 	}
 	st := newSystray(log)
-	h := &trayHost{m: m, log: log, surface: st, notify: desktopNotifier(log), window: o.Window, stderr: stderr, quit: cancel}
+	h := &trayHost{m: m, log: log, surface: st, notify: desktopNotifier(log), window: o.Window, stderr: stderr, quit: cancel, openURL: openBrowser}
 	// Starting leaves garbage behind (the catalog parsed, the first
 	// answers); once the first state is drawn, give it back.
 	var once sync.Once
@@ -332,5 +341,16 @@ func Run(ctx context.Context, o AppOptions) error {
 		h.open(windowCommand{Cmd: cmdShow, Tab: tabJobs}) // the scan field has the focus at start
 	})
 	h.stopWindow()
+	return nil
+}
+
+// startDetached starts a program and does not wait for it (a browser
+// opener may run the browser in the foreground), reaping it when it ends.
+func startDetached(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
 	return nil
 }

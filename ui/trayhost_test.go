@@ -366,3 +366,36 @@ func FuzzProtocolLine(f *testing.F) {
 		}
 	})
 }
+
+// TestTrayOpensTheDashboard: an agent whose browser surface serves the
+// dashboard gets a menu line that opens it in the browser, in the
+// operator's language; an agent without one gets no such line.
+func TestTrayOpensTheDashboard(t *testing.T) {
+	f := newFakeAgent(t, "")
+	f.dashboard = "http://127.0.0.1:9181/dashboard/"
+	m, _ := runModel(t, Options{Addr: f.addr(), Lang: i18n.German})
+	h := newTestTray(t, m)
+	opened := make(chan string, 1)
+	h.openURL = func(u string) error { opened <- u; return nil }
+	waitFor(t, "the dashboard's address", func() bool { return m.State().Dashboard != "" })
+	h.draw()
+	h.surface.(*fakeSurface).click(t, "Dashboard im Browser öffnen")
+	select {
+	case u := <-opened:
+		if u != "http://127.0.0.1:9181/dashboard/?lang=de" {
+			t.Errorf("opened %q", u)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the browser was not asked to open the dashboard")
+	}
+
+	off := newFakeAgent(t, "")
+	m2, _ := runModel(t, Options{Addr: off.addr(), Lang: i18n.English})
+	h2 := newTestTray(t, m2)
+	h2.openURL = func(string) error { return nil }
+	waitFor(t, "the state", func() bool { return m2.State().Overall == Ready })
+	h2.draw()
+	if menu := strings.Join(menuTexts(h2.surface.(*fakeSurface).menu), "\n"); strings.Contains(menu, "dashboard") {
+		t.Errorf("a dashboard line without a dashboard:\n%s", menu)
+	}
+}

@@ -192,6 +192,10 @@ type Health struct {
 	DataDir   string    `json:"data_dir"`
 	OutputDir string    `json:"output_dir,omitempty"`
 	Config    string    `json:"config"`
+	// Dashboard is the operator's dashboard in a browser
+	// (http://127.0.0.1:9181/dashboard/); empty while the browser surface
+	// is off or could not listen.
+	Dashboard string `json:"dashboard,omitempty"`
 }
 
 // EventType names what changed.

@@ -40,6 +40,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if !strings.Contains(e.proc.out.String(), "dashboard") {
 		t.Errorf("banner does not name the dashboard:\n%s", e.proc.out)
 	}
+	// The control API names it too: the tray's menu opens it from there.
+	if h, err := e.cl.Health(t.Context()); err != nil || h.Dashboard != "http://"+baddr+"/dashboard/" {
+		t.Errorf("health names the dashboard %q (%v), want http://%s/dashboard/", h.Dashboard, err, baddr)
+	}
 	const shop = "https://shop.example"
 	call := func(base, method, path, token string, body []byte, cl *http.Client) (int, []byte) {
 		t.Helper()
@@ -194,5 +198,10 @@ func TestBrowserPortTakenKeepsAgent(t *testing.T) {
 			t.Fatalf("no word about the browser API:\n%s", e.proc.out)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// No dashboard where the browser surface could not listen: the tray
+	// offers none.
+	if h, err := e.cl.Health(t.Context()); err != nil || h.Dashboard != "" {
+		t.Errorf("health names a dashboard %q (%v) that does not listen", h.Dashboard, err)
 	}
 }

@@ -94,6 +94,7 @@ func (app *cliApp) runAgentWith(ctx context.Context, sys service.Logger, asServi
 		_ = a.Stop(context.Background())
 		return err
 	}
+	a.SetDashboard(browsers.dashboard())
 	srv := control.NewHTTPServer()
 	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	srv.RegisterOnShutdown(endRequests) // ends open event streams

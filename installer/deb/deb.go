@@ -129,7 +129,8 @@ func Build(o Options) error {
 		info.Contents = append(info.Contents,
 			&files.Content{Source: o.TrayBinary, Destination: TrayBinPath, FileInfo: &files.ContentFileInfo{Mode: 0o755}},
 			&files.Content{Source: src["labelagent-tray.desktop"], Destination: AutostartPath, Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}})
-		info.Recommends = append(info.Recommends, "libgl1", "libx11-6", "libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1")
+		// xdg-utils: the tray's menu opens the dashboard with xdg-open.
+		info.Recommends = append(info.Recommends, "libgl1", "libx11-6", "libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1", "xdg-utils")
 	}
 	info = nfpm.WithDefaults(info)
 	if err := nfpm.PrepareForPackager(info, "deb"); err != nil {
