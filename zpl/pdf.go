@@ -533,7 +533,13 @@ func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 	if len(syms) == 0 {
 		return pm
 	}
-	m := pm.m.Clone()
+	// The page is this label's own: symbols are cleared in place, each
+	// kept first in case it has to go back as dots.
+	m := pm.m
+	dots := make([]*Mono, len(syms))
+	for k, s := range syms {
+		dots[k] = m.Crop(s.rect)
+	}
 	for _, s := range syms {
 		m.clearRect(s.rect)
 	}
@@ -541,10 +547,12 @@ func (pm placedMono) nativeBarcodes(p Profile) placedMono {
 	if p.HeightDots > 0 {
 		label.Max.Y = p.HeightDots - pm.y
 	}
-	for _, s := range syms {
+	for k, s := range syms {
 		pr := s.printed()
 		if !pr.In(label) || !m.blankRect(pr) {
-			m.Paste(pm.m.Crop(s.rect), s.rect.Min.X, s.rect.Min.Y)
+			if dots[k] != nil {
+				m.Paste(dots[k], s.rect.Min.X, s.rect.Min.Y)
+			}
 			continue
 		}
 		pm.natives = append(pm.natives, placedNative{x: pm.x + s.rect.Min.X, y: pm.y + s.rect.Min.Y, cmd: s.cmd})
