@@ -247,11 +247,20 @@ func (d *deflater) z64(pix []byte, level int) []byte {
 }
 
 // crc16 is the CRC-16/XMODEM (polynomial 0x1021, initial 0) Zebra puts after
-// :Z64: and :B64: data, computed over the base64 text.
+// :Z64: and :B64: data, computed over the base64 text a byte at a time.
 func crc16(data []byte) uint16 {
 	var crc uint16
 	for _, b := range data {
-		crc ^= uint16(b) << 8
+		crc = crc<<8 ^ crc16Table[byte(crc>>8)^b]
+	}
+	return crc
+}
+
+// crc16Table is crc16's remainder of each byte value, computed a bit at a
+// time once.
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
 				crc = crc<<1 ^ 0x1021
@@ -259,9 +268,10 @@ func crc16(data []byte) uint16 {
 				crc <<= 1
 			}
 		}
+		t[i] = crc
 	}
-	return crc
-}
+	return t
+}()
 
 // ErrGraphicTooLarge is returned for a graphic beyond MaxGraphicBytes or
 // MaxDots, declared or after decompression.
