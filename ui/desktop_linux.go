@@ -52,23 +52,7 @@ func osIcon(png []byte) ([]byte, error) { return png, nil }
 
 // desktopNotifier shows notices through the desktop's notification server
 // (org.freedesktop.Notifications on the session bus), one after another.
-func desktopNotifier(log *slog.Logger) func(Notice) {
-	q := make(chan Notice, 32)
-	go func() {
-		for n := range q {
-			if err := notifyDBus(n); err != nil {
-				log.Warn("desktop notification not shown", "title", n.Title, "body", n.Body, "err", err)
-			}
-		}
-	}()
-	return func(n Notice) {
-		select {
-		case q <- n:
-		default:
-			log.Warn("desktop notifications are piling up; dropped", "title", n.Title, "body", n.Body)
-		}
-	}
-}
+func desktopNotifier(log *slog.Logger) func(Notice) { return queuedNotifier(log, notifyDBus) }
 
 func notifyDBus(n Notice) error {
 	conn, err := dbus.SessionBus() // shared; not to be closed

@@ -59,23 +59,7 @@ $toast = [Windows.UI.Notifications.ToastNotification]::new($xml)
 [Windows.UI.Notifications.ToastNotificationManager]::CreateToastNotifier("de.labelagent.tray").Show($toast);`
 
 // desktopNotifier shows notices as Windows toasts, one after another.
-func desktopNotifier(log *slog.Logger) func(Notice) {
-	q := make(chan Notice, 32)
-	go func() {
-		for n := range q {
-			if err := toast(n); err != nil {
-				log.Warn("desktop notification not shown", "title", n.Title, "body", n.Body, "err", err)
-			}
-		}
-	}()
-	return func(n Notice) {
-		select {
-		case q <- n:
-		default:
-			log.Warn("desktop notifications are piling up; dropped", "title", n.Title, "body", n.Body)
-		}
-	}
-}
+func desktopNotifier(log *slog.Logger) func(Notice) { return queuedNotifier(log, toast) }
 
 func toast(n Notice) error {
 	esc := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "`", "``"), `"`, "`\"") }

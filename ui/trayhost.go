@@ -354,3 +354,24 @@ func startDetached(name string, args ...string) error {
 	go cmd.Wait()
 	return nil
 }
+
+// queuedNotifier shows notices with show, one after another on a goroutine
+// of their own (showing one may take a while: a D-Bus call, PowerShell);
+// the tray never waits for it, and a pile-up beyond 32 is dropped, logged.
+func queuedNotifier(log *slog.Logger, show func(Notice) error) func(Notice) {
+	q := make(chan Notice, 32)
+	go func() {
+		for n := range q {
+			if err := show(n); err != nil {
+				log.Warn("desktop notification not shown", "title", n.Title, "body", n.Body, "err", err)
+			}
+		}
+	}()
+	return func(n Notice) {
+		select {
+		case q <- n:
+		default:
+			log.Warn("desktop notifications are piling up; dropped", "title", n.Title, "body", n.Body)
+		}
+	}
+}
