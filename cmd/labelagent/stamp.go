@@ -289,7 +289,8 @@ func newStampCmd(app *cliApp) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			amount, err := im.ParseCents(args[0])
 			if err != nil {
-				return err
+				// ParseCents's own words are English: say it in the reader's.
+				return &usageError{i18n.E("cli.stamp.bad_amount", "value", args[0])}
 			}
 			if amount < 1 {
 				return i18n.E("cli.stamp.amount_min", "min", app.L().Money(1))

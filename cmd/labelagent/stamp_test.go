@@ -11,6 +11,7 @@ import (
 
 	"github.com/labelagent/labelagent/agent/apikey"
 	"github.com/labelagent/labelagent/agent/apitype"
+	"github.com/labelagent/labelagent/agent/i18n"
 )
 
 // TestStampTopUpAsksFirst: a top-up moves money, so without --yes nothing is
@@ -62,6 +63,10 @@ func TestStampTopUpAsksFirst(t *testing.T) {
 	}
 	if _, err := run("", "topup", "--yes", "-3"); err == nil {
 		t.Fatal("negative amount accepted")
+	}
+	// A mistyped amount is answered in the reader's language, and nothing is sent.
+	if _, err := run("", "topup", "--yes", "12,5x"); err == nil || !strings.Contains(i18n.For(i18n.German).Err(err), "kein Betrag in Euro") {
+		t.Fatalf("mistyped amount: %v", err)
 	}
 	if len(got) != 2 || got[0].AmountCents != 1250 || !got[0].Confirm || got[1].AmountCents != 500 {
 		t.Fatalf("requests %+v", got)
