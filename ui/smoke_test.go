@@ -625,37 +625,29 @@ func screenshot(t *testing.T, display, name string) {
 		return
 	}
 	time.Sleep(time.Second)
-	shot := filepath.Join(t.TempDir(), "screen.png")
-	if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
-	if n := colours(t, shot); n < 3 {
+	img, data := captureScreen(t, display)
+	if n := distinctColours(img); n < 3 {
 		t.Errorf("the screenshot is blank (%d colours)", n)
 	}
 	if name == "" || os.Getenv("UPDATE_SCREENSHOTS") != "1" {
 		return
-	}
-	data, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// colours counts the distinct colours in a PNG (sampled): a blank capture
-// has one or two.
-func colours(t *testing.T, path string) int {
+// captureScreen captures the virtual display (ImageMagick's import): the
+// picture and its PNG file's bytes.
+func captureScreen(t *testing.T, display string) (image.Image, []byte) {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := exec.Command("import", "-display", display, "-window", "root", "png:-").Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("import: %v", err)
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("the capture: %v", err)
 	}
-	return distinctColours(img)
+	return img, data
 }

@@ -5,7 +5,6 @@ package ui
 import (
 	"context"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,22 +145,9 @@ func lookWine(t *testing.T) string {
 // 20 s) and returns that capture.
 func waitScreen(t *testing.T, display, what string, cond func(image.Image) bool) image.Image {
 	t.Helper()
-	shot := filepath.Join(t.TempDir(), "screen.png")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
-			t.Fatalf("import: %v\n%s", err, out)
-		}
-		f, err := os.Open(shot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", shot, err)
-		}
-		if cond(img) {
+		if img, _ := captureScreen(t, display); cond(img) {
 			return img
 		}
 		if time.Now().After(deadline) {
